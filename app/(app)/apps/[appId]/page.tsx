@@ -1,0 +1,72 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { Badge, Card, PageHeader, ROLE_LABELS } from "@/components/ui";
+import { getApplication } from "@/lib/applications/get-application";
+import { can } from "@/lib/auth/permissions";
+import { loadForPage, requirePageActor } from "@/lib/entry/page";
+
+export const metadata: Metadata = { title: "Application" };
+
+export default async function ApplicationPage({ params }: { params: Promise<{ appId: string }> }) {
+  const { appId } = await params;
+  const actor = await requirePageActor();
+  const app = await loadForPage(() => getApplication(actor, appId));
+  return (
+    <>
+      <PageHeader
+        title={app.name}
+        subtitle={
+          <>
+            {app.customer.name}
+            {app.description && <> · {app.description}</>}
+          </>
+        }
+        actions={
+          can(actor, "environment.manage", app.id) && (
+            <Link href={`/apps/${app.id}/settings`} className="text-sm font-medium text-indigo-700 hover:underline">
+              Environments &amp; people →
+            </Link>
+          )
+        }
+      />
+      <h2 className="mb-3 text-sm font-semibold uppercase tracking-wide text-slate-500">Lifecycle</h2>
+      <ol className="mb-8 grid gap-4 md:grid-cols-3" data-testid="environments">
+        {app.environments.map((e, i) => (
+          <li key={e.id} className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
+            <div className="flex items-center justify-between">
+              <span className="font-medium">
+                {i + 1}. {e.name}
+              </span>
+              {e.isProduction && <Badge tone="amber">Production</Badge>}
+            </div>
+            <ul className="mt-2 space-y-0.5 text-xs text-slate-600">
+              <li>{e.requiresPreviousSuccess && i > 0 ? `After a successful deploy to ${app.environments[i - 1]?.name}` : "Any uploaded release"}</li>
+              {e.requiresAcceptance && <li>Needs a customer's acceptance</li>}
+              {e.requiredApprovals > 0 && <li>Needs {e.requiredApprovals} approval(s)</li>}
+              <li>Deployed by: {e.deployerRoles.map((r) => ROLE_LABELS[r]).join(", ")}</li>
+              <li>
+                {e._count.targets} server(s) · {e.strategy === "ROLLING" ? `rolling, ${e.batchSize} at a time` : "all at once"}
+              </li>
+            </ul>
+            <p className="mt-3 text-sm text-slate-400">No release deployed yet.</p>
+          </li>
+        ))}
+      </ol>
+      <Card title="People">
+        {app.memberships.length === 0 ? (
+          <p className="text-sm text-slate-500">Nobody has a role on this application yet.</p>
+        ) : (
+          <ul className="grid gap-2 text-sm sm:grid-cols-2">
+            {app.memberships.map((m) => (
+              <li key={m.id} className="flex items-center gap-2">
+                <Badge tone="blue">{ROLE_LABELS[m.role]}</Badge>
+                <span>{m.user.name}</span>
+                <span className="text-slate-400">{m.user.email}</span>
+              </li>
+            ))}
+          </ul>
+        )}
+      </Card>
+    </>
+  );
+}

@@ -1,0 +1,49 @@
+import Link from "next/link";
+import type { ReactNode } from "react";
+import { Button } from "@/components/form";
+import { requirePageActor } from "@/lib/entry/page";
+import { signOutAction } from "./actions";
+
+export default async function AppLayout({ children }: { children: ReactNode }) {
+  const actor = await requirePageActor();
+  return (
+    <div className="min-h-screen">
+      <header className="border-b border-slate-200 bg-white">
+        <div className="mx-auto flex max-w-6xl items-center justify-between px-6 py-3">
+          <nav className="flex items-center gap-6 text-sm">
+            <Link href="/" className="text-base font-semibold tracking-tight text-slate-900">
+              Releasegate
+            </Link>
+            <Link href="/" className="text-slate-600 hover:text-slate-900">
+              Home
+            </Link>
+            {actor.isPlatformAdmin && (
+              <>
+                <Link href="/admin/customers" className="text-slate-600 hover:text-slate-900">
+                  Customers &amp; applications
+                </Link>
+                <Link href="/admin/users" className="text-slate-600 hover:text-slate-900">
+                  Users
+                </Link>
+              </>
+            )}
+          </nav>
+          <div className="flex items-center gap-3 text-sm">
+            <span className="text-slate-600" data-testid="signed-in-as">
+              {actor.name} <span className="text-slate-400">({actor.email})</span>
+            </span>
+            <Link href="/account/password" className="text-slate-600 hover:text-slate-900">
+              Password
+            </Link>
+            <form action={signOutAction}>
+              <Button type="submit" variant="secondary">
+                Sign out
+              </Button>
+            </form>
+          </div>
+        </div>
+      </header>
+      <main className="mx-auto max-w-6xl px-6 py-8">{children}</main>
+    </div>
+  );
+}

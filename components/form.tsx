@@ -1,0 +1,224 @@
+"use client";
+
+import { createContext, useContext, useRef, useState, useTransition, type ReactNode } from "react";
+import type { ActionResult } from "@/lib/entry/action-result";
+
+/** A value shown once (a generated password, a token): the server never shows it again. */
+export interface ShownOnce {
+  label: string;
+  value: string;
+  note?: string;
+}
+
+type Result = ActionResult<{ shownOnce?: ShownOnce } | undefined>;
+
+const FieldErrors = createContext<Record<string, string[]>>({});
+
+/**
+ * A form bound to a server action. Unlike a plain <form action>, it keeps what the person typed when the server
+ * refuses the input (React resets forms after an action), shows the server's message and per-field errors, and
+ * disables itself while the request runs so a double click cannot submit twice.
+ */
+export function ActionForm({
+  action,
+  children,
+  submitLabel,
+  pendingLabel,
+  confirm,
+  className,
+  variant = "primary",
+  resetOnSuccess = true,
+  inline = false,
+}: {
+  action: (formData: FormData) => Promise<Result>;
+  children?: ReactNode;
+  submitLabel: string;
+  pendingLabel?: string;
+  confirm?: string;
+  className?: string;
+  variant?: ButtonVariant;
+  resetOnSuccess?: boolean;
+  inline?: boolean;
+}) {
+  const [result, setResult] = useState<Result | null>(null);
+  const [pending, startTransition] = useTransition();
+  const formRef = useRef<HTMLFormElement>(null);
+
+  function onSubmit(event: React.FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    if (confirm && !window.confirm(confirm)) return;
+    const form = event.currentTarget;
+    const data = new FormData(form);
+    startTransition(async () => {
+      const r = await action(data);
+      setResult(r);
+      if (r.ok && resetOnSuccess) form.reset();
+    });
+  }
+
+  const fieldErrors = result && !result.ok ? (result.fieldErrors ?? {}) : {};
+  const shownOnce = result?.ok ? result.data?.shownOnce : undefined;
+  return (
+    <FieldErrors.Provider value={fieldErrors}>
+      <form ref={formRef} onSubmit={onSubmit} className={className ?? (inline ? "inline-flex items-center gap-2" : "space-y-4")} noValidate>
+        {children}
+        <div className={inline ? "contents" : "flex items-center gap-3"}>
+          <Button type="submit" variant={variant} disabled={pending}>
+            {pending ? (pendingLabel ?? "Working…") : submitLabel}
+          </Button>
+          {!inline && result?.ok && result.message && (
+            <p role="status" className="text-sm text-emerald-700">
+              {result.message}
+            </p>
+          )}
+        </div>
+        {result && !result.ok && (
+          <p role="alert" className="rounded-md border border-rose-200 bg-rose-50 px-3 py-2 text-sm text-rose-800">
+            {result.error}
+          </p>
+        )}
+        {inline && result?.ok && result.message && (
+          <span role="status" className="text-sm text-emerald-700">
+            {result.message}
+          </span>
+        )}
+      </form>
+      {shownOnce && <ShownOnceBox {...shownOnce} />}
+    </FieldErrors.Provider>
+  );
+}
+
+function ShownOnceBox({ label, value, note }: ShownOnce) {
+  return (
+    <div className="mt-4 rounded-md border border-amber-300 bg-amber-50 p-4" data-testid="shown-once">
+      <p className="text-sm font-medium text-amber-900">{label}</p>
+      <code className="mt-1 block select-all break-all rounded bg-white px-2 py-1 font-mono text-base text-slate-900" data-testid="shown-once-value">
+        {value}
+      </code>
+      <p className="mt-2 text-xs text-amber-900">{note ?? "Copy it now: it will not be shown again."}</p>
+    </div>
+  );
+}
+
+export function Field({
+  name,
+  label,
+  type = "text",
+  defaultValue,
+  placeholder,
+  hint,
+  required,
+  autoComplete,
+}: {
+  name: string;
+  label: string;
+  type?: string;
+  defaultValue?: string | number;
+  placeholder?: string;
+  hint?: string;
+  required?: boolean;
+  autoComplete?: string;
+}) {
+  const errors = useContext(FieldErrors)[name];
+  const id = `f-${name}`;
+  return (
+    <div>
+      <label htmlFor={id} className="block text-sm font-medium text-slate-700">
+        {label}
+      </label>
+      <input
+        id={id}
+        name={name}
+        type={type}
+        defaultValue={defaultValue}
+        placeholder={placeholder}
+        required={required}
+        autoComplete={autoComplete}
+        aria-invalid={errors ? true : undefined}
+        aria-describedby={errors ? `${id}-error` : undefined}
+        className="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-200 aria-invalid:border-rose-400"
+      />
+      {hint && !errors && <p className="mt-1 text-xs text-slate-500">{hint}</p>}
+      <FieldError id={`${id}-error`} errors={errors} />
+    </div>
+  );
+}
+
+export function SelectField({
+  name,
+  label,
+  options,
+  defaultValue,
+  hint,
+}: {
+  name: string;
+  label: string;
+  options: { value: string; label: string }[];
+  defaultValue?: string;
+  hint?: string;
+}) {
+  const errors = useContext(FieldErrors)[name];
+  const id = `f-${name}`;
+  return (
+    <div>
+      <label htmlFor={id} className="block text-sm font-medium text-slate-700">
+        {label}
+      </label>
+      <select
+        id={id}
+        name={name}
+        defaultValue={defaultValue}
+        aria-invalid={errors ? true : undefined}
+        className="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-200"
+      >
+        {options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+      {hint && !errors && <p className="mt-1 text-xs text-slate-500">{hint}</p>}
+      <FieldError id={`${id}-error`} errors={errors} />
+    </div>
+  );
+}
+
+export function CheckboxField({ name, label, defaultChecked, value }: { name: string; label: string; defaultChecked?: boolean; value?: string }) {
+  const errors = useContext(FieldErrors)[name];
+  return (
+    <label className="flex items-center gap-2 text-sm text-slate-700">
+      <input type="checkbox" name={name} value={value ?? "on"} defaultChecked={defaultChecked} className="h-4 w-4 rounded border-slate-300" />
+      {label}
+      {errors && <span className="text-xs text-rose-700">{errors[0]}</span>}
+    </label>
+  );
+}
+
+export function FieldError({ id, errors }: { id?: string; errors?: string[] }) {
+  if (!errors || errors.length === 0) return null;
+  return (
+    <p id={id} className="mt-1 text-xs text-rose-700">
+      {errors.join(" ")}
+    </p>
+  );
+}
+
+export type ButtonVariant = "primary" | "secondary" | "danger";
+
+export function Button({
+  variant = "primary",
+  className = "",
+  ...props
+}: React.ButtonHTMLAttributes<HTMLButtonElement> & { variant?: ButtonVariant }) {
+  const styles: Record<ButtonVariant, string> = {
+    primary: "bg-indigo-600 text-white hover:bg-indigo-500 disabled:bg-indigo-300",
+    secondary: "border border-slate-300 bg-white text-slate-700 hover:bg-slate-50 disabled:text-slate-400",
+    danger: "bg-rose-600 text-white hover:bg-rose-500 disabled:bg-rose-300",
+  };
+  return (
+    <button
+      {...props}
+      className={`inline-flex items-center justify-center rounded-md px-3 py-1.5 text-sm font-medium shadow-sm transition disabled:cursor-not-allowed ${styles[variant]} ${className}`}
+    />
+  );
+}

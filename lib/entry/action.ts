@@ -1,0 +1,75 @@
+import "server-only";
+import { revalidatePath } from "next/cache";
+import { redirect } from "next/navigation";
+import { z } from "zod";
+import { recordAuditEvent } from "../audit/record-audit-event";
+import type { UserActor } from "../auth/actor";
+import { requireActor } from "../auth/current-actor";
+import { db } from "../db/client";
+import { isAppError } from "../errors";
+import { log } from "../log";
+import { formDataToObject } from "../util/form-data";
+import type { ActionResult } from "./action-result";
+
+interface ActionOptions {
+  /** Name for logs and the audit record of a denial, e.g. "grant-role". */
+  name: string;
+  /** Actions a person who must still choose a password may take (only the password change itself). */
+  allowPasswordChange?: boolean;
+}
+
+type Handler<S extends z.ZodType, T> = (input: z.infer<S>, actor: UserActor) => Promise<{ message?: string; data?: T } | void>;
+
+/**
+ * The one wrapper for server actions: establishes the actor (who), parses input with zod, runs the domain function
+ * (which decides "may they"), and maps every outcome to an ActionResult. Bad input and expected errors come back as
+ * readable messages; anything else is logged with a request id and reported generically. A denial is audited.
+ */
+export async function runAction<S extends z.ZodType, T = undefined>(
+  options: ActionOptions,
+  schema: S,
+  formData: FormData,
+  handler: Handler<S, T>,
+): Promise<ActionResult<T>> {
+  let actor: UserActor;
+  try {
+    actor = await requireActor();
+  } catch {
+    redirect("/signin");
+  }
+  if (actor.mustChangePassword && !options.allowPasswordChange) {
+    return { ok: false, error: "Choose your own password first." };
+  }
+  const parsed = schema.safeParse(formDataToObject(formData));
+  if (!parsed.success) {
+    const fieldErrors = z.flattenError(parsed.error).fieldErrors as Record<string, string[]>;
+    const first = parsed.error.issues[0];
+    return { ok: false, error: first ? `Check the form: ${first.message}` : "Check the form.", fieldErrors };
+  }
+  try {
+    const result = await handler(parsed.data, actor);
+    revalidatePath("/", "layout");
+    return { ok: true, ...(result ?? {}) };
+  } catch (e) {
+    if (isAppError(e)) {
+      if (e.code === "UNAUTHENTICATED") redirect("/signin");
+      if (e.code === "FORBIDDEN") await auditDenial(actor, options.name);
+      return { ok: false, error: e.message, ...(e.fieldErrors ? { fieldErrors: e.fieldErrors } : {}) };
+    }
+    log.error({ err: e, requestId: actor.ctx.requestId, action: options.name, userId: actor.id }, "action failed");
+    return { ok: false, error: `Something went wrong on our side. Reference: ${actor.ctx.requestId}` };
+  }
+}
+
+// The denied action changed nothing; the denial itself is evidence worth keeping (who tried what, from where).
+async function auditDenial(actor: UserActor, action: string): Promise<void> {
+  await db
+    .$transaction((tx) =>
+      recordAuditEvent(tx, actor, {
+        type: "PERMISSION_DENIED",
+        object: { type: "Action", id: action },
+        summary: `${actor.email} was refused ${action}`,
+      }),
+    )
+    .catch((err: unknown) => log.error({ err, requestId: actor.ctx.requestId }, "could not audit a denial"));
+}

@@ -1,0 +1,27 @@
+import "server-only";
+import { redirect } from "next/navigation";
+import type { UserActor } from "../auth/actor";
+import { getCurrentActor } from "../auth/current-actor";
+import { isAppError } from "../errors";
+import { notFound } from "next/navigation";
+
+/**
+ * For server-rendered pages: the signed-in actor, or a redirect to sign in. A person with a generated password
+ * is sent to choose their own before anything else.
+ */
+export async function requirePageActor(options: { allowPasswordChange?: boolean } = {}): Promise<UserActor> {
+  const actor = await getCurrentActor();
+  if (!actor) redirect("/signin");
+  if (actor.mustChangePassword && !options.allowPasswordChange) redirect("/account/password");
+  return actor;
+}
+
+/** Runs a domain read for a page; NOT_FOUND and FORBIDDEN render the 404 page, revealing nothing. */
+export async function loadForPage<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (e) {
+    if (isAppError(e) && (e.code === "NOT_FOUND" || e.code === "FORBIDDEN")) notFound();
+    throw e;
+  }
+}

@@ -1,0 +1,51 @@
+import { defineConfig, devices } from "@playwright/test";
+
+// E2E tests run in Debian's Chromium (Playwright cannot download its own browsers here) against the control plane
+// started through scripts/start.ts, exactly as `npm start` runs it, on the database `npm test` prepared.
+const port = Number(process.env.E2E_PORT ?? 3100);
+const baseURL = `http://127.0.0.1:${port}`;
+
+export default defineConfig({
+  testDir: "e2e",
+  outputDir: "test-results",
+  fullyParallel: false,
+  workers: 1,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  reporter: [["list"], ["json"]],
+  use: {
+    baseURL,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
+    },
+  },
+  projects: [{ name: "chromium", use: { ...devices["Desktop Chrome"], viewport: { width: 1280, height: 860 } } }],
+  webServer: {
+    command: "npx --no-install tsx scripts/start.ts --no-build",
+    url: `${baseURL}/signin`,
+    timeout: 120_000,
+    reuseExistingServer: false,
+    stdout: "pipe",
+    env: {
+      DATABASE_URL: process.env.E2E_DATABASE_URL ?? "",
+      DATA_DIR: process.env.E2E_DATA_DIR ?? ".data/e2e",
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      NEXTAUTH_URL: baseURL,
+      NEXT_TELEMETRY_DISABLED: "1",
+      LOG_LEVEL: "warn",
+    },
+  },
+});

@@ -1,0 +1,129 @@
+// `npm start`: the one command that runs the control plane on a fresh machine.
+//   1. validates the configuration (lib/env.ts) and stops with a readable message on a bad value;
+//   2. uses DATABASE_URL, or starts an embedded PostgreSQL with its data under DATA_DIR;
+//   3. applies pending migrations;
+//   4. builds the app when the build is missing or older than the sources (`--dev` runs Next's dev server instead);
+//   5. serves it; the first-run administrator is created by instrumentation.ts and printed once;
+//   6. on Ctrl-C / SIGTERM stops accepting requests, then stops the embedded database cleanly.
+import { spawnSync } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
+import { chmod, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import http from "node:http";
+import path from "node:path";
+import { randomBytes } from "node:crypto";
+import { type EmbeddedDatabase, startEmbeddedPostgres } from "../lib/db/embedded";
+import { migrateDatabase } from "../lib/db/migrate";
+import { parseEnv } from "../lib/env";
+
+const root = path.resolve(import.meta.dirname, "..");
+const dev = process.argv.includes("--dev");
+const say = (m: string) => console.log(`[releasegate] ${m}`);
+
+async function newestMtime(dir: string): Promise<number> {
+  if (!existsSync(dir)) return 0;
+  let newest = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const p = path.join(entry.parentPath, entry.name);
+    if (p.includes(`${path.sep}generated${path.sep}`)) continue;
+    newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+async function buildIsStale(): Promise<boolean> {
+  const buildId = path.join(root, ".next", "BUILD_ID");
+  if (!existsSync(buildId)) return true;
+  const built = statSync(buildId).mtimeMs;
+  const sources = await Promise.all(["app", "lib", "components", "public", "instrumentation.ts", "next.config.ts"].map((p) => {
+    const full = path.join(root, p);
+    return existsSync(full) && statSync(full).isFile() ? statSync(full).mtimeMs : newestMtime(full);
+  }));
+  return Math.max(...sources) > built;
+}
+
+async function authSecret(dataDir: string): Promise<string> {
+  const file = path.join(dataDir, "auth-secret");
+  if (existsSync(file)) return (await readFile(file, "utf8")).trim();
+  const secret = randomBytes(32).toString("base64url");
+  await writeFile(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+async function main(): Promise<void> {
+  let env;
+  try {
+    env = parseEnv(process.env);
+  } catch (e) {
+    console.error((e as Error).message);
+    process.exit(1);
+  }
+  const dataDir = path.resolve(root, env.DATA_DIR);
+  await mkdir(dataDir, { recursive: true });
+
+  let embedded: EmbeddedDatabase | undefined;
+  let databaseUrl = env.DATABASE_URL;
+  if (!databaseUrl) {
+    embedded = await startEmbeddedPostgres({ dataDir, database: "releasegate" });
+    databaseUrl = embedded.url;
+    say(`PostgreSQL (embedded, port ${embedded.port}): data in ${embedded.dataDir}`);
+  } else {
+    say("PostgreSQL: using DATABASE_URL");
+  }
+
+  let stopping = false;
+  let server: http.Server | undefined;
+  let closeApp: (() => Promise<void>) | undefined;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal}: stopping`);
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    server?.closeAllConnections();
+    await closeApp?.().catch(() => undefined);
+    if (embedded) {
+      await embedded.stop();
+      say("PostgreSQL stopped");
+    }
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+
+  const result = await migrateDatabase(databaseUrl, { dir: path.join(root, "prisma/migrations"), log: say });
+  say(`database schema up to date (${result.alreadyApplied + result.applied.length} migrations)`);
+
+  process.env.DATABASE_URL = databaseUrl;
+  process.env.NEXTAUTH_SECRET ??= await authSecret(dataDir);
+  process.env.NEXTAUTH_URL ??= `http://localhost:${env.PORT}`;
+  process.env.DATA_DIR = dataDir;
+  process.env.NEXT_TELEMETRY_DISABLED = "1";
+
+  if (!dev && !process.argv.includes("--no-build") && (await buildIsStale())) {
+    say("building the web app (first start, or sources changed)...");
+    const build = spawnSync("npx", ["--no-install", "next", "build"], { cwd: root, stdio: "inherit", env: process.env });
+    if (build.status !== 0) throw new Error("next build failed");
+  }
+
+  // A custom server so that the client address comes from the socket, not from a header any client can send.
+  const { default: next } = await import("next");
+  const app = next({ dev, dir: root, hostname: env.HOST, port: env.PORT });
+  const handle = app.getRequestHandler();
+  await app.prepare();
+  closeApp = () => app.close();
+  server = http.createServer((req, res) => {
+    const peer = req.socket.remoteAddress ?? "";
+    const forwarded = req.headers["x-forwarded-for"];
+    req.headers["x-forwarded-for"] = env.TRUST_PROXY && forwarded ? `${String(forwarded)}, ${peer}` : peer;
+    req.headers["x-request-id"] = randomBytes(8).toString("hex");
+    void handle(req, res);
+  });
+  await new Promise<void>((resolve) => server!.listen(env.PORT, env.HOST, resolve));
+  say(`ready: ${process.env.NEXTAUTH_URL}`);
+  await chmod(dataDir, 0o755).catch(() => undefined);
+}
+
+main().catch((e: unknown) => {
+  console.error(`[releasegate] failed to start: ${(e as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,24 @@
+// Integration tests run against a real PostgreSQL. `npm test` provisions the database and passes it in
+// RELEASEGATE_TEST_DATABASE_URL; run on their own (`npm run test:int`), they provision one here the same way.
+import { migrateDatabase } from "../lib/db/migrate";
+import { startTestServer, type TestServer } from "../scripts/lib/test-database";
+
+let server: TestServer | undefined;
+
+export async function setup(): Promise<void> {
+  let url = process.env.RELEASEGATE_TEST_DATABASE_URL;
+  if (!url) {
+    server = await startTestServer();
+    url = await server.createDatabase("releasegate_test_int");
+    process.env.RELEASEGATE_TEST_DATABASE_URL = url;
+  }
+  await migrateDatabase(url);
+  // Workers are started after global setup and inherit this environment; lib/env.ts reads it.
+  process.env.DATABASE_URL = url;
+  process.env.NEXTAUTH_SECRET ??= "integration-tests-secret-integration-tests-secret";
+  process.env.LOG_LEVEL ??= "silent";
+}
+
+export async function teardown(): Promise<void> {
+  await server?.stop();
+}
