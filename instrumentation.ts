@@ -2,5 +2,7 @@
 export async function register(): Promise<void> {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
   const { announceFirstAdmin } = await import("./lib/users/announce-first-admin");
+  const { startCheckpointTimer } = await import("./lib/audit/checkpoint-timer");
   await announceFirstAdmin();
+  await startCheckpointTimer();
 }

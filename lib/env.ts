@@ -41,12 +41,16 @@ export const ZEnvSchema = z.object({
   /** Failed sign-ins allowed per address, over all accounts, in LOGIN_BLOCK_MINUTES. */
   LOGIN_MAX_FAILURES_PER_IP: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(100)),
   LOGIN_BLOCK_MINUTES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(60).default(15)),
+  /** Ed25519 key that signs audit checkpoints; generated on first start when absent. Keep it outside the database. */
+  AUDIT_SIGNING_KEY_PATH: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /** How often a signed checkpoint of the audit chain is written (when there are new events). */
+  AUDIT_CHECKPOINT_INTERVAL_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(5).max(86_400).default(300)),
 });
 
 export type Env = z.infer<typeof ZEnvSchema>;
 
 /** Parses an environment; throws one readable message listing every bad variable. */
-export function parseEnv(source: NodeJS.ProcessEnv): Env {
+export function parseEnv(source: Record<string, string | undefined>): Env {
   const result = ZEnvSchema.safeParse(source);
   if (!result.success) {
     const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);

@@ -15,7 +15,7 @@ import { startTestServer } from "./lib/test-database";
 const root = path.resolve(import.meta.dirname, "..");
 const args = new Set(process.argv.slice(2));
 
-function run(cmd: string, argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+function run(cmd: string, argv: string[], env: Record<string, string | undefined>): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn(cmd, argv, { cwd: root, stdio: "inherit", env: { ...process.env, ...env } });
     child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0)));

@@ -1,8 +1,10 @@
 import "server-only";
+import { randomUUID } from "node:crypto";
 import type { Actor } from "../auth/actor";
 import { actorLabel } from "../auth/actor";
 import type { Tx } from "../db/client";
-import type { Prisma } from "../db/generated/client";
+import { Prisma } from "../db/generated/client";
+import { type ChainedEvent, GENESIS_HASH, hashEvent, normalizeJson } from "./chain";
 import { type AuditEventType, isAuditEventType } from "./event-types";
 
 export interface AuditEventInput {
@@ -18,31 +20,52 @@ export interface AuditEventInput {
   data?: Prisma.InputJsonValue;
 }
 
+// Serialises audit writers so `seq` is gap-free and each event links to the one before it. Held until the
+// surrounding transaction commits or rolls back (a rolled-back change leaves no number behind).
+const AUDIT_CHAIN_LOCK = 72707371;
+
 /**
  * The only writer of audit events. It takes the transaction client of the change it records, so the event and the
  * change commit or roll back together (INVARIANT: never call it with the global client for a state change).
+ * Call it last in the transaction: from here to commit, other audited writes wait for the chain lock.
  */
 export async function recordAuditEvent(tx: Tx, actor: Actor, event: AuditEventInput): Promise<void> {
   if (!isAuditEventType(event.type)) throw new Error(`Unknown audit event type: ${String(event.type)}`);
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})`;
+  const head = await tx.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { seq: true, hash: true } });
+  const row: ChainedEvent = {
+    seq: (head?.seq ?? 0n) + 1n,
+    id: randomUUID(),
+    occurredAt: new Date(),
+    type: event.type,
+    actorType: actor.type,
+    actorId: actor.type === "USER" ? actor.id : null,
+    actorLabel: actorLabel(actor),
+    customerId: event.scope?.customerId ?? null,
+    applicationId: event.scope?.applicationId ?? null,
+    environmentId: event.scope?.environmentId ?? null,
+    releaseId: event.scope?.releaseId ?? null,
+    objectType: event.object.type,
+    objectId: event.object.id ?? null,
+    summary: event.summary,
+    before: normalizeJson(event.before),
+    after: normalizeJson(event.after),
+    data: normalizeJson(event.data),
+    ip: actor.ctx.ip,
+    userAgent: actor.ctx.userAgent,
+    requestId: actor.ctx.requestId,
+    prevHash: head?.hash ?? GENESIS_HASH,
+  };
+  // SQL NULL for "nothing recorded" (a JSON null would read back the same but index differently).
+  const json = (v: unknown) => (v === null ? Prisma.DbNull : (v as Prisma.InputJsonValue));
   await tx.auditEvent.create({
     data: {
-      type: event.type,
+      ...row,
       actorType: actor.type,
-      actorId: actor.type === "USER" ? actor.id : null,
-      actorLabel: actorLabel(actor),
-      customerId: event.scope?.customerId ?? null,
-      applicationId: event.scope?.applicationId ?? null,
-      environmentId: event.scope?.environmentId ?? null,
-      releaseId: event.scope?.releaseId ?? null,
-      objectType: event.object.type,
-      objectId: event.object.id ?? null,
-      summary: event.summary,
-      ...(event.before === undefined ? {} : { before: event.before }),
-      ...(event.after === undefined ? {} : { after: event.after }),
-      ...(event.data === undefined ? {} : { data: event.data }),
-      ip: actor.ctx.ip,
-      userAgent: actor.ctx.userAgent,
-      requestId: actor.ctx.requestId,
+      before: json(row.before),
+      after: json(row.after),
+      data: json(row.data),
+      hash: hashEvent(row),
     },
   });
 }

@@ -348,9 +348,9 @@ CREATE TABLE "WebhookDelivery" (
 
 -- CreateTable
 CREATE TABLE "AuditEvent" (
-    "seq" BIGSERIAL NOT NULL,
+    "seq" BIGINT NOT NULL,
     "id" UUID NOT NULL,
-    "occurredAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "occurredAt" TIMESTAMP(3) NOT NULL,
     "type" TEXT NOT NULL,
     "actorType" "ActorType" NOT NULL,
     "actorId" TEXT,
@@ -368,8 +368,24 @@ CREATE TABLE "AuditEvent" (
     "ip" TEXT,
     "userAgent" TEXT,
     "requestId" TEXT,
+    "prevHash" TEXT NOT NULL,
+    "hash" TEXT NOT NULL,
 
     CONSTRAINT "AuditEvent_pkey" PRIMARY KEY ("seq")
+);
+
+-- CreateTable
+CREATE TABLE "AuditCheckpoint" (
+    "number" BIGINT NOT NULL,
+    "createdAt" TIMESTAMP(3) NOT NULL,
+    "lastSeq" BIGINT NOT NULL,
+    "lastHash" TEXT NOT NULL,
+    "prevCheckpointHash" TEXT NOT NULL,
+    "keyId" TEXT NOT NULL,
+    "signature" TEXT NOT NULL,
+    "hash" TEXT NOT NULL,
+
+    CONSTRAINT "AuditCheckpoint_pkey" PRIMARY KEY ("number")
 );
 
 -- CreateIndex
@@ -463,19 +479,28 @@ CREATE INDEX "WebhookDelivery_deliveredAt_nextAttemptAt_idx" ON "WebhookDelivery
 CREATE UNIQUE INDEX "AuditEvent_id_key" ON "AuditEvent"("id");
 
 -- CreateIndex
+CREATE UNIQUE INDEX "AuditEvent_hash_key" ON "AuditEvent"("hash");
+
+-- CreateIndex
 CREATE INDEX "AuditEvent_occurredAt_idx" ON "AuditEvent"("occurredAt");
 
 -- CreateIndex
-CREATE INDEX "AuditEvent_applicationId_occurredAt_idx" ON "AuditEvent"("applicationId", "occurredAt");
+CREATE INDEX "AuditEvent_applicationId_seq_idx" ON "AuditEvent"("applicationId", "seq");
 
 -- CreateIndex
-CREATE INDEX "AuditEvent_actorId_occurredAt_idx" ON "AuditEvent"("actorId", "occurredAt");
+CREATE INDEX "AuditEvent_environmentId_seq_idx" ON "AuditEvent"("environmentId", "seq");
 
 -- CreateIndex
-CREATE INDEX "AuditEvent_type_occurredAt_idx" ON "AuditEvent"("type", "occurredAt");
+CREATE INDEX "AuditEvent_actorLabel_seq_idx" ON "AuditEvent"("actorLabel", "seq");
 
 -- CreateIndex
-CREATE INDEX "AuditEvent_releaseId_idx" ON "AuditEvent"("releaseId");
+CREATE INDEX "AuditEvent_type_seq_idx" ON "AuditEvent"("type", "seq");
+
+-- CreateIndex
+CREATE INDEX "AuditEvent_releaseId_seq_idx" ON "AuditEvent"("releaseId", "seq");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "AuditCheckpoint_hash_key" ON "AuditCheckpoint"("hash");
 
 -- AddForeignKey
 ALTER TABLE "User" ADD CONSTRAINT "User_customerId_fkey" FOREIGN KEY ("customerId") REFERENCES "Customer"("id") ON DELETE RESTRICT ON UPDATE CASCADE;

@@ -1,0 +1,48 @@
+// Auditor filters, shared by the search page and the exports, and the SQL they turn into. Tenant scope is not a
+// filter the caller chooses: lib/audit/audit-scope.ts adds it from the actor's roles.
+import { z } from "zod";
+import { AUDIT_EVENT_TYPES } from "./event-types";
+
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === "" || v === null ? undefined : v), schema.optional());
+
+export const ZAuditFilterSchema = z.object({
+  applicationId: optional(z.uuid("Choose an application from the list.")),
+  environmentId: optional(z.uuid("Choose an environment from the list.")),
+  /** The actor's email (or "system: ..." label), matched exactly, case-insensitively. */
+  actor: optional(z.string().trim().toLowerCase().max(254)),
+  type: optional(z.enum(Object.keys(AUDIT_EVENT_TYPES) as [keyof typeof AUDIT_EVENT_TYPES, ...(keyof typeof AUDIT_EVENT_TYPES)[]], "Unknown event type.")),
+  from: optional(z.coerce.date("Enter a valid start date.")),
+  to: optional(z.coerce.date("Enter a valid end date.")),
+  /** A release version (exact, or a prefix ending in *), resolved to release ids within the visible applications. */
+  release: optional(z.string().trim().max(100)),
+  /** Keyset cursor: show events older than this seq. */
+  before: optional(z.coerce.bigint()),
+});
+export type TAuditFilter = z.infer<typeof ZAuditFilterSchema>;
+
+/** Builds a parameterised WHERE clause. `applicationIds` null = every application (platform admins). */
+export function auditWhereSql(
+  f: TAuditFilter,
+  scope: { applicationIds: string[] | null; releaseIds?: string[] | null },
+): { sql: string; params: unknown[] } {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  const p = (v: unknown) => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  if (scope.applicationIds !== null) clauses.push(`"applicationId" = ANY(${p(scope.applicationIds)}::uuid[])`);
+  if (f.applicationId) clauses.push(`"applicationId" = ${p(f.applicationId)}::uuid`);
+  if (f.environmentId) clauses.push(`"environmentId" = ${p(f.environmentId)}::uuid`);
+  if (f.actor) clauses.push(`lower("actorLabel") = ${p(f.actor)}`);
+  if (f.type) clauses.push(`"type" = ${p(f.type)}`);
+  if (f.from) clauses.push(`"occurredAt" >= ${p(f.from)}`);
+  if (f.to) clauses.push(`"occurredAt" < ${p(f.to)}`);
+  if (scope.releaseIds) clauses.push(`"releaseId" = ANY(${p(scope.releaseIds)}::uuid[])`);
+  if (f.before !== undefined) clauses.push(`"seq" < ${p(f.before.toString())}::bigint`);
+  return { sql: clauses.length ? `WHERE ${clauses.join(" AND ")}` : "", params };
+}
+
+/** Whether the filter selects everything: only such an export can be verified end to end. */
+export const isUnfiltered = (f: TAuditFilter, applicationIds: string[] | null): boolean =>
+  applicationIds === null && Object.entries(f).every(([k, v]) => k === "before" || v === undefined);

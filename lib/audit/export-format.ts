@@ -1,0 +1,94 @@
+// The audit export formats. NDJSON is the evidence format: a header line, every checkpoint, then every event, so a
+// complete export verifies offline (scripts/audit-verify.ts --export). CSV is for spreadsheets.
+import type { StoredCheckpoint, StoredEvent } from "./verify-chain";
+
+export const EXPORT_FORMAT = "releasegate-audit-export";
+
+export interface ExportHeader {
+  kind: typeof EXPORT_FORMAT;
+  version: 1;
+  exportedAt: string;
+  /** True when the export holds the whole chain from event 1: only then does it verify end to end. */
+  complete: boolean;
+  filters: Record<string, string>;
+  headSeq: string;
+}
+
+export const eventLine = (e: StoredEvent): string =>
+  JSON.stringify({ kind: "event", ...e, seq: e.seq.toString(), occurredAt: e.occurredAt.toISOString() });
+
+export const checkpointLine = (c: StoredCheckpoint): string =>
+  JSON.stringify({ kind: "checkpoint", ...c, number: c.number.toString(), lastSeq: c.lastSeq.toString(), createdAt: c.createdAt.toISOString() });
+
+export type ExportLine =
+  | { kind: "header"; header: ExportHeader }
+  | { kind: "event"; event: StoredEvent }
+  | { kind: "checkpoint"; checkpoint: StoredCheckpoint };
+
+/** Parses one NDJSON line of an export; throws with the reason on anything malformed. */
+export function parseExportLine(line: string): ExportLine {
+  const o = JSON.parse(line) as Record<string, unknown>;
+  if (o.kind === EXPORT_FORMAT) return { kind: "header", header: o as unknown as ExportHeader };
+  const s = (k: string) => (o[k] === null || o[k] === undefined ? null : String(o[k]));
+  if (o.kind === "event") {
+    return {
+      kind: "event",
+      event: {
+        seq: BigInt(String(o.seq)),
+        id: String(o.id),
+        occurredAt: new Date(String(o.occurredAt)),
+        type: String(o.type),
+        actorType: String(o.actorType),
+        actorId: s("actorId"),
+        actorLabel: String(o.actorLabel),
+        customerId: s("customerId"),
+        applicationId: s("applicationId"),
+        environmentId: s("environmentId"),
+        releaseId: s("releaseId"),
+        objectType: String(o.objectType),
+        objectId: s("objectId"),
+        summary: String(o.summary),
+        before: o.before ?? null,
+        after: o.after ?? null,
+        data: o.data ?? null,
+        ip: s("ip"),
+        userAgent: s("userAgent"),
+        requestId: s("requestId"),
+        prevHash: String(o.prevHash),
+        hash: String(o.hash),
+      },
+    };
+  }
+  if (o.kind === "checkpoint") {
+    return {
+      kind: "checkpoint",
+      checkpoint: {
+        number: BigInt(String(o.number)),
+        createdAt: new Date(String(o.createdAt)),
+        lastSeq: BigInt(String(o.lastSeq)),
+        lastHash: String(o.lastHash),
+        prevCheckpointHash: String(o.prevCheckpointHash),
+        keyId: String(o.keyId),
+        signature: String(o.signature),
+        hash: String(o.hash),
+      },
+    };
+  }
+  throw new Error(`unknown line kind ${String(o.kind)}`);
+}
+
+export const CSV_COLUMNS = [
+  "seq", "occurredAt", "type", "actorType", "actorLabel", "actorId", "objectType", "objectId", "summary",
+  "customerId", "applicationId", "environmentId", "releaseId", "ip", "userAgent", "requestId",
+  "before", "after", "data", "prevHash", "hash",
+] as const;
+
+/** One CSV field: quoted when needed; a leading = + - @ is neutralised so spreadsheets do not run it as a formula. */
+export function csvField(value: unknown): string {
+  let s = value === null || value === undefined ? "" : typeof value === "object" && !(value instanceof Date) ? JSON.stringify(value) : value instanceof Date ? value.toISOString() : String(value);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export const csvHeader = (): string => CSV_COLUMNS.join(",");
+export const csvLine = (e: StoredEvent): string => CSV_COLUMNS.map((c) => csvField(c === "seq" ? e.seq.toString() : e[c])).join(",");

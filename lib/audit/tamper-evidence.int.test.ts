@@ -1,0 +1,235 @@
+// The audit record's promises, checked the way an auditor would: with the real `npm run audit:verify` command and
+// only the public key, against a database that someone with superuser rights has tampered with.
+import { execFile } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { systemActor } from "../auth/actor";
+import { migrateDatabase } from "../db/migrate";
+import { PrismaClient } from "../db/generated/client";
+import { createScratchDatabase, type ScratchDatabase } from "../../test/scratch-database";
+import { createCheckpoint } from "./create-checkpoint";
+import { canonicalCheckpoint, hashCheckpoint, hashEvent } from "./chain";
+import { checkpointLine, eventLine } from "./export-format";
+import { readCheckpoints, readEvents, type RawQuery } from "./event-rows";
+import { recordAuditEvent } from "./record-audit-event";
+import { keyIdOf, type SigningKey } from "./signing-key";
+import { sign } from "node:crypto";
+
+const run = promisify(execFile);
+const root = path.resolve(import.meta.dirname, "../..");
+
+let scratch: ScratchDatabase;
+let client: PrismaClient;
+let key: SigningKey;
+let dir: string;
+let publicKeyFile: string;
+
+function makeKey(): SigningKey {
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  return { privateKey, publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString(), keyId: keyIdOf(publicKey) };
+}
+
+async function writeEvents(n: number, label = "event"): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    await client.$transaction((tx) =>
+      recordAuditEvent(tx, systemActor("tamper test"), {
+        type: "CUSTOMER_UPDATED",
+        object: { type: "Customer", id: `c-${i}` },
+        summary: `${label} ${i}`,
+        after: { name: `Customer ${i}`, nested: { list: [1, 2.5, "x"], flag: true } },
+      }),
+    );
+  }
+}
+
+/** Runs the real verify command; returns its exit code and output. */
+async function verify(args: string[]): Promise<{ code: number; out: string }> {
+  try {
+    const { stdout } = await run("npx", ["--no-install", "tsx", "scripts/audit-verify.ts", "--public-key", publicKeyFile, ...args], { cwd: root });
+    return { code: 0, out: stdout };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, out: `${err.stdout}${err.stderr}` };
+  }
+}
+
+const verifyDb = () => verify(["--database-url", scratch.url]);
+
+/** Runs SQL as the database owner with the append-only triggers off: what a rogue administrator could do. */
+async function asSuperuser(sql: string): Promise<void> {
+  await scratch.query(`BEGIN; ALTER TABLE "AuditEvent" DISABLE TRIGGER USER; ALTER TABLE "AuditCheckpoint" DISABLE TRIGGER USER; ${sql};
+    ALTER TABLE "AuditEvent" ENABLE TRIGGER USER; ALTER TABLE "AuditCheckpoint" ENABLE TRIGGER USER; COMMIT`);
+}
+
+beforeEach(async () => {
+  scratch = await createScratchDatabase("audit");
+  await migrateDatabase(scratch.url);
+  client = new PrismaClient({ adapter: new PrismaPg({ connectionString: scratch.url, max: 2 }) });
+  key = makeKey();
+  dir = await mkdtemp(path.join(os.tmpdir(), "releasegate-audit-test-"));
+  publicKeyFile = path.join(dir, "public.pem");
+  await writeFile(publicKeyFile, key.publicKeyPem);
+  await writeEvents(6);
+  await createCheckpoint({ client, key });
+  await writeEvents(4, "later");
+  await createCheckpoint({ client, key });
+}, 60_000);
+
+afterEach(async () => {
+  await client.$disconnect();
+  await scratch.drop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("the audit chain", () => {
+  it("links every event to the one before it with gap-free numbers", async () => {
+    const rows = await client.auditEvent.findMany({ orderBy: { seq: "asc" } });
+    expect(rows.map((r) => Number(r.seq))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(rows[0]!.prevHash).toBe("0".repeat(64));
+    for (let i = 1; i < rows.length; i++) expect(rows[i]!.prevHash).toBe(rows[i - 1]!.hash);
+  });
+
+  it("verifies an untouched database and reports counts", async () => {
+    const r = await verifyDb();
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^OK 10 events, 2 checkpoints; signed through event 10/);
+  });
+
+  it("reports events written after the last checkpoint as chained but not yet signed", async () => {
+    await writeEvents(3, "tail");
+    const r = await verifyDb();
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("3 newer events are chained but not yet signed");
+  });
+
+  it("catches a row changed by a superuser with the triggers disabled", async () => {
+    await asSuperuser(`UPDATE "AuditEvent" SET "summary" = 'nothing happened' WHERE "seq" = 3`);
+    const r = await verifyDb();
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("FAIL event 3: content does not match its hash");
+    expect(r.out).toContain("first bad sequence number: 3");
+  });
+
+  it("catches a change to the JSON details", async () => {
+    await asSuperuser(`UPDATE "AuditEvent" SET "after" = jsonb_set("after", '{name}', '"Someone else"') WHERE "seq" = 8`);
+    const r = await verifyDb();
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("first bad sequence number: 8");
+  });
+
+  it("catches a deleted row", async () => {
+    await asSuperuser(`DELETE FROM "AuditEvent" WHERE "seq" = 5`);
+    const r = await verifyDb();
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("FAIL event 5: missing (deleted?); the next event present is 6");
+  });
+
+  it("catches rows deleted from the end, up to the last checkpoint", async () => {
+    await asSuperuser(`DELETE FROM "AuditEvent" WHERE "seq" >= 9`);
+    const r = await verifyDb();
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("first bad sequence number: 9");
+    expect(r.out).toContain("events were deleted from the end");
+  });
+
+  it("catches reordered rows", async () => {
+    await asSuperuser(`UPDATE "AuditEvent" SET "seq" = -1 WHERE "seq" = 2;
+      UPDATE "AuditEvent" SET "seq" = 2 WHERE "seq" = 3;
+      UPDATE "AuditEvent" SET "seq" = 3 WHERE "seq" = -1`);
+    const r = await verifyDb();
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("first bad sequence number: 2");
+  });
+
+  it("catches history rewritten and re-hashed by someone without the signing key", async () => {
+    // The attacker changes event 4 and recomputes every hash after it, so the chain alone is consistent again.
+    const q: RawQuery = async (sql, params) => (await scratch.query(sql, params)).rows as Record<string, unknown>[];
+    const events = [];
+    for await (const e of readEvents(q)) events.push(e);
+    let prev = events[2]!.hash;
+    const statements: string[] = [];
+    for (const e of events.slice(3)) {
+      const changed = { ...e, summary: e.seq === 4n ? "rewritten" : e.summary, prevHash: prev };
+      const hash = hashEvent(changed);
+      statements.push(`UPDATE "AuditEvent" SET "summary" = '${changed.summary}', "prevHash" = '${prev}', "hash" = '${hash}' WHERE "seq" = ${e.seq}`);
+      prev = hash;
+    }
+    await asSuperuser(statements.join(";\n"));
+    const r = await verifyDb();
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("FAIL event 6: differs from what checkpoint 1 signed");
+  });
+
+  it("catches a forged checkpoint", async () => {
+    const forger = makeKey();
+    const q: RawQuery = async (sql, params) => (await scratch.query(sql, params)).rows as Record<string, unknown>[];
+    const [, second] = await readCheckpoints(q);
+    // Re-sign checkpoint 2 with another key but claim the real key id.
+    const signature = sign(null, Buffer.from(canonicalCheckpoint(second!), "utf8"), forger.privateKey).toString("base64");
+    await asSuperuser(`UPDATE "AuditCheckpoint" SET "signature" = '${signature}', "hash" = '${hashCheckpoint(second!, signature)}' WHERE "number" = 2`);
+    const r = await verifyDb();
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("FAIL checkpoint 2: signature does not verify");
+  });
+
+  it("refuses to verify with the wrong public key", async () => {
+    await writeFile(publicKeyFile, makeKey().publicKeyPem);
+    const r = await verifyDb();
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("not by the public key given");
+  });
+
+  it("cannot be changed by the application: UPDATE, DELETE and TRUNCATE are refused", async () => {
+    await expect(client.auditEvent.update({ where: { seq: 1n }, data: { summary: "x" } })).rejects.toThrow(/append-only/);
+    await expect(client.auditEvent.deleteMany({})).rejects.toThrow(/append-only/);
+    await expect(client.$executeRawUnsafe(`TRUNCATE "AuditEvent"`)).rejects.toThrow(/append-only/);
+    await expect(client.auditCheckpoint.deleteMany({})).rejects.toThrow(/append-only/);
+    expect(await client.auditEvent.count()).toBe(10);
+    expect((await verifyDb()).code).toBe(0);
+  });
+
+  it("does not leave a number behind when the audited change rolls back", async () => {
+    await expect(
+      client.$transaction(async (tx) => {
+        await recordAuditEvent(tx, systemActor("tamper test"), { type: "CUSTOMER_UPDATED", object: { type: "Customer" }, summary: "doomed" });
+        throw new Error("the change failed");
+      }),
+    ).rejects.toThrow("the change failed");
+    await writeEvents(1, "after rollback");
+    const seqs = (await client.auditEvent.findMany({ select: { seq: true }, orderBy: { seq: "asc" } })).map((r) => Number(r.seq));
+    expect(seqs.at(-1)).toBe(11);
+    expect((await verifyDb()).code).toBe(0);
+  });
+});
+
+describe("an export file", () => {
+  async function exportFile(): Promise<string> {
+    const q: RawQuery = async (sql, params) => (await scratch.query(sql, params)).rows as Record<string, unknown>[];
+    const lines = [JSON.stringify({ kind: "releasegate-audit-export", version: 1, exportedAt: new Date().toISOString(), complete: true, filters: {}, headSeq: "10" })];
+    for (const c of await readCheckpoints(q)) lines.push(checkpointLine(c));
+    for await (const e of readEvents(q)) lines.push(eventLine(e));
+    const file = path.join(dir, "export.ndjson");
+    await writeFile(file, `${lines.join("\n")}\n`);
+    return file;
+  }
+
+  it("verifies offline with only the public key", async () => {
+    const r = await verify(["--export", await exportFile()]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^OK 10 events, 2 checkpoints/);
+  });
+
+  it("fails when a line of the file is edited", async () => {
+    const file = await exportFile();
+    const text = await readFile(file, "utf8");
+    await writeFile(file, text.replace('"summary":"event 2"', '"summary":"event two"'));
+    const r = await verify(["--export", file]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("first bad sequence number: 3");
+  });
+});

@@ -1,0 +1,74 @@
+import "server-only";
+import { z } from "zod";
+import type { UserActor } from "../auth/actor";
+import { requireActor } from "../auth/current-actor";
+import { AppError, isAppError } from "../errors";
+import { log } from "../log";
+
+/** The JSON body of every error a route handler returns. */
+export interface ErrorBody {
+  error: { code: string; message: string; fieldErrors?: Record<string, string[]>; requestId?: string };
+}
+
+export function errorResponse(e: unknown, requestId: string): Response {
+  if (isAppError(e)) {
+    return Response.json(
+      { error: { code: e.code, message: e.message, ...(e.fieldErrors ? { fieldErrors: e.fieldErrors } : {}) } } satisfies ErrorBody,
+      { status: e.status },
+    );
+  }
+  log.error({ err: e, requestId }, "route failed");
+  return Response.json({ error: { code: "INTERNAL", message: "Something went wrong on our side.", requestId } } satisfies ErrorBody, {
+    status: 500,
+  });
+}
+
+/**
+ * The one wrapper for route handlers used by signed-in people (browser session): establishes the actor, parses the
+ * query string with zod, and maps errors through the status table. The domain function decides what is allowed.
+ */
+export function sessionRoute<S extends z.ZodType>(
+  querySchema: S,
+  handler: (query: z.infer<S>, actor: UserActor, request: Request) => Promise<Response>,
+) {
+  return async (request: Request): Promise<Response> => {
+    let actor: UserActor | undefined;
+    try {
+      actor = await requireActor();
+      if (actor.mustChangePassword) throw new AppError("FORBIDDEN", "Choose your own password first.");
+      const params = Object.fromEntries(new URL(request.url).searchParams);
+      const parsed = querySchema.safeParse(params);
+      if (!parsed.success) {
+        const fieldErrors = z.flattenError(parsed.error).fieldErrors as Record<string, string[]>;
+        throw new AppError("INVALID_INPUT", parsed.error.issues[0]?.message ?? "Invalid query.", { fieldErrors });
+      }
+      return await handler(parsed.data, actor, request);
+    } catch (e) {
+      return errorResponse(e, actor?.ctx.requestId ?? "unknown");
+    }
+  };
+}
+
+/** A text stream from an async generator of lines, with backpressure (the generator advances as the client reads). */
+export function lineStream(lines: AsyncGenerator<string>): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      // Batch lines into chunks of about 64 KiB: one enqueue per line would dominate the cost.
+      let chunk = "";
+      while (chunk.length < 65_536) {
+        const next = await lines.next();
+        if (next.done) {
+          if (chunk) controller.enqueue(encoder.encode(chunk));
+          controller.close();
+          return;
+        }
+        chunk += `${next.value}\n`;
+      }
+      controller.enqueue(encoder.encode(chunk));
+    },
+    async cancel() {
+      await lines.return(undefined);
+    },
+  });
+}

@@ -1,0 +1,110 @@
+// `npm run audit:verify -- --public-key <file> [--database-url <url> | --export <file.ndjson>]`
+// Recomputes the audit hash chain and every signed checkpoint with nothing but the public key, from the database
+// or from an NDJSON export. Prints OK with counts, or the first bad sequence number and why; exits 1 on failure,
+// 2 on bad usage. Needs no Releasegate server and no private key.
+import { createReadStream } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { readCheckpoints, readEvents, type RawQuery } from "../lib/audit/event-rows";
+import { parseExportLine } from "../lib/audit/export-format";
+import { loadPublicKey } from "../lib/audit/signing-key";
+import { type StoredCheckpoint, type StoredEvent, verifyChain, type VerifyResult } from "../lib/audit/verify-chain";
+
+const usage = "usage: npm run audit:verify -- --public-key <file.pem> [--database-url <postgresql://...> | --export <file.ndjson>]";
+
+async function verifyDatabase(url: string, key: ReturnType<typeof loadPublicKey>): Promise<VerifyResult> {
+  const client = new pg.Client({
+    connectionString: url,
+    types: {
+      getTypeParser: (oid: number, format?: string) =>
+        oid === 20 ? (v: string) => BigInt(v) : oid === 1114 ? (v: string) => new Date(`${v.replace(" ", "T")}Z`) : pg.types.getTypeParser(oid, format as "text"),
+    } as pg.CustomTypesConfig,
+  });
+  await client.connect();
+  try {
+    // One snapshot for the whole run, so events written meanwhile do not race the checkpoint reads.
+    await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    const query: RawQuery = async (sql, params) => (await client.query(sql, params)).rows as Record<string, unknown>[];
+    const checkpoints = await readCheckpoints(query);
+    return await verifyChain(readEvents(query), checkpoints, key.publicKey, key.keyId);
+  } finally {
+    await client.query("COMMIT").catch(() => undefined);
+    await client.end();
+  }
+}
+
+async function verifyExport(file: string, key: ReturnType<typeof loadPublicKey>): Promise<VerifyResult> {
+  // Checkpoints come before events in an export, so one streaming pass suffices.
+  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity })[Symbol.asyncIterator]();
+  const checkpoints: StoredCheckpoint[] = [];
+  let first: StoredEvent | undefined;
+  let complete = true;
+  let lineNo = 0;
+  for (;;) {
+    const next = await lines.next();
+    if (next.done) break;
+    lineNo += 1;
+    if (!next.value.trim()) continue;
+    const parsed = parseExportLine(next.value);
+    if (parsed.kind === "header") complete = parsed.header.complete;
+    else if (parsed.kind === "checkpoint") checkpoints.push(parsed.checkpoint);
+    else {
+      first = parsed.event;
+      break;
+    }
+  }
+  if (!complete) throw new Error("this export is filtered: only a complete export (all events) verifies end to end");
+  async function* events(): AsyncGenerator<StoredEvent> {
+    if (first) yield first;
+    for (;;) {
+      const next = await lines.next();
+      if (next.done) return;
+      lineNo += 1;
+      if (!next.value.trim()) continue;
+      const parsed = parseExportLine(next.value);
+      if (parsed.kind !== "event") throw new Error(`line ${lineNo}: a ${parsed.kind} after the events`);
+      yield parsed.event;
+    }
+  }
+  return verifyChain(events(), checkpoints, key.publicKey, key.keyId);
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: { "public-key": { type: "string" }, "database-url": { type: "string" }, export: { type: "string" } },
+    strict: true,
+  });
+  const dbUrl = values["database-url"] ?? (values.export ? undefined : process.env.DATABASE_URL);
+  if (!values["public-key"] || (!dbUrl && !values.export) || (values["database-url"] && values.export)) {
+    console.error(usage);
+    return 2;
+  }
+  const key = loadPublicKey(await readFile(values["public-key"], "utf8"));
+  const started = performance.now();
+  const result = values.export ? await verifyExport(values.export, key) : await verifyDatabase(dbUrl!, key);
+  const seconds = (performance.now() - started) / 1000;
+  if (!result.ok) {
+    console.log(`FAIL ${result.reason}`);
+    if (result.seq !== undefined) console.log(`first bad sequence number: ${result.seq}`);
+    console.log(`(${result.events} events verified before it)`);
+    return 1;
+  }
+  const tail = BigInt(result.events) - result.signedThroughSeq;
+  console.log(
+    `OK ${result.events} events, ${result.checkpoints} checkpoints; signed through event ${result.signedThroughSeq}` +
+      (result.lastCheckpointAt ? ` (last checkpoint ${result.lastCheckpointAt.toISOString()})` : "") +
+      (tail > 0n ? `; ${tail} newer events are chained but not yet signed` : "") +
+      `; key ${key.keyId.slice(0, 16)}; ${Math.round(result.events / Math.max(seconds, 0.001))} events/s`,
+  );
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(`error: ${(e as Error).message}`);
+    process.exit(2);
+  },
+);
