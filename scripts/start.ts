@@ -12,6 +12,7 @@ import http from "node:http";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { type EmbeddedDatabase, startEmbeddedPostgres } from "../lib/db/embedded";
+import { ensureAppRole } from "../lib/db/app-role";
 import { migrateDatabase } from "../lib/db/migrate";
 import { parseEnv } from "../lib/env";
 
@@ -42,8 +43,8 @@ async function buildIsStale(): Promise<boolean> {
   return Math.max(...sources) > built;
 }
 
-async function authSecret(dataDir: string): Promise<string> {
-  const file = path.join(dataDir, "auth-secret");
+async function secretFile(dataDir: string, name: string): Promise<string> {
+  const file = path.join(dataDir, name);
   if (existsSync(file)) return (await readFile(file, "utf8")).trim();
   const secret = randomBytes(32).toString("base64url");
   await writeFile(file, `${secret}\n`, { mode: 0o600 });
@@ -93,8 +94,17 @@ async function main(): Promise<void> {
   const result = await migrateDatabase(databaseUrl, { dir: path.join(root, "prisma/migrations"), log: say });
   say(`database schema up to date (${result.alreadyApplied + result.applied.length} migrations)`);
 
+  if (embedded) {
+    // The server runs as a least-privilege role that cannot change audit history (lib/db/app-role.ts).
+    const password = await secretFile(dataDir, "postgres-app-password");
+    await ensureAppRole(databaseUrl, "releasegate_app", password);
+    const appUrl = new URL(databaseUrl);
+    appUrl.username = "releasegate_app";
+    appUrl.password = password;
+    databaseUrl = appUrl.toString();
+  }
   process.env.DATABASE_URL = databaseUrl;
-  process.env.NEXTAUTH_SECRET ??= await authSecret(dataDir);
+  process.env.NEXTAUTH_SECRET ??= await secretFile(dataDir, "auth-secret");
   process.env.NEXTAUTH_URL ??= `http://localhost:${env.PORT}`;
   process.env.DATA_DIR = dataDir;
   process.env.NEXT_TELEMETRY_DISABLED = "1";

@@ -10,7 +10,8 @@ const CHECKPOINT_LOCK = 72707372;
 
 export function signingKeyPath(): string {
   const e = env();
-  return path.resolve(e.AUDIT_SIGNING_KEY_PATH ?? path.join(e.DATA_DIR, "audit-signing-key.pem"));
+  // A runtime path, not a module: tell the bundler not to trace it.
+  return path.resolve(/*turbopackIgnore: true*/ e.AUDIT_SIGNING_KEY_PATH ?? path.join(e.DATA_DIR, "audit-signing-key.pem"));
 }
 
 let key: Promise<SigningKey> | undefined;

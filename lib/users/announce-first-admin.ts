@@ -13,7 +13,7 @@ import { bootstrapFirstAdmin, FIRST_ADMIN_EMAIL } from "./bootstrap-first-admin"
  * a later start deletes that file once the administrator has chosen their own password.
  */
 export async function announceFirstAdmin(): Promise<void> {
-  const file = path.resolve(env().DATA_DIR, "initial-admin.txt");
+  const file = path.resolve(/*turbopackIgnore: true*/ env().DATA_DIR, "initial-admin.txt");
   const created = await bootstrapFirstAdmin();
   if (created) {
     await mkdir(path.dirname(file), { recursive: true });

@@ -1,0 +1,75 @@
+import canonicalize from "canonicalize";
+import { describe, expect, it } from "vitest";
+import { type ChainedEvent, canonicalCheckpoint, canonicalEvent, canonicalJson, GENESIS_HASH, hashEvent } from "./chain";
+
+const event = (over: Partial<ChainedEvent> = {}): ChainedEvent => ({
+  seq: 42n,
+  id: "8f1c6f1e-1111-4222-8333-944455556666",
+  occurredAt: new Date("2026-11-22T10:11:12.345Z"),
+  type: "ROLE_GRANTED",
+  actorType: "USER",
+  actorId: "u1",
+  actorLabel: "ana@example.com",
+  customerId: null,
+  applicationId: "a1",
+  environmentId: null,
+  releaseId: null,
+  objectType: "Membership",
+  objectId: "m1",
+  summary: "granted OPS on shop to ana@example.com",
+  before: null,
+  after: { role: "OPS", nested: { z: 1, a: [3, 1.5, "é", null, true] }, "": "empty key" },
+  data: { "\u00e9": 1, e: 2, E: 3, "10": "ten", "9": "nine" },
+  ip: "127.0.0.1",
+  userAgent: "Mozilla/5.0 \"quoted\" \\ back\nslash",
+  requestId: "r1",
+  prevHash: GENESIS_HASH,
+  ...over,
+});
+
+// The reference: the same fields through the `canonicalize` package (an RFC 8785 implementation).
+const reference = (e: ChainedEvent) =>
+  canonicalize({
+    v: 1,
+    ...e,
+    seq: e.seq.toString(),
+    occurredAt: e.occurredAt.toISOString(),
+    before: e.before ?? null,
+    after: e.after ?? null,
+    data: e.data ?? null,
+  });
+
+describe("canonical form (RFC 8785)", () => {
+  it("matches an independent JCS implementation for the event's fields", () => {
+    expect(canonicalEvent(event())).toBe(reference(event()));
+    expect(canonicalEvent(event({ after: null, data: [1, { b: 2, a: 1 }], actorId: null }))).toBe(reference(event({ after: null, data: [1, { b: 2, a: 1 }], actorId: null })));
+  });
+
+  it("sorts keys by UTF-16 code units and writes numbers as ECMAScript does", () => {
+    expect(canonicalJson({ b: 1, a: 2, B: 3, "€": 4, "😀": 5 })).toBe(canonicalize({ b: 1, a: 2, B: 3, "€": 4, "😀": 5 }));
+    expect(canonicalJson([1e21, 0.1, -0, 1e-7, 100])).toBe(canonicalize([1e21, 0.1, -0, 1e-7, 100]));
+  });
+
+  it("drops undefined object members like JSON does", () => {
+    expect(canonicalJson({ a: undefined, b: 1 })).toBe('{"b":1}');
+  });
+
+  it("signs checkpoints over canonical JSON", () => {
+    const c = { number: 3n, createdAt: new Date("2026-01-01T00:00:00Z"), lastSeq: 99n, lastHash: "ab", prevCheckpointHash: "cd", keyId: "k" };
+    expect(canonicalCheckpoint(c)).toBe('{"createdAt":"2026-01-01T00:00:00.000Z","keyId":"k","lastHash":"ab","lastSeq":"99","number":"3","prevCheckpointHash":"cd","v":1}');
+  });
+});
+
+describe("event hash", () => {
+  it("changes when any field changes", () => {
+    const base = hashEvent(event());
+    expect(hashEvent(event({ summary: "granted DEVELOPER" }))).not.toBe(base);
+    expect(hashEvent(event({ seq: 43n }))).not.toBe(base);
+    expect(hashEvent(event({ after: { role: "OPS", nested: { z: 2, a: [] } } }))).not.toBe(base);
+    expect(hashEvent(event({ prevHash: "1".repeat(64) }))).not.toBe(base);
+  });
+
+  it("is the same for JSON that reads back from jsonb with another key order", () => {
+    expect(hashEvent(event({ after: { b: 1, a: 2 } }))).toBe(hashEvent(event({ after: { a: 2, b: 1 } })));
+  });
+});
