@@ -1,0 +1,224 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { effectiveBatchSize, type PlanAction, type PlanInput, type PlanStep, planRollout, type StepStatus } from "./planner";
+
+const targets = (n: number, staged: string[] = []) =>
+  Array.from({ length: n }, (_, i) => ({ id: `t${i + 1}`, name: `web-${i + 1}`, stagedReleaseIds: staged }));
+
+function input(over: Partial<PlanInput["deployment"]> = {}, n = 3, steps: PlanStep[] = [], staged: string[] = []): PlanInput {
+  return {
+    deployment: { status: "RUNNING", strategy: "ROLLING", batchSize: 1, autoRollback: true, releaseId: "new", previousReleaseId: "old", cancelRequested: false, ...over },
+    targets: targets(n, staged),
+    steps,
+  };
+}
+
+let nextId = 0;
+const step = (targetId: string, action: PlanStep["action"], status: StepStatus, batch = 0, message: string | null = null): PlanStep => ({
+  id: `s${++nextId}`, targetId, action, status, batch, message,
+});
+
+const created = (actions: PlanAction[]) => actions.flatMap((a) => (a.type === "createSteps" ? a.steps : []));
+const status = (actions: PlanAction[]) => actions.find((a) => a.type === "setStatus");
+
+describe("effectiveBatchSize", () => {
+  it("keeps one node serving during a rolling deployment", () => {
+    expect(effectiveBatchSize("ROLLING", 1, 3)).toBe(1);
+    expect(effectiveBatchSize("ROLLING", 5, 3)).toBe(2);
+    expect(effectiveBatchSize("ROLLING", 2, 2)).toBe(1);
+    expect(effectiveBatchSize("ROLLING", 3, 1)).toBe(1);
+    expect(effectiveBatchSize("ALL_AT_ONCE", 1, 4)).toBe(4);
+  });
+});
+
+describe("starting a deployment", () => {
+  it("stages the release on every node first", () => {
+    const a = planRollout(input({ status: "QUEUED" }));
+    expect(status(a)).toEqual({ type: "setStatus", status: "RUNNING" });
+    expect(created(a)).toEqual(["t1", "t2", "t3"].map((targetId) => ({ targetId, action: "STAGE", batch: 0 })));
+  });
+
+  it("skips staging on nodes that already hold the release (a revert) and activates the first batch", () => {
+    const a = planRollout(input({ status: "QUEUED" }, 3, [], ["new"]));
+    expect(created(a)).toEqual([{ targetId: "t1", action: "ACTIVATE", batch: 1 }]);
+  });
+
+  it("fails an environment without servers with a readable reason", () => {
+    expect(status(planRollout(input({ status: "QUEUED" }, 0)))).toEqual({ type: "setStatus", status: "FAILED", failureReason: "The environment has no servers." });
+  });
+
+  it("does nothing for scheduled or finished deployments", () => {
+    for (const s of ["SCHEDULED", "SUCCEEDED", "FAILED", "CANCELLED"] as const) expect(planRollout(input({ status: s }))).toEqual([]);
+  });
+});
+
+describe("a rolling deployment", () => {
+  const staged = () => ["t1", "t2", "t3"].map((t) => step(t, "STAGE", "SUCCEEDED"));
+
+  it("waits until every node is staged before draining any", () => {
+    const steps = [step("t1", "STAGE", "SUCCEEDED"), step("t2", "STAGE", "RUNNING"), step("t3", "STAGE", "SUCCEEDED")];
+    expect(planRollout(input({}, 3, steps))).toEqual([]);
+  });
+
+  it("activates one batch at a time", () => {
+    expect(created(planRollout(input({}, 3, staged())))).toEqual([{ targetId: "t1", action: "ACTIVATE", batch: 1 }]);
+    const during = [...staged(), step("t1", "ACTIVATE", "RUNNING", 1)];
+    expect(planRollout(input({}, 3, during))).toEqual([]);
+    const after1 = [...staged(), step("t1", "ACTIVATE", "SUCCEEDED", 1)];
+    expect(created(planRollout(input({}, 3, after1)))).toEqual([{ targetId: "t2", action: "ACTIVATE", batch: 2 }]);
+  });
+
+  it("uses the batch size, but never all nodes", () => {
+    expect(created(planRollout(input({ batchSize: 2 }, 4, ["t1", "t2", "t3", "t4"].map((t) => step(t, "STAGE", "SUCCEEDED")))))).toHaveLength(2);
+    expect(created(planRollout(input({ batchSize: 9 }, 3, staged())))).toHaveLength(2);
+  });
+
+  it("succeeds when every node is activated", () => {
+    const done = [...staged(), ...["t1", "t2", "t3"].map((t, i) => step(t, "ACTIVATE", "SUCCEEDED", i + 1))];
+    expect(planRollout(input({}, 3, done))).toEqual([{ type: "setStatus", status: "SUCCEEDED" }]);
+  });
+
+  it("activates everything at once for ALL_AT_ONCE", () => {
+    expect(created(planRollout(input({ strategy: "ALL_AT_ONCE" }, 3, staged())))).toHaveLength(3);
+  });
+});
+
+describe("failures", () => {
+  const staged = () => ["t1", "t2", "t3"].map((t) => step(t, "STAGE", "SUCCEEDED"));
+
+  it("a failed stage ends the deployment before any node is drained", () => {
+    const steps = [step("t1", "STAGE", "SUCCEEDED"), step("t2", "STAGE", "FAILED", 0, "sha256 mismatch"), step("t3", "STAGE", "SUCCEEDED")];
+    expect(planRollout(input({}, 3, steps))).toEqual([{ type: "setStatus", status: "FAILED", failureReason: "web-2: staging the release failed: sha256 mismatch." }]);
+  });
+
+  it("waits for running stages to finish before ending, and cancels pending ones", () => {
+    const p = step("t3", "STAGE", "PENDING");
+    const steps = [step("t1", "STAGE", "FAILED", 0, "disk full"), step("t2", "STAGE", "RUNNING"), p];
+    expect(planRollout(input({}, 3, steps))).toEqual([{ type: "cancelSteps", stepIds: [p.id] }]);
+  });
+
+  it("rolls back the node whose health check failed, then ends FAILED with the reason", () => {
+    const failed = [...staged(), step("t1", "ACTIVATE", "FAILED", 1, "health check: HTTP 500")];
+    const a = planRollout(input({}, 3, failed));
+    expect(status(a)).toEqual({ type: "setStatus", status: "ROLLING_BACK", failureReason: "web-1: activating the release failed: health check: HTTP 500." });
+    expect(created(a)).toEqual([{ targetId: "t1", action: "ROLLBACK", batch: 1 }]);
+    const rolled = [...failed, step("t1", "ROLLBACK", "SUCCEEDED", 1)];
+    expect(planRollout(input({ status: "ROLLING_BACK" }, 3, rolled))).toEqual([
+      { type: "setStatus", status: "FAILED", failureReason: "web-1: activating the release failed: health check: HTTP 500. Rolled back 1 node(s) to the previous release." },
+    ]);
+  });
+
+  it("rolls back every touched node, one batch at a time", () => {
+    const steps = [...staged(), step("t1", "ACTIVATE", "SUCCEEDED", 1), step("t2", "ACTIVATE", "FAILED", 2, "timeout")];
+    expect(created(planRollout(input({}, 3, steps)))).toEqual([{ targetId: "t1", action: "ROLLBACK", batch: 1 }]);
+    const next = [...steps, step("t1", "ROLLBACK", "SUCCEEDED", 1)];
+    expect(created(planRollout(input({ status: "ROLLING_BACK" }, 3, next)))).toEqual([{ targetId: "t2", action: "ROLLBACK", batch: 2 }]);
+  });
+
+  it("treats an interrupted step (agent lost) like a failure", () => {
+    const steps = [...staged(), step("t1", "ACTIVATE", "INTERRUPTED", 1)];
+    const a = planRollout(input({}, 3, steps));
+    expect(status(a)).toMatchObject({ status: "ROLLING_BACK", failureReason: expect.stringContaining("was interrupted") });
+  });
+
+  it("ends FAILED without rollback when automatic rollback is off, saying what was left", () => {
+    const steps = [...staged(), step("t1", "ACTIVATE", "FAILED", 1, "boom")];
+    expect(status(planRollout(input({ autoRollback: false }, 3, steps)))).toEqual({
+      type: "setStatus",
+      status: "FAILED",
+      failureReason: "web-1: activating the release failed: boom. 1 node(s) were left on the new release (automatic rollback is off or there is no previous release).",
+    });
+  });
+
+  it("cannot roll back a first deployment (nothing to return to)", () => {
+    const steps = [...staged(), step("t1", "ACTIVATE", "FAILED", 1)];
+    expect(status(planRollout(input({ previousReleaseId: null }, 3, steps)))).toMatchObject({ status: "FAILED" });
+  });
+
+  it("stops and reports when a rollback itself fails", () => {
+    const steps = [...staged(), step("t1", "ACTIVATE", "FAILED", 1, "boom"), step("t1", "ROLLBACK", "FAILED", 1, "previous release missing")];
+    expect(status(planRollout(input({ status: "ROLLING_BACK" }, 3, steps)))).toMatchObject({
+      status: "FAILED",
+      failureReason: expect.stringContaining("The rollback failed on web-1: previous release missing; it needs attention."),
+    });
+  });
+});
+
+describe("cancel", () => {
+  it("cancels a queued deployment outright", () => {
+    expect(planRollout(input({ status: "QUEUED", cancelRequested: true }))).toEqual([{ type: "setStatus", status: "CANCELLED" }]);
+  });
+
+  it("lets the running step finish, then rolls back touched nodes and ends CANCELLED", () => {
+    const base = ["t1", "t2", "t3"].map((t) => step(t, "STAGE", "SUCCEEDED"));
+    const running = [...base, step("t1", "ACTIVATE", "RUNNING", 1)];
+    expect(planRollout(input({ cancelRequested: true }, 3, running))).toEqual([]);
+    const finished = [...base, step("t1", "ACTIVATE", "SUCCEEDED", 1)];
+    const a = planRollout(input({ cancelRequested: true }, 3, finished));
+    expect(status(a)).toEqual({ type: "setStatus", status: "ROLLING_BACK" });
+    const rolled = [...finished, step("t1", "ROLLBACK", "SUCCEEDED", 1)];
+    expect(planRollout(input({ status: "ROLLING_BACK", cancelRequested: true }, 3, rolled))).toEqual([{ type: "setStatus", status: "CANCELLED" }]);
+  });
+});
+
+// Drives whole rollouts with random node outcomes and checks the promises that must hold in every one of them.
+describe("any rollout (simulated)", () => {
+  it("keeps a node serving, ends in a final state, and leaves the fleet consistent", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.constantFrom("ROLLING" as const, "ALL_AT_ONCE" as const),
+        fc.boolean(),
+        fc.array(fc.constantFrom("ok", "ok", "ok", "fail", "interrupt"), { minLength: 40, maxLength: 40 }),
+        fc.integer({ min: -1, max: 30 }),
+        (n, batchSize, strategy, autoRollback, outcomes, cancelAt) => {
+          const i: PlanInput = input({ status: "QUEUED", strategy, batchSize, autoRollback }, n);
+          const steps: PlanStep[] = [];
+          let dstatus = i.deployment.status;
+          let reason: string | undefined;
+          let k = 0;
+          const live = new Map(i.targets.map((t) => [t.id, "old"]));
+          for (let round = 0; round < 200; round++) {
+            const cancelRequested = cancelAt >= 0 && round >= cancelAt;
+            const actions = planRollout({ ...i, deployment: { ...i.deployment, status: dstatus, cancelRequested }, steps });
+            for (const a of actions) {
+              if (a.type === "setStatus") {
+                dstatus = a.status;
+                reason = a.failureReason ?? reason;
+              } else if (a.type === "cancelSteps") {
+                for (const s of steps) if (a.stepIds.includes(s.id)) s.status = "CANCELLED";
+              } else {
+                for (const s of a.steps) steps.push(step(s.targetId, s.action, "PENDING", s.batch));
+              }
+            }
+            // Out of service = an ACTIVATE or ROLLBACK in flight; rolling keeps at least one node serving.
+            const out = steps.filter((s) => s.action !== "STAGE" && (s.status === "PENDING" || s.status === "RUNNING")).length;
+            if (strategy === "ROLLING") {
+              expect(out).toBeLessThanOrEqual(effectiveBatchSize(strategy, batchSize, n));
+              if (n > 1) expect(out).toBeLessThan(n);
+            }
+            if (["SUCCEEDED", "FAILED", "CANCELLED"].includes(dstatus)) break;
+            // The agents: every pending step runs and finishes with the next scripted outcome.
+            for (const s of steps.filter((x) => x.status === "PENDING")) {
+              const o = outcomes[k++ % outcomes.length]!;
+              s.status = o === "ok" || s.action === "ROLLBACK" ? "SUCCEEDED" : o === "fail" ? "FAILED" : "INTERRUPTED";
+              if (s.status === "SUCCEEDED" && s.action === "ACTIVATE") live.set(s.targetId, "new");
+              if (s.status !== "SUCCEEDED" && s.action === "ACTIVATE") live.set(s.targetId, "half");
+              if (s.action === "ROLLBACK") live.set(s.targetId, "old");
+            }
+          }
+          expect(["SUCCEEDED", "FAILED", "CANCELLED"]).toContain(dstatus);
+          const versions = new Set(live.values());
+          if (dstatus === "SUCCEEDED") expect([...versions]).toEqual(["new"]);
+          if (dstatus === "FAILED") expect(reason).toBeTruthy();
+          // With automatic rollback, a failed or cancelled rollout leaves every node on the previous release.
+          if (dstatus !== "SUCCEEDED" && autoRollback) expect([...versions]).toEqual(["old"]);
+          // Never a half-installed node left behind silently: without rollback the reason says nodes were left.
+          if (versions.has("half") || (dstatus !== "SUCCEEDED" && versions.has("new"))) expect(reason).toMatch(/left on the new release/);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});

@@ -1,0 +1,165 @@
+// The rollout planner: a pure function from "what the steps of a deployment have done so far" to "what happens
+// next". It owns every ordering and safety rule of a rollout, so those rules are tested exhaustively without a
+// database (planner.test.ts); advance-rollout.ts only loads the facts, applies the plan and wakes the agents.
+//
+// The shape of a rollout:
+//   1. STAGE the release on every node that does not have it staged yet (download, verify, extract; all nodes in
+//      parallel, nobody is drained). A failed stage ends the deployment before any node left service.
+//   2. ACTIVATE nodes batch by batch (drain, stop, switch, start, health, undrain). A rolling deployment never takes
+//      more than `batchSize` nodes, and never all nodes, out of service at once.
+//   3. On a failed or interrupted activation: stop creating work, let running steps finish, then (autoRollback)
+//      ROLLBACK every node that was touched, batch by batch, to the previous release, and end FAILED with the reason.
+//   4. A cancel stops like a failure, without one: touched nodes are rolled back, then the deployment is CANCELLED.
+
+export type DeploymentStatus = "SCHEDULED" | "QUEUED" | "RUNNING" | "ROLLING_BACK" | "SUCCEEDED" | "FAILED" | "CANCELLED";
+export type StepAction = "STAGE" | "ACTIVATE" | "ROLLBACK";
+export type StepStatus = "PENDING" | "CLAIMED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "SKIPPED" | "CANCELLED" | "INTERRUPTED";
+
+export interface PlanTarget {
+  id: string;
+  name: string;
+  /** Releases extracted on the node and ready to switch to. */
+  stagedReleaseIds: readonly string[];
+}
+
+export interface PlanStep {
+  id: string;
+  targetId: string;
+  action: StepAction;
+  batch: number;
+  status: StepStatus;
+  message: string | null;
+}
+
+export interface PlanInput {
+  deployment: {
+    status: DeploymentStatus;
+    strategy: "ROLLING" | "ALL_AT_ONCE";
+    batchSize: number;
+    autoRollback: boolean;
+    releaseId: string;
+    /** What the environment ran before; null on a first deployment (nothing to roll back to). */
+    previousReleaseId: string | null;
+    cancelRequested: boolean;
+  };
+  /** In rollout order. */
+  targets: readonly PlanTarget[];
+  steps: readonly PlanStep[];
+}
+
+export type PlanAction =
+  | { type: "createSteps"; steps: { targetId: string; action: StepAction; batch: number }[] }
+  | { type: "cancelSteps"; stepIds: string[] }
+  | { type: "setStatus"; status: DeploymentStatus; failureReason?: string };
+
+const ACTIVE: readonly StepStatus[] = ["CLAIMED", "RUNNING"];
+const BROKEN: readonly StepStatus[] = ["FAILED", "INTERRUPTED"];
+const TERMINAL: readonly DeploymentStatus[] = ["SUCCEEDED", "FAILED", "CANCELLED"];
+
+/** How many nodes may be out of service at once: rolling keeps at least one node serving whenever there are two. */
+export function effectiveBatchSize(strategy: "ROLLING" | "ALL_AT_ONCE", batchSize: number, nodes: number): number {
+  if (nodes === 0) return 1;
+  if (strategy === "ALL_AT_ONCE") return nodes;
+  return Math.max(1, Math.min(batchSize, nodes > 1 ? nodes - 1 : 1));
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export function planRollout(input: PlanInput): PlanAction[] {
+  const { deployment: d, targets, steps } = input;
+  if (TERMINAL.includes(d.status) || d.status === "SCHEDULED") return [];
+  const name = (targetId: string) => targets.find((t) => t.id === targetId)?.name ?? targetId;
+  const of = (action: StepAction) => steps.filter((s) => s.action === action);
+  const size = effectiveBatchSize(d.strategy, d.batchSize, targets.length);
+
+  if (d.status === "QUEUED") {
+    if (targets.length === 0) return [{ type: "setStatus", status: "FAILED", failureReason: "The environment has no servers." }];
+    if (d.cancelRequested) return [{ type: "setStatus", status: "CANCELLED" }];
+    const toStage = targets.filter((t) => !t.stagedReleaseIds.includes(d.releaseId));
+    const first =
+      toStage.length > 0
+        ? toStage.map((t) => ({ targetId: t.id, action: "STAGE" as const, batch: 0 }))
+        : (chunk(targets, size)[0] ?? []).map((t) => ({ targetId: t.id, action: "ACTIVATE" as const, batch: 1 }));
+    return [{ type: "setStatus", status: "RUNNING" }, { type: "createSteps", steps: first }];
+  }
+
+  const pending = steps.filter((s) => s.status === "PENDING");
+  const running = steps.filter((s) => ACTIVE.includes(s.status));
+
+  if (d.status === "ROLLING_BACK") {
+    const rollbacks = of("ROLLBACK");
+    const brokenRollback = rollbacks.find((s) => BROKEN.includes(s.status));
+    if (brokenRollback) {
+      const actions: PlanAction[] = pending.length ? [{ type: "cancelSteps", stepIds: pending.map((s) => s.id) }] : [];
+      if (running.length > 0) return actions;
+      return [
+        ...actions,
+        {
+          type: "setStatus",
+          status: "FAILED",
+          failureReason: `${failureReason(input, name)} The rollback failed on ${name(brokenRollback.targetId)}${brokenRollback.message ? `: ${brokenRollback.message}` : ""}; it needs attention.`,
+        },
+      ];
+    }
+    if (running.length > 0 || pending.length > 0) return [];
+    const touched = touchedTargets(input);
+    const rolledBack = new Set(rollbacks.filter((s) => s.status === "SUCCEEDED").map((s) => s.targetId));
+    const remaining = touched.filter((id) => !rolledBack.has(id));
+    if (remaining.length > 0) {
+      const batch = Math.max(0, ...rollbacks.map((s) => s.batch)) + 1;
+      return [{ type: "createSteps", steps: remaining.slice(0, size).map((targetId) => ({ targetId, action: "ROLLBACK" as const, batch })) }];
+    }
+    return [{ type: "setStatus", status: cancelled(input) ? "CANCELLED" : "FAILED", ...(cancelled(input) ? {} : { failureReason: `${failureReason(input, name)} Rolled back ${rolledBack.size} node(s) to the previous release.` }) }];
+  }
+
+  // RUNNING
+  const broken = steps.find((s) => BROKEN.includes(s.status));
+  if (broken || d.cancelRequested) {
+    const actions: PlanAction[] = pending.length ? [{ type: "cancelSteps", stepIds: pending.map((s) => s.id) }] : [];
+    if (running.length > 0) return actions; // let in-flight steps finish: never abandon a node mid-switch
+    const touched = touchedTargets(input);
+    if (touched.length > 0 && d.autoRollback && d.previousReleaseId !== null) {
+      return [
+        ...actions,
+        { type: "setStatus", status: "ROLLING_BACK", ...(broken ? { failureReason: failureReason(input, name) } : {}) },
+        { type: "createSteps", steps: touched.slice(0, size).map((targetId) => ({ targetId, action: "ROLLBACK" as const, batch: 1 })) },
+      ];
+    }
+    const leftOn = touched.length > 0 ? ` ${touched.length} node(s) were left on the new release (automatic rollback is off or there is no previous release).` : "";
+    if (!broken) return [...actions, { type: "setStatus", status: "CANCELLED", ...(leftOn ? { failureReason: `Cancelled.${leftOn}` } : {}) }];
+    return [...actions, { type: "setStatus", status: "FAILED", failureReason: `${failureReason(input, name)}${leftOn}` }];
+  }
+
+  const stages = of("STAGE");
+  if (stages.some((s) => s.status !== "SUCCEEDED" && s.status !== "SKIPPED")) return [];
+
+  const activations = of("ACTIVATE");
+  if (activations.some((s) => s.status !== "SUCCEEDED")) return [];
+  const activated = new Set(activations.map((s) => s.targetId));
+  const next = targets.filter((t) => !activated.has(t.id)).slice(0, size);
+  if (next.length === 0) return [{ type: "setStatus", status: "SUCCEEDED" }];
+  const batch = Math.max(0, ...activations.map((s) => s.batch)) + 1;
+  return [{ type: "createSteps", steps: next.map((t) => ({ targetId: t.id, action: "ACTIVATE" as const, batch })) }];
+}
+
+/** Nodes an activation reached (succeeded, or failed part-way): exactly the ones a rollback must return. */
+function touchedTargets(input: PlanInput): string[] {
+  const ids = new Set(input.steps.filter((s) => s.action === "ACTIVATE" && (s.status === "SUCCEEDED" || BROKEN.includes(s.status))).map((s) => s.targetId));
+  return input.targets.map((t) => t.id).filter((id) => ids.has(id));
+}
+
+function cancelled(input: PlanInput): boolean {
+  return input.deployment.cancelRequested && !input.steps.some((s) => s.action !== "ROLLBACK" && BROKEN.includes(s.status));
+}
+
+function failureReason(input: PlanInput, name: (id: string) => string): string {
+  const s = input.steps.find((x) => x.action !== "ROLLBACK" && BROKEN.includes(x.status));
+  if (!s) return input.deployment.cancelRequested ? "Cancelled." : "Failed.";
+  const what = s.action === "STAGE" ? "staging the release" : "activating the release";
+  const how = s.status === "INTERRUPTED" ? "was interrupted (the agent restarted or stopped answering)" : "failed";
+  return `${name(s.targetId)}: ${what} ${how}${s.message ? `: ${s.message}` : ""}.`;
+}
