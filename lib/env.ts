@@ -5,7 +5,9 @@ import { z } from "zod";
 const emptyAsUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
 
 const booleanString = z
-  .enum(["true", "false", "1", "0", "yes", "no"])
+  .string()
+  .transform((v) => v.trim().toLowerCase())
+  .pipe(z.enum(["true", "false", "1", "0", "yes", "no"], "must be true or false"))
   .transform((v) => v === "true" || v === "1" || v === "yes");
 
 export const ZEnvSchema = z.object({

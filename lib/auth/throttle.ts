@@ -6,7 +6,8 @@ import { AppError } from "../errors";
 
 // Failed sign-ins are counted three ways (OWASP's "login endpoint protection"):
 //  - per account and address: stops guessing one password from one place, and is the only limit a real user
-//    meets after mistyping: it blocks that address for LOGIN_BLOCK_MINUTES, not the account everywhere;
+//    meets after mistyping: it blocks that address until LOGIN_BLOCK_MINUTES after the first failure of the
+//    window (the message gives the real remaining wait), not the account everywhere;
 //  - per account over all addresses: caps distributed guessing at LOGIN_MAX_FAILURES_PER_ACCOUNT per window, so an
 //    attacker can lock a real user out for at most one window;
 //  - per address over all accounts: stops spraying one password over many accounts.

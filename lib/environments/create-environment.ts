@@ -7,6 +7,7 @@ import { db } from "../db/client";
 import { conflict, isUniqueViolation, notFound } from "../errors";
 import { slugify } from "../util/slugify";
 import { defaultsForNewEnvironment } from "./default-environments";
+import { lockApplicationEnvironments } from "./lock-application-environments";
 
 export const ZEnvironmentName = z.string().trim().min(1, "Enter a name.").max(60, "Use at most 60 characters.");
 
@@ -21,6 +22,7 @@ export async function createEnvironment(actor: UserActor, input: TCreateEnvironm
   assertCan(actor, "environment.manage", input.applicationId);
   try {
     return await db.$transaction(async (tx) => {
+      await lockApplicationEnvironments(tx, input.applicationId);
       const app = await tx.application.findUnique({
         where: { id: input.applicationId },
         include: { environments: { select: { position: true } } },

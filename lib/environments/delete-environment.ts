@@ -5,6 +5,7 @@ import type { UserActor } from "../auth/actor";
 import { assertCan } from "../auth/permissions";
 import { db } from "../db/client";
 import { conflict, notFound } from "../errors";
+import { lockApplicationEnvironments } from "./lock-application-environments";
 
 export const ZDeleteEnvironmentRequestSchema = z.object({ environmentId: z.uuid() });
 export type TDeleteEnvironmentRequest = z.infer<typeof ZDeleteEnvironmentRequestSchema>;
@@ -15,6 +16,8 @@ export type TDeleteEnvironmentRequest = z.infer<typeof ZDeleteEnvironmentRequest
  */
 export async function deleteEnvironment(actor: UserActor, input: TDeleteEnvironmentRequest) {
   return db.$transaction(async (tx) => {
+    const owner = await tx.environment.findUnique({ where: { id: input.environmentId }, select: { applicationId: true } });
+    if (owner) await lockApplicationEnvironments(tx, owner.applicationId);
     const env = await tx.environment.findUnique({
       where: { id: input.environmentId },
       include: {

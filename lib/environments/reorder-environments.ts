@@ -5,6 +5,7 @@ import type { UserActor } from "../auth/actor";
 import { assertCan } from "../auth/permissions";
 import { db } from "../db/client";
 import { invalid, notFound } from "../errors";
+import { lockApplicationEnvironments } from "./lock-application-environments";
 
 export const ZReorderEnvironmentsRequestSchema = z.object({
   applicationId: z.uuid(),
@@ -17,6 +18,7 @@ export type TReorderEnvironmentsRequest = z.infer<typeof ZReorderEnvironmentsReq
 export async function reorderEnvironments(actor: UserActor, input: TReorderEnvironmentsRequest) {
   assertCan(actor, "environment.manage", input.applicationId);
   return db.$transaction(async (tx) => {
+    await lockApplicationEnvironments(tx, input.applicationId);
     const app = await tx.application.findUnique({
       where: { id: input.applicationId },
       include: { environments: { orderBy: { position: "asc" } } },

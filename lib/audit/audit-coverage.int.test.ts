@@ -1,0 +1,372 @@
+// Every state change leaves exactly one audit event, with who did it, what it was about and which tenant it
+// belongs to; a change that does not happen leaves none. Each call runs with its own request id, and events are
+// found by that id, so this file can run next to others writing to the same database.
+import { randomBytes, randomUUID } from "node:crypto";
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectAppError } from "../../test/assertions";
+import { actorFor, createMember, createTenant, createUserRow, environmentsOf, testContext, uniq } from "../../test/factories";
+import { createApplication } from "../applications/create-application";
+import type { RequestContext, UserActor } from "../auth/actor";
+import { loadSessionActor, revokeSession } from "../auth/session";
+import { signInWithPassword } from "../auth/sign-in-with-password";
+import { createCustomer } from "../customers/create-customer";
+import { db } from "../db/client";
+import { createEnvironment } from "../environments/create-environment";
+import { deleteEnvironment } from "../environments/delete-environment";
+import { reorderEnvironments } from "../environments/reorder-environments";
+import { updateEnvironment, type TUpdateEnvironmentRequest } from "../environments/update-environment";
+import { grantRole } from "../memberships/grant-role";
+import { revokeRole } from "../memberships/revoke-role";
+import { changeOwnPassword } from "../users/change-own-password";
+import { createUser, ZCreateUserRequestSchema } from "../users/create-user";
+import { resetUserPassword } from "../users/reset-user-password";
+import { setUserStatus } from "../users/set-user-status";
+import type { AuditEventType } from "./event-types";
+
+type Tenant = Awaited<ReturnType<typeof createTenant>>;
+
+const PASSWORD = "correct horse battery staple";
+
+/** The same person acting within a request of its own, so its audit events can be told apart. */
+const inRequest = (actor: UserActor): { actor: UserActor; ctx: RequestContext } => {
+  const ctx = testContext();
+  return { actor: { ...actor, ctx }, ctx };
+};
+
+const eventsOf = (ctx: RequestContext) => db.auditEvent.findMany({ where: { requestId: ctx.requestId }, orderBy: { seq: "asc" } });
+
+/** Exactly one event was written for the request, and it is `expected`. */
+async function expectOneEvent(
+  ctx: RequestContext,
+  expected: {
+    type: AuditEventType;
+    actor: UserActor | { system: string };
+    objectType: string;
+    objectId: string | null;
+    customerId?: string | null;
+    applicationId?: string | null;
+    environmentId?: string | null;
+  },
+) {
+  const events = await eventsOf(ctx);
+  expect(events.map((e) => e.type)).toEqual([expected.type]);
+  const event = events[0]!;
+  const actor = expected.actor;
+  expect(event).toMatchObject({
+    actorType: "system" in actor ? "SYSTEM" : "USER",
+    actorId: "system" in actor ? null : actor.id,
+    actorLabel: "system" in actor ? `system: ${actor.system}` : actor.email,
+    objectType: expected.objectType,
+    objectId: expected.objectId,
+    customerId: expected.customerId ?? null,
+    applicationId: expected.applicationId ?? null,
+    environmentId: expected.environmentId ?? null,
+    releaseId: null,
+    ip: ctx.ip,
+    userAgent: ctx.userAgent,
+  });
+  expect(event.summary.length).toBeGreaterThan(10);
+  // Credentials never reach the audit trail, in clear or hashed.
+  expect(JSON.stringify(event, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))).not.toMatch(/argon2|correct horse|new password/);
+  return event;
+}
+
+function environmentUpdate(env: Awaited<ReturnType<typeof environmentsOf>>[number], changes: Partial<TUpdateEnvironmentRequest>): TUpdateEnvironmentRequest {
+  return {
+    environmentId: env.id,
+    name: env.name,
+    url: env.url,
+    isProduction: env.isProduction,
+    requiresPreviousSuccess: env.requiresPreviousSuccess,
+    requiresAcceptance: env.requiresAcceptance,
+    requiredApprovals: env.requiredApprovals,
+    approverRoles: env.approverRoles,
+    deployerRoles: env.deployerRoles,
+    strategy: env.strategy,
+    batchSize: env.batchSize,
+    ...changes,
+  };
+}
+
+let tenant: Tenant;
+let admin: UserActor;
+
+beforeAll(async () => {
+  tenant = await createTenant();
+  admin = tenant.admin;
+});
+
+// The files that write audit events and the tests below that cover them. A new mutating domain function makes
+// the first test fail until it is added here with a test of its own.
+const COVERED: Record<string, string> = {
+  "lib/customers/create-customer.ts": "createCustomer",
+  "lib/applications/create-application.ts": "createApplication",
+  "lib/users/create-user.ts": "createUser",
+  "lib/users/set-user-status.ts": "setUserStatus",
+  "lib/users/reset-user-password.ts": "resetUserPassword",
+  "lib/users/change-own-password.ts": "changeOwnPassword",
+  "lib/memberships/grant-role.ts": "grantRole",
+  "lib/memberships/revoke-role.ts": "revokeRole",
+  "lib/environments/create-environment.ts": "createEnvironment",
+  "lib/environments/update-environment.ts": "updateEnvironment",
+  "lib/environments/reorder-environments.ts": "reorderEnvironments",
+  "lib/environments/delete-environment.ts": "deleteEnvironment",
+  "lib/auth/sign-in-with-password.ts": "signInWithPassword",
+  "lib/auth/session.ts": "revokeSession",
+};
+// Known gaps, each with the reason it cannot run here (shared database, no Next.js request scope).
+const NOT_COVERED_HERE: Record<string, string> = {
+  "lib/audit/record-audit-event.ts": "the writer itself",
+  "lib/users/bootstrap-first-admin.ts": "acts only on a database without users (first start; e2e/first-run.spec.ts walks it)",
+  "lib/entry/action.ts": "audits a refused server action; needs a Next.js request (cookies, headers)",
+};
+
+describe("coverage of this file", () => {
+  it("lists every module under lib/ that writes audit events", async () => {
+    const root = path.resolve(import.meta.dirname, "../..");
+    const files = (await readdir(path.join(root, "lib"), { recursive: true }))
+      .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts") && !f.startsWith("db/generated"))
+      .map((f) => `lib/${f.split(path.sep).join("/")}`);
+    const writers: string[] = [];
+    for (const file of files) if (/\brecordAuditEvent\(/.test(await readFile(path.join(root, file), "utf8"))) writers.push(file);
+    const unlisted = writers.filter((f) => !(f in COVERED) && !(f in NOT_COVERED_HERE));
+    expect(unlisted, "add a test to lib/audit/audit-coverage.int.test.ts for these audited changes").toEqual([]);
+  });
+});
+
+describe("every mutating domain function writes exactly one audit event", () => {
+  it("createCustomer -> CUSTOMER_CREATED", async () => {
+    const { actor, ctx } = inRequest(admin);
+    const customer = await createCustomer(actor, { name: uniq("Audited Customer") });
+    const e = await expectOneEvent(ctx, { type: "CUSTOMER_CREATED", actor, objectType: "Customer", objectId: customer.id, customerId: customer.id });
+    expect(e.after).toEqual({ name: customer.name, slug: customer.slug });
+  });
+
+  it("createApplication -> APPLICATION_CREATED", async () => {
+    const { actor, ctx } = inRequest(admin);
+    const app = await createApplication(actor, { customerId: tenant.customer.id, name: uniq("Audited App"), description: "" });
+    const e = await expectOneEvent(ctx, {
+      type: "APPLICATION_CREATED",
+      actor,
+      objectType: "Application",
+      objectId: app.id,
+      customerId: tenant.customer.id,
+      applicationId: app.id,
+    });
+    expect(e.after).toMatchObject({ name: app.name, environments: ["QA", "Acceptance", "Production"] });
+  });
+
+  it("createUser -> USER_CREATED, without the password", async () => {
+    const { actor, ctx } = inRequest(admin);
+    const { user } = await createUser(actor, ZCreateUserRequestSchema.parse({ name: "Audited", email: `${uniq("audited")}@example.test`, customerId: tenant.customer.id }));
+    const e = await expectOneEvent(ctx, { type: "USER_CREATED", actor, objectType: "User", objectId: user.id, customerId: tenant.customer.id });
+    expect(e.after).toEqual({ email: user.email, name: "Audited", status: "ACTIVE", isPlatformAdmin: false, customerId: tenant.customer.id });
+  });
+
+  it("setUserStatus -> USER_DISABLED, then USER_ENABLED", async () => {
+    const user = await createUserRow({ customerId: tenant.customer.id });
+    const disable = inRequest(admin);
+    await setUserStatus(disable.actor, { userId: user.id, status: "DISABLED" });
+    const disabled = await expectOneEvent(disable.ctx, { type: "USER_DISABLED", actor: disable.actor, objectType: "User", objectId: user.id, customerId: tenant.customer.id });
+    expect([disabled.before, disabled.after]).toEqual([{ status: "ACTIVE" }, { status: "DISABLED" }]);
+
+    const enable = inRequest(admin);
+    await setUserStatus(enable.actor, { userId: user.id, status: "ACTIVE" });
+    const enabled = await expectOneEvent(enable.ctx, { type: "USER_ENABLED", actor: enable.actor, objectType: "User", objectId: user.id, customerId: tenant.customer.id });
+    expect([enabled.before, enabled.after]).toEqual([{ status: "DISABLED" }, { status: "ACTIVE" }]);
+  });
+
+  it("resetUserPassword -> USER_PASSWORD_RESET, without the new password", async () => {
+    const user = await createUserRow();
+    const { actor, ctx } = inRequest(admin);
+    const { oneTimePassword } = await resetUserPassword(actor, { userId: user.id });
+    const e = await expectOneEvent(ctx, { type: "USER_PASSWORD_RESET", actor, objectType: "User", objectId: user.id });
+    expect(JSON.stringify(e.summary) + JSON.stringify(e.data) + JSON.stringify(e.after)).not.toContain(oneTimePassword);
+  });
+
+  it("changeOwnPassword -> USER_PASSWORD_CHANGED by the user themselves", async () => {
+    const user = await createUserRow({ password: PASSWORD, customerId: tenant.customer.id });
+    const { actor, ctx } = inRequest(await actorFor(user.id));
+    await changeOwnPassword(actor, { currentPassword: PASSWORD, newPassword: "a brand new password", confirmPassword: "a brand new password" });
+    await expectOneEvent(ctx, { type: "USER_PASSWORD_CHANGED", actor, objectType: "User", objectId: user.id, customerId: tenant.customer.id });
+  });
+
+  it("grantRole -> ROLE_GRANTED; revokeRole -> ROLE_REVOKED", async () => {
+    const user = await createUserRow();
+    const grant = inRequest(admin);
+    const membership = await grantRole(grant.actor, { applicationId: tenant.application.id, userId: user.id, role: "APPROVER" });
+    const granted = await expectOneEvent(grant.ctx, {
+      type: "ROLE_GRANTED",
+      actor: grant.actor,
+      objectType: "Membership",
+      objectId: membership.id,
+      customerId: tenant.customer.id,
+      applicationId: tenant.application.id,
+    });
+    expect(granted.after).toMatchObject({ userId: user.id, email: user.email, role: "APPROVER" });
+
+    const revoke = inRequest(admin);
+    await revokeRole(revoke.actor, { membershipId: membership.id });
+    const revoked = await expectOneEvent(revoke.ctx, {
+      type: "ROLE_REVOKED",
+      actor: revoke.actor,
+      objectType: "Membership",
+      objectId: membership.id,
+      customerId: tenant.customer.id,
+      applicationId: tenant.application.id,
+    });
+    expect(revoked.before).toMatchObject({ userId: user.id, role: "APPROVER" });
+  });
+
+  it("createEnvironment, updateEnvironment, reorderEnvironments, deleteEnvironment", async () => {
+    const scope = { customerId: tenant.customer.id, applicationId: tenant.application.id };
+
+    const create = inRequest(admin);
+    const env = await createEnvironment(create.actor, { applicationId: tenant.application.id, name: uniq("Staging") });
+    await expectOneEvent(create.ctx, { type: "ENVIRONMENT_CREATED", actor: create.actor, objectType: "Environment", objectId: env.id, ...scope, environmentId: env.id });
+
+    const update = inRequest(admin);
+    const renamed = uniq("Pre-production");
+    await updateEnvironment(update.actor, environmentUpdate(env, { name: renamed, batchSize: 2 }));
+    const updated = await expectOneEvent(update.ctx, { type: "ENVIRONMENT_UPDATED", actor: update.actor, objectType: "Environment", objectId: env.id, ...scope, environmentId: env.id });
+    expect(updated.before).toMatchObject({ name: env.name, batchSize: 1 });
+    expect(updated.after).toMatchObject({ name: renamed, batchSize: 2 });
+
+    const reorder = inRequest(admin);
+    await reorderEnvironments(reorder.actor, { applicationId: tenant.application.id, environmentId: env.id, direction: "up" });
+    const reordered = await expectOneEvent(reorder.ctx, { type: "ENVIRONMENTS_REORDERED", actor: reorder.actor, objectType: "Application", objectId: tenant.application.id, ...scope });
+    expect(reordered.after).toEqual(["QA", "Acceptance", renamed, "Production"]);
+
+    const remove = inRequest(admin);
+    await deleteEnvironment(remove.actor, { environmentId: env.id });
+    const deleted = await expectOneEvent(remove.ctx, { type: "ENVIRONMENT_DELETED", actor: remove.actor, objectType: "Environment", objectId: env.id, ...scope, environmentId: env.id });
+    expect(deleted.before).toEqual({ name: renamed, position: 2 });
+  });
+
+  it("signInWithPassword success -> USER_SIGNED_IN by the user", async () => {
+    const user = await createUserRow({ password: PASSWORD, customerId: tenant.customer.id });
+    const ctx = testContext();
+    const { sessionId } = await signInWithPassword({ email: user.email, password: PASSWORD }, ctx);
+    const e = await expectOneEvent(ctx, { type: "USER_SIGNED_IN", actor: { ...(await actorFor(user.id)), ctx }, objectType: "User", objectId: user.id });
+    expect(e.data).toEqual({ sessionId });
+  });
+
+  it("signInWithPassword wrong password -> USER_SIGN_IN_FAILED by the system, about the user", async () => {
+    const user = await createUserRow({ password: PASSWORD });
+    const ctx = testContext();
+    await expectAppError(signInWithPassword({ email: user.email, password: "not the password" }, ctx), "UNAUTHENTICATED");
+    const e = await expectOneEvent(ctx, { type: "USER_SIGN_IN_FAILED", actor: { system: "sign-in" }, objectType: "User", objectId: user.id });
+    expect(e.data).toEqual({ email: user.email, reason: "wrong password" });
+  });
+
+  it("signInWithPassword unknown account -> USER_SIGN_IN_FAILED with the email tried", async () => {
+    const email = `${uniq("nobody")}@example.test`;
+    const ctx = testContext();
+    await expectAppError(signInWithPassword({ email, password: "whatever it is" }, ctx), "UNAUTHENTICATED");
+    const e = await expectOneEvent(ctx, { type: "USER_SIGN_IN_FAILED", actor: { system: "sign-in" }, objectType: "User", objectId: null });
+    expect(e.data).toEqual({ email, reason: "unknown account" });
+  });
+
+  it("signInWithPassword disabled account -> USER_SIGN_IN_FAILED", async () => {
+    const user = await createUserRow({ password: PASSWORD });
+    await setUserStatus(admin, { userId: user.id, status: "DISABLED" });
+    const ctx = testContext();
+    await expectAppError(signInWithPassword({ email: user.email, password: PASSWORD }, ctx), "FORBIDDEN");
+    const e = await expectOneEvent(ctx, { type: "USER_SIGN_IN_FAILED", actor: { system: "sign-in" }, objectType: "User", objectId: user.id });
+    expect(e.data).toEqual({ email: user.email, reason: "account disabled" });
+  });
+
+  it("revokeSession -> USER_SIGNED_OUT by the user; a second sign-out of the same session writes nothing", async () => {
+    const user = await createUserRow({ password: PASSWORD });
+    const signedIn = await signInWithPassword({ email: user.email, password: PASSWORD }, testContext());
+    const claims = { uid: signedIn.userId, sid: signedIn.sessionId, sv: signedIn.sessionVersion };
+    const ctx = testContext();
+    await revokeSession(claims, ctx);
+    const e = await expectOneEvent(ctx, { type: "USER_SIGNED_OUT", actor: { ...(await actorFor(user.id)), ctx }, objectType: "User", objectId: user.id });
+    expect(e.data).toEqual({ sessionId: signedIn.sessionId });
+    expect(await loadSessionActor(claims, testContext())).toBeNull();
+
+    const again = testContext();
+    await revokeSession(claims, again);
+    expect(await eventsOf(again)).toEqual([]);
+  });
+});
+
+describe("a change that fails writes no audit event", () => {
+  it("duplicate customer name: CONFLICT, no second customer, no event", async () => {
+    const name = uniq("Duplicate Customer");
+    await createCustomer(admin, { name });
+    const { actor, ctx } = inRequest(admin);
+    await expectAppError(createCustomer(actor, { name }), "CONFLICT", `A customer named "${name}" already exists.`);
+    expect(await db.customer.count({ where: { name } })).toBe(1);
+    expect(await eventsOf(ctx)).toEqual([]);
+  });
+
+  it("duplicate email: CONFLICT, no event", async () => {
+    const existing = await createUserRow();
+    const { actor, ctx } = inRequest(admin);
+    await expectAppError(createUser(actor, ZCreateUserRequestSchema.parse({ name: "Twin", email: existing.email.toUpperCase() })), "CONFLICT");
+    expect(await db.user.count({ where: { email: existing.email } })).toBe(1);
+    expect(await eventsOf(ctx)).toEqual([]);
+  });
+
+  it("duplicate role: CONFLICT, no event", async () => {
+    const member = await createMember(tenant, "OPS");
+    const { actor, ctx } = inRequest(admin);
+    await expectAppError(grantRole(actor, { applicationId: tenant.application.id, userId: member.id, role: "OPS" }), "CONFLICT");
+    expect(await db.membership.count({ where: { userId: member.id } })).toBe(1);
+    expect(await eventsOf(ctx)).toEqual([]);
+  });
+
+  it("renaming an environment to a taken name: CONFLICT, environment unchanged, no event", async () => {
+    const [qa] = await environmentsOf(tenant.application.id);
+    const { actor, ctx } = inRequest(admin);
+    await expectAppError(updateEnvironment(actor, environmentUpdate(qa!, { name: "Production", batchSize: 7 })), "CONFLICT");
+    expect(await db.environment.findUniqueOrThrow({ where: { id: qa!.id } })).toEqual(qa);
+    expect(await eventsOf(ctx)).toEqual([]);
+  });
+
+  describe("a failure after the event was written, before commit", () => {
+    // Deferred triggers fail the commit of any transaction that wrote a row containing a marker: by then the change
+    // and its audit event have both been written, and both must roll back together. Were the event written outside
+    // the change's transaction, it would survive here.
+    const tag = `fail${randomBytes(6).toString("hex")}`;
+    const markedUser = randomUUID();
+
+    beforeAll(async () => {
+      await db.$executeRawUnsafe(
+        `CREATE FUNCTION "${tag}"() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF row_to_json(NEW)::text LIKE '%' || TG_ARGV[0] || '%' THEN RAISE EXCEPTION 'simulated failure at commit'; END IF; RETURN NULL; END $$`,
+      );
+      for (const [table, marker] of [["Customer", tag], ["Membership", markedUser]]) {
+        await db.$executeRawUnsafe(
+          `CREATE CONSTRAINT TRIGGER "${tag}" AFTER INSERT ON "${table}" DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "${tag}"('${marker}')`,
+        );
+      }
+    });
+
+    afterAll(async () => {
+      for (const table of ["Customer", "Membership"]) await db.$executeRawUnsafe(`DROP TRIGGER IF EXISTS "${tag}" ON "${table}"`);
+      await db.$executeRawUnsafe(`DROP FUNCTION IF EXISTS "${tag}"()`);
+    });
+
+    it("createCustomer: neither the customer nor its event remain", async () => {
+      const name = `Customer ${tag}`;
+      const { actor, ctx } = inRequest(admin);
+      await expect(createCustomer(actor, { name })).rejects.toThrow(/simulated failure at commit/);
+      expect(await db.customer.count({ where: { name } })).toBe(0);
+      expect(await eventsOf(ctx)).toEqual([]);
+    });
+
+    it("grantRole: neither the membership nor its event remain", async () => {
+      const user = await db.user.create({
+        data: { id: markedUser, email: `${uniq("marked")}@example.test`, name: "Marked", passwordHash: "x" },
+      });
+      const { actor, ctx } = inRequest(admin);
+      await expect(grantRole(actor, { applicationId: tenant.application.id, userId: user.id, role: "AUDITOR" })).rejects.toThrow(/simulated failure at commit/);
+      expect(await db.membership.count({ where: { userId: user.id } })).toBe(0);
+      expect(await eventsOf(ctx)).toEqual([]);
+    });
+  });
+});

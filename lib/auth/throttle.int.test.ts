@@ -1,0 +1,103 @@
+// Sign-in throttling as a person meets it. Every test uses its own account and addresses, so files can run in
+// parallel; the limits are the defaults from lib/env.ts (the integration environment does not override them).
+import { beforeAll, describe, expect, it } from "vitest";
+import { expectAppError } from "../../test/assertions";
+import { createUserRow, testContext, testIp } from "../../test/factories";
+import { db } from "../db/client";
+import { env } from "../env";
+import { signInWithPassword } from "./sign-in-with-password";
+
+const PASSWORD = "correct horse battery staple";
+let limit: number;
+
+beforeAll(() => {
+  limit = env().LOGIN_MAX_FAILURES_PER_ACCOUNT_IP;
+  // The tests below assume the per-account+address limit is the one that trips first.
+  expect(limit).toBeLessThan(env().LOGIN_MAX_FAILURES_PER_ACCOUNT);
+  expect(limit).toBeLessThan(env().LOGIN_MAX_FAILURES_PER_IP);
+});
+
+const attempt = (email: string, password: string, ip: string) => signInWithPassword({ email, password }, { ...testContext(), ip });
+
+async function failTimes(email: string, ip: string, times: number): Promise<void> {
+  for (let i = 0; i < times; i++) await expectAppError(attempt(email, "wrong password!", ip), "UNAUTHENTICATED");
+}
+
+describe("sign-in throttling", () => {
+  it("after the limit of wrong passwords from one address, even the right password is refused with a wait time", async () => {
+    const user = await createUserRow({ password: PASSWORD });
+    const ip = testIp();
+    await failTimes(user.email, ip, limit);
+
+    const refused = await expectAppError(attempt(user.email, PASSWORD, ip), "TOO_MANY_REQUESTS");
+    const minutes = Number(/^Too many failed sign-ins\. Try again in (\d+) minutes?\.$/.exec(refused.message)?.[1]);
+    expect(minutes).toBeGreaterThanOrEqual(1);
+    expect(minutes).toBeLessThanOrEqual(env().LOGIN_BLOCK_MINUTES);
+    expect(await db.authSession.count({ where: { userId: user.id } })).toBe(0);
+
+    // Still refused on the next try: the block holds, it is not a one-off.
+    await expectAppError(attempt(user.email, PASSWORD, ip), "TOO_MANY_REQUESTS");
+  });
+
+  it("the attempt before the limit is still judged on its password", async () => {
+    const user = await createUserRow({ password: PASSWORD });
+    const ip = testIp();
+    await failTimes(user.email, ip, limit - 1);
+    await expect(attempt(user.email, PASSWORD, ip)).resolves.toMatchObject({ userId: user.id });
+  });
+
+  it("an attacker blocked on one address cannot lock the real user out from another", async () => {
+    const user = await createUserRow({ password: PASSWORD });
+    const attacker = testIp();
+    await failTimes(user.email, attacker, limit);
+    await expectAppError(attempt(user.email, PASSWORD, attacker), "TOO_MANY_REQUESTS");
+
+    await expect(attempt(user.email, PASSWORD, testIp())).resolves.toMatchObject({ userId: user.id });
+  });
+
+  it("a blocked address can still sign in to a different account", async () => {
+    const victim = await createUserRow({ password: PASSWORD });
+    const colleague = await createUserRow({ password: PASSWORD });
+    const ip = testIp();
+    await failTimes(victim.email, ip, limit);
+    await expectAppError(attempt(victim.email, PASSWORD, ip), "TOO_MANY_REQUESTS");
+    await expect(attempt(colleague.email, PASSWORD, ip)).resolves.toMatchObject({ userId: colleague.id });
+  });
+
+  it("a successful sign-in resets the consecutive count for that account and address", async () => {
+    const user = await createUserRow({ password: PASSWORD });
+    const ip = testIp();
+    await failTimes(user.email, ip, limit - 1);
+    await attempt(user.email, PASSWORD, ip);
+    // Without the reset this would be well past the limit.
+    await failTimes(user.email, ip, limit - 1);
+    await expect(attempt(user.email, PASSWORD, ip)).resolves.toMatchObject({ userId: user.id });
+  });
+
+  it("counts the email case-insensitively, so changing case does not buy more guesses", async () => {
+    const user = await createUserRow({ password: PASSWORD });
+    const ip = testIp();
+    for (let i = 0; i < limit; i++) {
+      const email = i % 2 === 0 ? user.email.toUpperCase() : user.email;
+      await expectAppError(attempt(email, "wrong password!", ip), "UNAUTHENTICATED");
+    }
+    await expectAppError(attempt(user.email, PASSWORD, ip), "TOO_MANY_REQUESTS");
+  });
+
+  it("throttles guesses at an unknown account the same way, so the response does not reveal which emails exist", async () => {
+    const email = `nobody-${testIp()}@example.test`;
+    const ip = testIp();
+    await failTimes(email, ip, limit);
+    await expectAppError(attempt(email, PASSWORD, ip), "TOO_MANY_REQUESTS");
+  });
+
+  it("records a refused attempt in the audit trail", async () => {
+    const user = await createUserRow({ password: PASSWORD });
+    const ip = testIp();
+    await failTimes(user.email, ip, limit);
+    const ctx = { ...testContext(), ip };
+    await expectAppError(signInWithPassword({ email: user.email, password: PASSWORD }, ctx), "TOO_MANY_REQUESTS");
+    const events = await db.auditEvent.findMany({ where: { requestId: ctx.requestId } });
+    expect(events.map((e) => [e.type, e.data])).toEqual([["USER_SIGN_IN_FAILED", { email: user.email, reason: "throttled" }]]);
+  });
+});

@@ -1,0 +1,233 @@
+// "What needs you now", per role. Release history is seeded directly (the release flow is not built yet); the
+// people and applications come from the domain functions.
+import { randomBytes } from "node:crypto";
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  actorFor,
+  createAdmin,
+  createDeploymentRow,
+  createMember,
+  createReleaseRow,
+  createTenant,
+  createUserRow,
+  environmentsOf,
+  uniq,
+} from "../../test/factories";
+import { createApplication } from "../applications/create-application";
+import type { UserActor } from "../auth/actor";
+import { createCustomer } from "../customers/create-customer";
+import { db } from "../db/client";
+import { listWorkItems, type WorkItem } from "./list-work-items";
+
+type Tenant = Awaited<ReturnType<typeof createTenant>>;
+
+const kinds = (items: WorkItem[], kind: WorkItem["kind"]) => items.filter((i) => i.kind === kind);
+const releaseHref = (appId: string, releaseId: string) => `/apps/${appId}/releases/${releaseId}`;
+const hrefs = (items: WorkItem[], kind: WorkItem["kind"]) => kinds(items, kind).map((i) => i.href);
+
+let a: Tenant;
+let b: Tenant;
+let developer: UserActor;
+
+beforeAll(async () => {
+  [a, b] = await Promise.all([createTenant(), createTenant()]);
+  developer = await createMember(a, "DEVELOPER");
+});
+
+/** A candidate that has been deployed to the environment before production (Acceptance) and awaits a verdict. */
+async function candidateInAcceptance(tenant: Tenant, uploadedById: string) {
+  const [, acceptance] = await environmentsOf(tenant.application.id);
+  const release = await createReleaseRow({ applicationId: tenant.application.id, uploadedById, version: uniq("2.0") });
+  await createDeploymentRow({ releaseId: release.id, environmentId: acceptance!.id, status: "SUCCEEDED" });
+  return { release, acceptance: acceptance! };
+}
+
+describe("accept: for customers", () => {
+  it("a customer sees the candidate live in acceptance, only for their own application", async () => {
+    const customerOfA = await createMember(a, "CUSTOMER", { customerSide: true });
+    const customerOfB = await createMember(b, "CUSTOMER", { customerSide: true });
+    const { release, acceptance } = await candidateInAcceptance(a, developer.id);
+    await db.environment.update({ where: { id: acceptance.id }, data: { url: "https://acc.example.test" } });
+
+    const items = await listWorkItems(customerOfA);
+    const item = kinds(items, "accept").find((i) => i.href === releaseHref(a.application.id, release.id));
+    expect(item).toEqual({
+      kind: "accept",
+      title: `Test ${a.application.name} ${release.version}`,
+      detail: "Live in Acceptance at https://acc.example.test: accept or reject it.",
+      href: releaseHref(a.application.id, release.id),
+    });
+    expect(items.every((i) => i.href.startsWith(`/apps/${a.application.id}/`))).toBe(true);
+
+    expect(hrefs(await listWorkItems(customerOfB), "accept")).not.toContain(releaseHref(a.application.id, release.id));
+  });
+
+  it("nothing to accept before the candidate reaches acceptance, or when its deployment failed", async () => {
+    const customer = await createMember(a, "CUSTOMER", { customerSide: true });
+    const [qa, acceptance] = await environmentsOf(a.application.id);
+    const onlyInQa = await createReleaseRow({ applicationId: a.application.id, uploadedById: developer.id });
+    await createDeploymentRow({ releaseId: onlyInQa.id, environmentId: qa!.id, status: "SUCCEEDED" });
+    const failed = await createReleaseRow({ applicationId: a.application.id, uploadedById: developer.id });
+    await createDeploymentRow({ releaseId: failed.id, environmentId: acceptance!.id, status: "FAILED" });
+
+    const accept = hrefs(await listWorkItems(customer), "accept");
+    expect(accept).not.toContain(releaseHref(a.application.id, onlyInQa.id));
+    expect(accept).not.toContain(releaseHref(a.application.id, failed.id));
+  });
+
+  it("the item goes away once a verdict is given on these bytes, and not for a verdict on other bytes", async () => {
+    const customer = await createMember(a, "CUSTOMER", { customerSide: true });
+    const judged = await candidateInAcceptance(a, developer.id);
+    const rebuilt = await candidateInAcceptance(a, developer.id);
+    await db.acceptanceVerdict.create({
+      data: { releaseId: judged.release.id, environmentId: judged.acceptance.id, userId: customer.id, verdict: "ACCEPTED", artifactSha256: judged.release.artifactSha256 },
+    });
+    await db.acceptanceVerdict.create({
+      data: { releaseId: rebuilt.release.id, environmentId: rebuilt.acceptance.id, userId: customer.id, verdict: "ACCEPTED", artifactSha256: randomBytes(32).toString("hex") },
+    });
+
+    const accept = hrefs(await listWorkItems(customer), "accept");
+    expect(accept).not.toContain(releaseHref(a.application.id, judged.release.id));
+    expect(accept).toContain(releaseHref(a.application.id, rebuilt.release.id));
+  });
+
+  it("a developer of the same application is not asked to accept", async () => {
+    const { release } = await candidateInAcceptance(a, developer.id);
+    expect(hrefs(await listWorkItems(developer), "accept")).not.toContain(releaseHref(a.application.id, release.id));
+  });
+});
+
+describe("approve: for approvers", () => {
+  it("an approver sees an accepted release for production, but not one they uploaded themselves", async () => {
+    const approver = await createMember(a, "APPROVER");
+    const byOthers = await createReleaseRow({ applicationId: a.application.id, uploadedById: developer.id, status: "ACCEPTED" });
+    const byThemselves = await createReleaseRow({ applicationId: a.application.id, uploadedById: approver.id, status: "ACCEPTED" });
+
+    const approve = kinds(await listWorkItems(approver), "approve");
+    expect(approve.find((i) => i.href === releaseHref(a.application.id, byOthers.id))).toEqual({
+      kind: "approve",
+      title: `Approve ${a.application.name} ${byOthers.version} for Production`,
+      detail: "0 of 1 approvals so far.",
+      href: releaseHref(a.application.id, byOthers.id),
+    });
+    expect(approve.map((i) => i.href)).not.toContain(releaseHref(a.application.id, byThemselves.id));
+  });
+
+  it("the item goes away once they approved these bytes", async () => {
+    const approver = await createMember(a, "APPROVER");
+    const release = await createReleaseRow({ applicationId: a.application.id, uploadedById: developer.id, status: "ACCEPTED" });
+    const production = (await environmentsOf(a.application.id)).find((e) => e.isProduction)!;
+    await db.approval.create({ data: { releaseId: release.id, environmentId: production.id, userId: approver.id, artifactSha256: release.artifactSha256 } });
+    expect(hrefs(await listWorkItems(approver), "approve")).not.toContain(releaseHref(a.application.id, release.id));
+  });
+
+  it("candidates that are not yet accepted, and other tenants' releases, are not offered", async () => {
+    const approver = await createMember(a, "APPROVER");
+    const candidate = await createReleaseRow({ applicationId: a.application.id, uploadedById: developer.id, status: "CANDIDATE" });
+    const developerOfB = await createMember(b, "DEVELOPER");
+    const foreign = await createReleaseRow({ applicationId: b.application.id, uploadedById: developerOfB.id, status: "ACCEPTED" });
+    const approve = hrefs(await listWorkItems(approver), "approve");
+    expect(approve).not.toContain(releaseHref(a.application.id, candidate.id));
+    expect(approve).not.toContain(releaseHref(b.application.id, foreign.id));
+  });
+});
+
+describe("promote: for ops", () => {
+  it("ops see an approved release, customers and developers do not", async () => {
+    const ops = await createMember(a, "OPS");
+    const customer = await createMember(a, "CUSTOMER", { customerSide: true });
+    const release = await createReleaseRow({ applicationId: a.application.id, uploadedById: developer.id, status: "APPROVED" });
+    const href = releaseHref(a.application.id, release.id);
+
+    expect(kinds(await listWorkItems(ops), "promote").find((i) => i.href === href)).toEqual({
+      kind: "promote",
+      title: `Promote ${a.application.name} ${release.version} to production`,
+      detail: "Accepted and approved: ready to roll out.",
+      href,
+    });
+    expect((await listWorkItems(customer)).map((i) => i.href)).not.toContain(href);
+    expect((await listWorkItems(developer)).map((i) => i.href)).not.toContain(href);
+  });
+
+  it("ops of another application do not see it", async () => {
+    const opsOfB = await createMember(b, "OPS");
+    const release = await createReleaseRow({ applicationId: a.application.id, uploadedById: developer.id, status: "APPROVED" });
+    expect(hrefs(await listWorkItems(opsOfB), "promote")).not.toContain(releaseHref(a.application.id, release.id));
+  });
+});
+
+describe("fix: for developers", () => {
+  it("the developer who uploaded a rejected release sees it with the customer's reason; another developer does not", async () => {
+    const customer = await createMember(a, "CUSTOMER", { customerSide: true });
+    const colleague = await createMember(a, "DEVELOPER");
+    const { release, acceptance } = await candidateInAcceptance(a, developer.id);
+    await db.release.update({ where: { id: release.id }, data: { status: "REJECTED" } });
+    await db.acceptanceVerdict.create({
+      data: {
+        releaseId: release.id,
+        environmentId: acceptance.id,
+        userId: customer.id,
+        verdict: "REJECTED",
+        reason: "Checkout button does nothing",
+        artifactSha256: release.artifactSha256,
+      },
+    });
+    const href = releaseHref(a.application.id, release.id);
+
+    expect(kinds(await listWorkItems(developer), "fix").find((i) => i.href === href)).toEqual({
+      kind: "fix",
+      title: `${a.application.name} ${release.version} was rejected`,
+      detail: `${customer.name}: “Checkout button does nothing”`,
+      href,
+    });
+    expect(hrefs(await listWorkItems(colleague), "fix")).not.toContain(href);
+  });
+});
+
+describe("setup: for platform admins", () => {
+  it("an admin sees customers without applications and applications without members", async () => {
+    // Names that sort first, so the items are inside the list's limit however many other tests left behind.
+    const admin = await createAdmin();
+    const lonelyCustomer = await createCustomer(admin, { name: `0000 ${uniq("Lonely")}` });
+    const hostCustomer = await createCustomer(admin, { name: `0000 ${uniq("Host")}` });
+    const emptyApp = await createApplication(admin, { customerId: hostCustomer.id, name: `0000 ${uniq("Empty")}`, description: "" });
+
+    const setup = kinds(await listWorkItems(admin), "setup");
+    expect(setup).toContainEqual({
+      kind: "setup",
+      title: `Add an application for ${lonelyCustomer.name}`,
+      detail: "This customer has no applications yet.",
+      href: "/admin/customers",
+    });
+    expect(setup).toContainEqual({
+      kind: "setup",
+      title: `Give people roles on ${emptyApp.name}`,
+      detail: `${hostCustomer.name}'s application has no members yet.`,
+      href: `/apps/${emptyApp.id}/settings`,
+    });
+    expect(setup.map((i) => i.title)).not.toContain(`Add an application for ${hostCustomer.name}`);
+  });
+
+  it("setup items go away once done, and non-admins never see them", async () => {
+    const admin = await createAdmin();
+    const customer = await createCustomer(admin, { name: `0000 ${uniq("Soon")}` });
+    const app = await createApplication(admin, { customerId: customer.id, name: `0000 ${uniq("Staffed")}`, description: "" });
+    const member = await createMember({ admin, customer, application: app }, "OPS");
+
+    const titles = kinds(await listWorkItems(admin), "setup").map((i) => i.title);
+    expect(titles).not.toContain(`Add an application for ${customer.name}`);
+    expect(titles).not.toContain(`Give people roles on ${app.name}`);
+    expect(kinds(await listWorkItems(member), "setup")).toEqual([]);
+  });
+});
+
+describe("people with nothing to act on", () => {
+  it("a person without roles, and an auditor, have nothing to do even with work waiting", async () => {
+    await candidateInAcceptance(a, developer.id);
+    await createReleaseRow({ applicationId: a.application.id, uploadedById: developer.id, status: "APPROVED" });
+    const nobody = await actorFor((await createUserRow()).id);
+    const auditor = await createMember(a, "AUDITOR");
+    expect(await listWorkItems(nobody)).toEqual([]);
+    expect(await listWorkItems(auditor)).toEqual([]);
+  });
+});
