@@ -73,3 +73,12 @@ describe("event hash", () => {
     expect(hashEvent(event({ after: { b: 1, a: 2 } }))).toBe(hashEvent(event({ after: { a: 2, b: 1 } })));
   });
 });
+
+describe("canonical JSON of values that are not yet plain JSON", () => {
+  it("hashes the same before and after a JSON round trip (what jsonb gives back)", () => {
+    const raw = { at: new Date("2026-01-02T03:04:05.006Z"), skip: undefined, list: [1, undefined, "x"] };
+    const roundTrip = JSON.parse(JSON.stringify(raw)) as unknown;
+    expect(canonicalJson(raw)).toBe(canonicalJson(roundTrip));
+    expect(hashEvent(event({ after: raw }))).toBe(hashEvent(event({ after: roundTrip })));
+  });
+});

@@ -43,6 +43,9 @@ export function normalizeJson(value: unknown): unknown {
  * `canonicalize` package because verification runs it a million times; chain.test.ts checks both agree.
  */
 export function canonicalJson(value: unknown): string {
+  if (value !== null && typeof value === "object" && typeof (value as { toJSON?: unknown }).toJSON === "function") {
+    return canonicalJson((value as { toJSON: () => unknown }).toJSON()); // Dates, as JSON.stringify would
+  }
   if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   const obj = value as Record<string, unknown>;
@@ -59,9 +62,9 @@ const str = (v: string | null): string => (v === null ? "null" : JSON.stringify(
 export function canonicalEvent(e: ChainedEvent): string {
   return (
     `{"actorId":${str(e.actorId)},"actorLabel":${str(e.actorLabel)},"actorType":${str(e.actorType)}` +
-    `,"after":${canonicalJson(normalizeJson(e.after))},"applicationId":${str(e.applicationId)}` +
-    `,"before":${canonicalJson(normalizeJson(e.before))},"customerId":${str(e.customerId)}` +
-    `,"data":${canonicalJson(normalizeJson(e.data))},"environmentId":${str(e.environmentId)},"id":${str(e.id)}` +
+    `,"after":${canonicalJson(e.after ?? null)},"applicationId":${str(e.applicationId)}` +
+    `,"before":${canonicalJson(e.before ?? null)},"customerId":${str(e.customerId)}` +
+    `,"data":${canonicalJson(e.data ?? null)},"environmentId":${str(e.environmentId)},"id":${str(e.id)}` +
     `,"ip":${str(e.ip)},"objectId":${str(e.objectId)},"objectType":${str(e.objectType)}` +
     `,"occurredAt":${str(e.occurredAt.toISOString())},"prevHash":${str(e.prevHash)},"releaseId":${str(e.releaseId)}` +
     `,"requestId":${str(e.requestId)},"seq":${str(e.seq.toString())},"summary":${str(e.summary)},"type":${str(e.type)}` +
