@@ -1,6 +1,6 @@
 "use client";
 
-import { createContext, useContext, useRef, useState, useTransition, type ReactNode } from "react";
+import { createContext, useContext, useEffect, useId, useRef, useState, useTransition, type ReactNode } from "react";
 import type { ActionResult } from "@/lib/entry/action-result";
 
 /** A value shown once (a generated password, a token): the server never shows it again. */
@@ -83,20 +83,50 @@ export function ActionForm({
           </span>
         )}
       </form>
-      {shownOnce && <ShownOnceBox {...shownOnce} />}
+      {shownOnce &&
+        (inline ? (
+          // Closing forgets the value (the status message stays): it really is shown once.
+          <ShownOnceDialog shownOnce={shownOnce} onClose={() => setResult((r) => (r?.ok ? { ok: true, message: r.message } : r))} />
+        ) : (
+          <ShownOnceBox {...shownOnce} />
+        ))}
     </FieldErrors.Provider>
   );
 }
 
-function ShownOnceBox({ label, value, note }: ShownOnce) {
+function ShownOnceBox({ label, value, note, className = "mt-4" }: ShownOnce & { className?: string }) {
   return (
-    <div className="mt-4 rounded-md border border-amber-300 bg-amber-50 p-4" data-testid="shown-once">
+    <div className={`rounded-md border border-amber-300 bg-amber-50 p-4 ${className}`} data-testid="shown-once">
       <p className="text-sm font-medium text-amber-900">{label}</p>
       <code className="mt-1 block select-all break-all rounded bg-white px-2 py-1 font-mono text-base text-slate-900" data-testid="shown-once-value">
         {value}
       </code>
       <p className="mt-2 text-xs text-amber-900">{note ?? "Copy it now: it will not be shown again."}</p>
     </div>
+  );
+}
+
+/**
+ * An inline form (a button in a table row) has no room for the box: the value opens in a modal dialog instead,
+ * which also keeps a wide box from squeezing the table around it.
+ */
+function ShownOnceDialog({ shownOnce, onClose }: { shownOnce: ShownOnce; onClose: () => void }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    if (ref.current && !ref.current.open) ref.current.showModal();
+  }, []);
+  return (
+    <dialog
+      ref={ref}
+      onClose={onClose}
+      aria-label={shownOnce.label}
+      className="m-auto w-full max-w-md rounded-lg bg-white p-6 text-left shadow-xl backdrop:bg-slate-900/40"
+    >
+      <ShownOnceBox {...shownOnce} className="" />
+      <form method="dialog" className="mt-4 flex justify-end">
+        <Button type="submit">Done</Button>
+      </form>
+    </dialog>
   );
 }
 
@@ -120,7 +150,8 @@ export function Field({
   autoComplete?: string;
 }) {
   const errors = useContext(FieldErrors)[name];
-  const id = `f-${name}`;
+  // Unique per instance: several forms on one page share field names, and a label must point at its own input.
+  const id = `f-${name}${useId()}`;
   return (
     <div>
       <label htmlFor={id} className="block text-sm font-medium text-slate-700">
@@ -158,7 +189,7 @@ export function SelectField({
   hint?: string;
 }) {
   const errors = useContext(FieldErrors)[name];
-  const id = `f-${name}`;
+  const id = `f-${name}${useId()}`;
   return (
     <div>
       <label htmlFor={id} className="block text-sm font-medium text-slate-700">
@@ -218,7 +249,7 @@ export function Button({
   return (
     <button
       {...props}
-      className={`inline-flex items-center justify-center rounded-md px-3 py-1.5 text-sm font-medium shadow-sm transition disabled:cursor-not-allowed ${styles[variant]} ${className}`}
+      className={`inline-flex items-center justify-center whitespace-nowrap rounded-md px-3 py-1.5 text-sm font-medium shadow-sm transition disabled:cursor-not-allowed ${styles[variant]} ${className}`}
     />
   );
 }

@@ -11,6 +11,8 @@ export function SignInForm({ initialError }: { initialError?: string }) {
   function onSubmit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const data = new FormData(event.currentTarget);
+    // Cleared first so a repeated failure is announced again instead of looking as if nothing happened.
+    setError(undefined);
     startTransition(async () => {
       const res = await signIn("credentials", {
         email: String(data.get("email") ?? ""),

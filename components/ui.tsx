@@ -1,3 +1,4 @@
+import Link from "next/link";
 import type { ReactNode } from "react";
 
 export function PageHeader({ title, subtitle, actions }: { title: string; subtitle?: ReactNode; actions?: ReactNode }) {
@@ -14,7 +15,8 @@ export function PageHeader({ title, subtitle, actions }: { title: string; subtit
 
 export function Card({ title, children, className = "", actions }: { title?: string; children: ReactNode; className?: string; actions?: ReactNode }) {
   return (
-    <section className={`rounded-lg border border-slate-200 bg-white shadow-sm ${className}`}>
+    // Named after its title, so assistive technology (and tests) can find "the People card" as a region.
+    <section aria-label={title} className={`rounded-lg border border-slate-200 bg-white shadow-sm ${className}`}>
       {title && (
         <div className="flex items-center justify-between border-b border-slate-100 px-4 py-3">
           <h2 className="text-sm font-semibold text-slate-800">{title}</h2>
@@ -23,6 +25,19 @@ export function Card({ title, children, className = "", actions }: { title?: str
       )}
       <div className="p-4">{children}</div>
     </section>
+  );
+}
+
+/** An email address that may wrap before its @ rather than overflow a narrow column. */
+export function EmailAddress({ address }: { address: string }) {
+  const at = address.lastIndexOf("@");
+  if (at <= 0) return <>{address}</>;
+  return (
+    <>
+      {address.slice(0, at)}
+      <wbr />
+      {address.slice(at)}
+    </>
   );
 }
 
@@ -35,7 +50,7 @@ const TONES = {
 } as const;
 
 export function Badge({ tone = "gray", children }: { tone?: keyof typeof TONES; children: ReactNode }) {
-  return <span className={`inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset ${TONES[tone]}`}>{children}</span>;
+  return <span className={`inline-flex items-center whitespace-nowrap rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset ${TONES[tone]}`}>{children}</span>;
 }
 
 export function EmptyState({ title, children }: { title: string; children?: ReactNode }) {
@@ -54,3 +69,25 @@ export const ROLE_LABELS: Record<string, string> = {
   OPS: "Ops",
   AUDITOR: "Auditor",
 };
+
+/** "1 server", "3 servers": a count with its noun in the right number. */
+export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${count} ${count === 1 ? singular : pluralForm}`;
+}
+
+/**
+ * What a 404 says. Also shown for objects outside the visitor's tenant (lib/entry/page.ts), so the wording must not
+ * say which of the two it is.
+ */
+export function NotFoundMessage() {
+  return (
+    <div className="w-full max-w-md rounded-lg border border-slate-200 bg-white p-6 text-center shadow-sm">
+      <p className="text-sm font-semibold text-indigo-700">404</p>
+      <h1 className="mt-1 text-xl font-semibold">Page not found</h1>
+      <p className="mt-2 text-sm text-slate-600">This page does not exist, or you do not have access to it.</p>
+      <Link href="/" className="mt-4 inline-block text-sm font-medium text-indigo-700 hover:underline">
+        ← Home
+      </Link>
+    </div>
+  );
+}

@@ -9,8 +9,8 @@ export default async function AppLayout({ children }: { children: ReactNode }) {
   return (
     <div className="min-h-screen">
       <header className="border-b border-slate-200 bg-white">
-        <div className="mx-auto flex max-w-6xl items-center justify-between px-6 py-3">
-          <nav className="flex items-center gap-6 text-sm">
+        <div className="mx-auto flex max-w-6xl flex-wrap items-center justify-between gap-x-6 gap-y-2 px-6 py-3">
+          <nav className="flex flex-wrap items-center gap-x-6 gap-y-1 text-sm">
             <Link href="/" className="text-base font-semibold tracking-tight text-slate-900">
               Releasegate
             </Link>
@@ -28,9 +28,9 @@ export default async function AppLayout({ children }: { children: ReactNode }) {
               </>
             )}
           </nav>
-          <div className="flex items-center gap-3 text-sm">
+          <div className="flex flex-wrap items-center gap-3 text-sm">
             <span className="text-slate-600" data-testid="signed-in-as">
-              {actor.name} <span className="text-slate-400">({actor.email})</span>
+              {actor.name} <span className="hidden text-slate-500 md:inline">({actor.email})</span>
             </span>
             <Link href="/account/password" className="text-slate-600 hover:text-slate-900">
               Password

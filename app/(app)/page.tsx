@@ -13,7 +13,7 @@ export default async function HomePage() {
   return (
     <>
       <PageHeader title={`Hello, ${actor.name}`} subtitle="What needs you now, and the applications you work on." />
-      <div className="grid gap-6 lg:grid-cols-3">
+      <div className="grid items-start gap-6 lg:grid-cols-3">
         <Card title="What needs you now" className="lg:col-span-2">
           {work.length === 0 ? (
             <EmptyState title="Nothing is waiting for you.">Releases that need your test, approval or promotion appear here.</EmptyState>

@@ -1,4 +1,5 @@
 // The one Prisma client of the process, cached on globalThis so Next's dev reloads do not open a pool each time.
+// It is created on first use, not at import: `next build` imports route modules without a database.
 import { PrismaPg } from "@prisma/adapter-pg";
 import { env } from "../env";
 import { PrismaClient } from "./generated/client";
@@ -14,8 +15,18 @@ function createClient(): PrismaClient {
 
 const globalForPrisma = globalThis as unknown as { releasegatePrisma?: PrismaClient };
 
-export const db: PrismaClient = globalForPrisma.releasegatePrisma ?? createClient();
-globalForPrisma.releasegatePrisma = db;
+function client(): PrismaClient {
+  globalForPrisma.releasegatePrisma ??= createClient();
+  return globalForPrisma.releasegatePrisma;
+}
+
+export const db: PrismaClient = new Proxy({} as PrismaClient, {
+  get(_target, prop) {
+    const c = client();
+    const value: unknown = Reflect.get(c, prop, c);
+    return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(c) : value;
+  },
+});
 
 export type Db = PrismaClient;
 /** The client handed to a function running inside `db.$transaction(async (tx) => ...)`. */

@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { ActionForm, Field, SelectField } from "@/components/form";
-import { Card, EmptyState, PageHeader } from "@/components/ui";
+import { Card, EmptyState, PageHeader, plural } from "@/components/ui";
 import { listCustomers } from "@/lib/customers/list-customers";
 import { loadForPage, requirePageActor } from "@/lib/entry/page";
 import { createApplicationAction, createCustomerAction } from "./actions";
@@ -14,11 +14,11 @@ export default async function CustomersPage() {
   return (
     <>
       <PageHeader title="Customers & applications" subtitle="Each customer is a tenant: its people see only its applications." />
-      <div className="grid gap-6 lg:grid-cols-3">
+      <div className="grid items-start gap-6 lg:grid-cols-3">
         <div className="space-y-4 lg:col-span-2">
           {customers.length === 0 && <EmptyState title="No customers yet.">Create the first one on the right.</EmptyState>}
           {customers.map((c) => (
-            <Card key={c.id} title={c.name} actions={<span className="text-xs text-slate-500">{c._count.users} customer users</span>}>
+            <Card key={c.id} title={c.name} actions={<span className="text-xs text-slate-500">{plural(c._count.users, "customer user")}</span>}>
               {c.applications.length === 0 ? (
                 <p className="text-sm text-slate-500">No applications yet.</p>
               ) : (

@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { Badge, Card, PageHeader, ROLE_LABELS } from "@/components/ui";
+import { Badge, Card, PageHeader, plural, ROLE_LABELS } from "@/components/ui";
 import { getApplication } from "@/lib/applications/get-application";
 import { can } from "@/lib/auth/permissions";
 import { loadForPage, requirePageActor } from "@/lib/entry/page";
@@ -34,21 +34,21 @@ export default async function ApplicationPage({ params }: { params: Promise<{ ap
         {app.environments.map((e, i) => (
           <li key={e.id} className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
             <div className="flex items-center justify-between">
-              <span className="font-medium">
+              <h3 className="font-medium">
                 {i + 1}. {e.name}
-              </span>
+              </h3>
               {e.isProduction && <Badge tone="amber">Production</Badge>}
             </div>
             <ul className="mt-2 space-y-0.5 text-xs text-slate-600">
               <li>{e.requiresPreviousSuccess && i > 0 ? `After a successful deploy to ${app.environments[i - 1]?.name}` : "Any uploaded release"}</li>
               {e.requiresAcceptance && <li>Needs a customer's acceptance</li>}
-              {e.requiredApprovals > 0 && <li>Needs {e.requiredApprovals} approval(s)</li>}
+              {e.requiredApprovals > 0 && <li>Needs {plural(e.requiredApprovals, "approval")}</li>}
               <li>Deployed by: {e.deployerRoles.map((r) => ROLE_LABELS[r]).join(", ")}</li>
               <li>
-                {e._count.targets} server(s) · {e.strategy === "ROLLING" ? `rolling, ${e.batchSize} at a time` : "all at once"}
+                {plural(e._count.targets, "server")} · {e.strategy === "ROLLING" ? `rolling, ${e.batchSize} at a time` : "all at once"}
               </li>
             </ul>
-            <p className="mt-3 text-sm text-slate-400">No release deployed yet.</p>
+            <p className="mt-3 text-sm text-slate-500">No release deployed yet.</p>
           </li>
         ))}
       </ol>
@@ -61,7 +61,7 @@ export default async function ApplicationPage({ params }: { params: Promise<{ ap
               <li key={m.id} className="flex items-center gap-2">
                 <Badge tone="blue">{ROLE_LABELS[m.role]}</Badge>
                 <span>{m.user.name}</span>
-                <span className="text-slate-400">{m.user.email}</span>
+                <span className="text-slate-500">{m.user.email}</span>
               </li>
             ))}
           </ul>

@@ -38,9 +38,10 @@ export default async function ApplicationSettingsPage({ params }: { params: Prom
           </Link>
         }
       />
-      <div className="grid gap-6 lg:grid-cols-3">
+      {/* Above the grid, so the first environment and the People card start at the same height. */}
+      <h2 className="mb-3 text-sm font-semibold uppercase tracking-wide text-slate-500">Environments, in lifecycle order</h2>
+      <div className="grid items-start gap-6 lg:grid-cols-3">
         <div className="space-y-4 lg:col-span-2">
-          <h2 className="text-sm font-semibold uppercase tracking-wide text-slate-500">Environments, in lifecycle order</h2>
           {app.environments.map((e, i) => (
             <Card
               key={e.id}

@@ -1,0 +1,215 @@
+// Fixtures and UI steps shared by the e2e specs. Tests click through the app as a person would: every customer,
+// application and person a test needs is created through the admin UI under a unique name, so tests do not depend on
+// each other and need no database reset. The one exception is first-run.spec.ts: it meets the empty database,
+// turns the generated first administrator into one with a known password and stores it here for everyone else
+// (playwright.config.ts makes every other spec depend on it).
+import { randomUUID } from "node:crypto";
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { test as base, expect, type BrowserContext, type Locator, type Page } from "@playwright/test";
+
+export { expect };
+
+export interface Credentials {
+  email: string;
+  password: string;
+}
+
+export interface Person {
+  name: string;
+  email: string;
+}
+
+// The control plane's DATA_DIR: playwright.config.ts hands the server the same variable (relative paths resolve
+// against the project root, where Playwright runs).
+const dataDir = path.resolve(process.env.E2E_DATA_DIR ?? ".data/e2e");
+const ADMIN_FILE = path.join(dataDir, "e2e-admin.json");
+
+/** The credentials the server printed on first start (lib/users/announce-first-admin.ts writes the same file). */
+export async function readInitialAdmin(): Promise<Credentials> {
+  const file = path.join(dataDir, "initial-admin.txt");
+  const text = await readFile(file, "utf8").catch(() => {
+    throw new Error(`${file} is missing: the e2e run needs a fresh database and a fresh E2E_DATA_DIR.`);
+  });
+  const email = /^email: (.+)$/m.exec(text)?.[1]?.trim();
+  const password = /^password: (.+)$/m.exec(text)?.[1]?.trim();
+  if (!email || !password) throw new Error(`${file} does not hold an email and a password.`);
+  return { email, password };
+}
+
+/** Stored in the run's data dir, which is fresh for every run, so a stale password can never be picked up. */
+export async function saveAdminCredentials(credentials: Credentials): Promise<void> {
+  await writeFile(ADMIN_FILE, JSON.stringify(credentials), { mode: 0o600 });
+}
+
+async function loadAdminCredentials(): Promise<Credentials> {
+  const text = await readFile(ADMIN_FILE, "utf8").catch(() => {
+    throw new Error(`${ADMIN_FILE} is missing: first-run.spec.ts stores it, and must pass first.`);
+  });
+  return JSON.parse(text) as Credentials;
+}
+
+const suffix = () => randomUUID().slice(0, 6);
+
+/** A readable name no other test uses, e.g. "Acme 3f9c1a". */
+export const uniq = (prefix: string) => `${prefix} ${suffix()}`;
+
+/** A person no other test uses, e.g. "Dana Developer 3f9c1a" <dana.developer.3f9c1a@example.test>. */
+export function newPerson(first: string, last: string): Person {
+  const s = suffix();
+  return { name: `${first} ${last} ${s}`, email: `${first}.${last}.${s}@example.test`.toLowerCase() };
+}
+
+/** A password the policy accepts (at least 12 characters, not repetitive). */
+export const newPassword = () => `e2e-${randomUUID()}`;
+
+// ---- signing in -------------------------------------------------------------------------------------------------
+
+/** Fills the sign-in form and submits it; resolves once the server has answered (success or not). */
+export async function submitSignIn(page: Page, credentials: Credentials): Promise<void> {
+  await page.getByLabel("Email", { exact: true }).fill(credentials.email);
+  await page.getByLabel("Password", { exact: true }).fill(credentials.password);
+  await Promise.all([
+    page.waitForResponse((r) => r.url().includes("/api/auth/callback/credentials")),
+    page.getByRole("button", { name: "Sign in" }).click(),
+  ]);
+}
+
+/** Signs in over the UI and waits until the browser has left the sign-in page. */
+export async function signIn(page: Page, credentials: Credentials): Promise<void> {
+  await page.goto("/signin");
+  await submitSignIn(page, credentials);
+  await expect(page).not.toHaveURL(/\/signin/);
+}
+
+/** The sign-in form's message (scoped: Next's route announcer is another role="alert"). */
+export const signInAlert = (page: Page) => page.getByRole("main").getByRole("alert");
+
+/** On /account/password: chooses a new password and lands on home. */
+export async function choosePassword(page: Page, current: string, next: string): Promise<void> {
+  await page.getByLabel("Current password").fill(current);
+  await page.getByLabel("New password", { exact: true }).fill(next);
+  await page.getByLabel("New password again").fill(next);
+  await page.getByRole("button", { name: "Save password" }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(/^Hello, /);
+}
+
+/** First sign-in with a one-time password: the person is sent to choose their own, then home. Returns it. */
+export async function signInFirstTime(page: Page, email: string, oneTimePassword: string): Promise<Credentials> {
+  await signIn(page, { email, password: oneTimePassword });
+  await expect(page).toHaveURL(/\/account\/password$/);
+  await expect(page.getByRole("heading", { name: "Choose your password" })).toBeVisible();
+  const password = newPassword();
+  await choosePassword(page, oneTimePassword, password);
+  return { email, password };
+}
+
+// ---- admin steps ------------------------------------------------------------------------------------------------
+
+/** Clicks a button that asks for confirmation, checks the question and accepts it. */
+export async function clickAndConfirm(button: Locator, question: string): Promise<void> {
+  let asked: string | undefined;
+  button.page().once("dialog", (dialog) => {
+    asked = dialog.message();
+    void dialog.accept();
+  });
+  await button.click();
+  expect(asked).toBe(question);
+}
+
+export async function createCustomer(page: Page, name: string): Promise<void> {
+  await page.goto("/admin/customers");
+  const form = page.getByRole("region", { name: "New customer", exact: true });
+  await form.getByLabel("Name").fill(name);
+  await form.getByRole("button", { name: "Create customer" }).click();
+  await expect(form.getByRole("status")).toHaveText(`Customer ${name} created.`);
+  await expect(page.getByRole("region", { name, exact: true })).toBeVisible();
+}
+
+/** Creates an application of `customer` and returns its id (read from the link the customer card shows). */
+export async function createApplication(page: Page, customer: string, name: string, description = ""): Promise<string> {
+  await page.goto("/admin/customers");
+  const form = page.getByRole("region", { name: "New application", exact: true });
+  await form.getByLabel("Customer").selectOption({ label: customer });
+  await form.getByLabel("Name").fill(name);
+  await form.getByLabel("Description").fill(description);
+  await form.getByRole("button", { name: "Create application" }).click();
+  await expect(form.getByRole("status")).toHaveText(`Application ${name} created with QA, Acceptance and Production.`);
+  const link = page.getByRole("region", { name: customer, exact: true }).getByRole("link", { name, exact: true });
+  const id = /^\/apps\/([0-9a-f-]{36})$/.exec((await link.getAttribute("href")) ?? "")?.[1];
+  if (!id) throw new Error(`no link to application ${name} on the customers page`);
+  return id;
+}
+
+/** Creates an account (staff, or a customer's when `customer` is given); returns the one-time password shown once. */
+export async function createUser(page: Page, person: Person, customer?: string): Promise<string> {
+  await page.goto("/admin/users");
+  const form = page.getByRole("region", { name: "New user", exact: true });
+  await form.getByLabel("Name").fill(person.name);
+  await form.getByLabel("Email").fill(person.email);
+  await form.getByLabel("Works for").selectOption({ label: customer ? `Customer: ${customer}` : "Our team (staff)" });
+  await form.getByRole("button", { name: "Create user" }).click();
+  await expect(form.getByRole("status")).toHaveText(`${person.email} created.`);
+  const shownOnce = form.getByTestId("shown-once");
+  await expect(shownOnce).toContainText(`One-time password for ${person.email}`);
+  const value = (await shownOnce.getByTestId("shown-once-value").textContent())?.trim() ?? "";
+  expect(value).toMatch(/^[A-Za-z0-9]{5}(-[A-Za-z0-9]{5}){3}$/);
+  return value;
+}
+
+/** Grants `person` a role (its label, e.g. "Developer") on an application, on its settings page. */
+export async function grantRole(page: Page, applicationId: string, person: Person, role: string): Promise<void> {
+  await page.goto(`/apps/${applicationId}/settings`);
+  const people = page.getByRole("region", { name: "People", exact: true });
+  await people.getByLabel("Person").selectOption({ label: `${person.name} (${person.email})` });
+  await people.getByLabel("Role", { exact: true }).selectOption({ label: role });
+  await people.getByRole("button", { name: "Grant role" }).click();
+  await expect(people.getByRole("status")).toHaveText("Role granted.");
+  await expect(people.getByTestId("members").getByRole("listitem").filter({ hasText: person.name })).toContainText(role);
+}
+
+// ---- fixtures ---------------------------------------------------------------------------------------------------
+
+export interface Tenant {
+  customer: string;
+  application: string;
+  applicationId: string;
+}
+
+interface Fixtures {
+  /** The administrator's credentials, as first-run.spec.ts left them. */
+  admin: Credentials;
+  /** The test's own page, signed in as the administrator over the UI. */
+  adminPage: Page;
+  /** Opens a page in a new browser context: another person, or another browser of the same person. */
+  newBrowserPage: () => Promise<Page>;
+  /** A customer with one application (QA, Acceptance, Production), created through the admin UI for this test. */
+  tenant: Tenant;
+}
+
+export const test = base.extend<Fixtures>({
+  admin: async ({}, use) => {
+    await use(await loadAdminCredentials());
+  },
+  adminPage: async ({ page, admin }, use) => {
+    await signIn(page, admin);
+    await use(page);
+  },
+  newBrowserPage: async ({ browser, baseURL }, use) => {
+    const contexts: BrowserContext[] = [];
+    await use(async () => {
+      const context = await browser.newContext({ baseURL });
+      contexts.push(context);
+      return context.newPage();
+    });
+    for (const context of contexts) await context.close();
+  },
+  tenant: async ({ adminPage }, use) => {
+    const customer = uniq("Customer");
+    const application = uniq("App");
+    await createCustomer(adminPage, customer);
+    const applicationId = await createApplication(adminPage, customer, application);
+    await use({ customer, application, applicationId });
+  },
+});
