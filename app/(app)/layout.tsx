@@ -1,6 +1,7 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { Button } from "@/components/form";
+import { can } from "@/lib/auth/permissions";
 import { requirePageActor } from "@/lib/entry/page";
 import { signOutAction } from "./actions";
 
@@ -27,6 +28,11 @@ export default async function AppLayout({ children }: { children: ReactNode }) {
                 </Link>
               </>
             )}
+            {[...actor.roles.keys()].some((id) => can(actor, "audit.view", id)) || actor.isPlatformAdmin ? (
+              <Link href="/audit" className="text-slate-600 hover:text-slate-900">
+                Audit
+              </Link>
+            ) : null}
           </nav>
           <div className="flex flex-wrap items-center gap-3 text-sm">
             <span className="text-slate-600" data-testid="signed-in-as">

@@ -24,6 +24,7 @@ import { createUser, ZCreateUserRequestSchema } from "../users/create-user";
 import { resetUserPassword } from "../users/reset-user-password";
 import { setUserStatus } from "../users/set-user-status";
 import type { AuditEventType } from "./event-types";
+import { recordDenial } from "./record-denial";
 
 type Tenant = Awaited<ReturnType<typeof createTenant>>;
 
@@ -115,12 +116,12 @@ const COVERED: Record<string, string> = {
   "lib/environments/delete-environment.ts": "deleteEnvironment",
   "lib/auth/sign-in-with-password.ts": "signInWithPassword",
   "lib/auth/session.ts": "revokeSession",
+  "lib/audit/record-denial.ts": "recordDenial",
 };
 // Known gaps, each with the reason it cannot run here (shared database, no Next.js request scope).
 const NOT_COVERED_HERE: Record<string, string> = {
   "lib/audit/record-audit-event.ts": "the writer itself",
   "lib/users/bootstrap-first-admin.ts": "acts only on a database without users (first start; e2e/first-run.spec.ts walks it)",
-  "lib/entry/action.ts": "audits a refused server action; needs a Next.js request (cookies, headers)",
 };
 
 describe("coverage of this file", () => {
@@ -137,6 +138,13 @@ describe("coverage of this file", () => {
 });
 
 describe("every mutating domain function writes exactly one audit event", () => {
+  it("recordDenial -> PERMISSION_DENIED (the wrappers call it when a domain function refuses)", async () => {
+    const member = await createMember(tenant, "DEVELOPER");
+    const { actor, ctx } = inRequest(member);
+    await recordDenial(actor, "create-customer");
+    await expectOneEvent(ctx, { type: "PERMISSION_DENIED", actor, objectType: "Action", objectId: "create-customer" });
+  });
+
   it("createCustomer -> CUSTOMER_CREATED", async () => {
     const { actor, ctx } = inRequest(admin);
     const customer = await createCustomer(actor, { name: uniq("Audited Customer") });

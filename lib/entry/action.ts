@@ -2,10 +2,9 @@ import "server-only";
 import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { z } from "zod";
-import { recordAuditEvent } from "../audit/record-audit-event";
+import { recordDenial } from "../audit/record-denial";
 import type { UserActor } from "../auth/actor";
 import { requireActor } from "../auth/current-actor";
-import { db } from "../db/client";
 import { isAppError } from "../errors";
 import { log } from "../log";
 import { formDataToObject } from "../util/form-data";
@@ -53,23 +52,10 @@ export async function runAction<S extends z.ZodType, T = undefined>(
   } catch (e) {
     if (isAppError(e)) {
       if (e.code === "UNAUTHENTICATED") redirect("/signin");
-      if (e.code === "FORBIDDEN") await auditDenial(actor, options.name);
+      if (e.code === "FORBIDDEN") await recordDenial(actor, options.name);
       return { ok: false, error: e.message, ...(e.fieldErrors ? { fieldErrors: e.fieldErrors } : {}) };
     }
     log.error({ err: e, requestId: actor.ctx.requestId, action: options.name, userId: actor.id }, "action failed");
     return { ok: false, error: `Something went wrong on our side. Reference: ${actor.ctx.requestId}` };
   }
-}
-
-// The denied action changed nothing; the denial itself is evidence worth keeping (who tried what, from where).
-async function auditDenial(actor: UserActor, action: string): Promise<void> {
-  await db
-    .$transaction((tx) =>
-      recordAuditEvent(tx, actor, {
-        type: "PERMISSION_DENIED",
-        object: { type: "Action", id: action },
-        summary: `${actor.email} was refused ${action}`,
-      }),
-    )
-    .catch((err: unknown) => log.error({ err, requestId: actor.ctx.requestId }, "could not audit a denial"));
 }

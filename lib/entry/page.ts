@@ -1,5 +1,6 @@
 import "server-only";
 import { redirect } from "next/navigation";
+import { recordDenial } from "../audit/record-denial";
 import type { UserActor } from "../auth/actor";
 import { getCurrentActor } from "../auth/current-actor";
 import { isAppError } from "../errors";
@@ -16,11 +17,18 @@ export async function requirePageActor(options: { allowPasswordChange?: boolean 
   return actor;
 }
 
-/** Runs a domain read for a page; NOT_FOUND and FORBIDDEN render the 404 page, revealing nothing. */
-export async function loadForPage<T>(read: () => Promise<T>): Promise<T> {
+/**
+ * Runs a domain read for a page; NOT_FOUND and FORBIDDEN render the 404 page, revealing nothing. A FORBIDDEN is
+ * audited as a denial (`what` names the page).
+ */
+export async function loadForPage<T>(read: () => Promise<T>, what = "a page"): Promise<T> {
   try {
     return await read();
   } catch (e) {
+    if (isAppError(e) && e.code === "FORBIDDEN") {
+      const actor = await getCurrentActor();
+      if (actor) await recordDenial(actor, `to open ${what}`);
+    }
     if (isAppError(e) && (e.code === "NOT_FOUND" || e.code === "FORBIDDEN")) notFound();
     throw e;
   }

@@ -1,5 +1,6 @@
 import "server-only";
 import { z } from "zod";
+import { recordDenial } from "../audit/record-denial";
 import type { UserActor } from "../auth/actor";
 import { requireActor } from "../auth/current-actor";
 import { AppError, isAppError } from "../errors";
@@ -44,6 +45,7 @@ export function sessionRoute<S extends z.ZodType>(
       }
       return await handler(parsed.data, actor, request);
     } catch (e) {
+      if (actor && isAppError(e) && e.code === "FORBIDDEN") await recordDenial(actor, `GET ${new URL(request.url).pathname}`);
       return errorResponse(e, actor?.ctx.requestId ?? "unknown");
     }
   };

@@ -18,7 +18,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   const raw = Object.fromEntries(Object.entries(await searchParams).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]));
   const parsed = ZAuditFilterSchema.safeParse(raw);
   const filter = parsed.success ? parsed.data : {};
-  const [overview, page] = await loadForPage(() => Promise.all([getAuditOverview(actor), searchAuditEvents(actor, filter)]));
+  const [overview, page] = await loadForPage(() => Promise.all([getAuditOverview(actor), searchAuditEvents(actor, filter)]), "the audit record");
   const query = (extra: Record<string, string>) => {
     const q = new URLSearchParams(Object.entries({ ...raw, ...extra }).filter((e): e is [string, string] => typeof e[1] === "string" && e[1] !== ""));
     return q.toString();

@@ -10,7 +10,7 @@ export const metadata: Metadata = { title: "Customers & applications" };
 
 export default async function CustomersPage() {
   const actor = await requirePageActor();
-  const customers = await loadForPage(() => listCustomers(actor));
+  const customers = await loadForPage(() => listCustomers(actor), "the customer list");
   return (
     <>
       <PageHeader title="Customers & applications" subtitle="Each customer is a tenant: its people see only its applications." />

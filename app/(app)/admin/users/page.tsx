@@ -10,7 +10,7 @@ export const metadata: Metadata = { title: "Users" };
 
 export default async function UsersPage() {
   const actor = await requirePageActor();
-  const [users, customers] = await loadForPage(() => Promise.all([listUsers(actor), listCustomers(actor)]));
+  const [users, customers] = await loadForPage(() => Promise.all([listUsers(actor), listCustomers(actor)]), "the user list");
   return (
     <>
       <PageHeader title="Users" subtitle="Accounts, their customer, and their roles. Give roles on an application's settings page." />

@@ -26,7 +26,7 @@ export default async function ApplicationSettingsPage({ params }: { params: Prom
     const a = await getApplication(actor, appId);
     assertCan(actor, "environment.manage", a.id);
     return [a, await listUsers(actor)] as const;
-  });
+  }, "an application's settings");
   const eligible = users.filter((u) => u.status === "ACTIVE" && (u.customer === null || u.customer.id === app.customer.id));
   return (
     <>
