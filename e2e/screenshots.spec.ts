@@ -1,4 +1,5 @@
-// Full-page pictures of the main pages for docs/screenshots/, rewritten on every run so they follow the UI.
+// Full-page pictures of the main pages, taken on every run so a person can look at what the UI shows. They go to
+// test-results/screenshots/; with UPDATE_SCREENSHOTS=1 they replace the ones in docs/screenshots/ (the README's).
 // The names are fixed and readable because the pictures are documentation; each run starts on a fresh database
 // (scripts/test.ts), so they cannot collide with an earlier run, and other tests use unique names.
 import { mkdir } from "node:fs/promises";
@@ -6,7 +7,7 @@ import path from "node:path";
 import type { Page } from "@playwright/test";
 import { createApplication, createCustomer, createUser, expect, grantRole, test } from "./fixtures";
 
-const dir = path.resolve(import.meta.dirname, "../docs/screenshots");
+const dir = path.resolve(import.meta.dirname, process.env.UPDATE_SCREENSHOTS === "1" ? "../docs/screenshots" : "../test-results/screenshots");
 
 async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true, animations: "disabled" });
