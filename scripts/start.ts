@@ -134,6 +134,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  console.error(`[releasegate] failed to start: ${(e as Error).message}`);
+  console.error(`[releasegate] failed to start: ${e instanceof Error ? e.message : String(e)}`);
   process.exit(1);
 });

@@ -14,6 +14,15 @@ export interface EmbeddedDatabase {
   stop: () => Promise<void>;
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 async function freePort(preferred: number): Promise<number> {
   const tryPort = (port: number) =>
     new Promise<number>((resolve, reject) => {
@@ -47,6 +56,18 @@ export async function startEmbeddedPostgres(options: {
   await mkdir(dataDir, { recursive: true });
   const isRoot = process.getuid?.() === 0;
   if (isRoot) await chmod(dataDir, 0o755);
+
+  // A second server on the same data directory would be refused by PostgreSQL (its lock file), but only with an
+  // opaque error: say plainly what is going on instead. A stale lock file (after a crash) names a dead process.
+  const lock = path.join(pgDir, "postmaster.pid");
+  if (existsSync(lock)) {
+    const pid = Number((await readFile(lock, "utf8")).split("\n")[0]);
+    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+      throw new Error(
+        `another Releasegate is already running on ${dataDir} (its PostgreSQL is process ${pid}). Stop it first, or start this one with another DATA_DIR.`,
+      );
+    }
+  }
 
   // The port is remembered so that connection strings printed earlier stay valid across restarts.
   const portFile = path.join(dataDir, "postgres.port");
