@@ -6,34 +6,12 @@ import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import pg from "pg";
-import { readCheckpoints, readEvents, type RawQuery } from "../lib/audit/event-rows";
 import { parseExportLine } from "../lib/audit/export-format";
 import { loadPublicKey } from "../lib/audit/signing-key";
 import { type StoredCheckpoint, type StoredEvent, verifyChain, type VerifyResult } from "../lib/audit/verify-chain";
+import { verifyDatabase } from "../lib/audit/verify-database";
 
 const usage = "usage: npm run audit:verify -- --public-key <file.pem> [--database-url <postgresql://...> | --export <file.ndjson>]";
-
-async function verifyDatabase(url: string, key: ReturnType<typeof loadPublicKey>): Promise<VerifyResult> {
-  const client = new pg.Client({
-    connectionString: url,
-    types: {
-      getTypeParser: (oid: number, format?: string) =>
-        oid === 20 ? (v: string) => BigInt(v) : oid === 1114 ? (v: string) => new Date(`${v.replace(" ", "T")}Z`) : pg.types.getTypeParser(oid, format as "text"),
-    } as pg.CustomTypesConfig,
-  });
-  await client.connect();
-  try {
-    // One snapshot for the whole run, so events written meanwhile do not race the checkpoint reads.
-    await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    const query: RawQuery = async (sql, params) => (await client.query(sql, params)).rows as Record<string, unknown>[];
-    const checkpoints = await readCheckpoints(query);
-    return await verifyChain(readEvents(query), checkpoints, key.publicKey, key.keyId);
-  } finally {
-    await client.query("COMMIT").catch(() => undefined);
-    await client.end();
-  }
-}
 
 async function verifyExport(file: string, key: ReturnType<typeof loadPublicKey>): Promise<VerifyResult> {
   // Checkpoints come before events in an export, so one streaming pass suffices.

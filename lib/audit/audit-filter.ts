@@ -23,7 +23,7 @@ export type TAuditFilter = z.infer<typeof ZAuditFilterSchema>;
 /** Builds a parameterised WHERE clause. `applicationIds` null = every application (platform admins). */
 export function auditWhereSql(
   f: TAuditFilter,
-  scope: { applicationIds: string[] | null; releaseIds?: string[] | null },
+  scope: { applicationIds: string[] | null; releaseIds?: string[] | null; seqRange?: { first: bigint; last: bigint } | null },
 ): { sql: string; params: unknown[] } {
   const clauses: string[] = [];
   const params: unknown[] = [];
@@ -38,6 +38,7 @@ export function auditWhereSql(
   if (f.type) clauses.push(`"type" = ${p(f.type)}`);
   if (f.from) clauses.push(`"occurredAt" >= ${p(f.from)}`);
   if (f.to) clauses.push(`"occurredAt" < ${p(f.to)}`);
+  if (scope.seqRange) clauses.push(`"seq" BETWEEN ${p(scope.seqRange.first.toString())}::bigint AND ${p(scope.seqRange.last.toString())}::bigint`);
   if (scope.releaseIds) clauses.push(`"releaseId" = ANY(${p(scope.releaseIds)}::uuid[])`);
   if (f.before !== undefined) clauses.push(`"seq" < ${p(f.before.toString())}::bigint`);
   return { sql: clauses.length ? `WHERE ${clauses.join(" AND ")}` : "", params };

@@ -1,4 +1,6 @@
+import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type ChainedEvent, canonicalCheckpoint, canonicalEvent, canonicalJson, GENESIS_HASH, hashEvent } from "./chain";
 
@@ -80,5 +82,40 @@ describe("canonical JSON of values that are not yet plain JSON", () => {
     const roundTrip = JSON.parse(JSON.stringify(raw)) as unknown;
     expect(canonicalJson(raw)).toBe(canonicalJson(roundTrip));
     expect(hashEvent(event({ after: raw }))).toBe(hashEvent(event({ after: roundTrip })));
+  });
+});
+
+describe("fast paths agree with the plain definitions", () => {
+  // canonicalEvent skips JSON.stringify for strings that need no escaping, and hashEvent hashes through a reused
+  // buffer; both must give exactly the bytes of the straightforward definition, for any text.
+  const text = fc.oneof(fc.string({ unit: "binary" }), fc.string({ unit: "grapheme" }), fc.constantFrom('"', "\\", "\n", "\u2028", "é😀"));
+  const optionalText = fc.option(text, { nil: null });
+  const jsonValue = fc.jsonValue().map((v) => JSON.parse(JSON.stringify(v)) as unknown);
+  const arbitraryEvent = fc.record({
+    actorId: optionalText, actorLabel: text, actorType: text, applicationId: optionalText, customerId: optionalText, environmentId: optionalText,
+    id: text, ip: optionalText, objectId: optionalText, objectType: text, releaseId: optionalText, requestId: optionalText, summary: text,
+    type: text, userAgent: optionalText, before: jsonValue, after: jsonValue, data: jsonValue,
+    seq: fc.bigInt({ min: 1n, max: 2n ** 63n - 1n }),
+    occurredAt: fc.date({ min: new Date("2000-01-01T00:00:00Z"), max: new Date("2100-01-01T00:00:00Z"), noInvalidDate: true }),
+    prevHash: fc.oneof(fc.constant(GENESIS_HASH), fc.stringMatching(/^[0-9a-f]{64}$/), text),
+  });
+
+  it("canonicalEvent matches the canonicalize package, hashEvent matches sha256(prevHash bytes || canonical)", () => {
+    fc.assert(
+      fc.property(arbitraryEvent, (e) => {
+        expect(canonicalEvent(e)).toBe(reference(e));
+        const expected = createHash("sha256").update(Buffer.from(e.prevHash, "hex")).update(reference(e)!, "utf8").digest("hex");
+        expect(hashEvent(e)).toBe(expected);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("writes any string, lone surrogates included, exactly as JSON.stringify does", () => {
+    const anyUnit = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)) });
+    fc.assert(fc.property(anyUnit, (s) => canonicalJson(s) === JSON.stringify(s)), { numRuns: 2000 });
+    const lone = event({ summary: "half \ud800 pair", actorId: "\udc00" });
+    expect(hashEvent(lone)).toBe(createHash("sha256").update(Buffer.from(lone.prevHash, "hex")).update(canonicalEvent(lone), "utf8").digest("hex"));
+    expect(canonicalEvent(lone)).toContain('"summary":"half \\ud800 pair"');
   });
 });

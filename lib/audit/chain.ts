@@ -2,7 +2,7 @@
 // (scripts/audit-verify.ts). Pure: no database, no server-only, so the verifier can run anywhere with only the
 // public key. INVARIANT: writer and verifier must hash byte-identical canonical forms; change this file only with
 // a new `v` and keep verifying the old one.
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 
 export const GENESIS_HASH = "0".repeat(64);
 export const CHAIN_VERSION = 1;
@@ -43,39 +43,77 @@ export function normalizeJson(value: unknown): unknown {
  * `canonicalize` package because verification runs it a million times; chain.test.ts checks both agree.
  */
 export function canonicalJson(value: unknown): string {
-  if (value !== null && typeof value === "object" && typeof (value as { toJSON?: unknown }).toJSON === "function") {
+  if (value === null) return "null";
+  if (typeof value === "string") return str(value);
+  if (typeof value === "boolean") return value ? "true" : "false";
+  if (typeof value !== "object") return JSON.stringify(value) ?? "null";
+  if (typeof (value as { toJSON?: unknown }).toJSON === "function") {
     return canonicalJson((value as { toJSON: () => unknown }).toJSON()); // Dates, as JSON.stringify would
   }
-  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  // Plain loops rather than map/filter/join: this runs for every JSON column of every event verified.
+  let out: string;
+  if (Array.isArray(value)) {
+    out = "[";
+    for (let i = 0; i < value.length; i++) out += (i ? "," : "") + canonicalJson(value[i]);
+    return `${out}]`;
+  }
   const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(",")}}`;
+  const keys = Object.keys(obj).sort();
+  out = "{";
+  for (const k of keys) {
+    const v = obj[k];
+    if (v === undefined) continue;
+    out += `${out.length > 1 ? "," : ""}${str(k)}:${canonicalJson(v)}`;
+  }
+  return `${out}}`;
 }
 
-const str = (v: string | null): string => (v === null ? "null" : JSON.stringify(v));
+// JSON.stringify of a short string costs more than the rest of canonicalEvent together; most strings need no
+// escaping (no quote, backslash, control character or surrogate), and for those quoting is the same result.
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+const str = (v: string | null): string => (v === null ? "null" : NEEDS_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`);
+/** JSON.stringify of a string (or null), faster for the common string that needs no escaping. */
+export const jsonString = str;
+/** JSON of a string known to need no escaping. */
+const quote = (v: string | null): string => (v === null ? "null" : `"${v}"`);
 
 /**
  * Canonical JSON of the event, with bigint and Date written as decimal and ISO-8601 strings. The keys below are
  * already in JCS order (sorted), so only the nested JSON values need sorting.
  */
 export function canonicalEvent(e: ChainedEvent): string {
+  // One escape test over all the strings instead of one per field (the usual case: none needs escaping).
+  const q = NEEDS_ESCAPE.test(
+    `${e.actorId}${e.actorLabel}${e.actorType}${e.applicationId}${e.customerId}${e.environmentId}${e.id}${e.ip}${e.objectId}` +
+      `${e.objectType}${e.prevHash}${e.releaseId}${e.requestId}${e.summary}${e.type}${e.userAgent}`,
+  )
+    ? str
+    : quote;
   return (
-    `{"actorId":${str(e.actorId)},"actorLabel":${str(e.actorLabel)},"actorType":${str(e.actorType)}` +
-    `,"after":${canonicalJson(e.after ?? null)},"applicationId":${str(e.applicationId)}` +
-    `,"before":${canonicalJson(e.before ?? null)},"customerId":${str(e.customerId)}` +
-    `,"data":${canonicalJson(e.data ?? null)},"environmentId":${str(e.environmentId)},"id":${str(e.id)}` +
-    `,"ip":${str(e.ip)},"objectId":${str(e.objectId)},"objectType":${str(e.objectType)}` +
-    `,"occurredAt":${str(e.occurredAt.toISOString())},"prevHash":${str(e.prevHash)},"releaseId":${str(e.releaseId)}` +
-    `,"requestId":${str(e.requestId)},"seq":${str(e.seq.toString())},"summary":${str(e.summary)},"type":${str(e.type)}` +
-    `,"userAgent":${str(e.userAgent)},"v":${CHAIN_VERSION}}`
+    `{"actorId":${q(e.actorId)},"actorLabel":${q(e.actorLabel)},"actorType":${q(e.actorType)}` +
+    `,"after":${canonicalJson(e.after ?? null)},"applicationId":${q(e.applicationId)}` +
+    `,"before":${canonicalJson(e.before ?? null)},"customerId":${q(e.customerId)}` +
+    `,"data":${canonicalJson(e.data ?? null)},"environmentId":${q(e.environmentId)},"id":${q(e.id)}` +
+    `,"ip":${q(e.ip)},"objectId":${q(e.objectId)},"objectType":${q(e.objectType)}` +
+    `,"occurredAt":"${e.occurredAt.toISOString()}","prevHash":${q(e.prevHash)},"releaseId":${q(e.releaseId)}` +
+    `,"requestId":${q(e.requestId)},"seq":"${e.seq.toString()}","summary":${q(e.summary)},"type":${q(e.type)}` +
+    `,"userAgent":${q(e.userAgent)},"v":${CHAIN_VERSION}}`
   );
 }
 
 /** row_hash = sha256(prev_hash bytes || canonical bytes), hex. The first event chains to 32 zero bytes. */
 export function hashEvent(e: ChainedEvent): string {
-  return createHash("sha256").update(Buffer.from(e.prevHash, "hex")).update(canonicalEvent(e), "utf8").digest("hex");
+  // One-shot hashing over a reused buffer: a Hash object per event (createHash/update/digest) cost as much as the
+  // canonical form itself when verifying a million events.
+  const canonical = canonicalEvent(e);
+  // Room for the prevHash bytes and the UTF-8 (at most 3 bytes per UTF-16 code unit), so nothing is cut short.
+  const size = (e.prevHash.length >>> 1) + canonical.length * 3;
+  if (scratch.length < size) scratch = Buffer.allocUnsafe(Math.max(size, scratch.length * 2));
+  const prev = scratch.write(e.prevHash, 0, "hex"); // the same bytes as Buffer.from(prevHash, "hex")
+  const used = prev + scratch.write(canonical, prev, "utf8");
+  return hash("sha256", scratch.subarray(0, used), "hex");
 }
+let scratch = Buffer.allocUnsafe(4096);
 
 /** What a checkpoint signs: the head of the event chain at `lastSeq`, linked to the previous checkpoint. */
 export interface CheckpointPayload {

@@ -43,6 +43,37 @@ export function toStoredEvent(r: Raw): StoredEvent {
   };
 }
 
+/**
+ * The same from a row fetched with pg's rowMode "array", columns in EVENT_COLUMNS order: the verifier reads a
+ * million rows, and pg builds an array per row at about two thirds of the cost of an object.
+ */
+export function toStoredEventFromColumns(v: unknown[]): StoredEvent {
+  return {
+    seq: big(v[0]),
+    id: String(v[1]),
+    occurredAt: date(v[2]),
+    type: String(v[3]),
+    actorType: String(v[4]),
+    actorId: str(v[5]),
+    actorLabel: String(v[6]),
+    customerId: str(v[7]),
+    applicationId: str(v[8]),
+    environmentId: str(v[9]),
+    releaseId: str(v[10]),
+    objectType: String(v[11]),
+    objectId: str(v[12]),
+    summary: String(v[13]),
+    before: json(v[14]),
+    after: json(v[15]),
+    data: json(v[16]),
+    ip: str(v[17]),
+    userAgent: str(v[18]),
+    requestId: str(v[19]),
+    prevHash: String(v[20]),
+    hash: String(v[21]),
+  };
+}
+
 export function toStoredCheckpoint(r: Raw): StoredCheckpoint {
   return {
     number: big(r.number),

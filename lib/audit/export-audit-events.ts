@@ -4,7 +4,7 @@ import { db } from "../db/client";
 import { auditWhereSql, isUnfiltered, type TAuditFilter } from "./audit-filter";
 import { resolveAuditScope } from "./audit-scope";
 import { CHECKPOINT_COLUMNS, EVENT_COLUMNS, toStoredCheckpoint, toStoredEvent } from "./event-rows";
-import { checkpointLine, csvHeader, csvLine, EXPORT_FORMAT, type ExportHeader, eventLine } from "./export-format";
+import { checkpointLine, csvHeader, csvLine, EVENT_LINE_COLUMNS, eventLineFromRow, EXPORT_FORMAT, type ExportHeader } from "./export-format";
 
 export type ExportFormat = "ndjson" | "csv";
 const PAGE = 5000;
@@ -42,22 +42,29 @@ export async function exportAuditEvents(actor: UserActor, filter: TAuditFilter, 
       for (const c of cps) yield checkpointLine(toStoredCheckpoint(c));
     }
     if (scope.releaseIds && scope.releaseIds.length === 0) return;
-    let after = 0n;
     const n = where.params.length;
     const and = where.sql ? `${where.sql} AND` : "WHERE";
-    for (;;) {
-      const rows = await db.$queryRawUnsafe<Record<string, unknown>[]>(
-        `SELECT ${EVENT_COLUMNS} FROM "AuditEvent" ${and} "seq" > $${n + 1}::bigint AND "seq" <= $${n + 2}::bigint ORDER BY "seq" LIMIT ${PAGE}`,
+    const csv = format === "csv";
+    // Order by the table's seq: the NDJSON columns carry seq as text, and text order would break the paging.
+    const page = (after: string) =>
+      db.$queryRawUnsafe<Record<string, unknown>[]>(
+        `SELECT ${csv ? EVENT_COLUMNS : EVENT_LINE_COLUMNS} FROM "AuditEvent" ${and} "seq" > $${n + 1}::bigint AND "seq" <= $${n + 2}::bigint
+         ORDER BY "AuditEvent"."seq" LIMIT ${PAGE}`,
         ...where.params,
-        after.toString(),
+        after,
         headSeq.toString(),
       );
-      for (const r of rows) {
-        const e = toStoredEvent(r);
-        yield format === "csv" ? csvLine(e) : eventLine(e);
-      }
-      if (rows.length < PAGE) return;
-      after = BigInt(String(rows[rows.length - 1]!.seq));
+    let rows = await page("0");
+    for (;;) {
+      // Ask for the next page before formatting this one, so PostgreSQL reads it while this thread writes lines.
+      const last = rows.length === PAGE ? rows[PAGE - 1]! : null;
+      // Promise.resolve starts Prisma's lazy query now. A page abandoned by a consumer that stops reading must not
+      // surface as an unhandled rejection, hence the catch (the await below still sees any error).
+      const next = last ? Promise.resolve(page(String(csv ? last.seq : last.seqText))) : null;
+      next?.catch(() => undefined);
+      for (const r of rows) yield csv ? csvLine(toStoredEvent(r)) : eventLineFromRow(r);
+      if (!next) return;
+      rows = await next;
     }
   }
   return lines();

@@ -32,11 +32,14 @@ const AUDIT_CHAIN_LOCK = 72707371;
 export async function recordAuditEvent(tx: Tx, actor: Actor, event: AuditEventInput): Promise<void> {
   if (!isAuditEventType(event.type)) throw new Error(`Unknown audit event type: ${String(event.type)}`);
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})`;
-  const head = await tx.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { seq: true, hash: true } });
+  const head = await tx.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { seq: true, hash: true, occurredAt: true } });
+  // INVARIANT: occurredAt never decreases along seq, even if this clock is behind the writer's before (another
+  // instance, a clock step). Time-range searches rely on it to turn from/to into seq bounds (audit-scope.ts).
+  const now = new Date();
   const row: ChainedEvent = {
     seq: (head?.seq ?? 0n) + 1n,
     id: randomUUID(),
-    occurredAt: new Date(),
+    occurredAt: head && head.occurredAt > now ? head.occurredAt : now,
     type: event.type,
     actorType: actor.type,
     actorId: actor.type === "USER" ? actor.id : null,

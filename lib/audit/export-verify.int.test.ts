@@ -1,0 +1,89 @@
+// A real NDJSON export, made by exportAuditEvents (the lines PostgreSQL rows are turned into for the download),
+// verifies offline with the real `npm run audit:verify -- --export` and only the public key.
+import { execFile } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { systemActor } from "../auth/actor";
+import { toUserActor } from "../auth/session";
+import { migrateDatabase } from "../db/migrate";
+import { PrismaClient } from "../db/generated/client";
+import { createScratchDatabase, type ScratchDatabase } from "../../test/scratch-database";
+import { createCheckpoint } from "./create-checkpoint";
+import { eventLine, parseExportLine } from "./export-format";
+import { exportAuditEvents } from "./export-audit-events";
+import { readEvents, type RawQuery } from "./event-rows";
+import { recordAuditEvent } from "./record-audit-event";
+import { keyIdOf } from "./signing-key";
+
+const run = promisify(execFile);
+const root = path.resolve(import.meta.dirname, "../..");
+const global = globalThis as unknown as { releasegatePrisma?: PrismaClient };
+
+let scratch: ScratchDatabase;
+let client: PrismaClient;
+let previous: PrismaClient | undefined;
+let dir: string;
+
+beforeAll(async () => {
+  scratch = await createScratchDatabase("exportverify");
+  await migrateDatabase(scratch.url);
+  client = new PrismaClient({ adapter: new PrismaPg({ connectionString: scratch.url, max: 2 }) });
+  // exportAuditEvents reads through the process's one client (lib/db/client.ts, cached on globalThis): point it at
+  // this scratch database, whose chain and checkpoints this test alone controls.
+  previous = global.releasegatePrisma;
+  global.releasegatePrisma = client;
+  dir = await mkdtemp(path.join(os.tmpdir(), "releasegate-export-test-"));
+}, 60_000);
+
+afterAll(async () => {
+  global.releasegatePrisma = previous;
+  await client.$disconnect();
+  await scratch.drop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+it("verifies a complete export offline, and its lines read back as the stored events", async () => {
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  const key = { privateKey, publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString(), keyId: keyIdOf(publicKey) };
+  const awkward = [`plain`, `"quotes" and \\ backslash`, `line\nbreak\ttab \u0001 control`, `unicode é 😀 \u2028`, `=1+2 formula`];
+  for (const [i, text] of awkward.entries()) {
+    await client.$transaction((tx) =>
+      recordAuditEvent(tx, systemActor("export test"), {
+        type: "CUSTOMER_UPDATED",
+        object: { type: "Customer", id: `c-${i}` },
+        summary: text,
+        before: i % 2 ? { name: text } : undefined,
+        after: { name: text, n: [1, 2.5, -0, 1e21, null, true], nested: { z: 1, a: { "": text } } },
+        data: i === 3 ? [text, { b: 1, a: 2 }] : undefined,
+      }),
+    );
+    if (i === 2) await createCheckpoint({ client, key });
+  }
+  await createCheckpoint({ client, key });
+
+  const admin = toUserActor(
+    { id: "00000000-0000-4000-8000-000000000001", email: "admin@example.test", name: "Admin", isPlatformAdmin: true, customerId: null, mustChangePassword: false, memberships: [] },
+    null,
+    { requestId: "export-test", ip: null, userAgent: null },
+  );
+  const lines: string[] = [];
+  for await (const line of await exportAuditEvents(admin, {}, "ndjson")) lines.push(line);
+  const file = path.join(dir, "export.ndjson");
+  await writeFile(file, `${lines.join("\n")}\n`);
+  await writeFile(path.join(dir, "public.pem"), key.publicKeyPem);
+
+  const { stdout } = await run("npx", ["--no-install", "tsx", "scripts/audit-verify.ts", "--public-key", path.join(dir, "public.pem"), "--export", file], { cwd: root });
+  expect(stdout).toMatch(/^OK 5 events, 2 checkpoints; signed through event 5/);
+
+  // Each event line parses to exactly what the database holds, as the JavaScript formatter (eventLine) would write it.
+  const q: RawQuery = async (sql, params) => (await scratch.query(sql, params)).rows as Record<string, unknown>[];
+  const stored = [];
+  for await (const e of readEvents(q)) stored.push(e);
+  const exported = lines.map(parseExportLine).filter((l) => l.kind === "event");
+  expect(exported).toEqual(stored.map((e) => parseExportLine(eventLine(e))));
+});

@@ -1,0 +1,132 @@
+// The parallel database verifier (verify-database.ts) must give exactly the answers of the sequential one
+// (verifyChain over readEvents): same ok/fail, same first bad seq, same message, same count. Small batch sizes put
+// the tampering on batch boundaries, where the main thread, not a worker, checks order and links.
+import { generateKeyPairSync } from "node:crypto";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { systemActor } from "../auth/actor";
+import { migrateDatabase } from "../db/migrate";
+import { PrismaClient } from "../db/generated/client";
+import { createScratchDatabase, type ScratchDatabase } from "../../test/scratch-database";
+import { hashEvent } from "./chain";
+import { createCheckpoint } from "./create-checkpoint";
+import { readCheckpoints, readEvents, type RawQuery } from "./event-rows";
+import { recordAuditEvent } from "./record-audit-event";
+import { keyIdOf, type SigningKey } from "./signing-key";
+import { verifyChain } from "./verify-chain";
+import { verifyDatabase } from "./verify-database";
+
+let scratch: ScratchDatabase;
+let client: PrismaClient;
+const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+const key: SigningKey = { privateKey, publicKeyPem: "", keyId: keyIdOf(publicKey) };
+const pub = { publicKey, keyId: key.keyId };
+
+async function writeEvents(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    await client.$transaction((tx) =>
+      recordAuditEvent(tx, systemActor("parallel verify test"), {
+        type: "CUSTOMER_UPDATED",
+        object: { type: "Customer", id: `c-${i}` },
+        summary: `event ${i} "quoted" \u00e9`,
+        after: { name: `Customer ${i}`, nested: { b: [1, 2.5], a: i % 2 === 0 } },
+      }),
+    );
+  }
+}
+
+async function asSuperuser(sql: string): Promise<void> {
+  await scratch.query(`BEGIN; ALTER TABLE "AuditEvent" DISABLE TRIGGER USER; ALTER TABLE "AuditCheckpoint" DISABLE TRIGGER USER; ${sql};
+    ALTER TABLE "AuditEvent" ENABLE TRIGGER USER; ALTER TABLE "AuditCheckpoint" ENABLE TRIGGER USER; COMMIT`);
+}
+
+const q: RawQuery = async (sql, params) => (await scratch.query(sql, params)).rows as Record<string, unknown>[];
+const sequential = async () => verifyChain(readEvents(q), await readCheckpoints(q), publicKey, key.keyId);
+
+/** Both verifiers, over several batch sizes and worker counts; returns the sequential answer once all agree. */
+async function bothAgree() {
+  const expected = await sequential();
+  // One batch runs on the calling thread; the others go through worker threads.
+  for (const [batchSize, workers] of [[3, 2], [4, 3], [1000, 2]] as const) {
+    expect(await verifyDatabase(scratch.url, pub, { batchSize, workers }), `batch ${batchSize}, ${workers} workers`).toEqual(expected);
+  }
+  return expected;
+}
+
+beforeAll(async () => {
+  scratch = await createScratchDatabase("paraverify");
+  await migrateDatabase(scratch.url);
+  client = new PrismaClient({ adapter: new PrismaPg({ connectionString: scratch.url, max: 2 }) });
+}, 60_000);
+
+afterAll(async () => {
+  await client.$disconnect();
+  await scratch.drop();
+});
+
+beforeEach(async () => {
+  await asSuperuser(`DELETE FROM "AuditEvent"; DELETE FROM "AuditCheckpoint"`);
+  await writeEvents(8);
+  await createCheckpoint({ client, key });
+  await writeEvents(5);
+  await createCheckpoint({ client, key });
+  await writeEvents(2);
+}, 60_000);
+
+describe("parallel verification from the database", () => {
+  it("agrees on an untouched chain", async () => {
+    expect(await bothAgree()).toMatchObject({ ok: true, events: 15, checkpoints: 2, signedThroughSeq: 13n });
+  });
+
+  it("agrees on an empty chain", async () => {
+    await asSuperuser(`DELETE FROM "AuditEvent"; DELETE FROM "AuditCheckpoint"`);
+    expect(await bothAgree()).toMatchObject({ ok: true, events: 0 });
+  });
+
+  it.each([1, 4, 5, 15])("agrees when event %i is changed", async (seq) => {
+    await asSuperuser(`UPDATE "AuditEvent" SET "summary" = 'nothing happened' WHERE "seq" = ${seq}`);
+    expect(await bothAgree()).toMatchObject({ ok: false, seq: BigInt(seq), events: seq - 1 });
+  });
+
+  it.each([1, 4, 5, 13])("agrees when event %i is deleted", async (seq) => {
+    await asSuperuser(`DELETE FROM "AuditEvent" WHERE "seq" = ${seq}`);
+    expect(await bothAgree()).toMatchObject({ ok: false, seq: BigInt(seq) });
+  });
+
+  it("agrees when a whole run of events is deleted", async () => {
+    await asSuperuser(`DELETE FROM "AuditEvent" WHERE "seq" BETWEEN 4 AND 9`);
+    expect(await bothAgree()).toMatchObject({ ok: false, seq: 4n, reason: "event 4: missing (deleted?); the next event present is 10" });
+  });
+
+  it("agrees when events are deleted from the end, signed or not", async () => {
+    await asSuperuser(`DELETE FROM "AuditEvent" WHERE "seq" >= 14`);
+    expect(await bothAgree()).toMatchObject({ ok: true, events: 13 });
+    await asSuperuser(`DELETE FROM "AuditEvent" WHERE "seq" >= 11`);
+    expect(await bothAgree()).toMatchObject({ ok: false, seq: 11n, checkpoint: 2n });
+  });
+
+  it("agrees when a link is broken at a batch boundary", async () => {
+    await asSuperuser(`UPDATE "AuditEvent" SET "prevHash" = '${"1".repeat(64)}' WHERE "seq" = 4`);
+    expect(await bothAgree()).toMatchObject({ ok: false, seq: 4n });
+  });
+
+  it("agrees when history is rewritten and re-hashed", async () => {
+    const events = [];
+    for await (const e of readEvents(q)) events.push(e);
+    let prev = events[4]!.hash;
+    const statements: string[] = [];
+    for (const e of events.slice(5)) {
+      const changed = { ...e, summary: e.seq === 6n ? "rewritten" : e.summary, prevHash: prev };
+      const hash = hashEvent(changed);
+      statements.push(`UPDATE "AuditEvent" SET "summary" = '${changed.summary.replace(/'/g, "''")}', "prevHash" = '${prev}', "hash" = '${hash}' WHERE "seq" = ${e.seq}`);
+      prev = hash;
+    }
+    await asSuperuser(statements.join(";\n"));
+    expect(await bothAgree()).toMatchObject({ ok: false, seq: 8n, reason: expect.stringContaining("differs from what checkpoint 1 signed") });
+  });
+
+  it("agrees when a checkpoint is altered", async () => {
+    await asSuperuser(`UPDATE "AuditCheckpoint" SET "lastHash" = '${"2".repeat(64)}' WHERE "number" = 2`);
+    expect(await bothAgree()).toMatchObject({ ok: false, checkpoint: 2n });
+  });
+});
