@@ -14,7 +14,18 @@ export async function getApplication(actor: UserActor, applicationId: string) {
     where: { id: applicationId },
     include: {
       customer: { select: { id: true, name: true } },
-      environments: { orderBy: { position: "asc" }, include: { _count: { select: { targets: true } } } },
+      environments: {
+        orderBy: { position: "asc" },
+        include: {
+          _count: { select: { targets: true } },
+          targets: {
+            orderBy: { name: "asc" },
+            select: { id: true, name: true, status: true, lastSeenAt: true, agentVersion: true, agentHostname: true, liveReleaseId: true, liveRelease: { select: { version: true } } },
+          },
+          // The release the environment should run: its last successful deployment's.
+          deployments: { where: { status: "SUCCEEDED" }, orderBy: { finishedAt: "desc" }, take: 1, select: { releaseId: true, release: { select: { version: true } } } },
+        },
+      },
       memberships: {
         orderBy: [{ role: "asc" }, { user: { name: "asc" } }],
         include: { user: { select: { id: true, name: true, email: true, status: true } } },

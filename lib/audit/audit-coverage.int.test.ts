@@ -25,6 +25,10 @@ import { resetUserPassword } from "../users/reset-user-password";
 import { setUserStatus } from "../users/set-user-status";
 import type { AuditEventType } from "./event-types";
 import { recordDenial } from "./record-denial";
+import { enrollAgent } from "../agents/enroll-agent";
+import { addTarget } from "../targets/add-target";
+import { reissueEnrollment } from "../targets/reissue-enrollment";
+import { revokeAgent } from "../targets/revoke-agent";
 
 type Tenant = Awaited<ReturnType<typeof createTenant>>;
 
@@ -117,6 +121,10 @@ const COVERED: Record<string, string> = {
   "lib/auth/sign-in-with-password.ts": "signInWithPassword",
   "lib/auth/session.ts": "revokeSession",
   "lib/audit/record-denial.ts": "recordDenial",
+  "lib/targets/add-target.ts": "addTarget",
+  "lib/targets/reissue-enrollment.ts": "reissueEnrollment",
+  "lib/targets/revoke-agent.ts": "revokeAgent",
+  "lib/agents/enroll-agent.ts": "enrollAgent",
 };
 // Known gaps, each with the reason it cannot run here (shared database, no Next.js request scope).
 const NOT_COVERED_HERE: Record<string, string> = {
@@ -138,6 +146,28 @@ describe("coverage of this file", () => {
 });
 
 describe("every mutating domain function writes exactly one audit event", () => {
+  it("addTarget, enrollAgent, reissueEnrollment, revokeAgent -> one event each, the enrollment by the agent itself", async () => {
+    const [, , production] = await environmentsOf(tenant.application.id);
+    const scope = { customerId: tenant.customer.id, applicationId: tenant.application.id, environmentId: production!.id };
+    const add = inRequest(admin);
+    const { target, enrollmentToken } = await addTarget(add.actor, { environmentId: production!.id, name: uniq("web") });
+    await expectOneEvent(add.ctx, { type: "TARGET_ADDED", actor: add.actor, objectType: "Target", objectId: target.id, ...scope });
+
+    const agentCtx = testContext();
+    await enrollAgent({ token: enrollmentToken, hostname: "web-host", agentVersion: "1.0.0" }, agentCtx);
+    const [enrolled, ...more] = await eventsOf(agentCtx);
+    expect(more).toEqual([]);
+    expect(enrolled).toMatchObject({ type: "AGENT_ENROLLED", actorType: "AGENT", actorId: target.id, objectId: target.id, ...scope, ip: agentCtx.ip });
+    expect(JSON.stringify({ ...enrolled, seq: String(enrolled!.seq) })).not.toContain(enrollmentToken.slice(4));
+
+    const rotate = inRequest(admin);
+    await reissueEnrollment(rotate.actor, { targetId: target.id });
+    await expectOneEvent(rotate.ctx, { type: "AGENT_ENROLLMENT_REISSUED", actor: rotate.actor, objectType: "Target", objectId: target.id, ...scope });
+    const revoke = inRequest(admin);
+    await revokeAgent(revoke.actor, { targetId: target.id });
+    await expectOneEvent(revoke.ctx, { type: "AGENT_REVOKED", actor: revoke.actor, objectType: "Target", objectId: target.id, ...scope });
+  });
+
   it("recordDenial -> PERMISSION_DENIED (the wrappers call it when a domain function refuses)", async () => {
     const member = await createMember(tenant, "DEVELOPER");
     const { actor, ctx } = inRequest(member);

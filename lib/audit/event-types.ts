@@ -24,6 +24,12 @@ export const AUDIT_EVENT_TYPES = {
   ENVIRONMENT_UPDATED: "an environment's name or policy changed",
   ENVIRONMENTS_REORDERED: "an application's environments were put in a new order",
   ENVIRONMENT_DELETED: "an environment was removed",
+  // servers and their agents
+  TARGET_ADDED: "a server was added to an environment; a one-time enrollment token was issued",
+  TARGET_REMOVED: "a server was removed from an environment",
+  AGENT_ENROLLED: "an agent exchanged its enrollment token for its own secret",
+  AGENT_ENROLLMENT_REISSUED: "the agent's secret was rotated: the old one stopped working and a new enrollment token was issued",
+  AGENT_REVOKED: "an agent's secret was revoked; the agent is refused from its next call",
 } as const;
 
 export type AuditEventType = keyof typeof AUDIT_EVENT_TYPES;

@@ -42,7 +42,7 @@ export async function recordAuditEvent(tx: Tx, actor: Actor, event: AuditEventIn
     occurredAt: head && head.occurredAt > now ? head.occurredAt : now,
     type: event.type,
     actorType: actor.type,
-    actorId: actor.type === "USER" ? actor.id : null,
+    actorId: actor.type === "USER" ? actor.id : actor.type === "AGENT" ? actor.targetId : null,
     actorLabel: actorLabel(actor),
     customerId: event.scope?.customerId ?? null,
     applicationId: event.scope?.applicationId ?? null,

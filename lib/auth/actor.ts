@@ -30,7 +30,16 @@ export interface SystemActor {
   ctx: RequestContext;
 }
 
-export type Actor = UserActor | SystemActor;
+/** An enrolled agent, authenticated by its secret, acting for the server (target) it runs on. */
+export interface AgentActor {
+  type: "AGENT";
+  targetId: string;
+  /** e.g. "agent web-1 (Webshop / Production)". */
+  label: string;
+  ctx: RequestContext;
+}
+
+export type Actor = UserActor | SystemActor | AgentActor;
 
 export function systemActor(label: string, ctx?: Partial<RequestContext>): SystemActor {
   return {
@@ -41,5 +50,6 @@ export function systemActor(label: string, ctx?: Partial<RequestContext>): Syste
 }
 
 export function actorLabel(actor: Actor): string {
-  return actor.type === "USER" ? actor.email : `system: ${actor.label}`;
+  if (actor.type === "USER") return actor.email;
+  return actor.type === "AGENT" ? actor.label : `system: ${actor.label}`;
 }

@@ -19,6 +19,7 @@ const EXPECTED: Record<Permission, { roles: readonly Role[]; admin: boolean }> =
   "membership.grant": { roles: [], admin: true },
   "membership.revoke": { roles: [], admin: true },
   "environment.manage": { roles: [], admin: true },
+  "target.manage": { roles: ["OPS"], admin: true },
   "application.view": { roles: ROLES, admin: true },
   "audit.view": { roles: ["AUDITOR"], admin: true },
 };

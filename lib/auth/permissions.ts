@@ -28,6 +28,8 @@ export const PERMISSIONS = {
   "membership.grant": { roles: [], admin: true },
   "membership.revoke": { roles: [], admin: true },
   "environment.manage": { roles: [], admin: true },
+  // servers and their agents: ops run the fleet
+  "target.manage": { roles: ["OPS"], admin: true },
   // reading an application: anyone with a role on it
   "application.view": { roles: ALL_ROLES, admin: true },
   "audit.view": { roles: ["AUDITOR"], admin: true },

@@ -3,7 +3,10 @@ import Link from "next/link";
 import { Badge, Card, PageHeader, plural, ROLE_LABELS } from "@/components/ui";
 import { getApplication } from "@/lib/applications/get-application";
 import { can } from "@/lib/auth/permissions";
+import { ServerList } from "@/components/server-list";
 import { loadForPage, requirePageActor } from "@/lib/entry/page";
+import { hasDrift, targetHealth } from "@/lib/targets/target-health";
+import { addTargetAction, reissueEnrollmentAction, revokeAgentAction } from "./actions";
 
 export const metadata: Metadata = { title: "Application" };
 
@@ -11,6 +14,8 @@ export default async function ApplicationPage({ params }: { params: Promise<{ ap
   const { appId } = await params;
   const actor = await requirePageActor();
   const app = await loadForPage(() => getApplication(actor, appId));
+  const now = new Date();
+  const manage = can(actor, "target.manage", app.id) ? { add: addTargetAction, reissue: reissueEnrollmentAction, revoke: revokeAgentAction } : undefined;
   return (
     <>
       <PageHeader
@@ -48,7 +53,23 @@ export default async function ApplicationPage({ params }: { params: Promise<{ ap
                 {plural(e._count.targets, "server")} · {e.strategy === "ROLLING" ? `rolling, ${e.batchSize} at a time` : "all at once"}
               </li>
             </ul>
-            <p className="mt-3 text-sm text-slate-500">No release deployed yet.</p>
+            <p className="mt-3 text-sm text-slate-500">
+              {e.deployments[0] ? `Should run ${e.deployments[0].release.version}` : "No release deployed yet."}
+            </p>
+            <ServerList
+              environmentId={e.id}
+              environmentName={e.name}
+              manage={manage}
+              servers={e.targets.map((t) => ({
+                id: t.id,
+                name: t.name,
+                health: targetHealth(t, now),
+                drift: t.status === "ACTIVE" && hasDrift(t.liveReleaseId, e.deployments[0]?.releaseId ?? null),
+                live: t.liveRelease?.version ?? null,
+                agent: t.agentVersion ? `${t.agentVersion} on ${t.agentHostname ?? "?"}` : null,
+                lastSeen: t.lastSeenAt ? `${t.lastSeenAt.toISOString().slice(11, 19)} UTC` : null,
+              }))}
+            />
           </li>
         ))}
       </ol>

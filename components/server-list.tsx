@@ -1,0 +1,84 @@
+import { ActionForm, Field } from "./form";
+import { Badge } from "./ui";
+import type { ActionResult } from "@/lib/entry/action-result";
+import type { TargetHealth } from "@/lib/targets/target-health";
+
+type Action = (fd: FormData) => Promise<ActionResult<{ shownOnce?: { label: string; value: string; note?: string } } | undefined>>;
+
+export interface ServerRow {
+  id: string;
+  name: string;
+  health: TargetHealth;
+  drift: boolean;
+  live: string | null;
+  agent: string | null;
+  lastSeen: string | null;
+}
+
+const HEALTH: Record<TargetHealth, { label: string; tone: "green" | "red" | "amber" | "gray" }> = {
+  online: { label: "online", tone: "green" },
+  offline: { label: "offline", tone: "red" },
+  "awaiting-agent": { label: "waiting for agent", tone: "amber" },
+  revoked: { label: "revoked", tone: "gray" },
+};
+
+/** An environment's servers with their agent's state; ops also get add / rotate / revoke. */
+export function ServerList({
+  environmentId,
+  environmentName,
+  servers,
+  manage,
+}: {
+  environmentId: string;
+  environmentName: string;
+  servers: ServerRow[];
+  manage?: { add: Action; reissue: Action; revoke: Action };
+}) {
+  return (
+    <div className="mt-3 border-t border-slate-100 pt-3" data-testid={`servers-${environmentName}`}>
+      {servers.length === 0 ? (
+        <p className="text-xs text-slate-500">No servers yet.</p>
+      ) : (
+        <ul className="space-y-2">
+          {servers.map((s) => (
+            <li key={s.id} className="text-sm" data-testid={`server-${s.name}`}>
+              <div className="flex flex-wrap items-center gap-2">
+                <span className="font-medium">{s.name}</span>
+                <Badge tone={HEALTH[s.health].tone}>{HEALTH[s.health].label}</Badge>
+                {s.drift && <Badge tone="red">drift</Badge>}
+              </div>
+              <p className="text-xs text-slate-500">
+                {s.live ? `runs ${s.live}` : "no release installed"}
+                {s.agent && ` · agent ${s.agent}`}
+                {s.lastSeen && ` · seen ${s.lastSeen}`}
+              </p>
+              {manage && (
+                <div className="mt-1 flex gap-2">
+                  <ActionForm action={manage.reissue} inline variant="secondary" submitLabel="Rotate" confirm={`Rotate the agent credential of ${s.name}? Its current secret stops working at once.`}>
+                    <input type="hidden" name="targetId" value={s.id} />
+                  </ActionForm>
+                  {s.health !== "revoked" && (
+                    <ActionForm action={manage.revoke} inline variant="danger" submitLabel="Revoke" confirm={`Revoke the agent of ${s.name}? It is refused from its next call.`}>
+                      <input type="hidden" name="targetId" value={s.id} />
+                    </ActionForm>
+                  )}
+                </div>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      {manage && (
+        <details className="mt-3">
+          <summary className="cursor-pointer text-xs font-medium text-indigo-700">Add a server to {environmentName}</summary>
+          <div className="mt-2">
+            <ActionForm action={manage.add} submitLabel="Add server">
+              <input type="hidden" name="environmentId" value={environmentId} />
+              <Field name="name" label="Server name" placeholder="web-1" />
+            </ActionForm>
+          </div>
+        </details>
+      )}
+    </div>
+  );
+}

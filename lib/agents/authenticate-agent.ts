@@ -1,0 +1,30 @@
+import "server-only";
+import type { AgentActor, RequestContext } from "../auth/actor";
+import { AGENT_SECRET_PREFIX } from "../contracts/agent-api";
+import { db } from "../db/client";
+import { AppError } from "../errors";
+import { hashCredential } from "./credentials";
+
+/**
+ * The agent behind an `Authorization: Bearer rga_...` header, or UNAUTHENTICATED. Only the bearer secret counts:
+ * a browser's session cookie never authenticates an agent call. Checked on every call, so a revoked or rotated
+ * agent is refused at once.
+ */
+export async function authenticateAgent(authorization: string | null, ctx: RequestContext): Promise<AgentActor & { environmentId: string }> {
+  const secret = /^Bearer (\S+)$/.exec(authorization ?? "")?.[1];
+  if (!secret || !secret.startsWith(AGENT_SECRET_PREFIX)) {
+    throw new AppError("UNAUTHENTICATED", "An agent secret is required: Authorization: Bearer rga_…");
+  }
+  const target = await db.target.findUnique({
+    where: { agentSecretHash: hashCredential(secret) },
+    include: { environment: { include: { application: { select: { name: true } } } } },
+  });
+  if (!target || target.status !== "ACTIVE") throw new AppError("UNAUTHENTICATED", "This agent secret is not valid (revoked or rotated). Enroll the agent again.");
+  return {
+    type: "AGENT",
+    targetId: target.id,
+    environmentId: target.environmentId,
+    label: `agent ${target.name} (${target.environment.application.name} / ${target.environment.name})`,
+    ctx,
+  };
+}
