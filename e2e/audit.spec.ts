@@ -5,32 +5,18 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import {
-  createApplication,
-  createCustomer,
-  createUser,
-  expect,
-  grantRole,
-  newPerson,
-  signInFirstTime,
-  test,
-  uniq,
-} from "./fixtures";
+import { createApplication, createCustomer, expect, signedInMember, test, uniq } from "./fixtures";
 
 const run = promisify(execFile);
 
 test("an auditor sees, filters and exports only their application's record", async ({ adminPage: admin, tenant, newBrowserPage }) => {
-  const auditor = newPerson("Audrey", "Auditor");
-  const oneTime = await createUser(admin, auditor);
-  await grantRole(admin, tenant.applicationId, auditor, "Auditor");
+  const { page, person: auditor } = await signedInMember(admin, tenant.applicationId, newBrowserPage, { first: "Audrey", last: "Auditor", role: "Auditor" });
   // Another tenant's activity, which the auditor must never see.
   const otherCustomer = uniq("Other");
   await createCustomer(admin, otherCustomer);
   const otherApp = uniq("Hidden app");
   await createApplication(admin, otherCustomer, otherApp);
-
-  const page = await newBrowserPage();
-  await signInFirstTime(page, auditor.email, oneTime);
+  await page.reload();
   await page.getByRole("link", { name: "Audit", exact: true }).click();
   await expect(page.getByRole("heading", { name: "Audit record" })).toBeVisible();
   const table = page.getByTestId("audit-table");
@@ -61,11 +47,7 @@ test("an auditor sees, filters and exports only their application's record", asy
 });
 
 test("someone without the auditor role has no audit page and cannot export", async ({ adminPage: admin, tenant, newBrowserPage }) => {
-  const dev = newPerson("Devon", "Developer");
-  const oneTime = await createUser(admin, dev);
-  await grantRole(admin, tenant.applicationId, dev, "Developer");
-  const page = await newBrowserPage();
-  await signInFirstTime(page, dev.email, oneTime);
+  const { page } = await signedInMember(admin, tenant.applicationId, newBrowserPage, { first: "Devon", last: "Developer", role: "Developer" });
   await expect(page.getByRole("link", { name: "Audit", exact: true })).toHaveCount(0);
   await page.goto("/audit");
   await expect(page.getByText(/not found/i).first()).toBeVisible();

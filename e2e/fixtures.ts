@@ -169,6 +169,24 @@ export async function grantRole(page: Page, applicationId: string, person: Perso
   await expect(people.getByTestId("members").getByRole("listitem").filter({ hasText: person.name })).toContainText(role);
 }
 
+/**
+ * A new person with `role` on the tenant's application, signed in (password chosen) in a browser of their own.
+ * Returns their page; the admin's page is used to create them.
+ */
+export async function signedInMember(
+  admin: Page,
+  applicationId: string,
+  openPage: () => Promise<Page>,
+  who: { first: string; last: string; role: string },
+): Promise<{ page: Page; person: Person }> {
+  const person = newPerson(who.first, who.last);
+  const oneTime = await createUser(admin, person);
+  await grantRole(admin, applicationId, person, who.role);
+  const page = await openPage();
+  await signInFirstTime(page, person.email, oneTime);
+  return { page, person };
+}
+
 // ---- fixtures ---------------------------------------------------------------------------------------------------
 
 export interface Tenant {

@@ -1,13 +1,9 @@
 // Ops add a server, hand its one-time token to the agent, watch it come online, and revoke it; the agent API
 // takes only the agent's own secret.
-import { clickAndConfirm, createUser, expect, grantRole, newPerson, signInFirstTime, test, uniq } from "./fixtures";
+import { clickAndConfirm, expect, signedInMember, test, uniq } from "./fixtures";
 
 test("ops add a server, the agent enrolls and heartbeats, ops revoke it and the agent is refused", async ({ adminPage: admin, tenant, newBrowserPage, request }) => {
-  const opsPerson = newPerson("Otto", "Ops");
-  const oneTime = await createUser(admin, opsPerson);
-  await grantRole(admin, tenant.applicationId, opsPerson, "Ops");
-  const page = await newBrowserPage();
-  await signInFirstTime(page, opsPerson.email, oneTime);
+  const { page } = await signedInMember(admin, tenant.applicationId, newBrowserPage, { first: "Otto", last: "Ops", role: "Ops" });
   await page.goto(`/apps/${tenant.applicationId}`);
 
   const production = page.getByTestId("servers-Production");
@@ -46,11 +42,7 @@ test("ops add a server, the agent enrolls and heartbeats, ops revoke it and the 
 });
 
 test("a developer sees the servers but cannot add or revoke them", async ({ adminPage: admin, tenant, newBrowserPage }) => {
-  const dev = newPerson("Dee", "Developer");
-  const oneTime = await createUser(admin, dev);
-  await grantRole(admin, tenant.applicationId, dev, "Developer");
-  const page = await newBrowserPage();
-  await signInFirstTime(page, dev.email, oneTime);
+  const { page } = await signedInMember(admin, tenant.applicationId, newBrowserPage, { first: "Dee", last: "Developer", role: "Developer" });
   await page.goto(`/apps/${tenant.applicationId}`);
   await expect(page.getByTestId("servers-Production")).toBeVisible();
   await expect(page.getByText("Add a server to Production")).toHaveCount(0);

@@ -8,6 +8,7 @@ import { createApplication } from "../lib/applications/create-application";
 import { createCustomer } from "../lib/customers/create-customer";
 import { db } from "../lib/db/client";
 import type { DeploymentStatus, ReleaseStatus, Role } from "../lib/db/generated/enums";
+import type { TUpdateEnvironmentRequest } from "../lib/environments/update-environment";
 import { grantRole } from "../lib/memberships/grant-role";
 
 export const uniq = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
@@ -114,4 +115,25 @@ export async function createDeploymentRow(options: {
 /** The environments of an application in lifecycle order. */
 export async function environmentsOf(applicationId: string) {
   return db.environment.findMany({ where: { applicationId }, orderBy: { position: "asc" } });
+}
+
+/** An update request that keeps every field of `env` except `changes` (the form always sends them all). */
+export function environmentUpdate(
+  env: Awaited<ReturnType<typeof environmentsOf>>[number],
+  changes: Partial<TUpdateEnvironmentRequest>,
+): TUpdateEnvironmentRequest {
+  return {
+    environmentId: env.id,
+    name: env.name,
+    url: env.url,
+    isProduction: env.isProduction,
+    requiresPreviousSuccess: env.requiresPreviousSuccess,
+    requiresAcceptance: env.requiresAcceptance,
+    requiredApprovals: env.requiredApprovals,
+    approverRoles: env.approverRoles,
+    deployerRoles: env.deployerRoles,
+    strategy: env.strategy,
+    batchSize: env.batchSize,
+    ...changes,
+  };
 }

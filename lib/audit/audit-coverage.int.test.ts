@@ -6,7 +6,7 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectAppError } from "../../test/assertions";
-import { actorFor, createMember, createTenant, createUserRow, environmentsOf, testContext, uniq } from "../../test/factories";
+import { actorFor, createMember, createTenant, createUserRow, environmentsOf, testContext, uniq, environmentUpdate } from "../../test/factories";
 import { createApplication } from "../applications/create-application";
 import type { RequestContext, UserActor } from "../auth/actor";
 import { loadSessionActor, revokeSession } from "../auth/session";
@@ -16,7 +16,7 @@ import { db } from "../db/client";
 import { createEnvironment } from "../environments/create-environment";
 import { deleteEnvironment } from "../environments/delete-environment";
 import { reorderEnvironments } from "../environments/reorder-environments";
-import { updateEnvironment, type TUpdateEnvironmentRequest } from "../environments/update-environment";
+import { updateEnvironment } from "../environments/update-environment";
 import { grantRole } from "../memberships/grant-role";
 import { revokeRole } from "../memberships/revoke-role";
 import { changeOwnPassword } from "../users/change-own-password";
@@ -78,22 +78,6 @@ async function expectOneEvent(
   return event;
 }
 
-function environmentUpdate(env: Awaited<ReturnType<typeof environmentsOf>>[number], changes: Partial<TUpdateEnvironmentRequest>): TUpdateEnvironmentRequest {
-  return {
-    environmentId: env.id,
-    name: env.name,
-    url: env.url,
-    isProduction: env.isProduction,
-    requiresPreviousSuccess: env.requiresPreviousSuccess,
-    requiresAcceptance: env.requiresAcceptance,
-    requiredApprovals: env.requiredApprovals,
-    approverRoles: env.approverRoles,
-    deployerRoles: env.deployerRoles,
-    strategy: env.strategy,
-    batchSize: env.batchSize,
-    ...changes,
-  };
-}
 
 let tenant: Tenant;
 let admin: UserActor;

@@ -2,37 +2,20 @@
 // 0..n-1 and unique, and environments that carry release history are never removed.
 import { beforeEach, describe, expect, it } from "vitest";
 import { expectAppError } from "../../test/assertions";
-import { createDeploymentRow, createReleaseRow, createTenant, environmentsOf, uniq } from "../../test/factories";
+import { createDeploymentRow, createReleaseRow, createTenant, environmentsOf, uniq, environmentUpdate } from "../../test/factories";
 import { db } from "../db/client";
 import { createEnvironment } from "./create-environment";
 import { deleteEnvironment } from "./delete-environment";
 import { reorderEnvironments } from "./reorder-environments";
-import { type TUpdateEnvironmentRequest, updateEnvironment } from "./update-environment";
+import { updateEnvironment } from "./update-environment";
 
 type Tenant = Awaited<ReturnType<typeof createTenant>>;
-type Environment = Awaited<ReturnType<typeof environmentsOf>>[number];
 
 let tenant: Tenant;
 const appId = () => tenant.application.id;
 const names = async () => (await environmentsOf(appId())).map((e) => e.name);
 const positions = async () => (await environmentsOf(appId())).map((e) => e.position);
 
-function update(env: Environment, changes: Partial<TUpdateEnvironmentRequest>): TUpdateEnvironmentRequest {
-  return {
-    environmentId: env.id,
-    name: env.name,
-    url: env.url,
-    isProduction: env.isProduction,
-    requiresPreviousSuccess: env.requiresPreviousSuccess,
-    requiresAcceptance: env.requiresAcceptance,
-    requiredApprovals: env.requiredApprovals,
-    approverRoles: env.approverRoles,
-    deployerRoles: env.deployerRoles,
-    strategy: env.strategy,
-    batchSize: env.batchSize,
-    ...changes,
-  };
-}
 
 const byName = async (name: string) => (await environmentsOf(appId())).find((e) => e.name === name)!;
 
@@ -83,7 +66,7 @@ describe("createEnvironment", () => {
 describe("updateEnvironment", () => {
   it("renames an environment and updates its slug and policy", async () => {
     const qa = await byName("QA");
-    const updated = await updateEnvironment(tenant.admin, update(qa, { name: "Test Lab", url: "https://test.example.com", batchSize: 3 }));
+    const updated = await updateEnvironment(tenant.admin, environmentUpdate(qa, { name: "Test Lab", url: "https://test.example.com", batchSize: 3 }));
     expect(updated).toMatchObject({ id: qa.id, name: "Test Lab", slug: "test-lab", url: "https://test.example.com", batchSize: 3, position: 0 });
     expect(await names()).toEqual(["Test Lab", "Acceptance", "Production"]);
   });
@@ -91,7 +74,7 @@ describe("updateEnvironment", () => {
   it("refuses to rename to a name another environment has, with a clear message, and changes nothing", async () => {
     const qa = await byName("QA");
     await expectAppError(
-      updateEnvironment(tenant.admin, update(qa, { name: "Production", batchSize: 5 })),
+      updateEnvironment(tenant.admin, environmentUpdate(qa, { name: "Production", batchSize: 5 })),
       "CONFLICT",
       'This application already has an environment named "Production".',
     );
@@ -100,19 +83,19 @@ describe("updateEnvironment", () => {
 
   it("keeping its own name is not a conflict", async () => {
     const acc = await byName("Acceptance");
-    await expect(updateEnvironment(tenant.admin, update(acc, { batchSize: 2 }))).resolves.toMatchObject({ name: "Acceptance", batchSize: 2 });
+    await expect(updateEnvironment(tenant.admin, environmentUpdate(acc, { batchSize: 2 }))).resolves.toMatchObject({ name: "Acceptance", batchSize: 2 });
   });
 
   it("requires approver roles when approvals are required", async () => {
     const qa = await byName("QA");
-    const error = await expectAppError(updateEnvironment(tenant.admin, update(qa, { requiredApprovals: 1, approverRoles: [] })), "INVALID_INPUT");
+    const error = await expectAppError(updateEnvironment(tenant.admin, environmentUpdate(qa, { requiredApprovals: 1, approverRoles: [] })), "INVALID_INPUT");
     expect(error.fieldErrors?.approverRoles).toBeDefined();
     expect(await db.environment.findUniqueOrThrow({ where: { id: qa.id } })).toEqual(qa);
   });
 
   it("is NOT_FOUND for an environment that does not exist", async () => {
     const qa = await byName("QA");
-    await expectAppError(updateEnvironment(tenant.admin, update(qa, { environmentId: "00000000-0000-4000-8000-000000000000" })), "NOT_FOUND");
+    await expectAppError(updateEnvironment(tenant.admin, environmentUpdate(qa, { environmentId: "00000000-0000-4000-8000-000000000000" })), "NOT_FOUND");
   });
 });
 
