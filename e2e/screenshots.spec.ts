@@ -10,6 +10,7 @@ import { createApplication, createCustomer, createUser, expect, grantRole, test 
 const dir = path.resolve(import.meta.dirname, process.env.UPDATE_SCREENSHOTS === "1" ? "../docs/screenshots" : "../test-results/screenshots");
 
 async function shot(page: Page, name: string): Promise<void> {
+  await page.mouse.move(0, 0); // no hover highlight on the last button clicked
   await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true, animations: "disabled" });
 }
 

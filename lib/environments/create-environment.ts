@@ -6,6 +6,7 @@ import { assertCan } from "../auth/permissions";
 import { db } from "../db/client";
 import { conflict, isUniqueViolation, notFound } from "../errors";
 import { slugify } from "../util/slugify";
+import { assertDistinctSlug } from "./assert-distinct-slug";
 import { defaultsForNewEnvironment } from "./default-environments";
 import { lockApplicationEnvironments } from "./lock-application-environments";
 
@@ -28,6 +29,7 @@ export async function createEnvironment(actor: UserActor, input: TCreateEnvironm
         include: { environments: { select: { position: true } } },
       });
       if (!app) throw notFound("Application");
+      await assertDistinctSlug(tx, app.id, input.name, slugify(input.name));
       const position = Math.max(-1, ...app.environments.map((e) => e.position)) + 1;
       const env = await tx.environment.create({
         data: { applicationId: app.id, ...defaultsForNewEnvironment(input.name, slugify(input.name), position) },

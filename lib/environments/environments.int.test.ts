@@ -40,6 +40,20 @@ describe("createEnvironment", () => {
     expect(await names()).toEqual(["QA", "Acceptance", "Production"]);
   });
 
+  it("refuses a name that differs only in case or punctuation, saying which environment it clashes with", async () => {
+    await expectAppError(
+      createEnvironment(tenant.admin, { applicationId: appId(), name: "qa!" }),
+      "CONFLICT",
+      '"qa!" is too similar to the existing environment "QA": their addresses would be the same. Choose another name.',
+    );
+    const [, acceptance] = await environmentsOf(appId());
+    await expectAppError(updateEnvironment(tenant.admin, environmentUpdate(acceptance!, { name: "Production." })), "CONFLICT", /too similar to the existing environment "Production"/);
+    // Renaming an environment to a different spelling of its own name is fine.
+    await updateEnvironment(tenant.admin, environmentUpdate(acceptance!, { name: "ACCEPTANCE" }));
+    await updateEnvironment(tenant.admin, environmentUpdate(acceptance!, { name: "Acceptance" }));
+    expect(await names()).toEqual(["QA", "Acceptance", "Production"]);
+  });
+
   it("allows the same name in another application", async () => {
     const other = await createTenant();
     const name = uniq("Shared");

@@ -6,6 +6,7 @@ import { assertCan } from "../auth/permissions";
 import { db } from "../db/client";
 import { AppError, conflict, isUniqueViolation, notFound } from "../errors";
 import { slugify } from "../util/slugify";
+import { assertDistinctSlug } from "./assert-distinct-slug";
 import { ZEnvironmentName } from "./create-environment";
 
 const ZRole = z.enum(["DEVELOPER", "CUSTOMER", "APPROVER", "OPS", "AUDITOR"]);
@@ -52,6 +53,7 @@ export async function updateEnvironment(actor: UserActor, input: TUpdateEnvironm
   });
   try {
     return await db.$transaction(async (tx) => {
+      await assertDistinctSlug(tx, existing.applicationId, fields.name, slugify(fields.name), environmentId);
       const updated = await tx.environment.update({
         where: { id: environmentId },
         data: { ...fields, slug: slugify(fields.name) },

@@ -49,7 +49,7 @@ export default async function CustomersPage() {
               <p className="text-sm text-slate-500">Create a customer first.</p>
             ) : (
               <ActionForm action={createApplicationAction} submitLabel="Create application">
-                <SelectField name="customerId" label="Customer" options={customers.map((c) => ({ value: c.id, label: c.name }))} />
+                <SelectField name="customerId" label="Customer" options={[{ value: "", label: "Choose…" }, ...customers.map((c) => ({ value: c.id, label: c.name }))]} />
                 <Field name="name" label="Name" placeholder="Webshop" />
                 <Field name="description" label="Description" placeholder="Optional" />
               </ActionForm>

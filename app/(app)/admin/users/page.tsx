@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { ActionForm, CheckboxField, Field, SelectField } from "@/components/form";
-import { Badge, Card, EmailAddress, PageHeader, ROLE_LABELS } from "@/components/ui";
+import { Badge, Card, EmailAddress, PageHeader, plural, ROLE_LABELS } from "@/components/ui";
 import { listCustomers } from "@/lib/customers/list-customers";
 import { loadForPage, requirePageActor } from "@/lib/entry/page";
 import { listUsers } from "@/lib/users/list-users";
@@ -15,7 +15,7 @@ export default async function UsersPage() {
     <>
       <PageHeader title="Users" subtitle="Accounts, their customer, and their roles. Give roles on an application's settings page." />
       <div className="grid items-start gap-6 lg:grid-cols-3">
-        <Card title={`${users.length} users`} className="lg:col-span-2">
+        <Card title={plural(users.length, "user")} className="min-w-0 lg:col-span-2">
           <div className="overflow-x-auto">
             <table className="w-full text-left text-sm" data-testid="users-table">
               <thead className="text-xs uppercase text-slate-500">
