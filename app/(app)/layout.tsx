@@ -1,7 +1,7 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { Button } from "@/components/form";
-import { can } from "@/lib/auth/permissions";
+import { auditableApplicationIds } from "@/lib/auth/permissions";
 import { requirePageActor } from "@/lib/entry/page";
 import { signOutAction } from "./actions";
 
@@ -28,7 +28,7 @@ export default async function AppLayout({ children }: { children: ReactNode }) {
                 </Link>
               </>
             )}
-            {[...actor.roles.keys()].some((id) => can(actor, "audit.view", id)) || actor.isPlatformAdmin ? (
+            {auditableApplicationIds(actor)?.length !== 0 ? (
               <Link href="/audit" className="text-slate-600 hover:text-slate-900">
                 Audit
               </Link>

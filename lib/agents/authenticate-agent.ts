@@ -5,25 +5,29 @@ import { db } from "../db/client";
 import { AppError } from "../errors";
 import { hashCredential } from "./credentials";
 
+/** An agent and where its server sits, as every agent call needs to scope what it touches. */
+export type AuthenticatedAgent = AgentActor & { environmentId: string; applicationId: string };
+
 /**
  * The agent behind an `Authorization: Bearer rga_...` header, or UNAUTHENTICATED. Only the bearer secret counts:
  * a browser's session cookie never authenticates an agent call. Checked on every call, so a revoked or rotated
  * agent is refused at once.
  */
-export async function authenticateAgent(authorization: string | null, ctx: RequestContext): Promise<AgentActor & { environmentId: string }> {
+export async function authenticateAgent(authorization: string | null, ctx: RequestContext): Promise<AuthenticatedAgent> {
   const secret = /^Bearer (\S+)$/.exec(authorization ?? "")?.[1];
   if (!secret || !secret.startsWith(AGENT_SECRET_PREFIX)) {
     throw new AppError("UNAUTHENTICATED", "An agent secret is required: Authorization: Bearer rga_…");
   }
   const target = await db.target.findUnique({
     where: { agentSecretHash: hashCredential(secret) },
-    include: { environment: { include: { application: { select: { name: true } } } } },
+    include: { environment: { include: { application: { select: { id: true, name: true } } } } },
   });
   if (!target || target.status !== "ACTIVE") throw new AppError("UNAUTHENTICATED", "This agent secret is not valid (revoked or rotated). Enroll the agent again.");
   return {
     type: "AGENT",
     targetId: target.id,
     environmentId: target.environmentId,
+    applicationId: target.environment.application.id,
     label: `agent ${target.name} (${target.environment.application.name} / ${target.environment.name})`,
     ctx,
   };

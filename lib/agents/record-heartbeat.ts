@@ -1,5 +1,5 @@
 import "server-only";
-import type { AgentActor } from "../auth/actor";
+import type { AuthenticatedAgent } from "./authenticate-agent";
 import type { THeartbeatRequest, THeartbeatResponse } from "../contracts/agent-api";
 import { db } from "../db/client";
 import { HEARTBEAT_INTERVAL_SECONDS } from "./heartbeat-timing";
@@ -8,12 +8,11 @@ import { HEARTBEAT_INTERVAL_SECONDS } from "./heartbeat-timing";
  * Records that the agent is alive and what its node runs. Not audited: it changes no decision, only what the UI
  * shows (online/offline, drift); deployments record what they change themselves.
  */
-export async function recordHeartbeat(agent: AgentActor, input: THeartbeatRequest): Promise<THeartbeatResponse> {
+export async function recordHeartbeat(agent: AuthenticatedAgent, input: THeartbeatRequest): Promise<THeartbeatResponse> {
   // Release ids the node reports are kept only if they are releases of this target's own application.
-  const target = await db.target.findUniqueOrThrow({ where: { id: agent.targetId }, select: { environment: { select: { applicationId: true } } } });
   const reported = [...new Set([...(input.liveReleaseId ? [input.liveReleaseId] : []), ...input.stagedReleaseIds])];
   const known = new Set(
-    (await db.release.findMany({ where: { id: { in: reported }, applicationId: target.environment.applicationId }, select: { id: true } })).map((r) => r.id),
+    (await db.release.findMany({ where: { id: { in: reported }, applicationId: agent.applicationId }, select: { id: true } })).map((r) => r.id),
   );
   await db.target.update({
     where: { id: agent.targetId },

@@ -1,6 +1,6 @@
 import "server-only";
 import type { UserActor } from "../auth/actor";
-import { can } from "../auth/permissions";
+import { auditableApplicationIds } from "../auth/permissions";
 import { db } from "../db/client";
 import { forbidden } from "../errors";
 import type { TAuditFilter } from "./audit-filter";
@@ -19,12 +19,8 @@ export interface AuditScope {
  * applications where they are an auditor. Anyone else is refused.
  */
 export async function resolveAuditScope(actor: UserActor, filter: TAuditFilter): Promise<AuditScope> {
-  let applicationIds: string[] | null;
-  if (actor.isPlatformAdmin) applicationIds = null;
-  else {
-    applicationIds = [...actor.roles.keys()].filter((id) => can(actor, "audit.view", id));
-    if (applicationIds.length === 0) throw forbidden("Only auditors can read the audit record.");
-  }
+  const applicationIds = auditableApplicationIds(actor);
+  if (applicationIds?.length === 0) throw forbidden("Only auditors can read the audit record.");
   let releaseIds: string[] | null = null;
   if (filter.release) {
     const v = filter.release;

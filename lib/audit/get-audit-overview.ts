@@ -1,14 +1,14 @@
 import "server-only";
 import type { UserActor } from "../auth/actor";
-import { can } from "../auth/permissions";
+import { auditableApplicationIds } from "../auth/permissions";
 import { db } from "../db/client";
 import { forbidden } from "../errors";
 import { auditSigningKey } from "./create-checkpoint";
 
 /** What the audit page needs besides events: the filter choices within scope, and the checkpoint key. */
 export async function getAuditOverview(actor: UserActor) {
-  const applicationIds = actor.isPlatformAdmin ? null : [...actor.roles.keys()].filter((id) => can(actor, "audit.view", id));
-  if (applicationIds !== null && applicationIds.length === 0) throw forbidden("Only auditors can read the audit record.");
+  const applicationIds = auditableApplicationIds(actor);
+  if (applicationIds?.length === 0) throw forbidden("Only auditors can read the audit record.");
   const [applications, lastCheckpoint, key] = await Promise.all([
     db.application.findMany({
       where: applicationIds ? { id: { in: applicationIds } } : {},

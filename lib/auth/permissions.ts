@@ -54,3 +54,12 @@ export function assertCan(actor: UserActor, permission: Permission, applicationI
     throw new AppError("FORBIDDEN", "You are not allowed to do that.", { cause: { permission, applicationId } });
   }
 }
+
+/**
+ * The applications whose audit record the actor may read: null means all of them, platform-wide events included
+ * (platform admins); an empty list means none.
+ */
+export function auditableApplicationIds(actor: Pick<UserActor, "isPlatformAdmin" | "roles">): string[] | null {
+  if (actor.isPlatformAdmin) return null;
+  return [...actor.roles.keys()].filter((id) => can(actor, "audit.view", id));
+}

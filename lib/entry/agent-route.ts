@@ -1,7 +1,7 @@
 import "server-only";
 import { z } from "zod";
-import { authenticateAgent } from "../agents/authenticate-agent";
-import type { AgentActor, RequestContext } from "../auth/actor";
+import { type AuthenticatedAgent, authenticateAgent } from "../agents/authenticate-agent";
+import type { RequestContext } from "../auth/actor";
 import { contextFromHeaders } from "../auth/request-context";
 import { AppError } from "../errors";
 import { errorResponse } from "./route";
@@ -35,7 +35,7 @@ function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
  * The wrapper for agent API calls made with the agent's bearer secret (never a session cookie): authenticates the
  * agent, parses the JSON body with the contract's zod schema, maps errors through the status table.
  */
-export function agentRoute<S extends z.ZodType>(bodySchema: S, handler: (body: z.infer<S>, agent: AgentActor, request: Request) => Promise<unknown>) {
+export function agentRoute<S extends z.ZodType>(bodySchema: S, handler: (body: z.infer<S>, agent: AuthenticatedAgent, request: Request) => Promise<unknown>) {
   return async (request: Request): Promise<Response> => {
     const ctx = contextFromHeaders(request.headers);
     try {

@@ -3,9 +3,8 @@ import { z } from "zod";
 import { ENROLLMENT_TOKEN_TTL_MS, hashCredential, newEnrollmentToken } from "../agents/credentials";
 import { recordAuditEvent } from "../audit/record-audit-event";
 import type { UserActor } from "../auth/actor";
-import { assertCan } from "../auth/permissions";
 import { db } from "../db/client";
-import { notFound } from "../errors";
+import { loadManagedTarget } from "./load-managed-target";
 
 export const ZReissueEnrollmentRequestSchema = z.object({ targetId: z.uuid() });
 export type TReissueEnrollmentRequest = z.infer<typeof ZReissueEnrollmentRequestSchema>;
@@ -16,9 +15,7 @@ export type TReissueEnrollmentRequest = z.infer<typeof ZReissueEnrollmentRequest
  * server is brought back.
  */
 export async function reissueEnrollment(actor: UserActor, input: TReissueEnrollmentRequest) {
-  const target = await db.target.findUnique({ where: { id: input.targetId }, include: { environment: { include: { application: true } } } });
-  if (!target) throw notFound("Server");
-  assertCan(actor, "target.manage", target.environment.applicationId);
+  const target = await loadManagedTarget(actor, input.targetId);
   const enrollmentToken = newEnrollmentToken();
   const expiresAt = new Date(Date.now() + ENROLLMENT_TOKEN_TTL_MS);
   await db.$transaction(async (tx) => {

@@ -2,18 +2,16 @@ import "server-only";
 import { z } from "zod";
 import { recordAuditEvent } from "../audit/record-audit-event";
 import type { UserActor } from "../auth/actor";
-import { assertCan } from "../auth/permissions";
 import { db } from "../db/client";
-import { conflict, notFound } from "../errors";
+import { loadManagedTarget } from "./load-managed-target";
+import { conflict } from "../errors";
 
 export const ZRevokeAgentRequestSchema = z.object({ targetId: z.uuid() });
 export type TRevokeAgentRequest = z.infer<typeof ZRevokeAgentRequestSchema>;
 
 /** Revokes a server's agent: its secret and any unused enrollment token are refused from the next call on. */
 export async function revokeAgent(actor: UserActor, input: TRevokeAgentRequest) {
-  const target = await db.target.findUnique({ where: { id: input.targetId }, include: { environment: { include: { application: true } } } });
-  if (!target) throw notFound("Server");
-  assertCan(actor, "target.manage", target.environment.applicationId);
+  const target = await loadManagedTarget(actor, input.targetId);
   await db.$transaction(async (tx) => {
     const changed = await tx.target.updateMany({
       where: { id: target.id, status: { not: "REVOKED" } },
