@@ -42,7 +42,7 @@ export async function recordAuditEvent(tx: Tx, actor: Actor, event: AuditEventIn
     occurredAt: head && head.occurredAt > now ? head.occurredAt : now,
     type: event.type,
     actorType: actor.type,
-    actorId: actor.type === "USER" ? actor.id : actor.type === "AGENT" ? actor.targetId : null,
+    actorId: actorId(actor),
     actorLabel: actorLabel(actor),
     customerId: event.scope?.customerId ?? null,
     applicationId: event.scope?.applicationId ?? null,
@@ -71,4 +71,18 @@ export async function recordAuditEvent(tx: Tx, actor: Actor, event: AuditEventIn
       hash: hashEvent(row),
     },
   });
+}
+
+/** The id of the acting person, server (agent) or API token; none for the system. */
+function actorId(actor: Actor): string | null {
+  switch (actor.type) {
+    case "USER":
+      return actor.id;
+    case "AGENT":
+      return actor.targetId;
+    case "API_TOKEN":
+      return actor.tokenId;
+    case "SYSTEM":
+      return null;
+  }
 }

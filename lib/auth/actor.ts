@@ -39,7 +39,24 @@ export interface AgentActor {
   ctx: RequestContext;
 }
 
-export type Actor = UserActor | SystemActor | AgentActor;
+/**
+ * A build pipeline calling the API with a token. It acts on one application with the roles the token was given
+ * (never more than its creator held); `roles` has the same shape as a user's so the permission matrix applies as is.
+ */
+export interface ApiTokenActor {
+  type: "API_TOKEN";
+  tokenId: string;
+  /** The person who created the token: releases it uploads are theirs for separation of duties. */
+  createdById: string;
+  applicationId: string;
+  /** e.g. "API token ci-main (ab12cd)". */
+  label: string;
+  isPlatformAdmin: false;
+  roles: ReadonlyMap<string, ReadonlySet<Role>>;
+  ctx: RequestContext;
+}
+
+export type Actor = UserActor | SystemActor | AgentActor | ApiTokenActor;
 
 export function systemActor(label: string, ctx?: Partial<RequestContext>): SystemActor {
   return {
@@ -51,5 +68,6 @@ export function systemActor(label: string, ctx?: Partial<RequestContext>): Syste
 
 export function actorLabel(actor: Actor): string {
   if (actor.type === "USER") return actor.email;
-  return actor.type === "AGENT" ? actor.label : `system: ${actor.label}`;
+  if (actor.type === "AGENT" || actor.type === "API_TOKEN") return actor.label;
+  return `system: ${actor.label}`;
 }

@@ -20,6 +20,11 @@ const EXPECTED: Record<Permission, { roles: readonly Role[]; admin: boolean }> =
   "membership.revoke": { roles: [], admin: true },
   "environment.manage": { roles: [], admin: true },
   "target.manage": { roles: ["OPS"], admin: true },
+  "release.create": { roles: ["DEVELOPER"], admin: false },
+  "deployment.request": { roles: ["DEVELOPER", "OPS"], admin: false },
+  "deployment.cancel": { roles: ["DEVELOPER", "OPS"], admin: false },
+  "deployment.revert": { roles: ["OPS"], admin: false },
+  "api-token.manage": { roles: ["DEVELOPER", "OPS"], admin: true },
   "application.view": { roles: ROLES, admin: true },
   "audit.view": { roles: ["AUDITOR"], admin: true },
 };

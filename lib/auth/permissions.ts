@@ -4,7 +4,7 @@
 // makes every caller name an action that exists.
 import type { Role } from "../db/generated/enums";
 import { AppError } from "../errors";
-import type { UserActor } from "./actor";
+import type { ApiTokenActor, UserActor } from "./actor";
 
 interface Rule {
   /** Roles on the application that grant the action. */
@@ -30,6 +30,14 @@ export const PERMISSIONS = {
   "environment.manage": { roles: [], admin: true },
   // servers and their agents: ops run the fleet
   "target.manage": { roles: ["OPS"], admin: true },
+  // releases and deployments. Environment policy narrows these further (lib/deployments: deployerRoles; only ops
+  // deploy to production); administrators run the platform, not the release procedure.
+  "release.create": { roles: ["DEVELOPER"], admin: false },
+  "deployment.request": { roles: ["DEVELOPER", "OPS"], admin: false },
+  "deployment.cancel": { roles: ["DEVELOPER", "OPS"], admin: false },
+  "deployment.revert": { roles: ["OPS"], admin: false },
+  // API tokens for build pipelines: a token carries at most its creator's roles
+  "api-token.manage": { roles: ["DEVELOPER", "OPS"], admin: true },
   // reading an application: anyone with a role on it
   "application.view": { roles: ALL_ROLES, admin: true },
   "audit.view": { roles: ["AUDITOR"], admin: true },
@@ -49,7 +57,7 @@ export function can(actor: Pick<UserActor, "isPlatformAdmin" | "roles">, permiss
   return roles !== undefined && rule.roles.some((r) => roles.has(r));
 }
 
-export function assertCan(actor: UserActor, permission: Permission, applicationId?: string): void {
+export function assertCan(actor: UserActor | ApiTokenActor, permission: Permission, applicationId?: string): void {
   if (!can(actor, permission, applicationId)) {
     throw new AppError("FORBIDDEN", "You are not allowed to do that.", { cause: { permission, applicationId } });
   }
