@@ -30,6 +30,22 @@ export const AUDIT_EVENT_TYPES = {
   AGENT_ENROLLED: "an agent exchanged its enrollment token for its own secret",
   AGENT_ENROLLMENT_REISSUED: "the agent's secret was rotated: the old one stopped working and a new enrollment token was issued",
   AGENT_REVOKED: "an agent's secret was revoked; the agent is refused from its next call",
+  TARGET_UPDATED: "a server's load-balancer settings changed",
+  // build pipelines
+  API_TOKEN_CREATED: "an API token for a build pipeline was created (only its hash is kept)",
+  API_TOKEN_REVOKED: "an API token was revoked",
+  // releases
+  RELEASE_CREATED: "a release candidate was uploaded with its artifact's SHA-256",
+  // deployments and their rollouts
+  DEPLOYMENT_REQUESTED: "a deployment of a release to an environment was requested",
+  REVERT_REQUESTED: "a revert of an environment to its previous release was requested",
+  DEPLOYMENT_CANCEL_REQUESTED: "someone asked a running deployment to stop",
+  DEPLOYMENT_STARTED: "the rollout engine started a deployment",
+  DEPLOYMENT_STEP_FINISHED: "an agent reported a step's result on its server (staged, activated, rolled back, failed, interrupted)",
+  DEPLOYMENT_ROLLING_BACK: "a deployment failed on a server; the updated servers are being returned to the previous release",
+  DEPLOYMENT_SUCCEEDED: "a deployment finished: every server runs the release",
+  DEPLOYMENT_FAILED: "a deployment ended failed, with the reason",
+  DEPLOYMENT_CANCELLED: "a deployment ended cancelled",
 } as const;
 
 export type AuditEventType = keyof typeof AUDIT_EVENT_TYPES;
