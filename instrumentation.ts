@@ -4,5 +4,7 @@ export async function register(): Promise<void> {
   const { announceFirstAdmin } = await import("./lib/users/announce-first-admin");
   const { startCheckpointTimer } = await import("./lib/audit/checkpoint-timer");
   await announceFirstAdmin();
+  const { startRolloutTimer } = await import("./lib/rollouts/rollout-timer");
   await startCheckpointTimer();
+  startRolloutTimer();
 }

@@ -8,6 +8,7 @@ export const ERROR_STATUS = {
   FORBIDDEN: 403, // known, but not allowed
   NOT_FOUND: 404, // absent, or outside the actor's tenant: never reveal which
   CONFLICT: 409, // duplicate, or the object changed state under you
+  LEASE_LOST: 409, // an agent reported on a job lease the server no longer honours (fencing)
   PRECONDITION_FAILED: 412, // a lifecycle gate is not met
   PAYLOAD_TOO_LARGE: 413,
   TOO_MANY_REQUESTS: 429,

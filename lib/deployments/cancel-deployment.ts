@@ -1,0 +1,46 @@
+import "server-only";
+import { z } from "zod";
+import { parseInput } from "../validation";
+import { recordAuditEvent } from "../audit/record-audit-event";
+import type { ApiTokenActor, UserActor } from "../auth/actor";
+import { assertCan } from "../auth/permissions";
+import { db } from "../db/client";
+import { conflict, notFound } from "../errors";
+import { CHANNELS, notifyInTransaction } from "../events/wakeups";
+import { advanceRollout } from "../rollouts/advance-rollout";
+
+export const ZCancelDeploymentSchema = z.object({ deploymentId: z.uuid() });
+
+/**
+ * Asks a deployment to stop. The engine creates no new work, lets running steps reach a safe point (an agent
+ * hears the cancel on its next report, within seconds, and aborts a download; a node mid-switch finishes its switch
+ * so it is never left half-installed), then rolls the touched nodes back and ends the deployment cancelled.
+ */
+export async function cancelDeployment(actor: UserActor | ApiTokenActor, raw: z.input<typeof ZCancelDeploymentSchema>) {
+  const input = parseInput(ZCancelDeploymentSchema, raw);
+  const d = await db.deployment.findUnique({ where: { id: input.deploymentId }, include: { release: true, environment: { include: { application: true } } } });
+  if (!d) throw notFound("Deployment");
+  assertCan(actor, d.environment.isProduction ? "deployment.revert" : "deployment.cancel", d.environment.applicationId);
+  await db.$transaction(async (tx) => {
+    const changed = await tx.deployment.updateMany({
+      where: { id: d.id, cancelRequestedAt: null, status: { in: ["SCHEDULED", "QUEUED", "RUNNING"] } },
+      data: {
+        cancelRequestedAt: new Date(),
+        cancelRequestedById: actor.type === "USER" ? actor.id : actor.createdById,
+        // A scheduled deployment has done nothing yet: it ends here.
+        ...(d.status === "SCHEDULED" ? { status: "CANCELLED", finishedAt: new Date() } : {}),
+      },
+    });
+    if (changed.count === 0) throw conflict("This deployment is no longer running, or was already asked to stop.");
+    await recordAuditEvent(tx, actor, {
+      type: "DEPLOYMENT_CANCEL_REQUESTED",
+      object: { type: "Deployment", id: d.id },
+      scope: { customerId: d.environment.application.customerId, applicationId: d.environment.applicationId, environmentId: d.environmentId, releaseId: d.releaseId },
+      summary: `asked the deployment of ${d.release.version} to ${d.environment.application.name} / ${d.environment.name} to stop`,
+      before: { status: d.status },
+      after: { status: d.status === "SCHEDULED" ? "CANCELLED" : d.status, cancelRequested: true },
+    });
+    await notifyInTransaction(tx, CHANNELS.deployment, d.id);
+  });
+  await advanceRollout(d.id);
+}

@@ -1,0 +1,48 @@
+import "server-only";
+import type { ApiTokenActor, UserActor } from "../auth/actor";
+import type { Tx } from "../db/client";
+import type { Role } from "../db/generated/enums";
+import type { DeploymentFacts } from "../releases/policy";
+
+/** Loads what lib/releases/policy.ts decides on, for one release, environment and actor. */
+export async function loadDeploymentFacts(
+  tx: Tx,
+  actor: UserActor | ApiTokenActor,
+  input: {
+    kind: "DEPLOY" | "REVERT";
+    environment: DeploymentFacts["environment"] & { id: string; applicationId: string; position: number };
+    release: DeploymentFacts["release"] & { id: string };
+    freezeOverrideReason: string | null;
+  },
+): Promise<DeploymentFacts> {
+  const { environment: env, release } = input;
+  const now = new Date();
+  const [previousEnvironment, verdicts, approvals, freeze] = await Promise.all([
+    tx.environment.findFirst({ where: { applicationId: env.applicationId, position: { lt: env.position } }, orderBy: { position: "desc" }, select: { id: true, name: true } }),
+    tx.acceptanceVerdict.findMany({
+      where: { releaseId: release.id, user: { memberships: { some: { applicationId: env.applicationId, role: "CUSTOMER" } } } },
+      orderBy: { createdAt: "asc" },
+      include: { user: { select: { name: true } } },
+    }),
+    tx.approval.findMany({
+      where: { releaseId: release.id, environmentId: env.id },
+      include: { user: { select: { memberships: { where: { applicationId: env.applicationId }, select: { role: true } } } } },
+    }),
+    tx.freeze.findFirst({ where: { environmentId: env.id, startsAt: { lte: now }, endsAt: { gt: now } }, orderBy: { endsAt: "desc" } }),
+  ]);
+  const succeededInPreviousEnvironment = previousEnvironment
+    ? (await tx.deployment.count({ where: { environmentId: previousEnvironment.id, releaseId: release.id, kind: "DEPLOY", status: "SUCCEEDED" } })) > 0
+    : false;
+  return {
+    kind: input.kind,
+    actorRoles: actor.roles.get(env.applicationId) ?? new Set<Role>(),
+    environment: env,
+    previousEnvironment,
+    release,
+    succeededInPreviousEnvironment,
+    verdicts: verdicts.map((v) => ({ verdict: v.verdict, artifactSha256: v.artifactSha256, userId: v.userId, reason: v.reason, userName: v.user.name })),
+    approvals: approvals.map((a) => ({ artifactSha256: a.artifactSha256, userId: a.userId, roles: new Set(a.user.memberships.map((m) => m.role)) })),
+    activeFreeze: freeze ? { reason: freeze.reason, endsAt: freeze.endsAt } : null,
+    freezeOverrideReason: input.freezeOverrideReason,
+  };
+}

@@ -1,0 +1,124 @@
+import "server-only";
+import { z } from "zod";
+import { parseInput } from "../validation";
+import { OFFLINE_AFTER_MS } from "../agents/heartbeat-timing";
+import { recordAuditEvent } from "../audit/record-audit-event";
+import type { ApiTokenActor, UserActor } from "../auth/actor";
+import { assertCan } from "../auth/permissions";
+import { db, type Tx } from "../db/client";
+import { AppError, conflict, notFound } from "../errors";
+import { CHANNELS, notifyInTransaction } from "../events/wakeups";
+import { deploymentBlockers } from "../releases/policy";
+import { advanceRollout } from "../rollouts/advance-rollout";
+import { liveReleaseOf } from "./live-release";
+import { loadDeploymentFacts } from "./load-deployment-facts";
+
+export const ZRequestDeploymentSchema = z.object({
+  environmentId: z.uuid(),
+  releaseId: z.uuid(),
+  reason: z.string().trim().max(500, "Keep the reason under 500 characters.").default(""),
+  /** Ops' reason to deploy through a freeze; recorded with the deployment. */
+  freezeOverrideReason: z.string().trim().max(500).optional(),
+  /** Run later (a maintenance window); absent = now. */
+  scheduledFor: z.coerce.date().optional(),
+});
+export type TRequestDeploymentRequest = z.input<typeof ZRequestDeploymentSchema>;
+
+/**
+ * Deploys a release to an environment: checks the lifecycle gates (lib/releases/policy.ts), refuses a second
+ * deployment while one runs there, records the request, and starts the rollout at once (or at `scheduledFor`).
+ */
+export async function requestDeployment(actor: UserActor | ApiTokenActor, raw: TRequestDeploymentRequest) {
+  const input = parseInput(ZRequestDeploymentSchema, raw);
+  const env = await db.environment.findUnique({ where: { id: input.environmentId }, include: { application: true } });
+  if (!env) throw notFound("Environment");
+  assertCan(actor, "deployment.request", env.applicationId);
+  const release = await db.release.findFirst({ where: { id: input.releaseId, applicationId: env.applicationId } });
+  if (!release) throw notFound("Release");
+  if (input.scheduledFor && input.scheduledFor.getTime() < Date.now() - 60_000) {
+    throw new AppError("INVALID_INPUT", "The scheduled time is in the past.", { fieldErrors: { scheduledFor: ["Pick a time in the future."] } });
+  }
+  await assertFleetReady(env.id, env.name);
+
+  const deployment = await db.$transaction(async (tx) => {
+    await lockEnvironment(tx, env.id);
+    const facts = await loadDeploymentFacts(tx, actor, {
+      kind: "DEPLOY",
+      environment: env,
+      release: { id: release.id, version: release.version, status: release.status, sha256: release.artifactSha256, uploadedById: release.uploadedById },
+      freezeOverrideReason: input.freezeOverrideReason ?? null,
+    });
+    const blockers = deploymentBlockers(facts);
+    if (blockers.length > 0) {
+      const code = blockers.some((b) => b.code === "NOT_ALLOWED") ? "FORBIDDEN" : "PRECONDITION_FAILED";
+      throw new AppError(code, blockers.map((b) => b.message).join(" "), { cause: { blockers } });
+    }
+    await assertNoActiveDeployment(tx, env.id, env.name);
+    const live = await liveReleaseOf(tx, env.id);
+    const d = await tx.deployment.create({
+      data: {
+        releaseId: release.id,
+        environmentId: env.id,
+        kind: "DEPLOY",
+        strategy: env.strategy,
+        batchSize: env.batchSize,
+        status: input.scheduledFor ? "SCHEDULED" : "QUEUED",
+        previousReleaseId: live?.releaseId ?? null,
+        requestedById: actor.type === "USER" ? actor.id : actor.createdById,
+        reason: input.reason,
+        freezeOverrideReason: facts.activeFreeze ? (input.freezeOverrideReason ?? null) : null,
+        scheduledFor: input.scheduledFor ?? null,
+      },
+    });
+    await recordAuditEvent(tx, actor, {
+      type: "DEPLOYMENT_REQUESTED",
+      object: { type: "Deployment", id: d.id },
+      scope: { customerId: env.application.customerId, applicationId: env.applicationId, environmentId: env.id, releaseId: release.id },
+      summary: `requested deployment of ${release.version} to ${env.application.name} / ${env.name}${input.scheduledFor ? ` at ${input.scheduledFor.toISOString()}` : ""}`,
+      after: {
+        version: release.version,
+        artifactSha256: release.artifactSha256,
+        previousReleaseId: d.previousReleaseId,
+        strategy: d.strategy,
+        batchSize: d.batchSize,
+        reason: d.reason,
+        freezeOverrideReason: d.freezeOverrideReason,
+        scheduledFor: d.scheduledFor?.toISOString() ?? null,
+      },
+    });
+    await notifyInTransaction(tx, CHANNELS.deployment, d.id);
+    return d;
+  });
+  if (deployment.status === "QUEUED") await advanceRollout(deployment.id);
+  return { deployment: { id: deployment.id, status: deployment.status } };
+}
+
+/** Serialises deployment requests per environment: the active-deployment check below cannot race. */
+export async function lockEnvironment(tx: Tx, environmentId: string): Promise<void> {
+  await tx.$queryRaw`SELECT id FROM "Environment" WHERE id = ${environmentId}::uuid FOR UPDATE`;
+}
+
+/** One deployment per environment at a time (scheduled ones included: they would collide when they start). */
+export async function assertNoActiveDeployment(tx: Tx, environmentId: string, environmentName: string): Promise<void> {
+  const active = await tx.deployment.findFirst({
+    where: { environmentId, status: { in: ["SCHEDULED", "QUEUED", "RUNNING", "ROLLING_BACK"] } },
+    include: { release: { select: { version: true } } },
+  });
+  if (active) {
+    const what = active.status === "SCHEDULED" ? `is scheduled for ${active.scheduledFor?.toISOString()}` : "is in progress";
+    throw conflict(`A deployment of ${active.release.version} to ${environmentName} ${what}. Wait for it to finish or cancel it first.`);
+  }
+}
+
+/** Every enrolled server must be reachable before a rollout starts: a silent node would stall it half-way. */
+export async function assertFleetReady(environmentId: string, environmentName: string): Promise<void> {
+  const targets = await db.target.findMany({ where: { environmentId, status: "ACTIVE" }, select: { name: true, lastSeenAt: true } });
+  if (targets.length === 0) {
+    throw new AppError("PRECONDITION_FAILED", `${environmentName} has no servers with an enrolled agent. Add a server and install its agent first.`);
+  }
+  const cutoff = Date.now() - OFFLINE_AFTER_MS;
+  const offline = targets.filter((t) => !t.lastSeenAt || t.lastSeenAt.getTime() < cutoff).map((t) => t.name);
+  if (offline.length > 0) {
+    throw new AppError("PRECONDITION_FAILED", `${offline.join(", ")} ${offline.length === 1 ? "is" : "are"} offline in ${environmentName}. Bring the agent back or remove the server, then deploy.`);
+  }
+}

@@ -1,0 +1,113 @@
+import "server-only";
+import { recordAuditEvent } from "../audit/record-audit-event";
+import { systemActor } from "../auth/actor";
+import { db, type Tx } from "../db/client";
+import { CHANNELS, notifyInTransaction } from "../events/wakeups";
+import { log } from "../log";
+import { type PlanAction, type PlanInput, planRollout } from "./planner";
+
+const ENGINE = "rollout engine";
+/** A plan can take several consecutive actions (start, then create the first steps); more would mean a loop. */
+const MAX_ROUNDS = 8;
+
+/**
+ * The reconciler around the pure planner: locks the deployment row, loads what its steps have done, asks
+ * planRollout what happens next, applies it (with its audit events) and wakes the agents concerned, all in one
+ * transaction. Idempotent and safe to call from anywhere at any time: after a request, after every step report,
+ * and from the periodic sweep on every instance; the row lock makes concurrent calls take turns, and a call with
+ * nothing to do changes nothing. Because all state lives in PostgreSQL, a restarted control plane simply continues.
+ */
+export async function advanceRollout(deploymentId: string): Promise<void> {
+  await db.$transaction(async (tx) => {
+    const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Deployment" WHERE id = ${deploymentId}::uuid FOR UPDATE`;
+    if (locked.length === 0) return;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const input = await loadPlanInput(tx, deploymentId);
+      const actions = planRollout(input.plan);
+      if (actions.length === 0) return;
+      for (const action of actions) await apply(tx, input, action);
+      await notifyInTransaction(tx, CHANNELS.deployment, deploymentId);
+    }
+    log.error({ deploymentId }, "rollout planner did not settle; the next sweep continues");
+  });
+}
+
+async function loadPlanInput(tx: Tx, deploymentId: string) {
+  const d = await tx.deployment.findUniqueOrThrow({
+    where: { id: deploymentId },
+    include: {
+      environment: { include: { application: true } },
+      release: { select: { id: true, version: true, artifactSha256: true } },
+      previousRelease: { select: { version: true } },
+      steps: { orderBy: [{ createdAt: "asc" }, { id: "asc" }] },
+    },
+  });
+  // The rollout covers the environment's enrolled servers, plus any it already touched (even if revoked since).
+  const touched = new Set(d.steps.map((s) => s.targetId));
+  const targets = (
+    await tx.target.findMany({ where: { environmentId: d.environmentId }, orderBy: [{ name: "asc" }, { id: "asc" }] })
+  ).filter((t) => t.status === "ACTIVE" || touched.has(t.id));
+  const plan: PlanInput = {
+    deployment: {
+      status: d.status,
+      strategy: d.strategy,
+      batchSize: d.batchSize,
+      autoRollback: d.environment.autoRollback,
+      releaseId: d.releaseId,
+      previousReleaseId: d.previousReleaseId,
+      cancelRequested: d.cancelRequestedAt !== null,
+    },
+    targets: targets.map((t) => ({ id: t.id, name: t.name, stagedReleaseIds: t.stagedReleaseIds })),
+    steps: d.steps.map((s) => ({ id: s.id, targetId: s.targetId, action: s.action, batch: s.batch, status: s.status, message: s.message })),
+  };
+  return { deployment: d, plan };
+}
+
+type Loaded = Awaited<ReturnType<typeof loadPlanInput>>;
+
+async function apply(tx: Tx, { deployment: d }: Loaded, action: PlanAction): Promise<void> {
+  switch (action.type) {
+    case "createSteps": {
+      await tx.deploymentStep.createMany({ data: action.steps.map((s) => ({ deploymentId: d.id, targetId: s.targetId, action: s.action, batch: s.batch })) });
+      for (const targetId of new Set(action.steps.map((s) => s.targetId))) await notifyInTransaction(tx, CHANNELS.targetWork, targetId);
+      return;
+    }
+    case "cancelSteps": {
+      await tx.deploymentStep.updateMany({
+        where: { id: { in: action.stepIds }, status: "PENDING" },
+        data: { status: "CANCELLED", finishedAt: new Date(), message: "Not started: the deployment stopped." },
+      });
+      return;
+    }
+    case "setStatus": {
+      const now = new Date();
+      await tx.deployment.update({
+        where: { id: d.id },
+        data: {
+          status: action.status,
+          ...(action.status === "RUNNING" ? { startedAt: now } : {}),
+          ...(["SUCCEEDED", "FAILED", "CANCELLED"].includes(action.status) ? { finishedAt: now } : {}),
+          ...(action.failureReason !== undefined ? { failureReason: action.failureReason } : {}),
+        },
+      });
+      if (action.status === "SUCCEEDED" && d.kind === "DEPLOY" && d.environment.isProduction) {
+        await tx.release.update({ where: { id: d.releaseId }, data: { status: "RELEASED" } });
+      }
+      const type = (
+        { RUNNING: "DEPLOYMENT_STARTED", ROLLING_BACK: "DEPLOYMENT_ROLLING_BACK", SUCCEEDED: "DEPLOYMENT_SUCCEEDED", FAILED: "DEPLOYMENT_FAILED", CANCELLED: "DEPLOYMENT_CANCELLED" } as const
+      )[action.status as "RUNNING" | "ROLLING_BACK" | "SUCCEEDED" | "FAILED" | "CANCELLED"];
+      if (!type) return;
+      const what = d.kind === "REVERT" ? `revert of ${d.environment.application.name} / ${d.environment.name} to ${d.release.version}` : `deployment of ${d.release.version} to ${d.environment.application.name} / ${d.environment.name}`;
+      const verb = { DEPLOYMENT_STARTED: "started", DEPLOYMENT_ROLLING_BACK: "is rolling back", DEPLOYMENT_SUCCEEDED: "succeeded", DEPLOYMENT_FAILED: "failed", DEPLOYMENT_CANCELLED: "was cancelled" }[type];
+      await recordAuditEvent(tx, systemActor(ENGINE), {
+        type,
+        object: { type: "Deployment", id: d.id },
+        scope: { customerId: d.environment.application.customerId, applicationId: d.environment.applicationId, environmentId: d.environmentId, releaseId: d.releaseId },
+        summary: `${what} ${verb}${action.failureReason ? `: ${action.failureReason}` : ""}`,
+        before: { status: d.status },
+        after: { status: action.status, artifactSha256: d.release.artifactSha256, ...(action.failureReason ? { failureReason: action.failureReason } : {}) },
+      });
+      return;
+    }
+  }
+}
