@@ -4,12 +4,15 @@ import { migrateDatabase } from "../lib/db/migrate";
 import { startTestServer, type TestServer } from "../scripts/lib/test-database";
 
 let server: TestServer | undefined;
+let ownDatabase: string | undefined;
 
 export async function setup(): Promise<void> {
   let url = process.env.RELEASEGATE_TEST_DATABASE_URL;
   if (!url) {
     server = await startTestServer();
-    url = await server.createDatabase("releasegate_test_int");
+    // One database per run, so runs started side by side (several terminals, parallel work) never share one.
+    ownDatabase = `releasegate_test_int_${process.pid}`;
+    url = await server.createDatabase(ownDatabase);
     process.env.RELEASEGATE_TEST_DATABASE_URL = url;
   }
   await migrateDatabase(url);
@@ -20,5 +23,6 @@ export async function setup(): Promise<void> {
 }
 
 export async function teardown(): Promise<void> {
+  if (ownDatabase) await server?.dropDatabase(ownDatabase).catch(() => undefined);
   await server?.stop();
 }

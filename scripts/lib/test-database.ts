@@ -10,6 +10,7 @@ import { startEmbeddedPostgres } from "../../lib/db/embedded";
 export interface TestServer {
   /** Connection string of a fresh, empty database named `name` on the test server. */
   createDatabase: (name: string) => Promise<string>;
+  dropDatabase: (name: string) => Promise<void>;
   stop: () => Promise<void>;
   description: string;
 }
@@ -18,6 +19,17 @@ function withDatabase(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${database}`;
   return u.toString();
+}
+
+async function drop(adminUrl: string, name: string): Promise<void> {
+  if (!/^releasegate_test_[a-z0-9_]+$/.test(name)) throw new Error(`refusing to drop database ${name}`);
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
 }
 
 async function recreate(adminUrl: string, name: string): Promise<void> {
@@ -42,6 +54,7 @@ export async function startTestServer(): Promise<TestServer> {
         await recreate(admin, name);
         return withDatabase(given, name);
       },
+      dropDatabase: (name) => drop(admin, name),
       stop: async () => undefined,
     };
   }
@@ -54,6 +67,7 @@ export async function startTestServer(): Promise<TestServer> {
       await recreate(embedded.url, name);
       return withDatabase(embedded.url, name);
     },
+    dropDatabase: (name) => drop(embedded.url, name),
     stop: async () => {
       await embedded.stop();
       await rm(dir, { recursive: true, force: true });
