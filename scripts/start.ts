@@ -79,8 +79,17 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     say(`${signal}: stopping`);
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    server?.closeAllConnections();
+    // Agents hold long-polls open for up to 30 s: give requests in flight a moment, then close what is left (an
+    // agent whose poll is cut simply polls again, possibly another instance).
+    await new Promise<void>((resolve) => {
+      if (!server) return resolve();
+      server.close(() => resolve());
+      server.closeIdleConnections();
+      setTimeout(() => {
+        server?.closeAllConnections();
+        resolve();
+      }, 2_000).unref();
+    });
     await closeApp?.().catch(() => undefined);
     if (embedded) {
       await embedded.stop();
@@ -114,6 +123,10 @@ async function main(): Promise<void> {
     const build = spawnSync("npx", ["--no-install", "next", "build"], { cwd: root, stdio: "inherit", env: process.env });
     if (build.status !== 0) throw new Error("next build failed");
   }
+
+  // The agent ops install on their servers, served at /downloads/releasegate-agent.mjs (agent/build.ts).
+  const { buildAgent } = await import("../agent/build");
+  await buildAgent();
 
   // A custom server so that the client address comes from the socket, not from a header any client can send.
   const { default: next } = await import("next");

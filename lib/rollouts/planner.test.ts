@@ -84,7 +84,7 @@ describe("a rolling deployment", () => {
 });
 
 describe("failures", () => {
-  const staged = () => ["t1", "t2", "t3"].map((t) => step(t, "STAGE", "SUCCEEDED"));
+  const staged = (n = 3) => ["t1", "t2", "t3"].slice(0, n).map((t) => step(t, "STAGE", "SUCCEEDED"));
 
   it("a failed stage ends the deployment before any node is drained", () => {
     const steps = [step("t1", "STAGE", "SUCCEEDED"), step("t2", "STAGE", "FAILED", 0, "sha256 mismatch"), step("t3", "STAGE", "SUCCEEDED")];
@@ -108,11 +108,18 @@ describe("failures", () => {
     ]);
   });
 
-  it("rolls back every touched node, one batch at a time", () => {
+  it("rolls back every touched node, one batch at a time, the failed (already drained) node first", () => {
+    // t2 failed and is out of rotation; t1 serves the new release. Taking t1 out first would leave only t3 serving
+    // (and none at all in a two-node fleet), so t2 goes back first.
     const steps = [...staged(), step("t1", "ACTIVATE", "SUCCEEDED", 1), step("t2", "ACTIVATE", "FAILED", 2, "timeout")];
-    expect(created(planRollout(input({}, 3, steps)))).toEqual([{ targetId: "t1", action: "ROLLBACK", batch: 1 }]);
-    const next = [...steps, step("t1", "ROLLBACK", "SUCCEEDED", 1)];
-    expect(created(planRollout(input({ status: "ROLLING_BACK" }, 3, next)))).toEqual([{ targetId: "t2", action: "ROLLBACK", batch: 2 }]);
+    expect(created(planRollout(input({}, 3, steps)))).toEqual([{ targetId: "t2", action: "ROLLBACK", batch: 1 }]);
+    const next = [...steps, step("t2", "ROLLBACK", "SUCCEEDED", 1)];
+    expect(created(planRollout(input({ status: "ROLLING_BACK" }, 3, next)))).toEqual([{ targetId: "t1", action: "ROLLBACK", batch: 2 }]);
+  });
+
+  it("in a two-node fleet, never has both nodes out: the broken one returns before the healthy one leaves", () => {
+    const steps = [...staged(2), step("t1", "ACTIVATE", "SUCCEEDED", 1), step("t2", "ACTIVATE", "INTERRUPTED", 2)];
+    expect(created(planRollout(input({}, 2, steps)))).toEqual([{ targetId: "t2", action: "ROLLBACK", batch: 1 }]);
   });
 
   it("treats an interrupted step (agent lost) like a failure", () => {

@@ -146,10 +146,17 @@ export function planRollout(input: PlanInput): PlanAction[] {
   return [{ type: "createSteps", steps: next.map((t) => ({ targetId: t.id, action: "ACTIVATE" as const, batch })) }];
 }
 
-/** Nodes an activation reached (succeeded, or failed part-way): exactly the ones a rollback must return. */
+/**
+ * Nodes an activation reached (succeeded, or failed part-way): exactly the ones a rollback must return. The broken
+ * ones come first: they are already out of rotation, so returning them first never takes a serving node out while
+ * a broken one is still out (with two nodes, the other order would leave none serving).
+ */
 function touchedTargets(input: PlanInput): string[] {
-  const ids = new Set(input.steps.filter((s) => s.action === "ACTIVATE" && (s.status === "SUCCEEDED" || BROKEN.includes(s.status))).map((s) => s.targetId));
-  return input.targets.map((t) => t.id).filter((id) => ids.has(id));
+  const activations = input.steps.filter((s) => s.action === "ACTIVATE");
+  const broken = new Set(activations.filter((s) => BROKEN.includes(s.status)).map((s) => s.targetId));
+  const ok = new Set(activations.filter((s) => s.status === "SUCCEEDED").map((s) => s.targetId));
+  const ids = input.targets.map((t) => t.id);
+  return [...ids.filter((id) => broken.has(id)), ...ids.filter((id) => ok.has(id) && !broken.has(id))];
 }
 
 function cancelled(input: PlanInput): boolean {

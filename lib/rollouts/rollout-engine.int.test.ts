@@ -111,8 +111,8 @@ describe("a rolling deployment", () => {
     expect(ran.filter((j) => j.action !== "STAGE").map((j) => `${j.action} ${j.target} ${j.version}`)).toEqual([
       "ACTIVATE web-1 2.0.0",
       "ACTIVATE web-2 2.0.0",
+      "ROLLBACK web-2 1.0.0", // the failed node first: it is already out of rotation
       "ROLLBACK web-1 1.0.0",
-      "ROLLBACK web-2 1.0.0",
     ]);
     const live = await db.target.findMany({ where: { environmentId: f.environmentId }, orderBy: { name: "asc" } });
     expect(live.map((t) => t.liveReleaseId)).toEqual([v1.id, v1.id, v1.id]);

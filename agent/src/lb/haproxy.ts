@@ -1,0 +1,411 @@
+// HAProxy runtime API client: what the agent runs around installing a build on a node behind HAProxy.
+// Only node:net, no dependencies: the agent is bundled into one file and must not import server code.
+//
+// The runtime API is a line protocol on the admin "stats socket". We use its non-interactive mode: one command per
+// connection, HAProxy answers and closes. A command line is split on spaces and ';' separates commands, so anything
+// interpolated into one (backend and server names) is validated first.
+import net from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+
+export type HaproxyAddress = { kind: "unix"; path: string } | { kind: "tcp"; host: string; port: number };
+
+/** An answer from HAProxy that is an error message ("No such server.", "No such backend.", "Permission denied"). */
+export class HaproxyCommandError extends Error {
+  constructor(
+    readonly command: string,
+    readonly response: string,
+  ) {
+    super(`HAProxy refused "${command}": ${response}`);
+    this.name = "HaproxyCommandError";
+  }
+}
+
+const DEFAULT_COMMAND_TIMEOUT_MS = 5_000;
+// `show stat` of a large config is a few hundred KB; anything far larger is not HAProxy talking.
+const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * `/run/haproxy/admin.sock` or `unix@/path` -> unix socket; `127.0.0.1:9999`, `ipv4@127.0.0.1:9999`, `[::1]:9999`,
+ * `ipv6@[::1]:9999` or `haproxy-host:9999` -> TCP (HAProxy's `stats socket ipv4@127.0.0.1:9999 level admin`).
+ */
+export function parseHaproxyAddress(address: string): HaproxyAddress {
+  const value = address.trim();
+  if (value.startsWith("unix@")) return { kind: "unix", path: value.slice("unix@".length) };
+  if (value.startsWith("/")) return { kind: "unix", path: value };
+  const rest = value.replace(/^ipv[46]@/, "");
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(rest);
+  const port = match ? Number(match[3]) : NaN;
+  const host = match?.[1] ?? match?.[2];
+  if (!host || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new Error(
+      `Invalid HAProxy runtime API address "${address}": expected a unix socket path (/run/haproxy/admin.sock) or host:port (127.0.0.1:9999)`,
+    );
+  }
+  return { kind: "tcp", host, port };
+}
+
+/**
+ * HAProxy accepts letters, digits, '-', '_', '.' and ':' in proxy and server names. Checking that here keeps a name
+ * from smuggling a second command (';', newline) or extra arguments (space) into the command line.
+ */
+export function assertHaproxyName(what: "backend" | "server", name: string): void {
+  if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(name)) {
+    throw new Error(
+      `Invalid HAProxy ${what} name ${JSON.stringify(name)}: use letters, digits, '-', '_', '.' or ':' (1-128 characters)`,
+    );
+  }
+}
+
+export interface HaproxyCommandOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Sends one command and returns HAProxy's raw answer. Network failures throw; HAProxy's own errors are returned. */
+export async function haproxyCommand(address: string, cmd: string, options: HaproxyCommandOptions = {}): Promise<string> {
+  if (/[\r\n;]/.test(cmd) || cmd.trim() === "") {
+    throw new Error(`Invalid HAProxy command ${JSON.stringify(cmd)}: one command per call, no ';' or newlines`);
+  }
+  const target = parseHaproxyAddress(address);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+  options.signal?.throwIfAborted();
+
+  return await new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let settled = false;
+    const socket =
+      target.kind === "unix" ? net.createConnection({ path: target.path }) : net.createConnection({ host: target.host, port: target.port });
+
+    const finish = (error: Error | null, text?: string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", onAbort);
+      socket.destroy();
+      if (error) reject(error);
+      else resolve(text ?? "");
+    };
+    const onAbort = () => finish(options.signal?.reason instanceof Error ? options.signal.reason : new Error("aborted"));
+    const timer = setTimeout(
+      () => finish(new Error(`HAProxy runtime API at ${address} did not answer "${cmd}" within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+
+    // Non-interactive mode: HAProxy answers this one command and closes the connection.
+    socket.on("connect", () => socket.write(`${cmd}\n`));
+    socket.on("data", (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > MAX_RESPONSE_BYTES) {
+        finish(new Error(`HAProxy's answer to "${cmd}" exceeds ${MAX_RESPONSE_BYTES} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    socket.on("end", () => finish(null, Buffer.concat(chunks).toString("utf8")));
+    socket.on("error", (error: NodeJS.ErrnoException) => {
+      const code = error.code ? ` (${error.code})` : "";
+      finish(new Error(`HAProxy runtime API at ${address} is unreachable${code}: ${error.message}`, { cause: error }));
+    });
+  });
+}
+
+/** Runs a command whose success is an empty answer (`set server ...`); any text back is HAProxy's error message. */
+async function runSetCommand(address: string, cmd: string, signal?: AbortSignal): Promise<void> {
+  const response = (await haproxyCommand(address, cmd, { signal })).trim();
+  if (response !== "") throw new HaproxyCommandError(cmd, response);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Parsing
+
+/** Splits one CSV line; HAProxy quotes fields that contain commas or quotes (e.g. a check's description). */
+export function parseCsvLine(line: string): string[] {
+  const fields: string[] = [];
+  let field = "";
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ",") {
+      fields.push(field);
+      field = "";
+    } else field += ch;
+  }
+  fields.push(field);
+  return fields;
+}
+
+/** `show stat` CSV -> one record per row, keyed by the header ("# pxname,svname,qcur,qmax,scur,..."). */
+export function parseShowStat(text: string): Array<Record<string, string>> {
+  const lines = text.split("\n").filter((line) => line.trim() !== "");
+  const header = lines[0];
+  if (!header?.startsWith("# ")) throw new Error(`Not a "show stat" answer: ${text.trim().slice(0, 200)}`);
+  const names = parseCsvLine(header.slice(2));
+  return lines.slice(1).map((line) => {
+    const values = parseCsvLine(line);
+    const row: Record<string, string> = {};
+    names.forEach((name, i) => {
+      if (name !== "") row[name] = values[i] ?? "";
+    });
+    return row;
+  });
+}
+
+/** `show servers state` (format version 1, space-separated, "# be_id be_name srv_id srv_name ..." header). */
+export function parseServersState(text: string): Array<Record<string, string>> {
+  const lines = text.split("\n").filter((line) => line.trim() !== "");
+  const header = lines.find((line) => line.startsWith("# "));
+  if (lines[0]?.trim() !== "1" || !header) throw new Error(`Not a "show servers state" answer: ${text.trim().slice(0, 200)}`);
+  const names = header.slice(2).trim().split(/\s+/);
+  return lines
+    .filter((line) => !line.startsWith("#") && line.trim() !== "1")
+    .map((line) => {
+      const values = line.trim().split(/\s+/);
+      const row: Record<string, string> = {};
+      names.forEach((name, i) => (row[name] = values[i] ?? ""));
+      return row;
+    });
+}
+
+export type HaproxyAdminState = "READY" | "DRAIN" | "MAINT";
+export type HaproxyOperationalState = "UP" | "DOWN" | "STARTING" | "STOPPING";
+
+export interface HaproxyServerState {
+  backend: string;
+  server: string;
+  /** What an operator (or we) set: READY = in rotation, DRAIN = no new traffic, MAINT = no traffic and no checks. */
+  adminState: HaproxyAdminState;
+  /** What the health checks decided. HAProxy keeps the last value while in MAINT. */
+  operationalState: HaproxyOperationalState;
+  /** `show stat`'s status column as HAProxy prints it: "UP", "DOWN", "DRAIN", "MAINT", "UP 1/2", "no check"... */
+  status: string;
+  /** scur: streams being served by the server now. */
+  currentSessions: number;
+  /** qcur: requests queued for the server. */
+  queued: number;
+  /** True when HAProxy health-checks the server (`check` on its line). */
+  healthChecked: boolean;
+  /** e.g. "L7OK", "L7STS", "L4CON"; null without health checks. A leading "* " means a check is in progress. */
+  checkStatus: string | null;
+  /** The HTTP status of the last HTTP check, e.g. 500; null if none. */
+  checkCode: number | null;
+  /** HAProxy's description of the last check, e.g. "HTTP status check returned code <3C>500<3E>". */
+  checkDescription: string;
+}
+
+// src/server.h: SRV_ADMF_FMAINT 0x01, IMAINT 0x02, CMAINT 0x04, FDRAIN 0x08, IDRAIN 0x10, RMAINT 0x20, HMAINT 0x40.
+const ADMIN_MAINT_BITS = 0x01 | 0x02 | 0x04 | 0x20 | 0x40;
+const ADMIN_DRAIN_BITS = 0x08 | 0x10;
+// srv_op_state: SRV_ST_STOPPED 0, STARTING 1, RUNNING 2, STOPPING 3.
+const OPERATIONAL_STATES: Record<string, HaproxyOperationalState> = { "0": "DOWN", "1": "STARTING", "2": "UP", "3": "STOPPING" };
+// srv_check_state: CHK_ST_ENABLED 0x04.
+const CHECK_ENABLED_BIT = 0x04;
+
+/** Combines a server's `show stat` row and its `show servers state` row. */
+export function toServerState(backend: string, server: string, stat: Record<string, string>, state: Record<string, string>): HaproxyServerState {
+  const admin = Number(state.srv_admin_state);
+  const operational = OPERATIONAL_STATES[state.srv_op_state ?? ""];
+  if (!Number.isInteger(admin) || !operational) {
+    throw new Error(`Unexpected "show servers state" row for ${backend}/${server}: ${JSON.stringify(state)}`);
+  }
+  const healthChecked = (Number(state.srv_check_state) & CHECK_ENABLED_BIT) !== 0;
+  return {
+    backend,
+    server,
+    adminState: admin & ADMIN_MAINT_BITS ? "MAINT" : admin & ADMIN_DRAIN_BITS ? "DRAIN" : "READY",
+    operationalState: operational,
+    status: stat.status ?? "",
+    currentSessions: toCount(stat.scur),
+    queued: toCount(stat.qcur),
+    healthChecked,
+    checkStatus: healthChecked && stat.check_status ? stat.check_status : null,
+    checkCode: healthChecked && /^\d+$/.test(stat.check_code ?? "") ? Number(stat.check_code) : null,
+    checkDescription: stat.last_chk || stat.check_desc || "",
+  };
+}
+
+function toCount(value: string | undefined): number {
+  const n = Number(value === "" || value === undefined ? 0 : value);
+  return Number.isFinite(n) ? n : 0;
+}
+
+export async function getServerState(
+  address: string,
+  backend: string,
+  server: string,
+  options: { signal?: AbortSignal } = {},
+): Promise<HaproxyServerState> {
+  assertHaproxyName("backend", backend);
+  assertHaproxyName("server", server);
+  // `show servers state` looks the name up among backends only (a frontend may share it) and yields the numeric
+  // ids, which then select exactly one `show stat` row (type 4 = servers).
+  const stateCmd = `show servers state ${backend}`;
+  const stateText = await haproxyCommand(address, stateCmd, options);
+  if (stateText.trim().split("\n")[0]?.trim() !== "1") throw new HaproxyCommandError(stateCmd, stateText.trim());
+  const state = parseServersState(stateText).find((row) => row.be_name === backend && row.srv_name === server);
+  if (!state) throw new HaproxyCommandError(stateCmd, `No such server. (no ${backend}/${server})`);
+  if (!/^\d+$/.test(state.be_id ?? "") || !/^\d+$/.test(state.srv_id ?? "")) {
+    throw new Error(`Unexpected "show servers state" row for ${backend}/${server}: ${JSON.stringify(state)}`);
+  }
+
+  const statCmd = `show stat ${state.be_id} 4 ${state.srv_id}`;
+  const statText = await haproxyCommand(address, statCmd, options);
+  if (!statText.startsWith("# ")) throw new HaproxyCommandError(statCmd, statText.trim());
+  const stat = parseShowStat(statText).find((row) => row.pxname === backend && row.svname === server);
+  if (!stat) throw new HaproxyCommandError(statCmd, `No such server. (no ${backend}/${server})`);
+
+  return toServerState(backend, server, stat, state);
+}
+
+export async function setServerAdminState(
+  address: string,
+  backend: string,
+  server: string,
+  state: "ready" | "drain" | "maint",
+  signal?: AbortSignal,
+): Promise<void> {
+  assertHaproxyName("backend", backend);
+  assertHaproxyName("server", server);
+  await runSetCommand(address, `set server ${backend}/${server} state ${state}`, signal);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The sequence around an install
+
+export interface ServerTarget {
+  /** Runtime API address: unix socket path or host:port. */
+  address: string;
+  backend: string;
+  server: string;
+  onLog?: (line: string) => void;
+  signal?: AbortSignal;
+  /** How often to ask HAProxy while waiting. */
+  pollIntervalMs?: number;
+}
+
+const DEFAULT_POLL_INTERVAL_MS = 200;
+
+export interface DrainResult {
+  /** False when the timeout passed with sessions still open (the server went to MAINT anyway). */
+  drained: boolean;
+  waitedMs: number;
+  /** scur + qcur when we stopped waiting. */
+  remaining: number;
+}
+
+/**
+ * Takes the server out of rotation without cutting requests: DRAIN (no new requests; the ones in flight finish;
+ * health checks go on) -> wait until scur and qcur reach 0, at most drainTimeoutSeconds -> MAINT (no traffic, no
+ * checks), so nothing reaches the app while it is stopped and replaced.
+ *
+ * A request HAProxy is still sending when the timeout passes is cut when the app stops: that is logged, not thrown,
+ * because a stuck client must not block a rollout forever. On abort the server stays where it was (DRAIN or MAINT).
+ */
+export async function drainServer(options: ServerTarget & { drainTimeoutSeconds: number }): Promise<DrainResult> {
+  const { address, backend, server, signal } = options;
+  const log = options.onLog ?? (() => {});
+  const name = `${backend}/${server}`;
+  const interval = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+  const started = Date.now();
+
+  const before = await getServerState(address, backend, server, { signal });
+  if (before.adminState === "MAINT") {
+    log(`HAProxy: ${name} is already in MAINT; nothing to drain`);
+    return { drained: true, waitedMs: 0, remaining: 0 };
+  }
+  await setServerAdminState(address, backend, server, "drain", signal);
+  log(`HAProxy: ${name} set to DRAIN (${before.currentSessions} session(s), ${before.queued} queued)`);
+
+  const deadline = started + options.drainTimeoutSeconds * 1000;
+  let remaining = 0;
+  let lastReport = 0;
+  for (;;) {
+    const now = await getServerState(address, backend, server, { signal });
+    remaining = now.currentSessions + now.queued;
+    if (remaining === 0) break;
+    if (Date.now() >= deadline) break;
+    if (Date.now() - lastReport >= 1000) {
+      log(`HAProxy: waiting for ${now.currentSessions} session(s) and ${now.queued} queued request(s) on ${name} to finish`);
+      lastReport = Date.now();
+    }
+    await sleep(interval, undefined, { signal });
+  }
+  const waitedMs = Date.now() - started;
+  if (remaining > 0) {
+    log(
+      `HAProxy: ${name} still has ${remaining} session(s) after ${options.drainTimeoutSeconds} s; continuing (they are cut when the app stops)`,
+    );
+  } else {
+    log(`HAProxy: ${name} drained in ${waitedMs} ms`);
+  }
+  await setServerAdminState(address, backend, server, "maint", signal);
+  log(`HAProxy: ${name} set to MAINT`);
+  return { drained: remaining === 0, waitedMs, remaining };
+}
+
+/**
+ * Puts the server back into rotation once HAProxy's own health checks pass, and throws if they do not within
+ * upTimeoutSeconds (the server is then left in MAINT, out of rotation).
+ *
+ * Why not just `state ready`: HAProxy marks a server leaving MAINT as UP at once, before checking it ("start OK but
+ * check immediately" in src/server.c), so it would get traffic while the app may still be down and "UP" would
+ * prove nothing. Instead: DRAIN (leaves MAINT and resumes checks, still no new traffic) -> `health down` (forget the
+ * health from before the maintenance) -> wait until `rise` fresh checks mark it UP -> READY.
+ */
+export async function readyServer(options: ServerTarget & { upTimeoutSeconds: number }): Promise<{ waitedMs: number }> {
+  const { address, backend, server, signal } = options;
+  const log = options.onLog ?? (() => {});
+  const name = `${backend}/${server}`;
+  const interval = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+  const started = Date.now();
+  const deadline = started + options.upTimeoutSeconds * 1000;
+
+  const before = await getServerState(address, backend, server, { signal });
+  if (!before.healthChecked) {
+    await setServerAdminState(address, backend, server, "ready", signal);
+    log(`HAProxy: ${name} set to READY; HAProxy does not health-check it, so only the agent's own health check vouches for it`);
+    return { waitedMs: Date.now() - started };
+  }
+  if (before.adminState === "READY" && isUp(before)) {
+    log(`HAProxy: ${name} is already READY and UP`);
+    return { waitedMs: 0 };
+  }
+  if (before.adminState !== "READY") {
+    if (before.adminState === "MAINT") await setServerAdminState(address, backend, server, "drain", signal);
+    await runSetCommand(address, `set server ${backend}/${server} health down`, signal);
+    log(`HAProxy: ${name} out of MAINT into DRAIN, health reset; waiting for its health checks to pass`);
+  }
+
+  let last = before;
+  for (;;) {
+    last = await getServerState(address, backend, server, { signal });
+    if (isUp(last)) break;
+    if (Date.now() >= deadline) {
+      if (last.adminState !== "READY") await setServerAdminState(address, backend, server, "maint", signal);
+      throw new Error(
+        `HAProxy did not report ${name} UP within ${options.upTimeoutSeconds} s: status ${last.status}, last health check ` +
+          `${last.checkStatus ?? "none"}${last.checkCode !== null ? ` ${last.checkCode}` : ""}` +
+          `${last.checkDescription ? ` (${last.checkDescription})` : ""}` +
+          (last.adminState !== "READY" ? "; the server is left in MAINT" : ""),
+      );
+    }
+    await sleep(interval, undefined, { signal });
+  }
+  if (last.adminState !== "READY") await setServerAdminState(address, backend, server, "ready", signal);
+  const waitedMs = Date.now() - started;
+  log(`HAProxy: ${name} is UP (${last.checkStatus ?? "no check"}) and READY after ${waitedMs} ms`);
+  return { waitedMs };
+}
+
+function isUp(state: HaproxyServerState): boolean {
+  // STARTING = passed its checks and warming up under `slowstart`: it takes traffic.
+  return state.operationalState === "UP" || state.operationalState === "STARTING";
+}

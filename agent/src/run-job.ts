@@ -1,0 +1,211 @@
+// Runs one job on this node and reports it. The order of an activation is what makes it zero-downtime:
+//   (already staged: downloaded, verified, extracted) -> take out of the balancer (drain, wait for in-flight
+//   requests, maint) -> stop -> [backup, migrate: first node of a migration only] -> switch `current` atomically ->
+//   start -> health check proving the new version -> validate -> put back (ready, wait until the balancer says UP).
+// The node is out of rotation only from "take out" to "put back", and never serves a half-installed build: builds
+// are extracted under a temporary name and renamed complete, and `current` flips in one rename.
+import { setTimeout as delay } from "node:timers/promises";
+import type { TJob, TStepReport } from "../../lib/contracts/agent-api";
+import { type AgentApi, AgentApiError } from "./api-client";
+import { expandVars } from "./config";
+import { checkHealth, hookEnvironment, runHook } from "./install/hooks";
+import type { ReleaseStore } from "./install/release-store";
+import type { Journal } from "./journal";
+import { createLoadBalancer } from "./lb/load-balancer";
+import { StepLogStream } from "./log-stream";
+import type { AgentLogger } from "./logger";
+
+export interface RunJobContext {
+  api: AgentApi;
+  job: TJob;
+  store: ReleaseStore;
+  journal: Journal;
+  log: AgentLogger;
+  vars: Record<string, string>;
+  dir: string;
+}
+
+class Cancelled extends Error {}
+class LeaseLost extends Error {}
+
+export async function runJob(ctx: RunJobContext): Promise<void> {
+  const { api, job, journal, log } = ctx;
+  const logs = new StepLogStream(api, job.stepId, job.leaseId, (line) => log.info(line, { step: job.stepId }));
+  const abort = new AbortController();
+  let phase = "starting";
+  let outOfRotation = false;
+  /** Once the node is out of rotation a cancel waits: stopping half-way would leave the node worse off. */
+  let cancellable = true;
+  let cancelRequested = false;
+
+  const report = async (r: Omit<TStepReport, "leaseId">) => {
+    try {
+      const res = await api.report(job.stepId, { leaseId: job.leaseId, ...r });
+      if (res.cancelRequested && !cancelRequested) {
+        cancelRequested = true;
+        logs.line(cancellable ? "Ops asked the deployment to stop: stopping here." : "Ops asked the deployment to stop: finishing this node's switch first so it is not left half-done.");
+        if (cancellable) abort.abort(new Cancelled());
+      }
+    } catch (err) {
+      if (err instanceof AgentApiError && err.code === "LEASE_LOST") {
+        abort.abort(new LeaseLost(err.message));
+        throw new LeaseLost(err.message);
+      }
+      throw err;
+    }
+  };
+  const enter = async (next: string, extra: { outOfRotation?: boolean; cancellable?: boolean } = {}) => {
+    phase = next;
+    if (extra.outOfRotation !== undefined) outOfRotation = extra.outOfRotation;
+    if (extra.cancellable !== undefined) cancellable = extra.cancellable;
+    await journal.write({ stepId: job.stepId, leaseId: job.leaseId, action: job.action, version: job.release.version, phase, startedAt: new Date().toISOString(), outOfRotation });
+    await report({ status: "RUNNING", phase });
+  };
+
+  // Acknowledge first (the server re-offers an unacknowledged claim), then keep the lease alive while we work.
+  try {
+    await enter("starting");
+  } catch (err) {
+    log.warn(`could not start ${job.action} ${job.release.version}: ${(err as Error).message}`);
+    await journal.clear();
+    return;
+  }
+  const renew = setInterval(() => void report({ status: "RUNNING", phase }).catch(() => undefined), (job.leaseSeconds * 1000) / 4);
+
+  let result: Omit<TStepReport, "leaseId">;
+  try {
+    if (job.action === "STAGE") await stage(ctx, logs, abort.signal, (p) => report({ status: "RUNNING", phase: "downloading", progress: p }));
+    else await activate(ctx, logs, abort.signal, enter);
+    result = { status: "SUCCEEDED", phase: "done", message: job.action === "STAGE" ? `${job.release.version} staged` : `${job.target.name} serves ${job.release.version}` };
+  } catch (err) {
+    const reason = abort.signal.reason;
+    if (reason instanceof LeaseLost || err instanceof LeaseLost) {
+      logs.line(`Stopped: the control plane no longer holds this job for this agent (${(reason ?? err as Error).message}).`);
+      clearInterval(renew);
+      await logs.flush();
+      await journal.clear();
+      return;
+    }
+    const message = reason instanceof Cancelled ? "Stopped at ops' request." : (err as Error).message;
+    logs.line(`${reason instanceof Cancelled ? "Cancelled" : "Failed"} during ${phase}: ${message}`);
+    result = { status: reason instanceof Cancelled ? "CANCELLED" : "FAILED", phase, message: message.slice(0, 2000) };
+  } finally {
+    clearInterval(renew);
+  }
+  await logs.flush();
+  // The final report must arrive: retry until it is accepted or refused (never report twice differently).
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await api.report(job.stepId, { leaseId: job.leaseId, ...result });
+      break;
+    } catch (err) {
+      if (err instanceof AgentApiError && err.status < 500) {
+        log.warn(`the control plane refused the result of ${job.action} ${job.release.version}: ${err.message}`);
+        break;
+      }
+      await delay(Math.min(30_000, 1000 * 2 ** attempt));
+    }
+  }
+  await journal.clear();
+}
+
+async function stage(ctx: RunJobContext, logs: StepLogStream, signal: AbortSignal, progress: (fraction: number) => Promise<void>) {
+  const { job, store, api } = ctx;
+  const existing = await store.findStaged(job.release);
+  if (existing) {
+    logs.line(`${job.release.version} (${job.release.sha256.slice(0, 12)}) is already staged on this node: no download.`);
+    return existing;
+  }
+  const { url, headers } = api.artifact(job.release.downloadPath);
+  logs.line(`Downloading ${job.release.fileName} (${formatBytes(job.release.size)}), sha256 ${job.release.sha256}`);
+  let lastReported = 0;
+  const { release } = await store.stageRelease({
+    release: job.release,
+    url,
+    headers,
+    signal,
+    persistentPaths: job.persistentPaths,
+    onProgress: (done, total) => {
+      const now = Date.now();
+      if (now - lastReported < 1000 && done < total) return;
+      lastReported = now;
+      void progress(total > 0 ? done / total : 0).catch(() => undefined);
+    },
+    onLog: (line) => logs.line(line),
+  });
+  logs.line(`Verified size and SHA-256; extracted into ${release.dir}`);
+  if (job.persistentPaths.length) logs.line(`Linked persistent paths from shared/: ${job.persistentPaths.join(", ")}`);
+  await prune(ctx, logs);
+  return release;
+}
+
+/** Keeps the last `keepReleases` builds, never the live one nor the one being installed. */
+async function prune(ctx: RunJobContext, logs: StepLogStream, protect: string[] = []) {
+  const pruned = await ctx.store.pruneReleases(ctx.job.keepReleases, protect);
+  if (pruned.length) logs.line(`Removed old releases: ${pruned.join(", ")}`);
+}
+
+async function activate(
+  ctx: RunJobContext,
+  logs: StepLogStream,
+  signal: AbortSignal,
+  enter: (phase: string, extra?: { outOfRotation?: boolean; cancellable?: boolean }) => Promise<void>,
+): Promise<void> {
+  const { job, store, dir, vars } = ctx;
+  // A node without the build (a new server, a pruned old release) stages it first; normally this is instant.
+  const staged = await stage(ctx, logs, signal, async () => undefined);
+  const previous = await store.currentRelease();
+  const env = { ...vars, ...hookEnvironment({ job, releaseDir: staged.dir, previousReleaseDir: previous?.dir ?? null }) };
+  const hook = async (name: string, command: string | null) => {
+    if (!command) return;
+    logs.line(`$ ${name}: ${command}`);
+    const r = await runHook({ name, command, cwd: dir, env, timeoutSeconds: job.hooks.timeoutSeconds, onOutput: (l) => logs.line(`  ${l}`), signal });
+    logs.line(`${name} finished in ${(r.durationMs / 1000).toFixed(1)} s`);
+  };
+  const lb = createLoadBalancer(job.loadBalancer, {
+    onLog: (l) => logs.line(l),
+    runCommand: (name, command) => hook(name, command),
+    drainTimeoutSeconds: Math.min(job.hooks.timeoutSeconds, 60),
+    upTimeoutSeconds: Math.min(job.hooks.timeoutSeconds, 60),
+  });
+
+  logs.line(`${job.action === "ROLLBACK" ? "Rolling back" : "Switching"} ${job.target.name} from ${previous?.version ?? "nothing"} to ${job.release.version}`);
+  await enter("draining", { cancellable: false, outOfRotation: true });
+  await lb.takeOut();
+  await enter("stopping");
+  await hook("stop", job.hooks.stop);
+  if (job.runMigration) {
+    await enter("migrating");
+    await hook("maintenance-on", job.hooks.maintenanceOn);
+    await hook("backup", job.hooks.backup);
+    await hook("migrate", job.hooks.migrate);
+  }
+  await enter("switching");
+  await store.activateRelease(staged.name);
+  logs.line(`current -> releases/${staged.name}`);
+  await enter("starting-app");
+  await hook("start", job.hooks.start);
+  if (job.hooks.healthCheckUrl) {
+    await enter("health-check");
+    const url = expandVars(job.hooks.healthCheckUrl, vars);
+    const h = await checkHealth({ url, expectVersion: job.release.version, timeoutSeconds: job.hooks.timeoutSeconds, intervalMs: 250, signal });
+    logs.line(`Health check ${url} passed (HTTP ${h.status}, ${h.attempts} attempt(s)), version ${job.release.version}`);
+  }
+  if (job.hooks.validate) {
+    await enter("validating");
+    await hook("validate", job.hooks.validate);
+  }
+  if (job.runMigration) await hook("maintenance-off", job.hooks.maintenanceOff);
+  await enter("undraining");
+  await lb.putBack();
+  await enter("finishing", { outOfRotation: false });
+  // The build this node ran before stays: it is what a revert or rollback switches back to without a download.
+  await prune(ctx, logs, previous ? [previous.name] : []);
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}

@@ -1,0 +1,109 @@
+// Zero-downtime rollouts with real parts: HAProxy in front of three sample-app nodes, each with the real bundled
+// agent, against the control plane under test. An open-model load (requests sent on schedule whatever the server
+// does) runs through HAProxy during each rollout; every non-2xx answer and every connection error counts.
+import fs from "node:fs/promises";
+import path from "node:path";
+import { expect, test } from "@playwright/test";
+import { startOpenLoad } from "../test/support/open-load";
+import { deploymentStatus, deployViaApi, type E2EFleet, nodeVersions, startE2EFleet, uploadSampleRelease, waitForDeployment } from "./support/fleet-fixture";
+
+test.describe.configure({ mode: "serial" });
+
+let f: E2EFleet;
+
+test.beforeAll(async ({ playwright, baseURL }) => {
+  test.setTimeout(120_000);
+  f = await startE2EFleet(baseURL!, "rollouts");
+  const request = await playwright.request.newContext({ baseURL: baseURL! });
+  for (const v of ["1.0.0", "2.0.0", "2.1.0", "3.0.0"]) await uploadSampleRelease(request, f, v);
+  await uploadSampleRelease(request, f, "2.2.0-broken", { brokenHealth: true });
+  // The fleet's first install: every node starts the app for the first time.
+  const first = await waitForDeployment(request, f, await deployViaApi(request, f, "production", "1.0.0"));
+  expect(first.status, first.failureReason ?? "").toBe("SUCCEEDED");
+  expect(await nodeVersions(f)).toEqual({ "web-1": "1.0.0", "web-2": "1.0.0", "web-3": "1.0.0" });
+  await request.dispose();
+});
+
+test.afterAll(async () => {
+  await f?.stop();
+});
+
+/** Runs `during` under a 200 req/s open-model load through HAProxy, with a margin before and after. */
+async function underLoad<T>(during: () => Promise<T>): Promise<{ result: T; load: Awaited<ReturnType<ReturnType<typeof startOpenLoad>["stop"]>> }> {
+  const load = startOpenLoad({ url: f.siteUrl, ratePerSecond: 200, paths: ["/version", "/version", "/slow?ms=300"], keepAlive: true });
+  await new Promise((r) => setTimeout(r, 500));
+  const result = await during();
+  await new Promise((r) => setTimeout(r, 1000));
+  return { result, load: await load.stop() };
+}
+
+test("a rolling deploy under load: zero failed requests, every node ends on the new version", async ({ request }) => {
+  const { result: d, load } = await underLoad(async () => waitForDeployment(request, f, await deployViaApi(request, f, "production", "2.0.0")));
+  expect(d.status, d.failureReason ?? "").toBe("SUCCEEDED");
+  expect(load.failures, `failed requests: ${JSON.stringify(load.failures.slice(0, 5))}`).toEqual([]);
+  expect(load.sent).toBeGreaterThan(200);
+  expect(Object.keys(load.versionsSeen).sort()).toEqual(["1.0.0", "2.0.0"]);
+  expect(await nodeVersions(f)).toEqual({ "web-1": "2.0.0", "web-2": "2.0.0", "web-3": "2.0.0" });
+  // One node at a time: staged everywhere first, then activated in turn.
+  expect(d.steps.items.map((s) => `${s.action} ${s.server}`)).toEqual(["STAGE web-1", "STAGE web-2", "STAGE web-3", "ACTIVATE web-1", "ACTIVATE web-2", "ACTIVATE web-3"]);
+});
+
+test("a build whose health check fails halts after the first node and rolls it back, with zero failed requests", async ({ request }) => {
+  const { result: d, load } = await underLoad(async () => waitForDeployment(request, f, await deployViaApi(request, f, "production", "2.2.0-broken")));
+  expect(d.status).toBe("FAILED");
+  expect(d.failureReason).toMatch(/^web-1: activating the release failed: Health check http:\/\/127\.0\.0\.1:\d+\/health did not pass/);
+  expect(d.failureReason).toMatch(/Rolled back 1 node\(s\) to the previous release\.$/);
+  expect(d.steps.items.filter((s) => s.action !== "STAGE").map((s) => `${s.action} ${s.server} ${s.status}`)).toEqual(["ACTIVATE web-1 FAILED", "ROLLBACK web-1 SUCCEEDED"]);
+  expect(load.failures, `failed requests: ${JSON.stringify(load.failures.slice(0, 5))}`).toEqual([]);
+  expect(load.versionsSeen["2.2.0-broken"] ?? 0).toBe(0);
+  expect(await nodeVersions(f)).toEqual({ "web-1": "2.0.0", "web-2": "2.0.0", "web-3": "2.0.0" });
+});
+
+test("a revert returns production to the previous release from the staged builds, with zero failed requests", async ({ request }) => {
+  expect((await waitForDeployment(request, f, await deployViaApi(request, f, "production", "2.1.0"))).status).toBe("SUCCEEDED");
+  const { result: d, load } = await underLoad(async () => {
+    const res = await request.post(`/api/v1/applications/${f.seeded.applicationId}/reverts`, {
+      headers: { authorization: `Bearer ${f.seeded.apiToken}` },
+      data: { environment: "production", reason: "2.1.0 breaks the checkout" },
+    });
+    expect(res.status(), await res.text()).toBe(201);
+    return waitForDeployment(request, f, ((await res.json()) as { deployment: { id: string } }).deployment.id);
+  });
+  expect(d.status, d.failureReason ?? "").toBe("SUCCEEDED");
+  // The previous build was still on every node: nothing was staged, only switched.
+  expect(d.steps.items.map((s) => `${s.action} ${s.server}`)).toEqual(["ACTIVATE web-1", "ACTIVATE web-2", "ACTIVATE web-3"]);
+  expect(load.failures, `failed requests: ${JSON.stringify(load.failures.slice(0, 5))}`).toEqual([]);
+  expect(await nodeVersions(f)).toEqual({ "web-1": "2.0.0", "web-2": "2.0.0", "web-3": "2.0.0" });
+});
+
+test("an agent killed mid-activation reports the step interrupted after its restart; no node serves a half-installed build", async ({ request }) => {
+  const web2 = f.fleet.agents.find((a) => a.name === "web-2")!;
+  const { result: d, load } = await underLoad(async () => {
+    const id = await deployViaApi(request, f, "production", "3.0.0");
+    // Kill web-2's agent as soon as its activation is under way (the node is then out of rotation).
+    for (;;) {
+      const s = await deploymentStatus(request, f, id);
+      const step = s.steps.items.find((x) => x.server === "web-2" && x.action === "ACTIVATE");
+      if (step?.status === "RUNNING") break;
+      if (s.finished) throw new Error(`deployment ended before web-2 was activated: ${s.status}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await web2.kill();
+    await new Promise((r) => setTimeout(r, 500));
+    web2.start();
+    return waitForDeployment(request, f, id);
+  });
+  expect(d.status).toBe("FAILED");
+  const interrupted = d.steps.items.find((s) => s.server === "web-2" && s.action === "ACTIVATE")!;
+  expect(interrupted.status).toBe("INTERRUPTED");
+  expect(interrupted.message).toMatch(/^The agent restarted during "[a-z-]+" of ACTIVATE 3\.0\.0\./);
+  expect(d.steps.items.filter((s) => s.action === "ROLLBACK").map((s) => `${s.server} ${s.status}`)).toEqual(["web-2 SUCCEEDED", "web-1 SUCCEEDED"]);
+  expect(load.failures, `failed requests: ${JSON.stringify(load.failures.slice(0, 5))}`).toEqual([]);
+  expect(await nodeVersions(f)).toEqual({ "web-1": "2.0.0", "web-2": "2.0.0", "web-3": "2.0.0" });
+  // Every node's `current` is a complete build: the agent writes its marker last, after extraction.
+  for (const a of f.fleet.agents.filter((x) => x.name.startsWith("web-"))) {
+    const current = await fs.realpath(path.join(a.dir, "current"));
+    const marker = JSON.parse(await fs.readFile(path.join(current, ".releasegate.json"), "utf8")) as { version: string };
+    expect(marker.version).toBe("2.0.0");
+  }
+});
