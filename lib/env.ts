@@ -47,6 +47,16 @@ export const ZEnvSchema = z.object({
   AUDIT_SIGNING_KEY_PATH: z.preprocess(emptyAsUndefined, z.string().optional()),
   /** How often a signed checkpoint of the audit chain is written (when there are new events). */
   AUDIT_CHECKPOINT_INTERVAL_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(5).max(86_400).default(300)),
+  /**
+   * Where uploaded release artifacts are kept, content-addressed by SHA-256. Unset: DATA_DIR/artifacts. Instances
+   * that share a database must share this directory too (an NFS mount, for example).
+   */
+  ARTIFACT_DIR: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /** The largest artifact an upload may carry, in bytes (default 4 GiB). */
+  MAX_ARTIFACT_BYTES: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int("must be a whole number of bytes").min(1024, "must be at least 1024 bytes").max(2 ** 50).default(4 * 1024 ** 3),
+  ),
 });
 
 export type Env = z.infer<typeof ZEnvSchema>;

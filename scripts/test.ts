@@ -13,7 +13,11 @@ import { migrateDatabase } from "../lib/db/migrate";
 import { startTestServer } from "./lib/test-database";
 
 const root = path.resolve(import.meta.dirname, "..");
-const args = new Set(process.argv.slice(2));
+const args = new Set(process.argv.slice(2).filter((a) => a.startsWith("--")));
+/** Spec files or patterns to hand to Playwright (`npm run test:e2e -- e2e/rollouts.spec.ts`). */
+const e2eFilters = process.argv.slice(2).filter((a) => !a.startsWith("--"));
+// Databases of this run only, so runs side by side on one PostgreSQL server never drop each other's.
+const runTag = String(process.pid);
 
 function run(cmd: string, argv: string[], env: Record<string, string | undefined>): Promise<number> {
   return new Promise((resolve) => {
@@ -55,7 +59,7 @@ async function main(): Promise<number> {
   };
   try {
     if (!args.has("--only-e2e")) {
-      const intUrl = await server.createDatabase("releasegate_test_int");
+      const intUrl = await server.createDatabase(`releasegate_test_int_${runTag}`);
       await migrateDatabase(intUrl, { dir: path.join(root, "prisma/migrations") });
       const vitestJson = path.join(reports, "vitest.json");
       const code = await run("npx", ["--no-install", "vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${vitestJson}`], {
@@ -66,13 +70,13 @@ async function main(): Promise<number> {
       if (code !== 0) failures.push("vitest");
     }
     if (!args.has("--skip-e2e")) {
-      const e2eUrl = await server.createDatabase("releasegate_test_e2e");
+      const e2eUrl = await server.createDatabase(`releasegate_test_e2e_${runTag}`);
       const dataDir = await mkdtemp(path.join(os.tmpdir(), "releasegate-e2e-data-"));
       const build = await run("npx", ["--no-install", "next", "build"], { NEXT_TELEMETRY_DISABLED: "1", DATABASE_URL: "" });
       if (build !== 0) failures.push("next build");
       else {
         const pwJson = path.join(reports, "playwright.json");
-        const code = await run("npx", ["--no-install", "playwright", "test"], {
+        const code = await run("npx", ["--no-install", "playwright", "test", ...e2eFilters], {
           E2E_DATABASE_URL: e2eUrl,
           E2E_DATA_DIR: dataDir,
           PLAYWRIGHT_JSON_OUTPUT_NAME: pwJson,
@@ -83,6 +87,7 @@ async function main(): Promise<number> {
       await rm(dataDir, { recursive: true, force: true });
     }
   } finally {
+    for (const name of [`releasegate_test_int_${runTag}`, `releasegate_test_e2e_${runTag}`]) await server.dropDatabase(name).catch(() => undefined);
     await server.stop();
     await rm(reports, { recursive: true, force: true });
   }

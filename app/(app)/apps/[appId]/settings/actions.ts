@@ -1,5 +1,7 @@
 "use server";
 
+import { createApiToken, ZCreateApiTokenRequestSchema } from "@/lib/api-tokens/create-api-token";
+import { revokeApiToken, ZRevokeApiTokenRequestSchema } from "@/lib/api-tokens/revoke-api-token";
 import { runAction } from "@/lib/entry/action";
 import { createEnvironment, ZCreateEnvironmentRequestSchema } from "@/lib/environments/create-environment";
 import { deleteEnvironment, ZDeleteEnvironmentRequestSchema } from "@/lib/environments/delete-environment";
@@ -45,5 +47,28 @@ export async function grantRoleAction(formData: FormData) {
 export async function revokeRoleAction(formData: FormData) {
   return runAction({ name: "revoke-role" }, ZRevokeRoleRequestSchema, formData, async (input, actor) => {
     await revokeRole(actor, input);
+  });
+}
+
+export async function createApiTokenAction(formData: FormData) {
+  return runAction({ name: "create-api-token" }, ZCreateApiTokenRequestSchema, formData, async (input, actor) => {
+    const { token, plaintext } = await createApiToken(actor, input);
+    return {
+      message: `Token ${token.name} created.`,
+      data: {
+        shownOnce: {
+          label: `API token ${token.name}`,
+          value: plaintext,
+          note: "Copy it now into your pipeline's secrets (as RELEASEGATE_TOKEN): it will not be shown again.",
+        },
+      },
+    };
+  });
+}
+
+export async function revokeApiTokenAction(formData: FormData) {
+  return runAction({ name: "revoke-api-token" }, ZRevokeApiTokenRequestSchema, formData, async (input, actor) => {
+    const { name } = await revokeApiToken(actor, input);
+    return { message: `Token ${name} revoked.` };
   });
 }

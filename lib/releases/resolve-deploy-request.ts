@@ -1,0 +1,30 @@
+import "server-only";
+import { z } from "zod";
+import type { ApiTokenActor, UserActor } from "../auth/actor";
+import { db } from "../db/client";
+import { findEnvironmentByRef } from "../environments/find-environment-by-ref";
+import { AppError } from "../errors";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A deployment as a pipeline asks for it: environment and release by the names people use, or by id. */
+export const ZApiDeployRequestSchema = z.object({
+  environment: z.string().trim().min(1, "Name the environment: its slug (qa), its name (QA) or its id.").max(200),
+  release: z.string().trim().min(1, "Name the release: its version (1.4.0) or its id.").max(200),
+  reason: z.string().trim().max(500, "Keep the reason under 500 characters.").optional(),
+});
+export type TApiDeployRequest = z.infer<typeof ZApiDeployRequestSchema>;
+
+/**
+ * Turns "qa" and "1.4.0" into the environment and release of the application, for requestDeployment. Only within
+ * the application the actor may view; what does not exist there is NOT_FOUND, saying what does.
+ */
+export async function resolveDeployRequest(actor: UserActor | ApiTokenActor, applicationId: string, input: TApiDeployRequest) {
+  const { application, environment } = await findEnvironmentByRef(actor, applicationId, input.environment);
+  const release = await db.release.findFirst({
+    where: { applicationId, ...(UUID.test(input.release) ? { id: input.release.toLowerCase() } : { version: input.release }) },
+    select: { id: true },
+  });
+  if (!release) throw new AppError("NOT_FOUND", `${application.name} has no release "${input.release}". Upload it first, or list the releases.`);
+  return { environmentId: environment.id, releaseId: release.id, ...(input.reason ? { reason: input.reason } : {}) };
+}
