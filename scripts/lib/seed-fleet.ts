@@ -139,7 +139,7 @@ export async function seedFleet(o: SeedFleetOptions): Promise<SeededFleet> {
       validateCommand: "",
       maintenanceOnCommand: "",
       maintenanceOffCommand: "",
-      hookTimeoutSeconds: 30,
+      hookTimeoutSeconds: 10,
       keepReleases: 5,
       persistentPaths: "",
     });
