@@ -2,7 +2,7 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import { AGENT_API_PATHS, type TClaimResponse, type TJob } from "../contracts/agent-api";
 import { db, type Tx } from "../db/client";
-import { armWakeup, CHANNELS, FALLBACK_POLL_MS } from "../events/wakeups";
+import { armWakeup, CHANNELS, recheckAfterMs } from "../events/wakeups";
 import type { AuthenticatedAgent } from "./authenticate-agent";
 import { advanceRollout } from "../rollouts/advance-rollout";
 import { finishStep } from "./finish-step";
@@ -10,8 +10,8 @@ import { ACK_SECONDS, LEASE_SECONDS } from "./lease-timing";
 
 /**
  * The agent's long-poll: answers at once with the target's next job, leased to this caller, or holds the request
- * until work is queued for the target (a NOTIFY from any instance), re-checking at least every FALLBACK_POLL_MS,
- * until `waitSeconds` pass (then `{ job: null }`). A client that disconnects stops the wait.
+ * until work is queued for the target (a NOTIFY from any instance; re-checking every FALLBACK_POLL_MS while the
+ * listener is down) until `waitSeconds` pass (then `{ job: null }`). A client that disconnects stops the wait.
  */
 export async function claimJob(agent: AuthenticatedAgent, waitSeconds: number, signal?: AbortSignal): Promise<TClaimResponse> {
   const deadline = Date.now() + waitSeconds * 1000;
@@ -24,7 +24,7 @@ export async function claimJob(agent: AuthenticatedAgent, waitSeconds: number, s
       wakeup.cancel();
       return { job };
     }
-    await wakeup.wait(Math.min(left, FALLBACK_POLL_MS), signal);
+    await wakeup.wait(recheckAfterMs(left), signal);
   }
 }
 

@@ -17,7 +17,9 @@ export const CHANNELS = {
 } as const;
 export type Channel = (typeof CHANNELS)[keyof typeof CHANNELS];
 
-/** How often a waiter re-checks the database when no notification arrives (listener down, missed message). */
+/** How often a waiter re-checks the database while the listener is down. While it is up, a notification cannot be
+ * missed (the listener re-dispatches every key after a reconnect), so waiters sleep until notified or done: 2,000
+ * idle agents then cost no queries at all between their polls. */
 export const FALLBACK_POLL_MS = 5_000;
 
 type Callback = () => void;
@@ -76,6 +78,11 @@ class Listener {
     }
   }
 
+  /** Whether LISTEN is in place right now. */
+  get connected(): boolean {
+    return this.client !== null;
+  }
+
   /** Resolves once LISTEN is in place (tests and benchmarks wait for it before measuring). */
   async ready(): Promise<boolean> {
     await this.ensureConnected();
@@ -96,6 +103,11 @@ export function subscribe(channel: Channel, key: string, callback: Callback): ()
 
 export function listenerReady(): Promise<boolean> {
   return listener().ready();
+}
+
+/** How long a waiter may sleep before re-checking the database itself (see FALLBACK_POLL_MS). */
+export function recheckAfterMs(wanted: number): number {
+  return listener().connected ? wanted : Math.min(wanted, FALLBACK_POLL_MS);
 }
 
 /**
