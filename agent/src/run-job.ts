@@ -54,17 +54,23 @@ export async function runJob(ctx: RunJobContext): Promise<void> {
       throw err;
     }
   };
-  const enter = async (next: string, extra: { outOfRotation?: boolean; cancellable?: boolean } = {}) => {
+  // Phase reports go out in order but without holding up the work: the journal (local, synchronous) is what
+  // crash recovery relies on; the server only needs to follow along. A refusal (lease lost) aborts the work.
+  let reporting: Promise<void> = Promise.resolve();
+  const enter = async (next: string, extra: { outOfRotation?: boolean; cancellable?: boolean; wait?: boolean } = {}) => {
+    abort.signal.throwIfAborted();
     phase = next;
     if (extra.outOfRotation !== undefined) outOfRotation = extra.outOfRotation;
     if (extra.cancellable !== undefined) cancellable = extra.cancellable;
     await journal.write({ stepId: job.stepId, leaseId: job.leaseId, action: job.action, version: job.release.version, phase, startedAt: new Date().toISOString(), outOfRotation });
-    await report({ status: "RUNNING", phase });
+    const sent = reporting.then(() => report({ status: "RUNNING", phase: next }));
+    reporting = sent.catch(() => undefined);
+    if (extra.wait) await sent;
   };
 
-  // Acknowledge first (the server re-offers an unacknowledged claim), then keep the lease alive while we work.
+  // Acknowledge first and wait for it (the server re-offers an unacknowledged claim), then keep the lease alive.
   try {
-    await enter("starting");
+    await enter("starting", { wait: true });
   } catch (err) {
     log.warn(`could not start ${job.action} ${job.release.version}: ${(err as Error).message}`);
     await journal.clear();
@@ -92,6 +98,7 @@ export async function runJob(ctx: RunJobContext): Promise<void> {
   } finally {
     clearInterval(renew);
   }
+  await reporting;
   await logs.flush();
   // The final report must arrive: retry until it is accepted or refused (never report twice differently).
   for (let attempt = 0; ; attempt++) {
@@ -156,22 +163,34 @@ async function activate(
   const staged = await stage(ctx, logs, signal, async () => undefined);
   const previous = await store.currentRelease();
   const env = { ...vars, ...hookEnvironment({ job, releaseDir: staged.dir, previousReleaseDir: previous?.dir ?? null }) };
+  // Where the activation's time goes: hooks, balancer waits and health checks are the application's and the
+  // balancer's; the rest is Releasegate's own overhead (bench/rollout.ts reads this line).
+  const waits: Record<string, number> = {};
+  const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await fn();
+    } finally {
+      waits[name] = Math.round((waits[name] ?? 0) + performance.now() - started);
+    }
+  };
   const hook = async (name: string, command: string | null) => {
     if (!command) return;
     logs.line(`$ ${name}: ${command}`);
-    const r = await runHook({ name, command, cwd: dir, env, timeoutSeconds: job.hooks.timeoutSeconds, onOutput: (l) => logs.line(`  ${l}`), signal });
+    const r = await timed(`hook:${name}`, () => runHook({ name, command, cwd: dir, env, timeoutSeconds: job.hooks.timeoutSeconds, onOutput: (l) => logs.line(`  ${l}`), signal }));
     logs.line(`${name} finished in ${(r.durationMs / 1000).toFixed(1)} s`);
   };
   const lb = createLoadBalancer(job.loadBalancer, {
     onLog: (l) => logs.line(l),
     runCommand: (name, command) => hook(name, command),
+    signal,
     drainTimeoutSeconds: Math.min(job.hooks.timeoutSeconds, 60),
     upTimeoutSeconds: Math.min(job.hooks.timeoutSeconds, 60),
   });
 
   logs.line(`${job.action === "ROLLBACK" ? "Rolling back" : "Switching"} ${job.target.name} from ${previous?.version ?? "nothing"} to ${job.release.version}`);
   await enter("draining", { cancellable: false, outOfRotation: true });
-  await lb.takeOut();
+  await timed("balancer:take-out", () => lb.takeOut());
   await enter("stopping");
   await hook("stop", job.hooks.stop);
   if (job.runMigration) {
@@ -188,7 +207,7 @@ async function activate(
   if (job.hooks.healthCheckUrl) {
     await enter("health-check");
     const url = expandVars(job.hooks.healthCheckUrl, vars);
-    const h = await checkHealth({ url, expectVersion: job.release.version, timeoutSeconds: job.hooks.timeoutSeconds, intervalMs: 250, signal });
+    const h = await timed("health-check", () => checkHealth({ url, expectVersion: job.release.version, timeoutSeconds: job.hooks.timeoutSeconds, intervalMs: 100, signal }));
     logs.line(`Health check ${url} passed (HTTP ${h.status}, ${h.attempts} attempt(s)), version ${job.release.version}`);
   }
   if (job.hooks.validate) {
@@ -197,10 +216,11 @@ async function activate(
   }
   if (job.runMigration) await hook("maintenance-off", job.hooks.maintenanceOff);
   await enter("undraining");
-  await lb.putBack();
+  await timed("balancer:put-back", () => lb.putBack());
   await enter("finishing", { outOfRotation: false });
   // The build this node ran before stays: it is what a revert or rollback switches back to without a download.
   await prune(ctx, logs, previous ? [previous.name] : []);
+  logs.line(`waits ${JSON.stringify(waits)}`);
 }
 
 function formatBytes(n: number): string {
