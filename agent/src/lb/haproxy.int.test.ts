@@ -82,6 +82,7 @@ describe("HAProxy runtime API", () => {
       checkStatus: "L7OK",
       checkCode: 200,
       checkDescription: "Layer7 check passed",
+      checkHealth: 2, // rise 1 + fall 2 - 1: fully up
     });
     await setServerAdminState(haproxy.adminAddress, "app", "b", "drain");
     expect(await state("b")).toMatchObject({ adminState: "DRAIN", operationalState: "UP", status: "DRAIN" });

@@ -95,6 +95,7 @@ describe("parseServersState and toServerState", () => {
       checkStatus: "L7OK",
       checkCode: 200,
       checkDescription: "Layer7 check passed",
+      checkHealth: 2,
     });
     const b = toServerState("app", "b", stats[1] ?? {}, states[1] ?? {});
     expect(b).toMatchObject({ adminState: "READY", operationalState: "DOWN", checkStatus: "L7STS", checkCode: 500 });

@@ -1,0 +1,51 @@
+// How long putting a node back takes with HAProxy's production-like check timings (rise 3 here, to make the
+// difference plain): after the agent's own health check, one passing check by HAProxy itself is enough by default;
+// `confirmChecks: "rise"` waits for HAProxy's whole rise. Either way HAProxy has seen the node healthy first.
+import http from "node:http";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { freePort, haproxyAvailable, startHaproxy, type RunningHaproxy } from "../../../test/support/haproxy";
+import { getServerState, readyServer, setServerAdminState } from "./haproxy";
+
+const INTER_MS = 700;
+let haproxy: RunningHaproxy;
+let node: http.Server;
+let healthy = true;
+
+beforeAll(async () => {
+  if (!(await haproxyAvailable())) throw new Error("haproxy is not installed (apt-get install haproxy; .ci/run installs it)");
+  const port = await freePort();
+  node = http.createServer((_req, res) => res.writeHead(healthy ? 200 : 503).end(healthy ? "ok" : "down")).listen(port, "127.0.0.1");
+  haproxy = await startHaproxy({ nodes: [{ name: "a", port }], check: { interMs: INTER_MS, rise: 3, fall: 2 } });
+  for (let i = 0; i < 50 && (await getServerState(haproxy.adminAddress, "app", "a")).operationalState !== "UP"; i++) await new Promise((r) => setTimeout(r, 100));
+});
+
+afterAll(async () => {
+  await haproxy?.stop();
+  node?.close();
+});
+
+const target = () => ({ address: haproxy.adminAddress, backend: "app", server: "a", pollIntervalMs: 25 });
+
+it("marks the node UP after one passing check of HAProxy's own, well before rise checks", async () => {
+  await setServerAdminState(haproxy.adminAddress, "app", "a", "maint");
+  const started = Date.now();
+  await readyServer({ ...target(), upTimeoutSeconds: 10 });
+  const took = Date.now() - started;
+  expect(await getServerState(haproxy.adminAddress, "app", "a")).toMatchObject({ adminState: "READY", operationalState: "UP", checkStatus: "L7OK" });
+  expect(took).toBeLessThan(2 * INTER_MS + 300); // rise 3 would need at least 2 more intervals after the first check
+});
+
+it("with confirmChecks rise, waits for HAProxy's own rule", async () => {
+  await setServerAdminState(haproxy.adminAddress, "app", "a", "maint");
+  const started = Date.now();
+  await readyServer({ ...target(), upTimeoutSeconds: 10, confirmChecks: "rise" });
+  expect(Date.now() - started).toBeGreaterThanOrEqual(2 * INTER_MS);
+  expect(await getServerState(haproxy.adminAddress, "app", "a")).toMatchObject({ adminState: "READY", operationalState: "UP" });
+});
+
+it("never marks a node UP that HAProxy's own check finds unhealthy, even if one check passed before", async () => {
+  await setServerAdminState(haproxy.adminAddress, "app", "a", "maint");
+  healthy = false;
+  await expect(readyServer({ ...target(), upTimeoutSeconds: 2 })).rejects.toThrow(/did not report app\/a UP within 2 s.*left in MAINT$/);
+  healthy = true;
+});
