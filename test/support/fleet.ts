@@ -65,8 +65,8 @@ async function newestMtime(dirs: string[]): Promise<number> {
 }
 
 /** HAProxy in front of the balanced nodes (started first: the servers' load-balancer settings name its address). */
-export function startFleetHaproxy(nodes: { name: string; port: number }[]): Promise<RunningHaproxy> {
-  return startHaproxy({ nodes });
+export function startFleetHaproxy(nodes: { name: string; port: number }[], check?: { interMs?: number; fall?: number; rise?: number }): Promise<RunningHaproxy> {
+  return startHaproxy({ nodes, ...(check ? { check } : {}) });
 }
 
 /** Enrolls and starts one agent per node. `haproxy` (from startFleetHaproxy) is stopped with the fleet. */
