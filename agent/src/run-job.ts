@@ -25,6 +25,8 @@ export interface RunJobContext {
   dir: string;
 }
 
+const RENEW_MS = 5_000;
+
 class Cancelled extends Error {}
 class LeaseLost extends Error {}
 
@@ -76,7 +78,9 @@ export async function runJob(ctx: RunJobContext): Promise<void> {
     await journal.clear();
     return;
   }
-  const renew = setInterval(() => void report({ status: "RUNNING", phase }).catch(() => undefined), (job.leaseSeconds * 1000) / 4);
+  // Every few seconds: renews the lease, and the answer carries ops' cancel, so a cancel reaches a node within
+  // RENEW_MS even while a long hook runs.
+  const renew = setInterval(() => void report({ status: "RUNNING", phase }).catch(() => undefined), Math.min(RENEW_MS, (job.leaseSeconds * 1000) / 4));
 
   let result: Omit<TStepReport, "leaseId">;
   try {
