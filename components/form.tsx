@@ -1,5 +1,6 @@
 "use client";
 
+import { useRouter } from "next/navigation";
 import { createContext, useContext, useEffect, useId, useRef, useState, useTransition, type ReactNode } from "react";
 import type { ActionResult } from "@/lib/entry/action-result";
 
@@ -10,7 +11,8 @@ export interface ShownOnce {
   note?: string;
 }
 
-type Result = ActionResult<{ shownOnce?: ShownOnce } | undefined>;
+/** `redirectTo`: where the person goes next once the action succeeded (e.g. the live view of what they started). */
+type Result = ActionResult<{ shownOnce?: ShownOnce; redirectTo?: string } | undefined>;
 
 const FieldErrors = createContext<Record<string, string[]>>({});
 
@@ -43,6 +45,7 @@ export function ActionForm({
   const [result, setResult] = useState<Result | null>(null);
   const [pending, startTransition] = useTransition();
   const formRef = useRef<HTMLFormElement>(null);
+  const router = useRouter();
 
   function onSubmit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -53,6 +56,7 @@ export function ActionForm({
       const r = await action(data);
       setResult(r);
       if (r.ok && resetOnSuccess) form.reset();
+      if (r.ok && r.data?.redirectTo) router.push(r.data.redirectTo);
     });
   }
 
@@ -139,6 +143,7 @@ export function Field({
   hint,
   required,
   autoComplete,
+  monospace = false,
 }: {
   name: string;
   label: string;
@@ -148,6 +153,8 @@ export function Field({
   hint?: string;
   required?: boolean;
   autoComplete?: string;
+  /** For commands, paths and addresses. */
+  monospace?: boolean;
 }) {
   const errors = useContext(FieldErrors)[name];
   // Unique per instance: several forms on one page share field names, and a label must point at its own input.
@@ -167,7 +174,49 @@ export function Field({
         autoComplete={autoComplete}
         aria-invalid={errors ? true : undefined}
         aria-describedby={errors ? `${id}-error` : undefined}
-        className="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-200 aria-invalid:border-rose-400"
+        className={`mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-200 aria-invalid:border-rose-400 ${monospace ? "font-mono" : ""}`}
+      />
+      {hint && !errors && <p className="mt-1 text-xs text-slate-500">{hint}</p>}
+      <FieldError id={`${id}-error`} errors={errors} />
+    </div>
+  );
+}
+
+/** Several lines of text (commands, one path per line); same labels and errors as Field. */
+export function TextAreaField({
+  name,
+  label,
+  defaultValue,
+  placeholder,
+  hint,
+  rows = 3,
+  monospace = false,
+}: {
+  name: string;
+  label: string;
+  defaultValue?: string;
+  placeholder?: string;
+  hint?: string;
+  rows?: number;
+  monospace?: boolean;
+}) {
+  const errors = useContext(FieldErrors)[name];
+  const id = `f-${name}${useId()}`;
+  return (
+    <div>
+      <label htmlFor={id} className="block text-sm font-medium text-slate-700">
+        {label}
+      </label>
+      <textarea
+        id={id}
+        name={name}
+        rows={rows}
+        defaultValue={defaultValue}
+        placeholder={placeholder}
+        spellCheck={false}
+        aria-invalid={errors ? true : undefined}
+        aria-describedby={errors ? `${id}-error` : undefined}
+        className={`mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-200 aria-invalid:border-rose-400 ${monospace ? "font-mono text-xs" : ""}`}
       />
       {hint && !errors && <p className="mt-1 text-xs text-slate-500">{hint}</p>}
       <FieldError id={`${id}-error`} errors={errors} />
@@ -181,12 +230,14 @@ export function SelectField({
   options,
   defaultValue,
   hint,
+  onChange,
 }: {
   name: string;
   label: string;
-  options: { value: string; label: string }[];
+  options: { value: string; label: string; disabled?: boolean }[];
   defaultValue?: string;
   hint?: string;
+  onChange?: (value: string) => void;
 }) {
   const errors = useContext(FieldErrors)[name];
   const id = `f-${name}${useId()}`;
@@ -199,11 +250,12 @@ export function SelectField({
         id={id}
         name={name}
         defaultValue={defaultValue}
+        onChange={onChange ? (e) => onChange(e.currentTarget.value) : undefined}
         aria-invalid={errors ? true : undefined}
         className="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-200"
       >
         {options.map((o) => (
-          <option key={o.value} value={o.value}>
+          <option key={o.value} value={o.value} disabled={o.disabled}>
             {o.label}
           </option>
         ))}

@@ -1,3 +1,4 @@
+import type { ReactNode } from "react";
 import { ActionForm, Field } from "./form";
 import { Badge } from "./ui";
 import type { ActionResult } from "@/lib/entry/action-result";
@@ -13,6 +14,8 @@ export interface ServerRow {
   live: string | null;
   agent: string | null;
   lastSeen: string | null;
+  /** Where the server sits in the load balancer, e.g. "HAProxy be_web/web1". */
+  balancer?: string;
 }
 
 const HEALTH: Record<TargetHealth, { label: string; tone: "green" | "red" | "amber" | "gray" }> = {
@@ -28,14 +31,20 @@ export function ServerList({
   environmentName,
   servers,
   manage,
+  extra,
+  className = "mt-3 border-t border-slate-100 pt-3",
 }: {
   environmentId: string;
   environmentName: string;
   servers: ServerRow[];
   manage?: { add: Action; reissue: Action; revoke: Action };
+  /** More per server (e.g. its load-balancer form), by server id. */
+  extra?: Record<string, ReactNode>;
+  /** The default separates the list from what is above it in an environment's card. */
+  className?: string;
 }) {
   return (
-    <div className="mt-3 border-t border-slate-100 pt-3" data-testid={`servers-${environmentName}`}>
+    <div className={className} data-testid={`servers-${environmentName}`}>
       {servers.length === 0 ? (
         <p className="text-xs text-slate-500">No servers yet.</p>
       ) : (
@@ -51,6 +60,7 @@ export function ServerList({
                 {s.live ? `runs ${s.live}` : "no release installed"}
                 {s.agent && ` · agent ${s.agent}`}
                 {s.lastSeen && ` · seen ${s.lastSeen}`}
+                {s.balancer && ` · ${s.balancer}`}
               </p>
               {manage && (
                 <div className="mt-1 flex gap-2">
@@ -64,6 +74,7 @@ export function ServerList({
                   )}
                 </div>
               )}
+              {extra?.[s.id]}
             </li>
           ))}
         </ul>

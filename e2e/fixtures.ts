@@ -3,10 +3,12 @@
 // each other and need no database reset. The one exception is first-run.spec.ts: it meets the empty database,
 // turns the generated first administrator into one with a known password and stores it here for everyone else
 // (playwright.config.ts makes every other spec depend on it).
+import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { test as base, expect, type BrowserContext, type Locator, type Page } from "@playwright/test";
+import { promisify } from "node:util";
+import { test as base, expect, type APIRequestContext, type BrowserContext, type Locator, type Page } from "@playwright/test";
 
 export { expect };
 
@@ -185,6 +187,136 @@ export async function signedInMember(
   const page = await openPage();
   await signInFirstTime(page, person.email, oneTime);
   return { page, person };
+}
+
+// ---- servers, releases and simulated agents ---------------------------------------------------------------------
+
+/** Adds a server to an environment on the application page (as ops or an admin); returns its one-time token. */
+export async function addServer(page: Page, applicationId: string, environment: string, name: string): Promise<string> {
+  await page.goto(`/apps/${applicationId}`);
+  const servers = page.getByTestId(`servers-${environment}`);
+  await servers.getByText(`Add a server to ${environment}`).click();
+  await servers.getByLabel("Server name").fill(name);
+  await servers.getByRole("button", { name: "Add server" }).click();
+  await expect(servers.getByRole("status")).toHaveText(`${name} added.`);
+  const token = (await servers.getByTestId("shown-once-value").textContent())?.trim() ?? "";
+  expect(token).toMatch(/^rge_/);
+  return token;
+}
+
+/**
+ * A release candidate uploaded through the domain (lib/releases/create-release.ts) by `uploaderEmail`, who must be a
+ * developer of the application, in the database and artifact store of the server under test. For specs that need
+ * releases but are not about uploading them.
+ */
+export async function createRelease(applicationId: string, uploaderEmail: string, version: string): Promise<{ id: string; version: string; sha256: string }> {
+  const databaseUrl = process.env.E2E_DATABASE_URL;
+  if (!databaseUrl) throw new Error("E2E_DATABASE_URL is not set: run the e2e tests through `npm test` or `npm run test:e2e`.");
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ["--conditions=react-server", "--import", "tsx", "e2e/support/seed-release.ts", JSON.stringify({ email: uploaderEmail, applicationId, version })],
+    { env: { ...process.env, DATABASE_URL: databaseUrl, DATA_DIR: dataDir, LOG_LEVEL: "silent" }, maxBuffer: 1 << 20 },
+  );
+  return JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as { id: string; version: string; sha256: string };
+}
+
+/** The part of a job (lib/contracts/agent-api.ts) a simulated agent looks at. */
+export interface SimulatedJob {
+  stepId: string;
+  leaseId: string;
+  action: "STAGE" | "ACTIVATE" | "ROLLBACK";
+  release: { id: string; version: string };
+  target: { name: string };
+  loadBalancer: { kind: string };
+}
+
+/**
+ * An agent played by the test over the real agent API (enroll, heartbeat, claim, report, logs) with the secret it
+ * enrolled for, remembering what its node would hold so its heartbeats tell the truth.
+ */
+export class SimulatedAgent {
+  private live: string | null = null;
+  private readonly staged = new Set<string>();
+
+  private constructor(
+    private readonly request: APIRequestContext,
+    readonly name: string,
+    private readonly secret: string,
+  ) {}
+
+  static async enroll(request: APIRequestContext, token: string, name: string): Promise<SimulatedAgent> {
+    const res = await request.post("/api/agent/v1/enroll", { data: { token, hostname: name, agentVersion: "0.1.0-e2e" } });
+    expect(res.status(), await res.text()).toBe(201);
+    const agent = new SimulatedAgent(request, name, ((await res.json()) as { agentSecret: string }).agentSecret);
+    await agent.heartbeat();
+    return agent;
+  }
+
+  private post(url: string, data: unknown) {
+    return this.request.post(url, { headers: { authorization: `Bearer ${this.secret}` }, data });
+  }
+
+  async heartbeat(): Promise<void> {
+    const res = await this.post("/api/agent/v1/heartbeat", { agentVersion: "0.1.0-e2e", hostname: this.name, liveReleaseId: this.live, stagedReleaseIds: [...this.staged] });
+    expect(res.status(), await res.text()).toBe(200);
+  }
+
+  /** The next job for this server, or null (no waiting). */
+  async claim(): Promise<SimulatedJob | null> {
+    const res = await this.post("/api/agent/v1/jobs/claim", { waitSeconds: 0 });
+    expect(res.status(), await res.text()).toBe(200);
+    return ((await res.json()) as { job: SimulatedJob | null }).job;
+  }
+
+  /** Claims, expecting a job of `action`. */
+  async expectJob(action: SimulatedJob["action"]): Promise<SimulatedJob> {
+    const job = await this.claim();
+    expect(job?.action, `${this.name} should get a ${action} job`).toBe(action);
+    return job!;
+  }
+
+  async report(job: SimulatedJob, body: { status: "RUNNING" | "SUCCEEDED" | "FAILED"; phase?: string; message?: string; progress?: number }): Promise<void> {
+    const res = await this.post(`/api/agent/v1/steps/${job.stepId}/report`, { leaseId: job.leaseId, ...body });
+    expect(res.status(), await res.text()).toBe(200);
+    if (body.status === "SUCCEEDED") {
+      this.staged.add(job.release.id);
+      if (job.action !== "STAGE") this.live = job.release.id;
+    }
+  }
+
+  async log(job: SimulatedJob, seq: number, text: string): Promise<void> {
+    const res = await this.post(`/api/agent/v1/steps/${job.stepId}/logs`, { leaseId: job.leaseId, chunks: [{ seq, text }] });
+    expect(res.status(), await res.text()).toBe(200);
+  }
+
+  /** Runs a whole job successfully. */
+  async succeed(job: SimulatedJob): Promise<void> {
+    await this.report(job, { status: "RUNNING", phase: "working" });
+    await this.report(job, { status: "SUCCEEDED", message: `${job.action.toLowerCase()} ${job.release.version} done` });
+  }
+}
+
+/** Heartbeats for every agent every 5 s (a server is offline after 35 s of silence); call the result to stop. */
+export function keepOnline(agents: SimulatedAgent[]): () => void {
+  const timer = setInterval(() => void Promise.all(agents.map((a) => a.heartbeat())).catch(() => undefined), 5_000);
+  return () => clearInterval(timer);
+}
+
+/** Plays the agents, every job succeeding, until none of them gets work for a moment (the rollout ended). */
+export async function completeRollout(agents: SimulatedAgent[]): Promise<void> {
+  let idle = 0;
+  while (idle < 3) {
+    let worked = false;
+    for (const agent of agents) {
+      const job = await agent.claim();
+      if (job) {
+        await agent.succeed(job);
+        worked = true;
+      }
+    }
+    idle = worked ? 0 : idle + 1;
+    if (!worked) await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 // ---- fixtures ---------------------------------------------------------------------------------------------------

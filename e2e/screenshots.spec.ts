@@ -5,7 +5,20 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Page } from "@playwright/test";
-import { createApplication, createCustomer, createUser, expect, grantRole, test } from "./fixtures";
+import {
+  addServer,
+  completeRollout,
+  createApplication,
+  createCustomer,
+  createRelease,
+  createUser,
+  expect,
+  grantRole,
+  keepOnline,
+  signInFirstTime,
+  SimulatedAgent,
+  test,
+} from "./fixtures";
 
 const dir = path.resolve(import.meta.dirname, process.env.UPDATE_SCREENSHOTS === "1" ? "../docs/screenshots" : "../test-results/screenshots");
 
@@ -18,7 +31,8 @@ test.beforeAll(async () => {
   await mkdir(dir, { recursive: true });
 });
 
-test("screenshots of the main pages", async ({ adminPage: page, newBrowserPage }) => {
+test("screenshots of the main pages", async ({ adminPage: page, newBrowserPage, request }) => {
+  test.setTimeout(180_000);
   const visitor = await newBrowserPage();
   await visitor.goto("/signin");
   await expect(visitor.getByRole("button", { name: "Sign in" })).toBeVisible();
@@ -43,7 +57,7 @@ test("screenshots of the main pages", async ({ adminPage: page, newBrowserPage }
   await createUser(page, carla, "Acme Retail");
   await grantRole(page, webshop, carla, "Customer tester");
   const ana = { name: "Ana Developer", email: "ana@releasegate.example" };
-  await createUser(page, ana);
+  const anaOneTimePassword = await createUser(page, ana);
   await expect(page.getByTestId("shown-once")).toBeVisible();
   await shot(page, "users");
 
@@ -55,4 +69,84 @@ test("screenshots of the main pages", async ({ adminPage: page, newBrowserPage }
   await page.goto(`/apps/${webshop}/settings`);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Webshop: environments & people");
   await shot(page, "settings");
+
+  // A rolling deployment to QA's three servers, mid-way and after it failed, and the environment's page.
+  const agents: SimulatedAgent[] = [];
+  for (const name of ["web-1", "web-2", "web-3"]) agents.push(await SimulatedAgent.enroll(request, await addServer(page, webshop, "QA", name), name));
+  const stopHeartbeats = keepOnline(agents);
+  try {
+    await page.goto(`/apps/${webshop}`);
+    await page.getByTestId("environments").getByRole("link", { name: "1. QA" }).click();
+    const settings = page.getByRole("region", { name: "Rollout settings" });
+    await settings.getByLabel("Strategy").selectOption("ROLLING");
+    await settings.getByLabel("Health check URL").fill("http://127.0.0.1:8080/health");
+    await settings.getByLabel("Stop", { exact: true }).fill("systemctl stop webshop");
+    await settings.getByLabel("Start", { exact: true }).fill("systemctl start webshop");
+    await settings.getByLabel("Persistent paths").fill("storage/uploads");
+    await settings.getByRole("button", { name: "Save rollout settings" }).click();
+    await expect(settings.getByRole("status")).toHaveText("Rollout settings saved.");
+    for (const [i, name] of ["web-1", "web-2", "web-3"].entries()) {
+      const balancer = page.getByTestId(`balancer-${name}`);
+      await balancer.locator("summary").click();
+      await balancer.getByLabel(`Load balancer of ${name}`).selectOption("HAPROXY");
+      await balancer.getByLabel("Runtime API address").fill("/run/haproxy/admin.sock");
+      await balancer.getByLabel("Backend").fill("be_webshop_qa");
+      await balancer.getByLabel("Server name in HAProxy").fill(`web${i + 1}`);
+      await balancer.getByRole("button", { name: "Save load balancer" }).click();
+      await expect(balancer.getByRole("status")).toHaveText(`Load balancer of ${name} saved.`);
+      await balancer.locator("summary").click();
+    }
+    for (const version of ["1.3.0", "1.4.0"]) await createRelease(webshop, ana.email, version);
+
+    const developer = await newBrowserPage();
+    await signInFirstTime(developer, ana.email, anaOneTimePassword);
+    const deploy = async (version: string, reason: string) => {
+      await developer.goto(`/apps/${webshop}`);
+      const qa = developer.getByTestId("deploy-QA");
+      await qa.locator("summary", { hasText: "Deploy to QA" }).click();
+      await qa.getByLabel("Release").selectOption({ label: version });
+      await qa.getByLabel("Reason (optional)").fill(reason);
+      await qa.getByRole("button", { name: "Deploy to QA" }).click();
+      await expect(developer.getByRole("heading", { level: 1 })).toHaveText(`Deploy ${version} to QA`);
+    };
+    await deploy("1.3.0", "Sprint 41");
+    await completeRollout(agents);
+    await expect(developer.getByTestId("deployment-status")).toHaveText("succeeded");
+
+    await deploy("1.4.0", "Sprint 42: faster checkout");
+    const [web1, web2] = agents as [SimulatedAgent, SimulatedAgent, SimulatedAgent];
+    for (const agent of agents) {
+      const stage = await agent.expectJob("STAGE");
+      await agent.report(stage, { status: "RUNNING", phase: "downloading", progress: 0.4 });
+      await agent.log(stage, 0, `Downloading webshop-1.4.0.tar.gz (48.2 MB)\nVerified size and SHA-256\nExtracted into releases/1.4.0\nLinked persistent paths from shared/: storage/uploads\n`);
+      await agent.report(stage, { status: "SUCCEEDED", message: "1.4.0 staged" });
+    }
+    await web1.succeed(await web1.expectJob("ACTIVATE"));
+    const activation = await web2.expectJob("ACTIVATE");
+    await web2.report(activation, { status: "RUNNING", phase: "health-check", message: "Waiting for http://127.0.0.1:8080/health to answer 1.4.0" });
+    await web2.log(activation, 0, "Switching web-2 from 1.3.0 to 1.4.0\n$ drain: HAProxy be_webshop_qa/web2\n$ stop: systemctl stop webshop\ncurrent -> releases/1.4.0\n$ start: systemctl start webshop\n");
+    await expect(developer.getByTestId("progress-label")).toHaveText("4 of 6 steps · 1/3 servers updated");
+    await expect(developer.getByTestId("rollout-server-web-2")).toContainText("health-check");
+    await developer.getByTestId("rollout-server-web-1").getByTestId("step-STAGE").locator("summary", { hasText: "Log" }).click();
+    await expect(developer.getByTestId("rollout-server-web-1").getByTestId("step-log")).toContainText("Extracted into releases/1.4.0");
+    await shot(developer, "deployment-running");
+    await developer.goto(`/apps/${webshop}`);
+    await expect(developer.getByTestId("deploy-QA").getByTestId("active-deployment")).toContainText("1/3 servers");
+    await shot(developer, "application-rollout");
+    await developer.goBack();
+    await expect(developer.getByTestId("live-indicator")).toHaveAttribute("data-mode", "live");
+
+    await web2.log(activation, 1, "Health check http://127.0.0.1:8080/health: HTTP 500 (12 attempts)\n");
+    await web2.report(activation, { status: "FAILED", message: "Health check http://127.0.0.1:8080/health did not pass within 60s: HTTP 500" });
+    await completeRollout(agents);
+    await expect(developer.getByTestId("deployment-status")).toHaveText("failed");
+    await expect(developer.getByTestId("failure-reason")).toContainText("Rolled back 2 node(s)");
+    await shot(developer, "deployment-failed");
+
+    await page.reload();
+    await expect(page.getByTestId("deployment-history").locator("tbody tr")).toHaveCount(2);
+    await shot(page, "environment");
+  } finally {
+    stopHeartbeats();
+  }
 });

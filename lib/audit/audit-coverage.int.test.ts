@@ -2,8 +2,10 @@
 // belongs to; a change that does not happen leaves none. Each call runs with its own request id, and events are
 // found by that id, so this file can run next to others writing to the same database.
 import { randomBytes, randomUUID } from "node:crypto";
-import { readdir, readFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
+import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectAppError } from "../../test/assertions";
 import { actorFor, createMember, createTenant, createUserRow, environmentsOf, testContext, uniq, environmentUpdate } from "../../test/factories";
@@ -29,6 +31,14 @@ import { enrollAgent } from "../agents/enroll-agent";
 import { addTarget } from "../targets/add-target";
 import { reissueEnrollment } from "../targets/reissue-enrollment";
 import { revokeAgent } from "../targets/revoke-agent";
+import { updateTargetBalancer } from "../targets/update-target-balancer";
+import { updateRolloutSettings } from "../environments/update-rollout-settings";
+import { authenticateApiToken } from "../api-tokens/authenticate-api-token";
+import { createApiToken, ZCreateApiTokenRequestSchema } from "../api-tokens/create-api-token";
+import { recordApiTokenDenial } from "../api-tokens/record-api-token-denial";
+import { revokeApiToken } from "../api-tokens/revoke-api-token";
+import { createRelease, ZCreateReleaseRequestSchema } from "../releases/create-release";
+import { FilesystemArtifactStore } from "../storage/filesystem-store";
 
 type Tenant = Awaited<ReturnType<typeof createTenant>>;
 
@@ -109,6 +119,19 @@ const COVERED: Record<string, string> = {
   "lib/targets/reissue-enrollment.ts": "reissueEnrollment",
   "lib/targets/revoke-agent.ts": "revokeAgent",
   "lib/agents/enroll-agent.ts": "enrollAgent",
+  "lib/targets/update-target-balancer.ts": "updateTargetBalancer",
+  "lib/environments/update-rollout-settings.ts": "updateRolloutSettings",
+  // deployments: tested in lib/deployments/deployment-audit.int.test.ts
+  "lib/deployments/request-deployment.ts": "requestDeployment",
+  "lib/deployments/request-revert.ts": "requestRevert",
+  "lib/deployments/cancel-deployment.ts": "cancelDeployment",
+  "lib/rollouts/advance-rollout.ts": "advanceRollout",
+  "lib/agents/finish-step.ts": "finishStep (via reportStep, tryClaim and sweepRollouts)",
+  // releases and pipelines' API tokens: tested at the end of this file
+  "lib/releases/create-release.ts": "createRelease",
+  "lib/api-tokens/create-api-token.ts": "createApiToken",
+  "lib/api-tokens/revoke-api-token.ts": "revokeApiToken",
+  "lib/api-tokens/record-api-token-denial.ts": "recordApiTokenDenial",
 };
 // Known gaps, each with the reason it cannot run here (shared database, no Next.js request scope).
 const NOT_COVERED_HERE: Record<string, string> = {
@@ -390,5 +413,106 @@ describe("a change that fails writes no audit event", () => {
       expect(await db.membership.count({ where: { userId: user.id } })).toBe(0);
       expect(await eventsOf(ctx)).toEqual([]);
     });
+  });
+});
+
+describe("releases and pipelines' API tokens write exactly one audit event", () => {
+  const scope = () => ({ customerId: tenant.customer.id, applicationId: tenant.application.id });
+  const json = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x));
+  const newToken = async (creator: UserActor, roles: string[]) =>
+    createApiToken(creator, ZCreateApiTokenRequestSchema.parse({ applicationId: tenant.application.id, name: uniq("ci"), roles }));
+
+  it("createApiToken -> API_TOKEN_CREATED; revokeApiToken -> API_TOKEN_REVOKED; neither records the token", async () => {
+    const dev = await createMember(tenant, "DEVELOPER");
+    const create = inRequest(dev);
+    const { token, plaintext } = await newToken(create.actor, ["DEVELOPER"]);
+    const created = await expectOneEvent(create.ctx, { type: "API_TOKEN_CREATED", actor: create.actor, objectType: "ApiToken", objectId: token.id, ...scope() });
+    expect(created.after).toEqual({ name: token.name, prefix: token.prefix, roles: ["DEVELOPER"], expiresAt: null });
+
+    const revoke = inRequest(dev);
+    await revokeApiToken(revoke.actor, { tokenId: token.id });
+    const revoked = await expectOneEvent(revoke.ctx, { type: "API_TOKEN_REVOKED", actor: revoke.actor, objectType: "ApiToken", objectId: token.id, ...scope() });
+    expect(revoked.before).toMatchObject({ name: token.name, revokedAt: null });
+    const row = await db.apiToken.findUniqueOrThrow({ where: { id: token.id } });
+    for (const e of [created, revoked]) {
+      expect(json(e)).not.toContain(plaintext.slice(10));
+      expect(json(e)).not.toContain(row.tokenHash);
+    }
+    const again = inRequest(dev);
+    await expectAppError(revokeApiToken(again.actor, { tokenId: token.id }), "CONFLICT");
+    expect(await eventsOf(again.ctx)).toEqual([]);
+  });
+
+  it("createRelease -> RELEASE_CREATED by the pipeline's token, scoped to the release; a refused upload writes none", async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), "releasegate-audit-"));
+    try {
+      const store = new FilesystemArtifactStore(root);
+      const dev = await createMember(tenant, "DEVELOPER");
+      const { plaintext, token } = await newToken(dev, ["DEVELOPER"]);
+      const ctx = testContext();
+      const pipeline = await authenticateApiToken(`Bearer ${plaintext}`, ctx);
+      const version = uniq("1.0.0");
+      const input = ZCreateReleaseRequestSchema.parse({ applicationId: tenant.application.id, version });
+      const bytes = randomBytes(1000);
+      const release = await createRelease(pipeline, input, { stream: Readable.from([bytes]), fileName: "build.tgz" }, store);
+      const events = await eventsOf(ctx);
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({
+        type: "RELEASE_CREATED",
+        actorType: "API_TOKEN",
+        actorId: token.id,
+        actorLabel: pipeline.label,
+        objectType: "Release",
+        objectId: release.id,
+        releaseId: release.id,
+        ...scope(),
+        ip: ctx.ip,
+      });
+      expect(events[0]!.after).toEqual({ version, sha256: release.artifactSha256, size: 1000, fileName: "build.tgz", needsMigration: false });
+
+      const duplicate = testContext();
+      await expectAppError(createRelease({ ...pipeline, ctx: duplicate }, input, { stream: Readable.from([randomBytes(10)]), fileName: "x" }, store), "CONFLICT");
+      expect(await eventsOf(duplicate)).toEqual([]);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it("recordApiTokenDenial -> PERMISSION_DENIED by the token (lib/entry/api-route.ts calls it on a refusal)", async () => {
+    const ops = await createMember(tenant, "OPS");
+    const { plaintext, token } = await newToken(ops, ["OPS"]);
+    const ctx = testContext();
+    const pipeline = await authenticateApiToken(`Bearer ${plaintext}`, ctx);
+    await recordApiTokenDenial(pipeline, "POST /api/v1/applications/x/releases");
+    const events = await eventsOf(ctx);
+    expect(events.map((e) => [e.type, e.actorType, e.actorId, e.objectId, e.applicationId])).toEqual([
+      ["PERMISSION_DENIED", "API_TOKEN", token.id, "POST /api/v1/applications/x/releases", tenant.application.id],
+    ]);
+  });
+});
+
+describe("rollout settings and load balancers", () => {
+  it("updateRolloutSettings -> ENVIRONMENT_UPDATED with the changed fields only; updateTargetBalancer -> TARGET_UPDATED", async () => {
+    const [, , production] = await environmentsOf(tenant.application.id);
+    const scope = { customerId: tenant.customer.id, applicationId: tenant.application.id, environmentId: production!.id };
+    const settings = inRequest(admin);
+    await updateRolloutSettings(settings.actor, {
+      environmentId: production!.id,
+      strategy: production!.strategy,
+      batchSize: production!.batchSize,
+      autoRollback: production!.autoRollback,
+      healthCheckUrl: "https://shop.example.test/health",
+      hookTimeoutSeconds: production!.hookTimeoutSeconds,
+      keepReleases: production!.keepReleases,
+      persistentPaths: production!.persistentPaths,
+    });
+    const updated = await expectOneEvent(settings.ctx, { type: "ENVIRONMENT_UPDATED", actor: settings.actor, objectType: "Environment", objectId: production!.id, ...scope });
+    expect([updated.before, updated.after]).toEqual([{ healthCheckUrl: null }, { healthCheckUrl: "https://shop.example.test/health" }]);
+
+    const { target } = await addTarget(admin, { environmentId: production!.id, name: uniq("lb") });
+    const balancer = inRequest(admin);
+    await updateTargetBalancer(balancer.actor, { targetId: target.id, lbKind: "HAPROXY", lbAddress: "/run/haproxy/admin.sock", lbBackend: "be_web", lbServer: "web1" });
+    const lb = await expectOneEvent(balancer.ctx, { type: "TARGET_UPDATED", actor: balancer.actor, objectType: "Target", objectId: target.id, ...scope });
+    expect(lb.after).toEqual({ lbKind: "HAPROXY", lbAddress: "/run/haproxy/admin.sock", lbBackend: "be_web", lbServer: "web1" });
   });
 });

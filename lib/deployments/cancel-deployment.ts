@@ -3,13 +3,17 @@ import { z } from "zod";
 import { parseInput } from "../validation";
 import { recordAuditEvent } from "../audit/record-audit-event";
 import type { ApiTokenActor, UserActor } from "../auth/actor";
-import { assertCan } from "../auth/permissions";
+import { assertCan, type Permission } from "../auth/permissions";
 import { db } from "../db/client";
 import { conflict, notFound } from "../errors";
 import { CHANNELS, notifyInTransaction } from "../events/wakeups";
 import { advanceRollout } from "../rollouts/advance-rollout";
 
 export const ZCancelDeploymentSchema = z.object({ deploymentId: z.uuid() });
+
+/** Stopping a production rollout is ops' call (it rolls servers back), like a revert; elsewhere deployers may stop. */
+export const cancelPermissionFor = (environment: { isProduction: boolean }): Permission =>
+  environment.isProduction ? "deployment.revert" : "deployment.cancel";
 
 /**
  * Asks a deployment to stop. The engine creates no new work, lets running steps reach a safe point (an agent
@@ -20,7 +24,7 @@ export async function cancelDeployment(actor: UserActor | ApiTokenActor, raw: z.
   const input = parseInput(ZCancelDeploymentSchema, raw);
   const d = await db.deployment.findUnique({ where: { id: input.deploymentId }, include: { release: true, environment: { include: { application: true } } } });
   if (!d) throw notFound("Deployment");
-  assertCan(actor, d.environment.isProduction ? "deployment.revert" : "deployment.cancel", d.environment.applicationId);
+  assertCan(actor, cancelPermissionFor(d.environment), d.environment.applicationId);
   await db.$transaction(async (tx) => {
     const changed = await tx.deployment.updateMany({
       where: { id: d.id, cancelRequestedAt: null, status: { in: ["SCHEDULED", "QUEUED", "RUNNING"] } },

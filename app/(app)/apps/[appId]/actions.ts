@@ -1,5 +1,7 @@
 "use server";
 
+import { requestDeployment, ZRequestDeploymentSchema } from "@/lib/deployments/request-deployment";
+import { requestRevert, ZRequestRevertSchema } from "@/lib/deployments/request-revert";
 import { runAction } from "@/lib/entry/action";
 import { addTarget, ZAddTargetRequestSchema } from "@/lib/targets/add-target";
 import { reissueEnrollment, ZReissueEnrollmentRequestSchema } from "@/lib/targets/reissue-enrollment";
@@ -32,5 +34,19 @@ export async function revokeAgentAction(formData: FormData) {
   return runAction({ name: "revoke-agent" }, ZRevokeAgentRequestSchema, formData, async (input, actor) => {
     await revokeAgent(actor, input);
     return { message: "Agent revoked." };
+  });
+}
+
+export async function requestDeploymentAction(formData: FormData) {
+  return runAction({ name: "request-deployment" }, ZRequestDeploymentSchema, formData, async (input, actor) => {
+    const { deployment } = await requestDeployment(actor, input);
+    return { message: deployment.status === "SCHEDULED" ? "Deployment scheduled." : "Deployment started.", data: { redirectTo: `/deployments/${deployment.id}` } };
+  });
+}
+
+export async function requestRevertAction(formData: FormData) {
+  return runAction({ name: "request-revert" }, ZRequestRevertSchema, formData, async (input, actor) => {
+    const { deployment } = await requestRevert(actor, input);
+    return { message: "Revert started.", data: { redirectTo: `/deployments/${deployment.id}` } };
   });
 }

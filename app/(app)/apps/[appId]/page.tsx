@@ -1,12 +1,15 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { DeployPanel } from "@/components/deploy-panel";
 import { Badge, Card, PageHeader, plural, ROLE_LABELS } from "@/components/ui";
 import { getApplication } from "@/lib/applications/get-application";
 import { can } from "@/lib/auth/permissions";
 import { ServerList } from "@/components/server-list";
+import { deployOptions } from "@/lib/deployments/deploy-options";
+import { listDeployments } from "@/lib/deployments/list-deployments";
 import { loadForPage, requirePageActor } from "@/lib/entry/page";
 import { hasDrift, targetHealth } from "@/lib/targets/target-health";
-import { addTargetAction, reissueEnrollmentAction, revokeAgentAction } from "./actions";
+import { addTargetAction, reissueEnrollmentAction, requestDeploymentAction, requestRevertAction, revokeAgentAction } from "./actions";
 
 export const metadata: Metadata = { title: "Application" };
 
@@ -14,6 +17,10 @@ export default async function ApplicationPage({ params }: { params: Promise<{ ap
   const { appId } = await params;
   const actor = await requirePageActor();
   const app = await loadForPage(() => getApplication(actor, appId));
+  const [options, active] = await Promise.all([
+    Promise.all(app.environments.map((e) => deployOptions(actor, { environmentId: e.id, limit: 10 }))),
+    listDeployments(actor, { applicationId: app.id, activeOnly: true }),
+  ]);
   const now = new Date();
   const manage = can(actor, "target.manage", app.id) ? { add: addTargetAction, reissue: reissueEnrollmentAction, revoke: revokeAgentAction } : undefined;
   return (
@@ -38,9 +45,11 @@ export default async function ApplicationPage({ params }: { params: Promise<{ ap
       <ol className="mb-8 grid gap-4 md:grid-cols-3" data-testid="environments">
         {app.environments.map((e, i) => (
           <li key={e.id} className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
-            <div className="flex items-center justify-between">
+            <div className="flex items-center justify-between gap-2">
               <h3 className="font-medium">
-                {i + 1}. {e.name}
+                <Link href={`/apps/${app.id}/environments/${e.id}`} className="hover:text-indigo-700 hover:underline">
+                  {i + 1}. {e.name}
+                </Link>
               </h3>
               {e.isProduction && <Badge tone="amber">Production</Badge>}
             </div>
@@ -53,9 +62,12 @@ export default async function ApplicationPage({ params }: { params: Promise<{ ap
                 {plural(e._count.targets, "server")} · {e.strategy === "ROLLING" ? `rolling, ${e.batchSize} at a time` : "all at once"}
               </li>
             </ul>
-            <p className="mt-3 text-sm text-slate-500">
-              {e.deployments[0] ? `Should run ${e.deployments[0].release.version}` : "No release deployed yet."}
-            </p>
+            <DeployPanel
+              options={options[i]!}
+              active={active.find((d) => d.environment.id === e.id) ?? null}
+              deploy={requestDeploymentAction}
+              revert={requestRevertAction}
+            />
             <ServerList
               environmentId={e.id}
               environmentName={e.name}
@@ -70,6 +82,9 @@ export default async function ApplicationPage({ params }: { params: Promise<{ ap
                 lastSeen: t.lastSeenAt ? `${t.lastSeenAt.toISOString().slice(11, 19)} UTC` : null,
               }))}
             />
+            <Link href={`/apps/${app.id}/environments/${e.id}`} className="mt-3 inline-block text-xs font-medium text-indigo-700 hover:underline">
+              {manage ? "Servers, rollout settings & history →" : "Servers & deployment history →"}
+            </Link>
           </li>
         ))}
       </ol>

@@ -1,0 +1,166 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { DeploymentStatusBadge, formatDuration, formatTime, KIND_LABELS } from "@/components/deployment-status";
+import { LoadBalancerForm } from "@/components/load-balancer-form";
+import { RolloutSettingsForm } from "@/components/rollout-settings-form";
+import { ServerList } from "@/components/server-list";
+import { Badge, Card, EmptyState, PageHeader, plural } from "@/components/ui";
+import { listDeployments } from "@/lib/deployments/list-deployments";
+import { getEnvironment } from "@/lib/environments/get-environment";
+import { loadForPage, requirePageActor } from "@/lib/entry/page";
+import { hasDrift, targetHealth } from "@/lib/targets/target-health";
+import { addTargetAction, reissueEnrollmentAction, revokeAgentAction } from "../../actions";
+import { updateRolloutSettingsAction, updateTargetBalancerAction } from "./actions";
+
+export const metadata: Metadata = { title: "Environment" };
+
+export default async function EnvironmentPage({ params }: { params: Promise<{ appId: string; envId: string }> }) {
+  const { appId, envId } = await params;
+  const actor = await requirePageActor();
+  const [env, history] = await loadForPage(
+    () => Promise.all([getEnvironment(actor, { applicationId: appId, environmentId: envId }), listDeployments(actor, { applicationId: appId, environmentId: envId, limit: 50 })]),
+    "an environment",
+  );
+  const now = new Date();
+  const manage = env.manages ? { add: addTargetAction, reissue: reissueEnrollmentAction, revoke: revokeAgentAction } : undefined;
+  const balancer = (t: (typeof env.targets)[number]) =>
+    t.lbKind === "HAPROXY" ? `HAProxy ${t.lbBackend}/${t.lbServer}` : t.lbKind === "HOOK" ? "drained by commands" : "no load balancer";
+  return (
+    <>
+      <PageHeader
+        title={`${env.application.name} / ${env.name}`}
+        subtitle={
+          <>
+            <Link href={`/apps/${env.application.id}`} className="text-indigo-700 hover:underline">
+              ← back to {env.application.name}
+            </Link>
+            {" · "}
+            {env.expectedRelease ? (
+              <>
+                runs <span className="font-medium text-slate-800">{env.expectedRelease.version}</span>
+              </>
+            ) : (
+              "no release deployed yet"
+            )}
+            {env.url && (
+              <>
+                {" · "}
+                <a href={env.url} className="text-indigo-700 hover:underline" rel="noreferrer">
+                  {env.url}
+                </a>
+              </>
+            )}
+          </>
+        }
+        actions={env.isProduction ? <Badge tone="amber">Production</Badge> : undefined}
+      />
+      <div className="grid items-start gap-6 lg:grid-cols-5">
+        <div className="space-y-6 lg:col-span-2">
+          <Card title="Servers">
+            <ServerList
+              className=""
+              environmentId={env.id}
+              environmentName={env.name}
+              manage={manage}
+              servers={env.targets.map((t) => ({
+                id: t.id,
+                name: t.name,
+                health: targetHealth(t, now),
+                drift: t.status === "ACTIVE" && hasDrift(t.liveReleaseId, env.expectedRelease?.id ?? null),
+                live: t.liveRelease?.version ?? null,
+                agent: t.agentVersion ? `${t.agentVersion} on ${t.agentHostname ?? "?"}` : null,
+                lastSeen: t.lastSeenAt ? `${t.lastSeenAt.toISOString().slice(11, 19)} UTC` : null,
+                balancer: balancer(t),
+              }))}
+              extra={
+                env.manages
+                  ? Object.fromEntries(
+                      env.targets.map((t) => [
+                        t.id,
+                        <details key={t.id} className="mt-2 rounded-md border border-slate-100 bg-slate-50 p-2" data-testid={`balancer-${t.name}`}>
+                          <summary className="cursor-pointer text-xs font-medium text-indigo-700">Load balancer</summary>
+                          <div className="mt-2">
+                            <LoadBalancerForm action={updateTargetBalancerAction} targetId={t.id} serverName={t.name} settings={{ lbKind: t.lbKind, lbAddress: t.lbAddress, lbBackend: t.lbBackend, lbServer: t.lbServer, drainCommand: t.drainCommand, undrainCommand: t.undrainCommand }} />
+                          </div>
+                        </details>,
+                      ]),
+                    )
+                  : undefined
+              }
+            />
+          </Card>
+        </div>
+        <div className="space-y-6 lg:col-span-3">
+          <Card title="Rollout settings">
+            {env.manages ? (
+              <RolloutSettingsForm action={updateRolloutSettingsAction} environmentId={env.id} settings={env} />
+            ) : (
+              <dl className="grid gap-x-6 gap-y-2 text-sm sm:grid-cols-2">
+                <SettingRow label="Strategy">{env.strategy === "ROLLING" ? `rolling, ${plural(env.batchSize, "server")} at a time` : "all at once"}</SettingRow>
+                <SettingRow label="Automatic rollback">{env.autoRollback ? "on" : "off"}</SettingRow>
+                <SettingRow label="Health check">{env.healthCheckUrl ?? "none"}</SettingRow>
+                <SettingRow label="Hooks">{env.configuredHooks.length ? env.configuredHooks.join(", ") : "none"}</SettingRow>
+                <SettingRow label="Releases kept per server">{env.keepReleases}</SettingRow>
+                <SettingRow label="Persistent paths">{env.persistentPaths.length ? env.persistentPaths.join(", ") : "none"}</SettingRow>
+              </dl>
+            )}
+          </Card>
+        </div>
+      </div>
+
+      <h2 className="mb-3 mt-8 text-sm font-semibold uppercase tracking-wide text-slate-500">Deployment history</h2>
+      {history.length === 0 ? (
+        <EmptyState title={`Nothing has been deployed to ${env.name} yet.`}>Deployments and reverts appear here, newest first.</EmptyState>
+      ) : (
+        <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
+          <table className="min-w-full divide-y divide-slate-200 text-sm" data-testid="deployment-history">
+            <thead className="bg-slate-50 text-left text-xs font-medium uppercase tracking-wide text-slate-500">
+              <tr>
+                <th className="px-4 py-2">Version</th>
+                <th className="px-4 py-2">Kind</th>
+                <th className="px-4 py-2">Status</th>
+                <th className="px-4 py-2">Requested by</th>
+                <th className="px-4 py-2">Started</th>
+                <th className="px-4 py-2">Duration</th>
+                <th className="px-4 py-2">Failure reason</th>
+              </tr>
+            </thead>
+            <tbody className="divide-y divide-slate-100">
+              {history.map((d) => (
+                <tr key={d.id} className="align-top">
+                  <td className="px-4 py-2">
+                    <Link href={`/deployments/${d.id}`} className="font-medium text-indigo-700 hover:underline">
+                      {d.release.version}
+                    </Link>
+                  </td>
+                  <td className="px-4 py-2">{KIND_LABELS[d.kind]}</td>
+                  <td className="px-4 py-2">
+                    <DeploymentStatusBadge status={d.status} />
+                  </td>
+                  <td className="px-4 py-2">
+                    {d.requestedBy?.name ?? "a build pipeline"}
+                    {d.reason && <p className="text-xs text-slate-500">{d.reason}</p>}
+                  </td>
+                  <td className="whitespace-nowrap px-4 py-2 text-slate-600">{d.startedAt ? formatTime(d.startedAt) : d.status === "SCHEDULED" ? `at ${formatTime(d.scheduledFor)}` : "—"}</td>
+                  <td className="whitespace-nowrap px-4 py-2 tabular-nums text-slate-600">
+                    {d.startedAt ? formatDuration((d.finishedAt ?? now).getTime() - d.startedAt.getTime()) + (d.finishedAt ? "" : " so far") : "—"}
+                  </td>
+                  <td className="max-w-sm px-4 py-2 text-rose-800">{d.failureReason ?? ""}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}
+
+function SettingRow({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <div>
+      <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</dt>
+      <dd className="mt-0.5 break-all text-slate-800">{children}</dd>
+    </div>
+  );
+}

@@ -1,0 +1,11 @@
+"use server";
+
+import { cancelDeployment, ZCancelDeploymentSchema } from "@/lib/deployments/cancel-deployment";
+import { runAction } from "@/lib/entry/action";
+
+export async function cancelDeploymentAction(formData: FormData) {
+  return runAction({ name: "cancel-deployment" }, ZCancelDeploymentSchema, formData, async (input, actor) => {
+    await cancelDeployment(actor, input);
+    return { message: "Stopping: servers already updated are being returned to the previous release." };
+  });
+}

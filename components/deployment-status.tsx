@@ -1,0 +1,90 @@
+// Status at a glance, the same everywhere: running blue, rolling back amber, succeeded green, failed red,
+// cancelled grey.
+import { Badge } from "./ui";
+
+type Tone = "gray" | "green" | "amber" | "red" | "blue";
+
+const DEPLOYMENT: Record<string, { label: string; tone: Tone }> = {
+  SCHEDULED: { label: "scheduled", tone: "gray" },
+  QUEUED: { label: "queued", tone: "blue" },
+  RUNNING: { label: "running", tone: "blue" },
+  ROLLING_BACK: { label: "rolling back", tone: "amber" },
+  SUCCEEDED: { label: "succeeded", tone: "green" },
+  FAILED: { label: "failed", tone: "red" },
+  CANCELLED: { label: "cancelled", tone: "gray" },
+};
+
+const STEP: Record<string, { label: string; tone: Tone }> = {
+  PENDING: { label: "waiting", tone: "gray" },
+  CLAIMED: { label: "starting", tone: "blue" },
+  RUNNING: { label: "running", tone: "blue" },
+  SUCCEEDED: { label: "done", tone: "green" },
+  FAILED: { label: "failed", tone: "red" },
+  SKIPPED: { label: "skipped", tone: "gray" },
+  CANCELLED: { label: "cancelled", tone: "gray" },
+  INTERRUPTED: { label: "interrupted", tone: "red" },
+};
+
+export const STEP_ACTION_LABELS: Record<string, string> = { STAGE: "Stage", ACTIVATE: "Activate", ROLLBACK: "Roll back" };
+export const KIND_LABELS: Record<string, string> = { DEPLOY: "deploy", REVERT: "revert" };
+
+const BAR: Record<Tone, string> = {
+  gray: "bg-slate-400",
+  green: "bg-emerald-500",
+  amber: "bg-amber-500",
+  red: "bg-rose-500",
+  blue: "bg-indigo-500",
+};
+
+export const deploymentTone = (status: string): Tone => DEPLOYMENT[status]?.tone ?? "gray";
+
+export function DeploymentStatusBadge({ status, stopping = false }: { status: string; stopping?: boolean }) {
+  const s = DEPLOYMENT[status] ?? { label: status.toLowerCase(), tone: "gray" as const };
+  return (
+    <span className="inline-flex items-center gap-1" data-testid="deployment-status">
+      <Badge tone={s.tone}>
+        {(status === "RUNNING" || status === "ROLLING_BACK") && <span className={`mr-1 inline-block h-1.5 w-1.5 animate-pulse rounded-full ${BAR[s.tone]}`} aria-hidden />}
+        {s.label}
+      </Badge>
+      {stopping && <Badge tone="amber">stopping</Badge>}
+    </span>
+  );
+}
+
+export function StepStatusBadge({ status }: { status: string }) {
+  const s = STEP[status] ?? { label: status.toLowerCase(), tone: "gray" as const };
+  return <Badge tone={s.tone}>{s.label}</Badge>;
+}
+
+/** A thin bar; `label` is what assistive technology reads ("4 of 6 steps"). */
+export function ProgressBar({ value, tone = "blue", label, className = "" }: { value: number; tone?: Tone; label: string; className?: string }) {
+  const pct = Math.round(Math.max(0, Math.min(1, value)) * 100);
+  return (
+    <div
+      role="progressbar"
+      aria-label={label}
+      aria-valuemin={0}
+      aria-valuemax={100}
+      aria-valuenow={pct}
+      className={`h-2 w-full overflow-hidden rounded-full bg-slate-100 ${className}`}
+    >
+      <div className={`h-full rounded-full transition-all duration-500 ${BAR[tone]}`} style={{ width: `${pct}%` }} />
+    </div>
+  );
+}
+
+/** "1 min 05 s", "2 h 03 min": how long something took or has been running. */
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${String(s % 60).padStart(2, "0")} s`;
+  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, "0")} min`;
+}
+
+/** "2026-11-22 14:03 UTC": absolute, unambiguous across time zones (the audit record uses UTC too). */
+export function formatTime(d: Date | string | null | undefined, withSeconds = false): string {
+  if (!d) return "—";
+  const iso = (typeof d === "string" ? new Date(d) : d).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, withSeconds ? 19 : 16)} UTC`;
+}

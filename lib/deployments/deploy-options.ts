@@ -1,0 +1,125 @@
+import "server-only";
+import { z } from "zod";
+import type { UserActor } from "../auth/actor";
+import { can } from "../auth/permissions";
+import { db } from "../db/client";
+import type { Role } from "../db/generated/enums";
+import { notFound } from "../errors";
+import { type Blocker, deploymentBlockers } from "../releases/policy";
+import { parseInput } from "../validation";
+import { liveReleaseOf } from "./live-release";
+import { loadDeploymentFacts } from "./load-deployment-facts";
+
+export const ZDeployOptionsRequestSchema = z.object({
+  environmentId: z.uuid(),
+  /** How many of the newest releases to offer. */
+  limit: z.coerce.number().int().min(1).max(100).default(15),
+});
+export type TDeployOptionsRequest = z.input<typeof ZDeployOptionsRequestSchema>;
+
+export interface DeployOption {
+  releaseId: string;
+  version: string;
+  status: string;
+  createdAt: Date;
+  /** Runs in this environment now (a redeploy is allowed). */
+  live: boolean;
+  /** Every gate it does not pass for this actor now, as lib/releases/policy.ts words them. */
+  blockers: Blocker[];
+  /** The actor can deploy it from the form: no blockers, or only a freeze that this actor may override with a reason. */
+  selectable: boolean;
+}
+
+/**
+ * What the actor may do in an environment, with the reasons when not: the releases they could deploy (the newest
+ * first, withdrawn ones left out), each with the lifecycle gates it does not pass, and the release a revert would
+ * return to. The answers come from the same rules the requests enforce (lib/releases/policy.ts on facts loaded by
+ * loadDeploymentFacts), so the UI's "why not" is exactly what the server would say.
+ */
+export async function deployOptions(actor: UserActor, raw: TDeployOptionsRequest) {
+  const input = parseInput(ZDeployOptionsRequestSchema, raw);
+  const env = await db.environment.findUnique({ where: { id: input.environmentId } });
+  if (!env || !can(actor, "application.view", env.applicationId)) throw notFound("Environment");
+
+  const live = await liveReleaseOf(db, env.id);
+  const [current, previous, frozen] = await Promise.all([
+    live ? db.release.findUnique({ where: { id: live.releaseId }, select: { id: true, version: true } }) : null,
+    live?.previousReleaseId ? db.release.findUnique({ where: { id: live.previousReleaseId } }) : null,
+    db.freeze.findFirst({ where: { environmentId: env.id, startsAt: { lte: new Date() }, endsAt: { gt: new Date() } }, orderBy: { endsAt: "desc" } }),
+  ]);
+  const roles = actor.roles.get(env.applicationId) ?? new Set<Role>();
+
+  // Who may deploy here, and whether they may lift a freeze with a reason, are rules of the policy; asking it about
+  // a release without history gives exactly those answers, also when the application has no releases yet.
+  const probe = (freeze: { reason: string; endsAt: Date } | null, freezeOverrideReason: string | null) =>
+    deploymentBlockers({
+      kind: "DEPLOY",
+      actorRoles: roles,
+      environment: env,
+      previousEnvironment: null,
+      release: { version: "", status: "CANDIDATE", sha256: "", uploadedById: "" },
+      succeededInPreviousEnvironment: true,
+      verdicts: [],
+      approvals: [],
+      activeFreeze: freeze,
+      freezeOverrideReason,
+    });
+  const mayDeploy = can(actor, "deployment.request", env.applicationId) && !probe(null, null).some((b) => b.code === "NOT_ALLOWED");
+  const mayOverrideFreeze = mayDeploy && probe({ reason: "", endsAt: new Date() }, "a reason").length === 0;
+
+  let releases: DeployOption[] = [];
+  if (mayDeploy) {
+    const rows = await db.release.findMany({
+      where: { applicationId: env.applicationId, status: { not: "WITHDRAWN" } },
+      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+      take: input.limit,
+    });
+    releases = await Promise.all(
+      rows.map(async (r) => {
+        const facts = await loadDeploymentFacts(db, actor, {
+          kind: "DEPLOY",
+          environment: env,
+          release: { id: r.id, version: r.version, status: r.status, sha256: r.artifactSha256, uploadedById: r.uploadedById },
+          freezeOverrideReason: null,
+        });
+        const blockers = deploymentBlockers(facts);
+        // A freeze is the one gate the form itself can lift: ops give an override reason with the request.
+        const overridable = (b: Blocker) => b.code === "FROZEN" && mayOverrideFreeze;
+        return {
+          releaseId: r.id,
+          version: r.version,
+          status: r.status,
+          createdAt: r.createdAt,
+          live: r.id === live?.releaseId,
+          blockers,
+          selectable: blockers.every(overridable),
+        };
+      }),
+    );
+  }
+
+  let revert: { releaseId: string; version: string; fromVersion: string | null; blockers: Blocker[] } | null = null;
+  if (previous && can(actor, "deployment.revert", env.applicationId)) {
+    const facts = await loadDeploymentFacts(db, actor, {
+      kind: "REVERT",
+      environment: env,
+      release: { id: previous.id, version: previous.version, status: previous.status, sha256: previous.artifactSha256, uploadedById: previous.uploadedById },
+      freezeOverrideReason: null,
+    });
+    revert = { releaseId: previous.id, version: previous.version, fromVersion: current?.version ?? null, blockers: deploymentBlockers(facts) };
+  }
+
+  return {
+    environment: { id: env.id, name: env.name, isProduction: env.isProduction, applicationId: env.applicationId },
+    live: current ? { releaseId: current.id, version: current.version, previousVersion: previous?.version ?? null } : null,
+    freeze: frozen ? { reason: frozen.reason, endsAt: frozen.endsAt } : null,
+    mayDeploy,
+    /** Whether ops may give a reason to deploy through the freeze. */
+    mayOverrideFreeze,
+    releases,
+    /** Set when the actor may revert and there is a release to return to. */
+    revert: revert && revert.blockers.length === 0 ? revert : null,
+  };
+}
+
+export type DeployOptions = Awaited<ReturnType<typeof deployOptions>>;

@@ -1,0 +1,95 @@
+import "server-only";
+import { z } from "zod";
+import type { UserActor } from "../auth/actor";
+import { can } from "../auth/permissions";
+import { db } from "../db/client";
+import { notFound } from "../errors";
+import { cancelPermissionFor } from "./cancel-deployment";
+import { deploymentFingerprint } from "./deployment-fingerprint";
+import { isActiveDeployment, rolloutProgress } from "./rollout-progress";
+
+export const ZGetDeploymentRequestSchema = z.object({ deploymentId: z.uuid() });
+export type TGetDeploymentRequest = z.input<typeof ZGetDeploymentRequestSchema>;
+
+/**
+ * One deployment as its live view shows it: the release and what it replaces, who asked and why, and every server
+ * of the rollout with its steps in the order they ran. Servers the rollout has not reached yet are listed with no
+ * steps. Outside the actor's tenant the answer is NOT_FOUND, the same as for an id that does not exist.
+ */
+export async function getDeployment(actor: UserActor, raw: TGetDeploymentRequest) {
+  const { deploymentId } = parseInputOrNotFound(raw);
+  // Before the data: a change while it is read makes the live view read again (watch-deployment.ts).
+  const { key: fingerprint } = await deploymentFingerprint(deploymentId);
+  const d = await db.deployment.findUnique({
+    where: { id: deploymentId },
+    include: {
+      release: { select: { id: true, version: true, artifactSha256: true, needsMigration: true } },
+      previousRelease: { select: { id: true, version: true, artifactSha256: true } },
+      requestedBy: { select: { id: true, name: true, email: true } },
+      environment: {
+        select: {
+          id: true,
+          name: true,
+          isProduction: true,
+          applicationId: true,
+          application: { select: { id: true, name: true, customer: { select: { id: true, name: true } } } },
+        },
+      },
+      steps: {
+        orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+        select: {
+          id: true,
+          targetId: true,
+          action: true,
+          batch: true,
+          status: true,
+          phase: true,
+          message: true,
+          progress: true,
+          attempt: true,
+          logSeq: true,
+          startedAt: true,
+          finishedAt: true,
+          target: { select: { name: true } },
+        },
+      },
+    },
+  });
+  if (!d || !can(actor, "application.view", d.environment.applicationId)) throw notFound("Deployment");
+
+  const active = isActiveDeployment(d.status);
+  // While it runs, the rollout also covers enrolled servers it has not reached yet (the planner's own rule).
+  const waiting = active
+    ? await db.target.findMany({ where: { environmentId: d.environment.id, status: "ACTIVE" }, select: { id: true, name: true }, orderBy: [{ name: "asc" }, { id: "asc" }] })
+    : [];
+  const servers = new Map<string, { id: string; name: string; steps: typeof d.steps }>();
+  for (const t of waiting) servers.set(t.id, { id: t.id, name: t.name, steps: [] });
+  for (const s of d.steps) {
+    const server = servers.get(s.targetId) ?? { id: s.targetId, name: s.target.name, steps: [] };
+    server.steps.push(s);
+    servers.set(s.targetId, server);
+  }
+  const cancelRequestedBy = d.cancelRequestedById
+    ? await db.user.findUnique({ where: { id: d.cancelRequestedById }, select: { name: true } })
+    : null;
+  const { steps, ...deployment } = d;
+  return {
+    ...deployment,
+    cancelRequestedBy,
+    servers: [...servers.values()].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id)),
+    progress: rolloutProgress(d.status, waiting.map((t) => t.id), steps),
+    active,
+    fingerprint,
+    mayCancel:
+      ["SCHEDULED", "QUEUED", "RUNNING"].includes(d.status) && d.cancelRequestedAt === null && can(actor, cancelPermissionFor(d.environment), d.environment.applicationId),
+  };
+}
+
+export type DeploymentDetail = Awaited<ReturnType<typeof getDeployment>>;
+
+/** An id that is not a UUID cannot name a deployment: answered as not found, like one in another tenant. */
+function parseInputOrNotFound(raw: TGetDeploymentRequest) {
+  const parsed = ZGetDeploymentRequestSchema.safeParse(raw);
+  if (!parsed.success) throw notFound("Deployment");
+  return parsed.data;
+}

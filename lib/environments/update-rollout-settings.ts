@@ -1,0 +1,137 @@
+import "server-only";
+import { z } from "zod";
+import { recordAuditEvent } from "../audit/record-audit-event";
+import type { UserActor } from "../auth/actor";
+import { assertCan, can } from "../auth/permissions";
+import { db } from "../db/client";
+import { notFound } from "../errors";
+import { parseInput } from "../validation";
+
+// The schema accepts both what a form sends (text, "on" checkboxes, one path per line) and its own output (numbers,
+// booleans, arrays, null), so domain callers and server actions share it.
+
+const ZCheckbox = z.preprocess((v) => v === "on" || v === "true" || v === true, z.boolean());
+
+const ZWhole = (min: number, max: number, what: string) =>
+  z.coerce.number(`Enter ${what}.`).int("Enter a whole number.").min(min, `At least ${min}.`).max(max, `At most ${max}.`);
+
+/** An empty command means "not configured": the agent skips that hook. */
+const ZCommand = z.preprocess(
+  (v) => (typeof v === "string" && v.trim() === "" ? null : v),
+  z.string().trim().max(4000, "Use at most 4000 characters.").refine((v) => !v.includes("\0"), "The command contains a NUL character.").nullable().default(null),
+);
+
+/** ${NAME} placeholders are expanded per node by the agent (e.g. ${NODE_HOST}); they must leave a valid URL. */
+const PLACEHOLDER = /\$\{([A-Z_][A-Z0-9_]*)\}/g;
+const ZHealthCheckUrl = z.preprocess(
+  (v) => (typeof v === "string" && v.trim() === "" ? null : v),
+  z
+    .string()
+    .trim()
+    .max(2000, "Use at most 2000 characters.")
+    .refine((v) => {
+      try {
+        // "1" fits wherever a placeholder may stand: host, port (http://127.0.0.1:${PORT}/health) or path.
+        const url = new URL(v.replace(PLACEHOLDER, "1"));
+        return url.protocol === "http:" || url.protocol === "https:";
+      } catch {
+        return false;
+      }
+    }, "Enter an http:// or https:// URL, like http://127.0.0.1:8080/health (${VARIABLES} are filled in per server).")
+    .nullable()
+    .default(null),
+);
+
+/**
+ * Paths under the application's shared/ directory that every release links to (uploads, caches): relative, inside
+ * the application directory. Absolute paths and `..` would let a setting reach outside it on every node.
+ */
+const ZPersistentPaths = z.preprocess(
+  (v) => (typeof v === "string" ? v.split(/\r?\n/) : v === undefined ? [] : v),
+  z
+    .array(z.string())
+    .transform((lines) => [...new Set(lines.map((l) => l.trim().replace(/^(\.\/)+/, "").replace(/\/+$/, "")).filter((l) => l !== ""))])
+    .pipe(
+      z
+        .array(
+          z
+            .string()
+            .max(255, "Keep each path under 255 characters.")
+            .refine((p) => !p.startsWith("/") && !p.startsWith("\\") && !/^[A-Za-z]:/.test(p), { error: (i) => `${String(i.input)}: use a path relative to the application directory, not an absolute one.` })
+            .refine((p) => !p.split(/[\\/]/).includes(".."), { error: (i) => `${String(i.input)}: ".." is not allowed; the path must stay inside the application directory.` })
+            .refine((p) => !/[\0\n]/.test(p) && !p.split("/").includes("."), { error: (i) => `${String(i.input)}: not a usable path.` }),
+        )
+        .max(50, "At most 50 persistent paths."),
+    ),
+);
+
+export const ZUpdateRolloutSettingsRequestSchema = z.object({
+  environmentId: z.uuid(),
+  strategy: z.enum(["ROLLING", "ALL_AT_ONCE"], "Choose rolling or all at once."),
+  batchSize: ZWhole(1, 100, "how many servers to update at a time"),
+  autoRollback: ZCheckbox,
+  healthCheckUrl: ZHealthCheckUrl,
+  stopCommand: ZCommand,
+  startCommand: ZCommand,
+  backupCommand: ZCommand,
+  migrateCommand: ZCommand,
+  validateCommand: ZCommand,
+  maintenanceOnCommand: ZCommand,
+  maintenanceOffCommand: ZCommand,
+  hookTimeoutSeconds: ZWhole(5, 3600, "a timeout in seconds"),
+  keepReleases: ZWhole(1, 50, "how many releases to keep"),
+  persistentPaths: ZPersistentPaths,
+});
+export type TUpdateRolloutSettingsRequest = z.input<typeof ZUpdateRolloutSettingsRequestSchema>;
+
+type Settings = Omit<z.infer<typeof ZUpdateRolloutSettingsRequestSchema>, "environmentId">;
+const FIELDS = [
+  "strategy",
+  "batchSize",
+  "autoRollback",
+  "healthCheckUrl",
+  "stopCommand",
+  "startCommand",
+  "backupCommand",
+  "migrateCommand",
+  "validateCommand",
+  "maintenanceOnCommand",
+  "maintenanceOffCommand",
+  "hookTimeoutSeconds",
+  "keepReleases",
+  "persistentPaths",
+] as const satisfies readonly (keyof Settings)[];
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * Sets how an environment's releases are rolled out and installed on each server: strategy and batch size,
+ * automatic rollback, the health check, the hooks the agent runs, how long each may take, how many releases a node
+ * keeps (for instant reverts) and the paths shared between releases. A running deployment keeps its strategy and
+ * batch size; hooks apply to jobs claimed from now on. Ops run this (target.manage). The audit event records only
+ * the fields that changed; saving without changes records nothing.
+ */
+export async function updateRolloutSettings(actor: UserActor, raw: TUpdateRolloutSettingsRequest) {
+  const { environmentId, ...settings } = parseInput(ZUpdateRolloutSettingsRequestSchema, raw);
+  const env = await db.environment.findUnique({ where: { id: environmentId }, include: { application: true } });
+  // Outside the actor's tenant the environment does not exist for them; a member who may not manage it is refused.
+  if (!env || !can(actor, "application.view", env.applicationId)) throw notFound("Environment");
+  assertCan(actor, "target.manage", env.applicationId);
+  return db.$transaction(async (tx) => {
+    // Read under the row lock, so `before` is what this change really replaced.
+    await tx.$queryRaw`SELECT id FROM "Environment" WHERE id = ${environmentId}::uuid FOR UPDATE`;
+    const current = await tx.environment.findUniqueOrThrow({ where: { id: environmentId } });
+    const changed = FIELDS.filter((k) => !same(current[k], settings[k]));
+    if (changed.length === 0) return { environment: current, changed: [] as string[] };
+    const updated = await tx.environment.update({ where: { id: environmentId }, data: settings });
+    await recordAuditEvent(tx, actor, {
+      type: "ENVIRONMENT_UPDATED",
+      object: { type: "Environment", id: environmentId },
+      scope: { customerId: env.application.customerId, applicationId: env.applicationId, environmentId },
+      summary: `changed the rollout settings of ${env.application.name} / ${env.name}: ${changed.join(", ")}`,
+      before: Object.fromEntries(changed.map((k) => [k, current[k]])),
+      after: Object.fromEntries(changed.map((k) => [k, settings[k]])),
+    });
+    return { environment: updated, changed: changed as string[] };
+  });
+}
