@@ -27,10 +27,9 @@ export async function createCheckpoint(
   const signingKey = options.key ?? (await auditSigningKey());
   return (options.client ?? db).$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(${CHECKPOINT_LOCK})`;
-    const [head, previous] = await Promise.all([
-      tx.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { seq: true, hash: true } }),
-      tx.auditCheckpoint.findFirst({ orderBy: { number: "desc" } }),
-    ]);
+    // One connection per transaction: queries on it run one after the other (pg refuses to interleave them).
+    const head = await tx.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { seq: true, hash: true } });
+    const previous = await tx.auditCheckpoint.findFirst({ orderBy: { number: "desc" } });
     if (!head || (previous && previous.lastSeq >= head.seq)) return null;
     const payload: CheckpointPayload = {
       number: (previous?.number ?? 0n) + 1n,

@@ -17,19 +17,18 @@ export async function loadDeploymentFacts(
 ): Promise<DeploymentFacts> {
   const { environment: env, release } = input;
   const now = new Date();
-  const [previousEnvironment, verdicts, approvals, freeze] = await Promise.all([
-    tx.environment.findFirst({ where: { applicationId: env.applicationId, position: { lt: env.position } }, orderBy: { position: "desc" }, select: { id: true, name: true } }),
-    tx.acceptanceVerdict.findMany({
-      where: { releaseId: release.id, user: { memberships: { some: { applicationId: env.applicationId, role: "CUSTOMER" } } } },
-      orderBy: { createdAt: "asc" },
-      include: { user: { select: { name: true } } },
-    }),
-    tx.approval.findMany({
-      where: { releaseId: release.id, environmentId: env.id },
-      include: { user: { select: { memberships: { where: { applicationId: env.applicationId }, select: { role: true } } } } },
-    }),
-    tx.freeze.findFirst({ where: { environmentId: env.id, startsAt: { lte: now }, endsAt: { gt: now } }, orderBy: { endsAt: "desc" } }),
-  ]);
+  // Sequential on purpose: inside a transaction every query shares one connection, which runs one at a time.
+  const previousEnvironment = await tx.environment.findFirst({ where: { applicationId: env.applicationId, position: { lt: env.position } }, orderBy: { position: "desc" }, select: { id: true, name: true } });
+  const verdicts = await tx.acceptanceVerdict.findMany({
+    where: { releaseId: release.id, user: { memberships: { some: { applicationId: env.applicationId, role: "CUSTOMER" } } } },
+    orderBy: { createdAt: "asc" },
+    include: { user: { select: { name: true } } },
+  });
+  const approvals = await tx.approval.findMany({
+    where: { releaseId: release.id, environmentId: env.id },
+    include: { user: { select: { memberships: { where: { applicationId: env.applicationId }, select: { role: true } } } } },
+  });
+  const freeze = await tx.freeze.findFirst({ where: { environmentId: env.id, startsAt: { lte: now }, endsAt: { gt: now } }, orderBy: { endsAt: "desc" } });
   const succeededInPreviousEnvironment = previousEnvironment
     ? (await tx.deployment.count({ where: { environmentId: previousEnvironment.id, releaseId: release.id, kind: "DEPLOY", status: "SUCCEEDED" } })) > 0
     : false;

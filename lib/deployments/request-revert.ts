@@ -38,10 +38,8 @@ export async function requestRevert(actor: UserActor | ApiTokenActor, raw: TRequ
     if (!live?.previousReleaseId) {
       throw new AppError("PRECONDITION_FAILED", `${env.name} has no earlier release to return to.`);
     }
-    const [current, target] = await Promise.all([
-      tx.release.findUniqueOrThrow({ where: { id: live.releaseId } }),
-      tx.release.findUniqueOrThrow({ where: { id: live.previousReleaseId } }),
-    ]);
+    const current = await tx.release.findUniqueOrThrow({ where: { id: live.releaseId } });
+    const target = await tx.release.findUniqueOrThrow({ where: { id: live.previousReleaseId } });
     const facts = await loadDeploymentFacts(tx, actor, {
       kind: "REVERT",
       environment: env,

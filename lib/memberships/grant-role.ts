@@ -23,10 +23,8 @@ export async function grantRole(actor: UserActor, input: TGrantRoleRequest) {
   assertCan(actor, "membership.grant", input.applicationId);
   try {
     return await db.$transaction(async (tx) => {
-      const [app, user] = await Promise.all([
-        tx.application.findUnique({ where: { id: input.applicationId }, include: { customer: true } }),
-        tx.user.findUnique({ where: { id: input.userId }, include: { customer: true } }),
-      ]);
+      const app = await tx.application.findUnique({ where: { id: input.applicationId }, include: { customer: true } });
+      const user = await tx.user.findUnique({ where: { id: input.userId }, include: { customer: true } });
       if (!app) throw notFound("Application");
       if (!user) throw notFound("User");
       if (user.customerId !== null && user.customerId !== app.customerId) {
