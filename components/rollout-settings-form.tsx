@@ -6,6 +6,7 @@ export interface RolloutSettings {
   batchSize: number;
   autoRollback: boolean;
   healthCheckUrl: string | null;
+  healthCheckExpectsVersion: boolean;
   stopCommand: string | null;
   startCommand: string | null;
   backupCommand: string | null;
@@ -50,9 +51,12 @@ export function RolloutSettingsForm({ action, environmentId, settings }: { actio
           type="url"
           defaultValue={settings.healthCheckUrl ?? ""}
           placeholder="e.g. http://127.0.0.1:8080/health"
-          hint="Must answer 2xx with the new version. ${VARIABLES} from the agent's config are filled in per server."
+          hint="Must answer 2xx. ${VARIABLES} from the agent's config are filled in per server."
           monospace
         />
+        <div className="self-end pb-2">
+          <CheckboxField name="healthCheckExpectsVersion" label="The answer must contain the new version" defaultChecked={settings.healthCheckExpectsVersion} />
+        </div>
         <Field name="hookTimeoutSeconds" label="Timeout per hook (seconds)" type="number" defaultValue={settings.hookTimeoutSeconds} hint="5 to 3600." />
         <Field name="keepReleases" label="Releases kept on each server" type="number" defaultValue={settings.keepReleases} hint="For instant reverts: 1 to 50." />
         <div className="self-end pb-2">

@@ -211,8 +211,8 @@ async function activate(
   if (job.hooks.healthCheckUrl) {
     await enter("health-check");
     const url = expandVars(job.hooks.healthCheckUrl, vars);
-    const h = await timed("health-check", () => checkHealth({ url, expectVersion: job.release.version, timeoutSeconds: job.hooks.timeoutSeconds, intervalMs: 100, signal }));
-    logs.line(`Health check ${url} passed (HTTP ${h.status}, ${h.attempts} attempt(s)), version ${job.release.version}`);
+    const h = await timed("health-check", () => checkHealth({ url, ...(job.hooks.healthCheckExpectsVersion ? { expectVersion: job.release.version } : {}), timeoutSeconds: job.hooks.timeoutSeconds, intervalMs: 100, signal }));
+    logs.line(`Health check ${url} passed (HTTP ${h.status}, ${h.attempts} attempt(s))${job.hooks.healthCheckExpectsVersion ? `, answering ${job.release.version}` : ""}`);
   }
   if (job.hooks.validate) {
     await enter("validating");

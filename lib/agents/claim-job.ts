@@ -111,6 +111,7 @@ async function buildJob(tx: Tx, stepId: string): Promise<TJob> {
       maintenanceOn: env.maintenanceOnCommand,
       maintenanceOff: env.maintenanceOffCommand,
       healthCheckUrl: env.healthCheckUrl,
+      healthCheckExpectsVersion: env.healthCheckExpectsVersion,
       timeoutSeconds: env.hookTimeoutSeconds,
     },
     keepReleases: env.keepReleases,

@@ -501,6 +501,7 @@ describe("rollout settings and load balancers", () => {
       strategy: production!.strategy,
       batchSize: production!.batchSize,
       autoRollback: production!.autoRollback,
+      healthCheckExpectsVersion: production!.healthCheckExpectsVersion,
       healthCheckUrl: "https://shop.example.test/health",
       hookTimeoutSeconds: production!.hookTimeoutSeconds,
       keepReleases: production!.keepReleases,

@@ -84,6 +84,8 @@ export const ZJobHooksSchema = z.object({
   maintenanceOff: z.string().nullable(),
   /** Must answer 2xx once the node runs the new build. */
   healthCheckUrl: z.string().nullable(),
+  /** ... and its body must contain the release's version. */
+  healthCheckExpectsVersion: z.boolean(),
   timeoutSeconds: z.number().int().positive(),
 });
 export type TJobHooks = z.infer<typeof ZJobHooksSchema>;

@@ -37,6 +37,7 @@ const form = (environmentId: string, changes: Partial<Record<keyof TUpdateRollou
     strategy: "ROLLING",
     batchSize: "1",
     autoRollback: "on",
+    healthCheckExpectsVersion: "",
     healthCheckUrl: "",
     stopCommand: "",
     startCommand: "",

@@ -7,6 +7,7 @@ import { appendStepLogs } from "../agents/append-step-logs";
 import { type AuthenticatedAgent, authenticateAgent } from "../agents/authenticate-agent";
 import { claimJob, tryClaim } from "../agents/claim-job";
 import { enrollAgent } from "../agents/enroll-agent";
+import { finishStep } from "../agents/finish-step";
 import { recordHeartbeat } from "../agents/record-heartbeat";
 import { reportStep } from "../agents/report-step";
 import type { UserActor } from "../auth/actor";
@@ -282,6 +283,20 @@ describe("cancel, revert and restarts", () => {
     const { deployment } = await requestDeployment(f.ops, { environmentId: f.environmentId, releaseId: (await release(f)).id });
     await Promise.all([advanceRollout(deployment.id), advanceRollout(deployment.id), sweepRollouts(), advanceRollout(deployment.id)]);
     expect(await db.deploymentStep.count({ where: { deploymentId: deployment.id } })).toBe(3);
+    expect((await drive(f, deployment.id)).deployment.status).toBe("SUCCEEDED");
+  });
+
+  it("continues after a control-plane crash between a step's report and the engine's next move (the sweep picks it up)", async () => {
+    const f = await fleet(2);
+    const { deployment } = await requestDeployment(f.ops, { environmentId: f.environmentId, releaseId: (await release(f)).id });
+    // Both stages finish, but the instance dies before advancing: their rows say SUCCEEDED, nobody planned the next step.
+    for (const a of f.agents) {
+      const job = (await tryClaim(a))!;
+      await db.$transaction((tx) => finishStep(tx, a, job.stepId, { status: "SUCCEEDED" }));
+    }
+    expect(await db.deploymentStep.count({ where: { deploymentId: deployment.id, action: "ACTIVATE" } })).toBe(0);
+    await sweepRollouts(); // what any instance's timer runs within 2 s of starting
+    expect(await db.deploymentStep.count({ where: { deploymentId: deployment.id, action: "ACTIVATE" } })).toBe(1);
     expect((await drive(f, deployment.id)).deployment.status).toBe("SUCCEEDED");
   });
 

@@ -132,6 +132,7 @@ export async function seedFleet(o: SeedFleetOptions): Promise<SeededFleet> {
       batchSize: e.batchSize,
       autoRollback: true,
       healthCheckUrl: "http://127.0.0.1:${PORT}/health",
+      healthCheckExpectsVersion: true,
       stopCommand: "if [ -f current/ctl.sh ]; then sh current/ctl.sh stop; fi",
       startCommand: "sh current/ctl.sh start",
       backupCommand: "",

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Environment" ADD COLUMN     "healthCheckExpectsVersion" BOOLEAN NOT NULL DEFAULT false;
