@@ -9,7 +9,7 @@ export default async function AppLayout({ children }: { children: ReactNode }) {
   const actor = await requirePageActor();
   return (
     <div className="min-h-screen">
-      <header className="border-b border-slate-200 bg-white">
+      <header className="border-b border-slate-200 bg-white print:hidden">
         <div className="mx-auto flex max-w-6xl flex-wrap items-center justify-between gap-x-6 gap-y-2 px-6 py-3">
           <nav className="flex flex-wrap items-center gap-x-6 gap-y-1 text-sm">
             <Link href="/" className="text-base font-semibold tracking-tight text-slate-900">

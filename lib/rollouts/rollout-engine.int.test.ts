@@ -2,89 +2,30 @@
 // and the sweep, with agents simulated by calling the same domain functions the agent API routes call.
 import { beforeAll, describe, expect, it } from "vitest";
 import { expectAppError } from "../../test/assertions";
-import { createMember, createReleaseRow, createTenant, environmentsOf, lastAuditSeq, testContext, uniq, auditEventsSince } from "../../test/factories";
+import { auditEventsSince, lastAuditSeq } from "../../test/factories";
+import { drive, type Fleet, release, simulatedFleet } from "../../test/simulated-fleet";
 import { appendStepLogs } from "../agents/append-step-logs";
-import { type AuthenticatedAgent, authenticateAgent } from "../agents/authenticate-agent";
 import { claimJob, tryClaim } from "../agents/claim-job";
-import { enrollAgent } from "../agents/enroll-agent";
 import { finishStep } from "../agents/finish-step";
 import { recordHeartbeat } from "../agents/record-heartbeat";
 import { reportStep } from "../agents/report-step";
-import type { UserActor } from "../auth/actor";
-import type { TJob } from "../contracts/agent-api";
 import { db } from "../db/client";
 import { cancelDeployment } from "../deployments/cancel-deployment";
 import { requestDeployment } from "../deployments/request-deployment";
 import { requestRevert } from "../deployments/request-revert";
 import { listenerReady } from "../events/wakeups";
-import { addTarget } from "../targets/add-target";
 import { advanceRollout } from "./advance-rollout";
 import { sweepRollouts } from "./sweep-rollouts";
 
-type Tenant = Awaited<ReturnType<typeof createTenant>>;
-
-interface Fleet {
-  tenant: Tenant;
-  ops: UserActor;
-  dev: UserActor;
-  environmentId: string;
-  agents: AuthenticatedAgent[];
-}
-
-/** An application whose production has `nodes` enrolled, online servers and no acceptance/approval gates. */
-async function fleet(nodes: number, env: { batchSize?: number; autoRollback?: boolean } = {}): Promise<Fleet> {
-  const tenant = await createTenant();
-  const ops = await createMember(tenant, "OPS");
-  const dev = await createMember(tenant, "DEVELOPER");
-  const production = (await environmentsOf(tenant.application.id))[2]!;
-  await db.environment.update({
-    where: { id: production.id },
-    data: { requiresPreviousSuccess: false, requiresAcceptance: false, requiredApprovals: 0, batchSize: env.batchSize ?? 1, autoRollback: env.autoRollback ?? true },
-  });
-  const agents: AuthenticatedAgent[] = [];
-  for (let i = 1; i <= nodes; i++) {
-    const { enrollmentToken } = await addTarget(ops, { environmentId: production.id, name: `web-${i}` });
-    const { agentSecret } = await enrollAgent({ token: enrollmentToken, hostname: `web-${i}`, agentVersion: "test" }, testContext());
-    const agent = await authenticateAgent(`Bearer ${agentSecret}`, testContext());
-    await recordHeartbeat(agent, { agentVersion: "test", hostname: `web-${i}`, liveReleaseId: null, stagedReleaseIds: [] });
-    agents.push(agent);
-  }
-  return { tenant, ops, dev, environmentId: production.id, agents };
-}
-
-const release = (f: Fleet, version = uniq("1.0")) => createReleaseRow({ applicationId: f.tenant.application.id, uploadedById: f.dev.id, version });
-
-type Outcome = "SUCCEEDED" | "FAILED";
-/**
- * Plays every agent until the deployment ends: each claims (without waiting), acknowledges, and reports the
- * outcome `decide` gives. Returns the jobs in the order they were run.
- */
-async function drive(f: Fleet, deploymentId: string, decide: (job: TJob, agent: AuthenticatedAgent) => Outcome = () => "SUCCEEDED") {
-  const ran: { target: string; action: string; version: string }[] = [];
-  for (let round = 0; round < 50; round++) {
-    const d = await db.deployment.findUniqueOrThrow({ where: { id: deploymentId } });
-    if (["SUCCEEDED", "FAILED", "CANCELLED"].includes(d.status)) return { deployment: d, ran };
-    for (const agent of f.agents) {
-      const job = await tryClaim(agent);
-      if (!job) continue;
-      await reportStep(agent, job.stepId, { leaseId: job.leaseId, status: "RUNNING", phase: "working" });
-      await appendStepLogs(agent, job.stepId, { leaseId: job.leaseId, chunks: [{ seq: 0, text: `${job.action} ${job.release.version}\n` }] });
-      const outcome = decide(job, agent);
-      ran.push({ target: job.target.name, action: job.action, version: job.release.version });
-      await reportStep(agent, job.stepId, { leaseId: job.leaseId, status: outcome, ...(outcome === "FAILED" ? { message: "health check failed: 500" } : {}) });
-    }
-  }
-  throw new Error("deployment did not finish");
-}
 
 let shared: Fleet;
 beforeAll(async () => {
-  shared = await fleet(3);
+  shared = await simulatedFleet(3);
 });
 
 describe("a rolling deployment", () => {
   it("stages the build on every node before the first is taken out, then activates one node at a time", async () => {
-    const f = await fleet(3);
+    const f = await simulatedFleet(3);
     const r = await release(f);
     const since = await lastAuditSeq();
     const { deployment } = await requestDeployment(f.ops, { environmentId: f.environmentId, releaseId: r.id });
@@ -101,7 +42,7 @@ describe("a rolling deployment", () => {
   });
 
   it("halts on a failed node, rolls the touched nodes back to the previous release and ends failed with the reason", async () => {
-    const f = await fleet(3);
+    const f = await simulatedFleet(3);
     const v1 = await release(f, "1.0.0");
     await drive(f, (await requestDeployment(f.ops, { environmentId: f.environmentId, releaseId: v1.id })).deployment.id);
     const v2 = await release(f, "2.0.0");
@@ -120,14 +61,14 @@ describe("a rolling deployment", () => {
   });
 
   it("allows one deployment per environment at a time", async () => {
-    const f = await fleet(1);
+    const f = await simulatedFleet(1);
     const { deployment } = await requestDeployment(f.ops, { environmentId: f.environmentId, releaseId: (await release(f)).id });
     await expectAppError(requestDeployment(f.ops, { environmentId: f.environmentId, releaseId: (await release(f)).id }), "CONFLICT", /is in progress/);
     await drive(f, deployment.id);
   });
 
   it("is refused when a server is offline, naming it, and nothing is created", async () => {
-    const f = await fleet(2);
+    const f = await simulatedFleet(2);
     await db.target.update({ where: { id: f.agents[1]!.targetId }, data: { lastSeenAt: new Date(Date.now() - 60_000) } });
     const r = await release(f);
     await expectAppError(requestDeployment(f.ops, { environmentId: f.environmentId, releaseId: r.id }), "PRECONDITION_FAILED", /web-2 is offline/);
@@ -144,7 +85,7 @@ describe("a rolling deployment", () => {
 describe("the agent protocol", () => {
   it("a long-poll is answered the moment work is queued for its server", async () => {
     expect(await listenerReady()).toBe(true);
-    const f = await fleet(1);
+    const f = await simulatedFleet(1);
     const r = await release(f);
     const started = Date.now();
     const poll = claimJob(f.agents[0]!, 20);
@@ -157,14 +98,14 @@ describe("the agent protocol", () => {
   });
 
   it("an empty long-poll ends after its wait with no job", async () => {
-    const f = await fleet(1);
+    const f = await simulatedFleet(1);
     const started = Date.now();
     expect(await claimJob(f.agents[0]!, 1)).toEqual({ job: null });
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
   });
 
   it("fences stale leases, and repeating a final report is harmless", async () => {
-    const f = await fleet(1);
+    const f = await simulatedFleet(1);
     const { deployment } = await requestDeployment(f.ops, { environmentId: f.environmentId, releaseId: (await release(f)).id });
     const agent = f.agents[0]!;
     const first = (await tryClaim(agent))!;
@@ -187,16 +128,16 @@ describe("the agent protocol", () => {
   });
 
   it("another server's agent cannot see or report on a step", async () => {
-    const f = await fleet(2);
+    const f = await simulatedFleet(2);
     await requestDeployment(f.ops, { environmentId: f.environmentId, releaseId: (await release(f)).id });
     const job = (await tryClaim(f.agents[0]!))!;
     await expectAppError(reportStep(f.agents[1]!, job.stepId, { leaseId: job.leaseId, status: "SUCCEEDED" }), "NOT_FOUND");
-    const other = await fleet(1);
+    const other = await simulatedFleet(1);
     await expectAppError(reportStep(other.agents[0]!, job.stepId, { leaseId: job.leaseId, status: "SUCCEEDED" }), "NOT_FOUND");
   });
 
   it("stores log chunks once each, in seq order whatever order they arrive in", async () => {
-    const f = await fleet(1);
+    const f = await simulatedFleet(1);
     await requestDeployment(f.ops, { environmentId: f.environmentId, releaseId: (await release(f)).id });
     const agent = f.agents[0]!;
     const job = (await tryClaim(agent))!;
@@ -207,7 +148,7 @@ describe("the agent protocol", () => {
   });
 
   it("an agent that stops reporting mid-activation has its step interrupted; the touched node is rolled back", async () => {
-    const f = await fleet(2);
+    const f = await simulatedFleet(2);
     const v1 = await release(f, "1.0.0");
     await drive(f, (await requestDeployment(f.ops, { environmentId: f.environmentId, releaseId: v1.id })).deployment.id);
     const { deployment } = await requestDeployment(f.ops, { environmentId: f.environmentId, releaseId: (await release(f, "2.0.0")).id });
@@ -229,7 +170,7 @@ describe("the agent protocol", () => {
   });
 
   it("an agent that asks for work while its step runs lost that step: it is interrupted at once", async () => {
-    const f = await fleet(1);
+    const f = await simulatedFleet(1);
     await requestDeployment(f.ops, { environmentId: f.environmentId, releaseId: (await release(f)).id });
     const job = (await tryClaim(f.agents[0]!))!;
     await reportStep(f.agents[0]!, job.stepId, { leaseId: job.leaseId, status: "RUNNING" });
@@ -242,7 +183,7 @@ describe("the agent protocol", () => {
 
 describe("cancel, revert and restarts", () => {
   it("a cancel reaches the agent on its next report and ends the deployment cancelled", async () => {
-    const f = await fleet(2);
+    const f = await simulatedFleet(2);
     const { deployment } = await requestDeployment(f.ops, { environmentId: f.environmentId, releaseId: (await release(f)).id });
     const job = (await tryClaim(f.agents[0]!))!;
     expect((await reportStep(f.agents[0]!, job.stepId, { leaseId: job.leaseId, status: "RUNNING" })).cancelRequested).toBe(false);
@@ -255,7 +196,7 @@ describe("cancel, revert and restarts", () => {
   });
 
   it("revert returns the environment to the previous release from the staged builds, with no download", async () => {
-    const f = await fleet(2);
+    const f = await simulatedFleet(2);
     const v1 = await release(f, "1.0.0");
     const v2 = await release(f, "2.0.0");
     await drive(f, (await requestDeployment(f.ops, { environmentId: f.environmentId, releaseId: v1.id })).deployment.id);
@@ -274,12 +215,12 @@ describe("cancel, revert and restarts", () => {
   });
 
   it("revert with nothing earlier is refused clearly", async () => {
-    const f = await fleet(1);
+    const f = await simulatedFleet(1);
     await expectAppError(requestRevert(f.ops, { environmentId: f.environmentId, reason: "x" }), "PRECONDITION_FAILED", "Production has no earlier release to return to.");
   });
 
   it("the reconciler is idempotent: calling it again and again (as every instance's sweep does) creates nothing twice", async () => {
-    const f = await fleet(3);
+    const f = await simulatedFleet(3);
     const { deployment } = await requestDeployment(f.ops, { environmentId: f.environmentId, releaseId: (await release(f)).id });
     await Promise.all([advanceRollout(deployment.id), advanceRollout(deployment.id), sweepRollouts(), advanceRollout(deployment.id)]);
     expect(await db.deploymentStep.count({ where: { deploymentId: deployment.id } })).toBe(3);
@@ -287,7 +228,7 @@ describe("cancel, revert and restarts", () => {
   });
 
   it("continues after a control-plane crash between a step's report and the engine's next move (the sweep picks it up)", async () => {
-    const f = await fleet(2);
+    const f = await simulatedFleet(2);
     const { deployment } = await requestDeployment(f.ops, { environmentId: f.environmentId, releaseId: (await release(f)).id });
     // Both stages finish, but the instance dies before advancing: their rows say SUCCEEDED, nobody planned the next step.
     for (const a of f.agents) {
@@ -301,7 +242,7 @@ describe("cancel, revert and restarts", () => {
   });
 
   it("a scheduled deployment waits for its time, then the sweep starts it", async () => {
-    const f = await fleet(1);
+    const f = await simulatedFleet(1);
     const at = new Date(Date.now() + 3_600_000);
     const { deployment } = await requestDeployment(f.ops, { environmentId: f.environmentId, releaseId: (await release(f)).id, scheduledFor: at });
     expect(deployment.status).toBe("SCHEDULED");

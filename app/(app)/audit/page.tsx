@@ -137,6 +137,11 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
                   <td className="pr-3">
                     <Badge tone={e.type === "PERMISSION_DENIED" || e.type === "USER_SIGN_IN_FAILED" ? "red" : "gray"}>{e.type}</Badge>
                     <div className="mt-1">{e.summary}</div>
+                    {e.releaseId && (
+                      <Link href={`/audit/releases/${e.releaseId}`} className="text-xs font-medium text-indigo-700 hover:underline">
+                        Release evidence →
+                      </Link>
+                    )}
                   </td>
                   <td className="text-xs text-slate-600">
                     {e.applicationId && <div>{appName.get(e.applicationId) ?? "—"}</div>}

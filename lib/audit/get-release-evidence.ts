@@ -1,0 +1,115 @@
+import "server-only";
+import type { UserActor } from "../auth/actor";
+import { can } from "../auth/permissions";
+import { db } from "../db/client";
+import { notFound } from "../errors";
+import { AUDIT_EVENT_TYPES, type AuditEventType, isAuditEventType } from "./event-types";
+
+export interface EvidenceEvent {
+  seq: bigint;
+  occurredAt: Date;
+  type: AuditEventType | string;
+  meaning: string;
+  actorType: string;
+  actorLabel: string;
+  ip: string | null;
+  environment: string | null;
+  summary: string;
+  /** The artifact hash the event recorded, if it recorded one. */
+  sha256: string | null;
+  /** The event recorded another release's bytes on purpose (a rollback to the previous release). */
+  otherRelease: string | null;
+  hash: string;
+}
+
+export interface EvidenceMilestone {
+  label: string;
+  who: string | null;
+  at: Date | null;
+  sha256: string | null;
+}
+
+const shaOf = (v: unknown): string | null => {
+  if (v && typeof v === "object" && "artifactSha256" in v) {
+    const s = (v as { artifactSha256: unknown }).artifactSha256;
+    return typeof s === "string" ? s : null;
+  }
+  if (v && typeof v === "object" && "sha256" in v) {
+    const s = (v as { sha256: unknown }).sha256;
+    return typeof s === "string" ? s : null;
+  }
+  return null;
+};
+
+const versionOf = (v: unknown): string | null =>
+  v && typeof v === "object" && "version" in v && typeof (v as { version: unknown }).version === "string" ? (v as { version: string }).version : null;
+
+/**
+ * A release's evidence for an auditor: every audit event about it in chain order, the milestones from upload to
+ * production (who, when, which bytes), whether every hash recorded along the way is the uploaded artifact's, and
+ * whether a signed checkpoint already covers the whole story. Auditors of the application and platform admins
+ * only; anyone else gets NOT_FOUND, as for a release that does not exist.
+ */
+export async function getReleaseEvidence(actor: UserActor, releaseId: string) {
+  const release = await db.release.findUnique({
+    where: { id: releaseId },
+    include: { application: { include: { customer: true } }, uploadedBy: { select: { name: true, email: true } } },
+  });
+  if (!release || !can(actor, "audit.view", release.applicationId)) throw notFound("Release");
+  const [rows, environments, checkpoint] = await Promise.all([
+    db.auditEvent.findMany({ where: { OR: [{ releaseId }, { objectType: "Release", objectId: releaseId }] }, orderBy: { seq: "asc" } }),
+    db.environment.findMany({ where: { applicationId: release.applicationId }, orderBy: { position: "asc" }, select: { id: true, name: true, isProduction: true } }),
+    db.auditCheckpoint.findFirst({ orderBy: { number: "desc" }, select: { number: true, lastSeq: true, createdAt: true } }),
+  ]);
+  const envName = new Map(environments.map((e) => [e.id, e.name]));
+  const events: EvidenceEvent[] = rows.map((e) => ({
+    seq: e.seq,
+    occurredAt: e.occurredAt,
+    type: e.type,
+    meaning: isAuditEventType(e.type) ? AUDIT_EVENT_TYPES[e.type] : e.type,
+    actorType: e.actorType,
+    actorLabel: e.actorLabel,
+    ip: e.ip,
+    environment: e.environmentId ? (envName.get(e.environmentId) ?? null) : null,
+    summary: e.summary,
+    sha256: shaOf(e.after) ?? shaOf(e.data),
+    otherRelease: versionOf(e.after) !== null && versionOf(e.after) !== release.version ? versionOf(e.after) : null,
+    hash: e.hash,
+  }));
+
+  // Milestones: the first event of each kind, and for deployments the request and the success per environment.
+  const first = (type: string, where: (e: (typeof rows)[number]) => boolean = () => true) => rows.find((e) => e.type === type && where(e));
+  const milestone = (label: string, e: (typeof rows)[number] | undefined): EvidenceMilestone => ({
+    label,
+    who: e?.actorLabel ?? null,
+    at: e?.occurredAt ?? null,
+    sha256: e ? (shaOf(e.after) ?? shaOf(e.data)) : null,
+  });
+  const milestones: EvidenceMilestone[] = [milestone("Uploaded", first("RELEASE_CREATED"))];
+  for (const env of environments) {
+    const inEnv = (e: (typeof rows)[number]) => e.environmentId === env.id;
+    const succeeded = rows.find((e) => e.type === "DEPLOYMENT_SUCCEEDED" && inEnv(e));
+    const requested = succeeded ? rows.find((e) => (e.type === "DEPLOYMENT_REQUESTED" || e.type === "REVERT_REQUESTED") && e.objectId === succeeded.objectId) : first("DEPLOYMENT_REQUESTED", inEnv);
+    milestones.push({ ...milestone(`${env.isProduction ? "Promoted" : "Deployed"} to ${env.name}`, requested), ...(succeeded ? {} : { at: null }) });
+  }
+  for (const [type, label] of [
+    ["RELEASE_ACCEPTED", "Accepted by the customer"],
+    ["RELEASE_REJECTED", "Rejected by the customer"],
+    ["RELEASE_APPROVED", "Approved"],
+  ] as const) {
+    const e = first(type);
+    if (e || type !== "RELEASE_REJECTED") milestones.push(milestone(label, e));
+  }
+
+  // Rollback steps record the previous release's bytes: they are about other bytes, not a mismatch.
+  const recorded = events.filter((e) => e.sha256 !== null && e.otherRelease === null);
+  const mismatches = recorded.filter((e) => e.sha256 !== release.artifactSha256);
+  const lastSeq = rows.at(-1)?.seq ?? null;
+  return {
+    release,
+    events,
+    milestones,
+    hashes: { checked: recorded.length, mismatches },
+    checkpoint: checkpoint && lastSeq !== null && checkpoint.lastSeq >= lastSeq ? checkpoint : null,
+  };
+}

@@ -1,0 +1,70 @@
+// Simulated agents for integration tests: enrolled through the domain like real ones, driven by calling the same
+// domain functions the agent API routes call (tryClaim, reportStep, appendStepLogs).
+import { createMember, createReleaseRow, createTenant, environmentsOf, testContext, uniq } from "./factories";
+import { appendStepLogs } from "../lib/agents/append-step-logs";
+import { type AuthenticatedAgent, authenticateAgent } from "../lib/agents/authenticate-agent";
+import { tryClaim } from "../lib/agents/claim-job";
+import { enrollAgent } from "../lib/agents/enroll-agent";
+import { recordHeartbeat } from "../lib/agents/record-heartbeat";
+import { reportStep } from "../lib/agents/report-step";
+import type { UserActor } from "../lib/auth/actor";
+import type { TJob } from "../lib/contracts/agent-api";
+import { db } from "../lib/db/client";
+import { addTarget } from "../lib/targets/add-target";
+
+type Tenant = Awaited<ReturnType<typeof createTenant>>;
+
+export interface Fleet {
+  tenant: Tenant;
+  ops: UserActor;
+  dev: UserActor;
+  environmentId: string;
+  agents: AuthenticatedAgent[];
+}
+
+/** An application whose production has `nodes` enrolled, online servers and no acceptance/approval gates. */
+export async function simulatedFleet(nodes: number, env: { batchSize?: number; autoRollback?: boolean } = {}): Promise<Fleet> {
+  const tenant = await createTenant();
+  const ops = await createMember(tenant, "OPS");
+  const dev = await createMember(tenant, "DEVELOPER");
+  const production = (await environmentsOf(tenant.application.id))[2]!;
+  await db.environment.update({
+    where: { id: production.id },
+    data: { requiresPreviousSuccess: false, requiresAcceptance: false, requiredApprovals: 0, batchSize: env.batchSize ?? 1, autoRollback: env.autoRollback ?? true },
+  });
+  const agents: AuthenticatedAgent[] = [];
+  for (let i = 1; i <= nodes; i++) {
+    const { enrollmentToken } = await addTarget(ops, { environmentId: production.id, name: `web-${i}` });
+    const { agentSecret } = await enrollAgent({ token: enrollmentToken, hostname: `web-${i}`, agentVersion: "test" }, testContext());
+    const agent = await authenticateAgent(`Bearer ${agentSecret}`, testContext());
+    await recordHeartbeat(agent, { agentVersion: "test", hostname: `web-${i}`, liveReleaseId: null, stagedReleaseIds: [] });
+    agents.push(agent);
+  }
+  return { tenant, ops, dev, environmentId: production.id, agents };
+}
+
+export const release = (f: Fleet, version = uniq("1.0")) => createReleaseRow({ applicationId: f.tenant.application.id, uploadedById: f.dev.id, version });
+
+export type Outcome = "SUCCEEDED" | "FAILED";
+/**
+ * Plays every agent until the deployment ends: each claims (without waiting), acknowledges, and reports the
+ * outcome `decide` gives. Returns the jobs in the order they were run.
+ */
+export async function drive(f: Fleet, deploymentId: string, decide: (job: TJob, agent: AuthenticatedAgent) => Outcome = () => "SUCCEEDED") {
+  const ran: { target: string; action: string; version: string }[] = [];
+  for (let round = 0; round < 50; round++) {
+    const d = await db.deployment.findUniqueOrThrow({ where: { id: deploymentId } });
+    if (["SUCCEEDED", "FAILED", "CANCELLED"].includes(d.status)) return { deployment: d, ran };
+    for (const agent of f.agents) {
+      const job = await tryClaim(agent);
+      if (!job) continue;
+      await reportStep(agent, job.stepId, { leaseId: job.leaseId, status: "RUNNING", phase: "working" });
+      await appendStepLogs(agent, job.stepId, { leaseId: job.leaseId, chunks: [{ seq: 0, text: `${job.action} ${job.release.version}\n` }] });
+      const outcome = decide(job, agent);
+      ran.push({ target: job.target.name, action: job.action, version: job.release.version });
+      await reportStep(agent, job.stepId, { leaseId: job.leaseId, status: outcome, ...(outcome === "FAILED" ? { message: "health check failed: 500" } : {}) });
+    }
+  }
+  throw new Error("deployment did not finish");
+}
+
