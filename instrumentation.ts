@@ -7,4 +7,5 @@ export async function register(): Promise<void> {
   const { startRolloutTimer } = await import("./lib/rollouts/rollout-timer");
   await startCheckpointTimer();
   startRolloutTimer();
+  (await import("./lib/notifications/notification-timer")).startNotificationTimer();
 }

@@ -33,7 +33,7 @@ test("the admin renames an environment, adds Staging, moves it earlier and remov
   // The application's page shows the lifecycle people will see.
   await page.getByRole("link", { name: `← back to ${tenant.application}` }).click();
   await expect(page.getByTestId("environments").getByRole("heading")).toHaveText(["1. QA", "2. UAT", "3. Staging", "4. Production"]);
-  await page.getByRole("link", { name: "Environments & people →" }).click();
+  await page.getByRole("link", { name: "Environments, people & tokens →" }).click();
 
   await clickAndConfirm(environmentCard(page, "Staging").getByRole("button", { name: "Remove" }), "Remove Staging?");
   await expect(lifecycle(page)).toHaveText(["1. QA", "2. UAT", "3. Production"]);

@@ -57,6 +57,14 @@ export const ZEnvSchema = z.object({
     emptyAsUndefined,
     z.coerce.number().int("must be a whole number of bytes").min(1024, "must be at least 1024 bytes").max(2 ** 50).default(4 * 1024 ** 3),
   ),
+  /**
+   * Outgoing mail server for notification emails, e.g. smtps://user:password@mail.example.com:465 or
+   * smtp://relay.internal:25 (STARTTLS when the server offers it). Unset: emails are logged instead of sent.
+   * Contains a password: never log it.
+   */
+  SMTP_URL: z.preprocess(emptyAsUndefined, z.string().regex(/^smtps?:\/\/[^\s]+$/, "must be an smtp:// or smtps:// URL").optional()),
+  /** Sender of notification emails. */
+  MAIL_FROM: z.preprocess(emptyAsUndefined, z.string().min(3).max(200).default("Releasegate <releasegate@localhost>")),
 });
 
 export type Env = z.infer<typeof ZEnvSchema>;

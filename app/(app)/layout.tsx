@@ -1,6 +1,8 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { Button } from "@/components/form";
+import { InboxLink } from "@/components/inbox-link";
+import { countUnreadNotifications } from "@/lib/notifications/list-notifications";
 import { auditableApplicationIds } from "@/lib/auth/permissions";
 import { requirePageActor } from "@/lib/entry/page";
 import { signOutAction } from "./actions";
@@ -35,6 +37,7 @@ export default async function AppLayout({ children }: { children: ReactNode }) {
             ) : null}
           </nav>
           <div className="flex flex-wrap items-center gap-3 text-sm">
+            <InboxLink unread={await countUnreadNotifications(actor)} />
             <span className="text-slate-600" data-testid="signed-in-as">
               {actor.name} <span className="hidden text-slate-500 md:inline">({actor.email})</span>
             </span>

@@ -132,6 +132,14 @@ const COVERED: Record<string, string> = {
   "lib/api-tokens/create-api-token.ts": "createApiToken",
   "lib/api-tokens/revoke-api-token.ts": "revokeApiToken",
   "lib/api-tokens/record-api-token-denial.ts": "recordApiTokenDenial",
+  // verdicts, approvals and freezes: tested in lib/approvals/approvals.int.test.ts
+  "lib/approvals/record-verdict.ts": "recordVerdict",
+  "lib/approvals/approve-release.ts": "approveRelease",
+  "lib/approvals/create-freeze.ts": "createFreeze",
+  "lib/approvals/end-freeze.ts": "endFreeze",
+  // outgoing webhooks: tested in lib/notifications/webhooks.int.test.ts
+  "lib/notifications/create-webhook.ts": "createWebhook",
+  "lib/notifications/delete-webhook.ts": "deleteWebhook",
 };
 // Known gaps, each with the reason it cannot run here (shared database, no Next.js request scope).
 const NOT_COVERED_HERE: Record<string, string> = {

@@ -36,6 +36,15 @@ export const AUDIT_EVENT_TYPES = {
   API_TOKEN_REVOKED: "an API token was revoked",
   // releases
   RELEASE_CREATED: "a release candidate was uploaded with its artifact's SHA-256",
+  RELEASE_ACCEPTED: "a customer accepted a release after testing it in acceptance (bound to its SHA-256)",
+  RELEASE_REJECTED: "a customer rejected a release, with the reason (bound to its SHA-256)",
+  RELEASE_APPROVED: "someone approved a release for an environment (bound to its SHA-256); the release is approved once enough have",
+  // change freezes
+  FREEZE_CREATED: "a change freeze was put on an environment (start, end, reason)",
+  FREEZE_ENDED: "a change freeze was lifted before its planned end",
+  // integrations
+  WEBHOOK_CREATED: "an outgoing webhook was added to an application (its secret is not recorded)",
+  WEBHOOK_DELETED: "an outgoing webhook was removed with its delivery history",
   // deployments and their rollouts
   DEPLOYMENT_REQUESTED: "a deployment of a release to an environment was requested",
   REVERT_REQUESTED: "a revert of an environment to its previous release was requested",

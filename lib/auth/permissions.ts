@@ -36,6 +36,15 @@ export const PERMISSIONS = {
   "deployment.request": { roles: ["DEVELOPER", "OPS"], admin: false },
   "deployment.cancel": { roles: ["DEVELOPER", "OPS"], admin: false },
   "deployment.revert": { roles: ["OPS"], admin: false },
+  // the release procedure's judgements. A verdict is the customer's; an approval needs, on top of this, one of the
+  // environment's approverRoles (lib/approvals/approve-release.ts). Neither is ever the uploader's, whatever their
+  // roles (separation of duties, checked in the domain functions), nor an administrator's by the admin flag.
+  "release.verdict": { roles: ["CUSTOMER"], admin: false },
+  "release.approve": { roles: ["APPROVER", "OPS"], admin: false },
+  // change freezes on environments: ops plan and lift them
+  "freeze.manage": { roles: ["OPS"], admin: false },
+  // outgoing webhooks carry release events to other systems: ops and administrators wire them up
+  "webhook.manage": { roles: ["OPS"], admin: true },
   // API tokens for build pipelines: a token carries at most its creator's roles
   "api-token.manage": { roles: ["DEVELOPER", "OPS"], admin: true },
   // reading an application: anyone with a role on it

@@ -1,5 +1,5 @@
-// "What needs you now", per role. Release history is seeded directly (the release flow is not built yet); the
-// people and applications come from the domain functions.
+// "What needs you now", per role. Release history is seeded directly as rows; the people and applications come from
+// the domain functions.
 import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
@@ -16,6 +16,7 @@ import {
 import { createApplication } from "../applications/create-application";
 import type { UserActor } from "../auth/actor";
 import { createCustomer } from "../customers/create-customer";
+import { grantRole } from "../memberships/grant-role";
 import { db } from "../db/client";
 import { listWorkItems, type WorkItem } from "./list-work-items";
 
@@ -23,6 +24,8 @@ type Tenant = Awaited<ReturnType<typeof createTenant>>;
 
 const kinds = (items: WorkItem[], kind: WorkItem["kind"]) => items.filter((i) => i.kind === kind);
 const releaseHref = (appId: string, releaseId: string) => `/apps/${appId}/releases/${releaseId}`;
+/** Testing and approving happen on the release's focused review page. */
+const reviewHref = (appId: string, releaseId: string) => `/apps/${appId}/releases/${releaseId}/decide`;
 const hrefs = (items: WorkItem[], kind: WorkItem["kind"]) => kinds(items, kind).map((i) => i.href);
 
 let a: Tenant;
@@ -50,16 +53,16 @@ describe("accept: for customers", () => {
     await db.environment.update({ where: { id: acceptance.id }, data: { url: "https://acc.example.test" } });
 
     const items = await listWorkItems(customerOfA);
-    const item = kinds(items, "accept").find((i) => i.href === releaseHref(a.application.id, release.id));
+    const item = kinds(items, "accept").find((i) => i.href === reviewHref(a.application.id, release.id));
     expect(item).toEqual({
       kind: "accept",
       title: `Test ${a.application.name} ${release.version}`,
       detail: "Live in Acceptance at https://acc.example.test: accept or reject it.",
-      href: releaseHref(a.application.id, release.id),
+      href: reviewHref(a.application.id, release.id),
     });
     expect(items.every((i) => i.href.startsWith(`/apps/${a.application.id}/`))).toBe(true);
 
-    expect(hrefs(await listWorkItems(customerOfB), "accept")).not.toContain(releaseHref(a.application.id, release.id));
+    expect(hrefs(await listWorkItems(customerOfB), "accept")).not.toContain(reviewHref(a.application.id, release.id));
   });
 
   it("nothing to accept before the candidate reaches acceptance, or when its deployment failed", async () => {
@@ -71,8 +74,8 @@ describe("accept: for customers", () => {
     await createDeploymentRow({ releaseId: failed.id, environmentId: acceptance!.id, status: "FAILED" });
 
     const accept = hrefs(await listWorkItems(customer), "accept");
-    expect(accept).not.toContain(releaseHref(a.application.id, onlyInQa.id));
-    expect(accept).not.toContain(releaseHref(a.application.id, failed.id));
+    expect(accept).not.toContain(reviewHref(a.application.id, onlyInQa.id));
+    expect(accept).not.toContain(reviewHref(a.application.id, failed.id));
   });
 
   it("the item goes away once a verdict is given on these bytes, and not for a verdict on other bytes", async () => {
@@ -87,13 +90,20 @@ describe("accept: for customers", () => {
     });
 
     const accept = hrefs(await listWorkItems(customer), "accept");
-    expect(accept).not.toContain(releaseHref(a.application.id, judged.release.id));
-    expect(accept).toContain(releaseHref(a.application.id, rebuilt.release.id));
+    expect(accept).not.toContain(reviewHref(a.application.id, judged.release.id));
+    expect(accept).toContain(reviewHref(a.application.id, rebuilt.release.id));
+  });
+
+  it("a customer tester who uploaded the release is not asked to judge it", async () => {
+    const both = await createMember(a, "CUSTOMER");
+    await grantRole(a.admin, { applicationId: a.application.id, userId: both.id, role: "DEVELOPER" });
+    const { release } = await candidateInAcceptance(a, both.id);
+    expect(hrefs(await listWorkItems(await actorFor(both.id)), "accept")).not.toContain(reviewHref(a.application.id, release.id));
   });
 
   it("a developer of the same application is not asked to accept", async () => {
     const { release } = await candidateInAcceptance(a, developer.id);
-    expect(hrefs(await listWorkItems(developer), "accept")).not.toContain(releaseHref(a.application.id, release.id));
+    expect(hrefs(await listWorkItems(developer), "accept")).not.toContain(reviewHref(a.application.id, release.id));
   });
 });
 
@@ -104,13 +114,13 @@ describe("approve: for approvers", () => {
     const byThemselves = await createReleaseRow({ applicationId: a.application.id, uploadedById: approver.id, status: "ACCEPTED" });
 
     const approve = kinds(await listWorkItems(approver), "approve");
-    expect(approve.find((i) => i.href === releaseHref(a.application.id, byOthers.id))).toEqual({
+    expect(approve.find((i) => i.href === reviewHref(a.application.id, byOthers.id))).toEqual({
       kind: "approve",
       title: `Approve ${a.application.name} ${byOthers.version} for Production`,
       detail: "0 of 1 approvals so far.",
-      href: releaseHref(a.application.id, byOthers.id),
+      href: reviewHref(a.application.id, byOthers.id),
     });
-    expect(approve.map((i) => i.href)).not.toContain(releaseHref(a.application.id, byThemselves.id));
+    expect(approve.map((i) => i.href)).not.toContain(reviewHref(a.application.id, byThemselves.id));
   });
 
   it("the item goes away once they approved these bytes", async () => {
@@ -118,7 +128,7 @@ describe("approve: for approvers", () => {
     const release = await createReleaseRow({ applicationId: a.application.id, uploadedById: developer.id, status: "ACCEPTED" });
     const production = (await environmentsOf(a.application.id)).find((e) => e.isProduction)!;
     await db.approval.create({ data: { releaseId: release.id, environmentId: production.id, userId: approver.id, artifactSha256: release.artifactSha256 } });
-    expect(hrefs(await listWorkItems(approver), "approve")).not.toContain(releaseHref(a.application.id, release.id));
+    expect(hrefs(await listWorkItems(approver), "approve")).not.toContain(reviewHref(a.application.id, release.id));
   });
 
   it("candidates that are not yet accepted, and other tenants' releases, are not offered", async () => {
@@ -127,16 +137,32 @@ describe("approve: for approvers", () => {
     const developerOfB = await createMember(b, "DEVELOPER");
     const foreign = await createReleaseRow({ applicationId: b.application.id, uploadedById: developerOfB.id, status: "ACCEPTED" });
     const approve = hrefs(await listWorkItems(approver), "approve");
-    expect(approve).not.toContain(releaseHref(a.application.id, candidate.id));
-    expect(approve).not.toContain(releaseHref(b.application.id, foreign.id));
+    expect(approve).not.toContain(reviewHref(a.application.id, candidate.id));
+    expect(approve).not.toContain(reviewHref(b.application.id, foreign.id));
   });
 });
 
+/**
+ * A release that passes production's gates: deployed to acceptance, accepted there by a customer on these bytes and
+ * approved by an approver (the state the procedure leaves it in), status APPROVED.
+ */
+async function approvedRelease(tenant: Tenant, uploadedById: string) {
+  const { release, acceptance } = await candidateInAcceptance(tenant, uploadedById);
+  const production = (await environmentsOf(tenant.application.id)).find((e) => e.isProduction)!;
+  const customer = await createMember(tenant, "CUSTOMER", { customerSide: true });
+  const approver = await createMember(tenant, "APPROVER");
+  await db.acceptanceVerdict.create({
+    data: { releaseId: release.id, environmentId: acceptance.id, userId: customer.id, verdict: "ACCEPTED", artifactSha256: release.artifactSha256 },
+  });
+  await db.approval.create({ data: { releaseId: release.id, environmentId: production.id, userId: approver.id, artifactSha256: release.artifactSha256 } });
+  return { release: await db.release.update({ where: { id: release.id }, data: { status: "APPROVED" } }), production };
+}
+
 describe("promote: for ops", () => {
-  it("ops see an approved release, customers and developers do not", async () => {
+  it("ops see a release that passes production's gates, customers and developers do not", async () => {
     const ops = await createMember(a, "OPS");
     const customer = await createMember(a, "CUSTOMER", { customerSide: true });
-    const release = await createReleaseRow({ applicationId: a.application.id, uploadedById: developer.id, status: "APPROVED" });
+    const { release } = await approvedRelease(a, developer.id);
     const href = releaseHref(a.application.id, release.id);
 
     expect(kinds(await listWorkItems(ops), "promote").find((i) => i.href === href)).toEqual({
@@ -151,8 +177,50 @@ describe("promote: for ops", () => {
 
   it("ops of another application do not see it", async () => {
     const opsOfB = await createMember(b, "OPS");
-    const release = await createReleaseRow({ applicationId: a.application.id, uploadedById: developer.id, status: "APPROVED" });
+    const { release } = await approvedRelease(a, developer.id);
     expect(hrefs(await listWorkItems(opsOfB), "promote")).not.toContain(releaseHref(a.application.id, release.id));
+  });
+
+  it("a release whose gates do not pass is not offered, whatever its status says", async () => {
+    const ops = await createMember(a, "OPS");
+    // Marked approved, but never deployed to acceptance, accepted or approved on these bytes.
+    const unfounded = await createReleaseRow({ applicationId: a.application.id, uploadedById: developer.id, status: "APPROVED" });
+    // Accepted, but production still needs its approval.
+    const { release: accepted } = await candidateInAcceptance(a, developer.id);
+    await db.release.update({ where: { id: accepted.id }, data: { status: "ACCEPTED" } });
+    const promote = hrefs(await listWorkItems(ops), "promote");
+    expect(promote).not.toContain(releaseHref(a.application.id, unfounded.id));
+    expect(promote).not.toContain(releaseHref(a.application.id, accepted.id));
+  });
+
+  it("an accepted release is ready when production needs no approvals; one being deployed is not offered again", async () => {
+    const tenant = await createTenant();
+    const dev = await createMember(tenant, "DEVELOPER");
+    const ops = await createMember(tenant, "OPS");
+    const production = (await environmentsOf(tenant.application.id)).find((e) => e.isProduction)!;
+    await db.environment.update({ where: { id: production.id }, data: { requiredApprovals: 0 } });
+    const { release, acceptance } = await candidateInAcceptance(tenant, dev.id);
+    const customer = await createMember(tenant, "CUSTOMER", { customerSide: true });
+    await db.acceptanceVerdict.create({ data: { releaseId: release.id, environmentId: acceptance.id, userId: customer.id, verdict: "ACCEPTED", artifactSha256: release.artifactSha256 } });
+    await db.release.update({ where: { id: release.id }, data: { status: "ACCEPTED" } });
+    const href = releaseHref(tenant.application.id, release.id);
+    expect(kinds(await listWorkItems(ops), "promote").find((i) => i.href === href)?.detail).toBe("Accepted; Production needs no approvals: ready to roll out.");
+
+    await createDeploymentRow({ releaseId: release.id, environmentId: production.id, status: "RUNNING" });
+    expect(hrefs(await listWorkItems(ops), "promote")).not.toContain(href);
+  });
+
+  it("during a freeze the item says until when and why", async () => {
+    const tenant = await createTenant();
+    const dev = await createMember(tenant, "DEVELOPER");
+    const ops = await createMember(tenant, "OPS");
+    const { release, production } = await approvedRelease(tenant, dev.id);
+    const endsAt = new Date(Date.now() + 3 * 60 * 60_000);
+    await db.freeze.create({ data: { environmentId: production.id, startsAt: new Date(Date.now() - 60_000), endsAt, reason: "Black Friday", createdById: ops.id } });
+    const item = kinds(await listWorkItems(ops), "promote").find((i) => i.href === releaseHref(tenant.application.id, release.id));
+    expect(item?.detail).toBe(
+      `Ready, but Production is frozen until ${endsAt.toISOString().slice(0, 16).replace("T", " ")} UTC (Black Friday): deploying needs an override reason.`,
+    );
   });
 });
 

@@ -2,6 +2,9 @@ import "server-only";
 import type { UserActor } from "../auth/actor";
 import { db } from "../db/client";
 import type { Role } from "../db/generated/enums";
+import { acceptanceEnvironment, approvalEnvironment } from "../approvals/stages";
+import { loadDeploymentFacts } from "../deployments/load-deployment-facts";
+import { deploymentBlockers } from "../releases/policy";
 
 export interface WorkItem {
   kind: "accept" | "approve" | "promote" | "fix" | "setup";
@@ -11,6 +14,11 @@ export interface WorkItem {
 }
 
 const LIMIT = 50;
+/** Each promotion candidate is checked against every gate (a few queries each): the newest ones suffice. */
+const PROMOTE_LIMIT = 20;
+
+/** The focused "review this release" page: verdicts, approvals and what changed since production. */
+const reviewHref = (applicationId: string, releaseId: string) => `/apps/${applicationId}/releases/${releaseId}/decide`;
 
 function appsWithRole(actor: UserActor, role: Role): string[] {
   return [...actor.roles.entries()].filter(([, roles]) => roles.has(role)).map(([appId]) => appId);
@@ -28,11 +36,13 @@ export async function listWorkItems(actor: UserActor): Promise<WorkItem[]> {
   const devApps = appsWithRole(actor, "DEVELOPER");
 
   if (customerApps.length > 0) {
-    // Candidates live in an environment that feeds an acceptance gate, with no verdict on these bytes yet.
+    // Candidates deployed successfully to their application's acceptance environment (lib/approvals/stages.ts), with
+    // no verdict on these bytes yet. Their own uploads are left out: the uploader may not judge them.
     const candidates = await db.release.findMany({
       where: {
         applicationId: { in: customerApps },
         status: "CANDIDATE",
+        uploadedById: { not: actor.id },
         deployments: { some: { status: "SUCCEEDED", kind: "DEPLOY" } },
       },
       include: {
@@ -44,16 +54,14 @@ export async function listWorkItems(actor: UserActor): Promise<WorkItem[]> {
       take: LIMIT,
     });
     for (const r of candidates) {
-      const envs = r.application.environments;
-      const testedIn = envs.find(
-        (e, i) => r.deployments.some((d) => d.environmentId === e.id) && envs[i + 1]?.requiresAcceptance === true,
-      );
-      if (!testedIn || r.verdicts.some((v) => v.artifactSha256 === r.artifactSha256)) continue;
+      const testedIn = acceptanceEnvironment(r.application.environments);
+      if (!testedIn || !r.deployments.some((d) => d.environmentId === testedIn.id)) continue;
+      if (r.verdicts.some((v) => v.artifactSha256 === r.artifactSha256)) continue;
       items.push({
         kind: "accept",
         title: `Test ${r.application.name} ${r.version}`,
         detail: `Live in ${testedIn.name}${testedIn.url ? ` at ${testedIn.url}` : ""}: accept or reject it.`,
-        href: `/apps/${r.applicationId}/releases/${r.id}`,
+        href: reviewHref(r.applicationId, r.id),
       });
     }
   }
@@ -62,7 +70,7 @@ export async function listWorkItems(actor: UserActor): Promise<WorkItem[]> {
     const accepted = await db.release.findMany({
       where: { applicationId: { in: approverApps }, status: "ACCEPTED", uploadedById: { not: actor.id } },
       include: {
-        application: { include: { environments: { where: { requiredApprovals: { gt: 0 } } } } },
+        application: { include: { environments: true } },
         approvals: { select: { userId: true, environmentId: true, artifactSha256: true } },
       },
       orderBy: { createdAt: "desc" },
@@ -70,32 +78,57 @@ export async function listWorkItems(actor: UserActor): Promise<WorkItem[]> {
     });
     for (const r of accepted) {
       const roles = actor.roles.get(r.applicationId) ?? new Set<Role>();
-      for (const env of r.application.environments) {
-        const valid = r.approvals.filter((a) => a.environmentId === env.id && a.artifactSha256 === r.artifactSha256);
-        if (valid.length >= env.requiredApprovals || valid.some((a) => a.userId === actor.id)) continue;
-        if (!env.approverRoles.some((role) => roles.has(role))) continue;
-        items.push({
-          kind: "approve",
-          title: `Approve ${r.application.name} ${r.version} for ${env.name}`,
-          detail: `${valid.length} of ${env.requiredApprovals} approvals so far.`,
-          href: `/apps/${r.applicationId}/releases/${r.id}`,
-        });
-      }
+      // The one environment approvals are given for (lib/approvals/approve-release.ts approves for it alone).
+      const env = approvalEnvironment(r.application.environments);
+      if (!env || env.requiredApprovals === 0) continue;
+      const valid = r.approvals.filter((a) => a.environmentId === env.id && a.artifactSha256 === r.artifactSha256);
+      if (valid.length >= env.requiredApprovals || valid.some((a) => a.userId === actor.id)) continue;
+      if (!env.approverRoles.some((role) => roles.has(role))) continue;
+      items.push({
+        kind: "approve",
+        title: `Approve ${r.application.name} ${r.version} for ${env.name}`,
+        detail: `${valid.length} of ${env.requiredApprovals} approvals so far.`,
+        href: reviewHref(r.applicationId, r.id),
+      });
     }
   }
 
   if (opsApps.length > 0) {
-    const approved = await db.release.findMany({
-      where: { applicationId: { in: opsApps }, status: "APPROVED" },
-      include: { application: { select: { name: true } } },
+    // Ready to promote = the lifecycle gates of production pass for this person now (lib/releases/policy.ts, the
+    // same answer the deploy form and the server give), a freeze aside: ops may override it with a reason.
+    const productions = await db.environment.findMany({ where: { applicationId: { in: opsApps }, isProduction: true }, orderBy: { position: "asc" } });
+    const ready = await db.release.findMany({
+      where: {
+        applicationId: { in: [...new Set(productions.map((p) => p.applicationId))] },
+        status: { in: ["ACCEPTED", "APPROVED"] },
+      },
+      include: {
+        application: { select: { name: true } },
+        deployments: { where: { environment: { isProduction: true }, status: { in: ["SCHEDULED", "QUEUED", "RUNNING", "ROLLING_BACK"] } }, select: { id: true } },
+      },
       orderBy: { createdAt: "desc" },
-      take: LIMIT,
+      take: PROMOTE_LIMIT,
     });
-    for (const r of approved) {
+    for (const r of ready) {
+      const production = productions.find((p) => p.applicationId === r.applicationId);
+      if (!production || r.deployments.length > 0) continue;
+      const facts = await loadDeploymentFacts(db, actor, {
+        kind: "DEPLOY",
+        environment: production,
+        release: { id: r.id, version: r.version, status: r.status, sha256: r.artifactSha256, uploadedById: r.uploadedById },
+        freezeOverrideReason: null,
+      });
+      const blockers = deploymentBlockers(facts);
+      if (blockers.some((b) => b.code !== "FROZEN")) continue;
+      const freeze = facts.activeFreeze;
       items.push({
         kind: "promote",
         title: `Promote ${r.application.name} ${r.version} to production`,
-        detail: "Accepted and approved: ready to roll out.",
+        detail: freeze
+          ? `Ready, but ${production.name} is frozen until ${freeze.endsAt.toISOString().slice(0, 16).replace("T", " ")} UTC (${freeze.reason}): deploying needs an override reason.`
+          : r.status === "APPROVED"
+            ? "Accepted and approved: ready to roll out."
+            : `Accepted; ${production.name} needs no approvals: ready to roll out.`,
         href: `/apps/${r.applicationId}/releases/${r.id}`,
       });
     }

@@ -4,6 +4,8 @@ import { systemActor } from "../auth/actor";
 import { db, type Tx } from "../db/client";
 import { CHANNELS, notifyInTransaction } from "../events/wakeups";
 import { log } from "../log";
+import { runInBackground } from "../notifications/background";
+import { onDeploymentFinished } from "../notifications/on-deployment-finished";
 import { type PlanAction, type PlanInput, planRollout } from "./planner";
 
 const ENGINE = "rollout engine";
@@ -18,6 +20,7 @@ const MAX_ROUNDS = 8;
  * nothing to do changes nothing. Because all state lives in PostgreSQL, a restarted control plane simply continues.
  */
 export async function advanceRollout(deploymentId: string): Promise<void> {
+  let statusChanged = false;
   await db.$transaction(async (tx) => {
     const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Deployment" WHERE id = ${deploymentId}::uuid FOR UPDATE`;
     if (locked.length === 0) return;
@@ -26,10 +29,15 @@ export async function advanceRollout(deploymentId: string): Promise<void> {
       const actions = planRollout(input.plan);
       if (actions.length === 0) return;
       for (const action of actions) await apply(tx, input, action);
+      statusChanged ||= actions.some((a) => a.type === "setStatus");
       await notifyInTransaction(tx, CHANNELS.deployment, deploymentId);
     }
     log.error({ deploymentId }, "rollout planner did not settle; the next sweep continues");
   });
+  // Started, succeeded, failed, reverted, ready for acceptance: told once each (the notifier keeps track), after
+  // the change is committed, in the background: the agent whose report got us here is not kept waiting, and a
+  // failure to tell people never fails the rollout.
+  if (statusChanged) runInBackground("deployment notifications", () => onDeploymentFinished(deploymentId));
 }
 
 async function loadPlanInput(tx: Tx, deploymentId: string) {

@@ -34,11 +34,29 @@ export default async function ApplicationPage({ params }: { params: Promise<{ ap
           </>
         }
         actions={
-          can(actor, "environment.manage", app.id) && (
-            <Link href={`/apps/${app.id}/settings`} className="text-sm font-medium text-indigo-700 hover:underline">
-              Environments &amp; people →
+          <nav className="flex flex-wrap items-center gap-x-4 gap-y-2 text-sm font-medium" aria-label="Application">
+            {can(actor, "release.create", app.id) && (
+              <Link href={`/apps/${app.id}/releases/new`} className="rounded-md bg-indigo-600 px-3 py-1.5 text-white shadow-sm hover:bg-indigo-500">
+                Upload a release
+              </Link>
+            )}
+            <Link href={`/apps/${app.id}/releases`} className="text-indigo-700 hover:underline">
+              Releases
             </Link>
-          )
+            <Link href={`/apps/${app.id}/freezes`} className="text-indigo-700 hover:underline">
+              Freezes
+            </Link>
+            {can(actor, "webhook.manage", app.id) && (
+              <Link href={`/apps/${app.id}/webhooks`} className="text-indigo-700 hover:underline">
+                Webhooks
+              </Link>
+            )}
+            {(can(actor, "environment.manage", app.id) || can(actor, "api-token.manage", app.id)) && (
+              <Link href={`/apps/${app.id}/settings`} className="text-indigo-700 hover:underline">
+                {can(actor, "environment.manage", app.id) ? "Environments, people & tokens" : "API tokens"} →
+              </Link>
+            )}
+          </nav>
         }
       />
       <h2 className="mb-3 text-sm font-semibold uppercase tracking-wide text-slate-500">Lifecycle</h2>

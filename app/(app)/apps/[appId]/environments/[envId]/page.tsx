@@ -1,15 +1,19 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { FreezeForm, FreezeList } from "@/components/freeze-form";
 import { DeploymentStatusBadge, formatDuration, formatTime, KIND_LABELS } from "@/components/deployment-status";
 import { LoadBalancerForm } from "@/components/load-balancer-form";
 import { RolloutSettingsForm } from "@/components/rollout-settings-form";
 import { ServerList } from "@/components/server-list";
 import { Badge, Card, EmptyState, PageHeader, plural } from "@/components/ui";
+import { freezeRows, listFreezes } from "@/lib/approvals/list-freezes";
+import { can } from "@/lib/auth/permissions";
 import { listDeployments } from "@/lib/deployments/list-deployments";
 import { getEnvironment } from "@/lib/environments/get-environment";
 import { loadForPage, requirePageActor } from "@/lib/entry/page";
 import { hasDrift, targetHealth } from "@/lib/targets/target-health";
 import { addTargetAction, reissueEnrollmentAction, revokeAgentAction } from "../../actions";
+import { createFreezeAction, endFreezeAction } from "../../freezes/actions";
 import { updateRolloutSettingsAction, updateTargetBalancerAction } from "./actions";
 
 export const metadata: Metadata = { title: "Environment" };
@@ -17,10 +21,16 @@ export const metadata: Metadata = { title: "Environment" };
 export default async function EnvironmentPage({ params }: { params: Promise<{ appId: string; envId: string }> }) {
   const { appId, envId } = await params;
   const actor = await requirePageActor();
-  const [env, history] = await loadForPage(
-    () => Promise.all([getEnvironment(actor, { applicationId: appId, environmentId: envId }), listDeployments(actor, { applicationId: appId, environmentId: envId, limit: 50 })]),
+  const [env, history, freezes] = await loadForPage(
+    () =>
+      Promise.all([
+        getEnvironment(actor, { applicationId: appId, environmentId: envId }),
+        listDeployments(actor, { applicationId: appId, environmentId: envId, limit: 50 }),
+        listFreezes(actor, appId, { environmentId: envId }),
+      ]),
     "an environment",
   );
+  const manageFreezes = can(actor, "freeze.manage", appId);
   const now = new Date();
   const manage = env.manages ? { add: addTargetAction, reissue: reissueEnrollmentAction, revoke: revokeAgentAction } : undefined;
   const balancer = (t: (typeof env.targets)[number]) =>
@@ -91,6 +101,17 @@ export default async function EnvironmentPage({ params }: { params: Promise<{ ap
           </Card>
         </div>
         <div className="space-y-6 lg:col-span-3">
+          <Card title="Freezes">
+            <FreezeList environmentName={env.name} freezes={freezeRows(freezes[0]?.freezes ?? [])} end={manageFreezes ? endFreezeAction : undefined} />
+            {manageFreezes && (
+              <details className="mt-3 border-t border-slate-100 pt-3">
+                <summary className="cursor-pointer text-sm font-medium text-indigo-700">Freeze {env.name}…</summary>
+                <div className="mt-3">
+                  <FreezeForm environmentId={env.id} environmentName={env.name} create={createFreezeAction} />
+                </div>
+              </details>
+            )}
+          </Card>
           <Card title="Rollout settings">
             {env.manages ? (
               <RolloutSettingsForm action={updateRolloutSettingsAction} environmentId={env.id} settings={env} />

@@ -1,0 +1,207 @@
+// Customer acceptance in the browser. A developer's pipeline deploys a release candidate to QA and Acceptance (agents
+// played over the real agent API); the customer tester is told in their inbox and on the home page, opens the
+// review page, sees where to test and what changed, and accepts it. The developer who uploaded it, though they also
+// hold the customer role, has no Accept button and is told why; their replay of the customer's request is refused.
+// An approver then approves it, and the application's webhook received the acceptance, signed. A rejection needs a
+// reason, and the developer sees it. Another tenant's customer sees nothing and can do nothing. Ops freeze
+// production and lift the freeze; others see it but cannot lift it.
+import { createHmac } from "node:crypto";
+import { clickAndConfirm, createApplication, createCustomer, expect, signedInMember, test, uniq } from "./fixtures";
+import {
+  captureAction,
+  customerTester,
+  grantAnotherRole,
+  releaseInAcceptance,
+  releaseLane,
+  replayAction,
+  reviewPath,
+  screenshot,
+  setEnvironmentUrl,
+  WebhookReceiver,
+} from "./support/decisions";
+
+const ACCEPTANCE_URL = "https://acceptance.shop.example.test";
+
+test("the uploader cannot accept their own release; a customer accepts it in the browser; another tenant's customer sees nothing", async ({
+  adminPage: admin,
+  tenant,
+  newBrowserPage,
+  request,
+}) => {
+  test.setTimeout(180_000);
+  await setEnvironmentUrl(admin, tenant.applicationId, "Acceptance", 2, ACCEPTANCE_URL);
+  const dev = await signedInMember(admin, tenant.applicationId, newBrowserPage, { first: "Dana", last: "Developer", role: "Developer" });
+  // Also a customer tester: separation of duties must hold whatever roles the uploader has.
+  await grantAnotherRole(admin, tenant.applicationId, dev.person, "Customer tester");
+  const customer = await customerTester(admin, tenant, newBrowserPage);
+  const approver = await signedInMember(admin, tenant.applicationId, newBrowserPage, { first: "Abe", last: "Approver", role: "Approver" });
+  const receiver = await WebhookReceiver.start();
+  const lane = await releaseLane(admin, dev.page, request, tenant.applicationId);
+  try {
+    // An administrator wires a webhook for the application; its signing secret is shown once.
+    await admin.goto(`/apps/${tenant.applicationId}/webhooks`);
+    const form = admin.getByRole("region", { name: "New webhook", exact: true });
+    await form.getByLabel("Receiver URL").fill(`${receiver.url}/releasegate`);
+    await form.getByRole("button", { name: "Add webhook" }).click();
+    await expect(form.getByRole("status")).toHaveText(`Webhook to ${new URL(receiver.url).host} added.`);
+    const secret = (await form.getByTestId("shown-once-value").textContent())?.trim() ?? "";
+    expect(secret).toMatch(/^rgw_/);
+    await admin.reload();
+    await expect(admin.getByText(secret)).toHaveCount(0);
+
+    const release = await releaseInAcceptance(lane, request, tenant.applicationId, dev.person.email, "1.0.0");
+    const review = reviewPath(tenant.applicationId, release.id);
+
+    // ---- the uploader: no buttons, and why ----
+    await dev.page.goto(review);
+    await expect(dev.page.getByRole("heading", { level: 1 })).toHaveText(`Review ${tenant.application} 1.0.0`);
+    await expect(dev.page.getByTestId("decision-why")).toHaveText("You uploaded 1.0.0, so you can neither accept nor approve it: another person must (separation of duties).");
+    await expect(dev.page.getByRole("button", { name: /^Accept/ })).toHaveCount(0);
+    await expect(dev.page.getByRole("button", { name: /^Reject/ })).toHaveCount(0);
+    await expect(dev.page.getByTestId("decision-state")).toContainText("Waiting for a customer's test in Acceptance.");
+    await screenshot(dev.page, "review-uploader");
+
+    // ---- the customer: told in the inbox (the notification sweep reports the deployment) and on the home page ----
+    const page = customer.page;
+    await expect(async () => {
+      await page.goto("/inbox");
+      await expect(page.getByTestId("notification").filter({ hasText: `Test ${tenant.application} 1.0.0` })).toBeVisible({ timeout: 1_000 });
+    }).toPass({ timeout: 30_000 });
+    await expect(page.getByTestId("notification").filter({ hasText: `Test ${tenant.application} 1.0.0` })).toContainText(`It runs in Acceptance at ${ACCEPTANCE_URL}`);
+    await screenshot(page, "inbox");
+    await page.goto("/");
+    const item = page.getByTestId("work-items").getByRole("listitem").filter({ hasText: `Test ${tenant.application} 1.0.0` });
+    await expect(item).toContainText(`Live in Acceptance at ${ACCEPTANCE_URL}: accept or reject it.`);
+
+    // Opening it from the inbox marks it read and lands on the review page.
+    await page.goto("/inbox");
+    await page.getByRole("button", { name: `Test ${tenant.application} 1.0.0` }).click();
+    await expect(page).toHaveURL(new RegExp(`${review}\\?deployment=[0-9a-f-]{36}$`));
+    await expect(page.getByTestId("acceptance-url")).toHaveAttribute("href", ACCEPTANCE_URL);
+    await expect(page.getByTestId("changes-since-production")).toContainText("(nothing in Production yet)");
+    await expect(page.getByTestId("changes-since-production")).toContainText("1.0.0");
+    await expect(page.getByTestId("changes-since-production")).toContainText("Release 1.0.0");
+    await expect(page.getByRole("region", { name: "Release notes" })).toContainText("Release 1.0.0");
+    await screenshot(page, "review-customer");
+    const accepted = await captureAction(page, () => page.getByRole("button", { name: "Accept 1.0.0" }).click());
+    await expect(page.getByTestId("decision-state")).toContainText(`Accepted by ${customer.person.name}; 0 of 1 approval(s) for Production.`);
+    await expect(page.getByTestId("verdicts")).toContainText(`accepted by ${customer.person.name} in Acceptance`);
+    await expect(page.getByTestId("verdicts")).toContainText(release.sha256.slice(0, 12));
+    await expect(page.getByRole("button", { name: /^Accept/ })).toHaveCount(0);
+    await page.goto("/inbox");
+    await expect(page.getByTestId("notification").filter({ hasText: `Test ${tenant.application} 1.0.0` })).toHaveAttribute("data-read", "true");
+
+    // The webhook received the acceptance, signed with the secret: HMAC-SHA256(secret, "<timestamp>.<body>").
+    await expect.poll(() => receiver.received.filter((r) => r.headers["x-releasegate-event"] === "release.accepted").length).toBe(1);
+    const delivery = receiver.received.find((r) => r.headers["x-releasegate-event"] === "release.accepted")!;
+    const signed = createHmac("sha256", secret).update(`${delivery.headers["x-releasegate-timestamp"]}.${delivery.body}`).digest("hex");
+    expect(delivery.headers["x-releasegate-signature"]).toBe(`sha256=${signed}`);
+    expect(JSON.parse(delivery.body)).toMatchObject({ type: "release.accepted", release: { version: "1.0.0", sha256: release.sha256 }, verdict: { by: { name: customer.person.name } } });
+    await admin.goto(`/apps/${tenant.applicationId}/webhooks`);
+    await expect(admin.getByTestId("webhook-deliveries").getByRole("row").filter({ hasText: "Accepted" })).toContainText("delivered");
+    await screenshot(admin, "webhooks");
+
+    // ---- the uploader replays the customer's request with their own session: refused, nothing changes ----
+    expect(await replayAction(dev.page, accepted)).toContain("You uploaded 1.0.0, so you can neither accept nor approve it");
+    await dev.page.goto(review);
+    await expect(dev.page.getByTestId("verdicts").getByRole("listitem")).toHaveCount(1);
+    await expect(dev.page.getByTestId("decision-state")).toContainText(`Accepted by ${customer.person.name}`);
+
+    // ---- another tenant's customer: the page does not exist for them, and the replay finds nothing ----
+    const otherCustomer = uniq("Other Customer");
+    await createCustomer(admin, otherCustomer);
+    const otherAppId = await createApplication(admin, otherCustomer, uniq("Other App"));
+    const outsider = await customerTester(admin, { customer: otherCustomer, application: "", applicationId: otherAppId }, newBrowserPage, "Otto");
+    const response = await outsider.page.goto(review);
+    expect(response?.status()).toBe(404);
+    await expect(outsider.page.getByText("Page not found")).toBeVisible();
+    await expect(outsider.page.getByText("1.0.0")).toHaveCount(0);
+    await outsider.page.goto("/");
+    await expect(outsider.page.getByText(tenant.application)).toHaveCount(0);
+    expect(await replayAction(outsider.page, accepted)).toContain("Release not found.");
+    await outsider.page.goto("/inbox");
+    await expect(outsider.page.getByText(tenant.application)).toHaveCount(0);
+    await dev.page.reload();
+    await expect(dev.page.getByTestId("verdicts").getByRole("listitem")).toHaveCount(1);
+
+    // ---- the approver approves it for production ----
+    await approver.page.goto(review);
+    await approver.page.getByLabel("Comment (optional)").fill("CAB-42");
+    await approver.page.getByRole("button", { name: "Approve 1.0.0 for Production" }).click();
+    await expect(approver.page.getByTestId("decision-state")).toContainText("Accepted and approved: ready for ops to promote.");
+    await expect(approver.page.getByTestId("approvals")).toContainText(`approved by ${approver.person.name} for Production`);
+    await expect(approver.page.getByTestId("approvals")).toContainText("CAB-42");
+  } finally {
+    lane.stop();
+    await receiver.stop();
+  }
+});
+
+test("a rejection needs a reason, and the developer sees it", async ({ adminPage: admin, tenant, newBrowserPage, request }) => {
+  test.setTimeout(180_000);
+  const dev = await signedInMember(admin, tenant.applicationId, newBrowserPage, { first: "Dirk", last: "Developer", role: "Developer" });
+  const customer = await customerTester(admin, tenant, newBrowserPage);
+  const lane = await releaseLane(admin, dev.page, request, tenant.applicationId);
+  try {
+    const release = await releaseInAcceptance(lane, request, tenant.applicationId, dev.person.email, "2.0.0");
+    const page = customer.page;
+    await page.goto(reviewPath(tenant.applicationId, release.id));
+    const reject = page.getByRole("button", { name: "Reject 2.0.0" });
+    await reject.click();
+    await expect(page.getByRole("main").getByRole("alert")).toHaveText("Check the form: Say what is wrong, so the developers can fix it.");
+    await page.getByLabel("Why reject it? (required: the developers read this)").fill("The checkout button does nothing on mobile");
+    await reject.click();
+    await expect(page.getByTestId("decision-state")).toContainText(`Rejected by ${customer.person.name}: “The checkout button does nothing on mobile”`);
+    await expect(page.getByRole("button", { name: /^(Accept|Reject)/ })).toHaveCount(0);
+
+    // The developer: on the home page, in the inbox, and on the review page.
+    await dev.page.goto("/");
+    const fix = dev.page.getByTestId("work-items").getByRole("listitem").filter({ hasText: `${tenant.application} 2.0.0 was rejected` });
+    await expect(fix).toContainText(`${customer.person.name}: “The checkout button does nothing on mobile”`);
+    await dev.page.goto("/inbox");
+    const told = dev.page.getByTestId("notification").filter({ hasText: `${tenant.application} 2.0.0 was rejected` });
+    await expect(told).toContainText(`${customer.person.name} rejected it in Acceptance: “The checkout button does nothing on mobile”.`);
+    await expect(told).toHaveAttribute("data-read", "false");
+    await told.getByRole("button").click();
+    await expect(dev.page).toHaveURL(new RegExp(`${reviewPath(tenant.applicationId, release.id)}$`));
+    await expect(dev.page.getByTestId("verdict-reason")).toHaveText("“The checkout button does nothing on mobile”");
+    await screenshot(dev.page, "review-rejected");
+  } finally {
+    lane.stop();
+  }
+});
+
+test("ops freeze production with a reason and lift it; others see the freeze but cannot lift it", async ({ adminPage: admin, tenant, newBrowserPage }) => {
+  const ops = await signedInMember(admin, tenant.applicationId, newBrowserPage, { first: "Olga", last: "Ops", role: "Ops" });
+  const dev = await signedInMember(admin, tenant.applicationId, newBrowserPage, { first: "Dino", last: "Developer", role: "Developer" });
+  const page = ops.page;
+  await page.goto(`/apps/${tenant.applicationId}/freezes`);
+  const production = page.getByRole("region", { name: "Production", exact: true });
+  await production.locator("summary", { hasText: "Freeze Production…" }).click();
+  await production.getByLabel("Reason (shown to everyone who tries to deploy)").fill("Black Friday sales");
+  await production.getByRole("button", { name: "Freeze Production" }).click();
+  await expect(production.getByRole("alert")).toHaveText("Check the form: Enter when the freeze ends.");
+  // Two hours from now, in the browser's own time zone (the form sends the instant).
+  const until = await page.evaluate(() => {
+    const d = new Date(Date.now() + 2 * 3_600_000);
+    const p = (n: number) => String(n).padStart(2, "0");
+    return { local: `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`, iso: new Date(d.setSeconds(0, 0)).toISOString() };
+  });
+  await production.getByLabel("Until").fill(until.local);
+  await production.getByRole("button", { name: "Freeze Production" }).click();
+  await expect(production.getByRole("status")).toContainText(`until ${until.iso.slice(0, 16).replace("T", " ")} UTC.`);
+  const freeze = page.getByTestId("freezes-Production").getByTestId("freeze");
+  await expect(freeze).toContainText("frozen now");
+  await expect(freeze).toContainText("Black Friday sales");
+  await expect(freeze).toContainText(`by ${ops.person.name}`);
+  await screenshot(page, "freezes");
+
+  await dev.page.goto(`/apps/${tenant.applicationId}/freezes`);
+  await expect(dev.page.getByTestId("freezes-Production").getByTestId("freeze")).toContainText("Black Friday sales");
+  await expect(dev.page.getByRole("button", { name: "End freeze now" })).toHaveCount(0);
+  await expect(dev.page.getByText("Freeze Production…")).toHaveCount(0);
+
+  await clickAndConfirm(freeze.getByRole("button", { name: "End freeze now" }), "End the freeze of Production now (Black Friday sales)?");
+  await expect(freeze).toContainText("over");
+  await expect(page.getByRole("button", { name: "End freeze now" })).toHaveCount(0);
+});

@@ -1,0 +1,121 @@
+import "server-only";
+import { acceptanceEnvironment } from "../approvals/stages";
+import { db } from "../db/client";
+import type { NotificationEventType } from "./event-types";
+import { publish } from "./publish";
+import { publicUrl } from "./public-url";
+import { links, membersWithRoles } from "./recipients";
+
+const ENDED = new Set(["SUCCEEDED", "FAILED", "CANCELLED"]);
+
+/**
+ * Tells people and webhooks where a deployment (or revert) stands: deployment.started once it has started, and once
+ * it has ended deployment.succeeded / .failed / .cancelled, or deployment.reverted for a revert that succeeded. A
+ * deploy that succeeded in the acceptance environment (lib/approvals/stages.ts) also publishes
+ * release.ready_for_acceptance to the application's customer testers.
+ *
+ * Idempotent: each of these is published once per deployment however often this is called, so the rollout engine
+ * may call it after every commit of advanceRollout (lib/rollouts/advance-rollout.ts), and the notification timer
+ * calls it for deployments whose audit record shows a start or an end (catching up after a crash between a commit
+ * and its notification). Call it after the commit, never inside the transaction.
+ */
+export async function onDeploymentFinished(deploymentId: string): Promise<void> {
+  const d = await db.deployment.findUnique({
+    where: { id: deploymentId },
+    include: {
+      environment: { include: { application: { include: { environments: true } } } },
+      release: { select: { id: true, version: true, artifactSha256: true, status: true, uploadedById: true } },
+      previousRelease: { select: { id: true, version: true, artifactSha256: true, uploadedById: true } },
+      requestedBy: { select: { id: true, name: true } },
+    },
+  });
+  if (!d?.startedAt) return;
+  const env = d.environment;
+  const app = env.application;
+  const ops = env.isProduction ? await membersWithRoles(app.id, ["OPS"]) : [];
+  const link = links.deployment(d.id);
+  const v = d.release.version;
+  const what = d.kind === "REVERT" ? `Revert of ${app.name} / ${env.name} to ${v}` : `Deployment of ${app.name} ${v} to ${env.name}`;
+  const by = d.requestedBy ? ` by ${d.requestedBy.name}` : "";
+  const data = (status: string) => ({
+    application: { id: app.id, name: app.name },
+    environment: { id: env.id, name: env.name, url: env.url, isProduction: env.isProduction },
+    release: { id: d.release.id, version: v, sha256: d.release.artifactSha256 },
+    previousRelease: d.previousRelease ? { id: d.previousRelease.id, version: d.previousRelease.version, sha256: d.previousRelease.artifactSha256 } : null,
+    deployment: {
+      id: d.id,
+      kind: d.kind,
+      status,
+      reason: d.reason,
+      freezeOverrideReason: d.freezeOverrideReason,
+      failureReason: status === "FAILED" ? d.failureReason : null,
+      requestedBy: d.requestedBy,
+      startedAt: d.startedAt?.toISOString() ?? null,
+      finishedAt: ENDED.has(status) ? (d.finishedAt?.toISOString() ?? null) : null,
+    },
+    url: publicUrl(link),
+  });
+
+  await publish({
+    id: `deployment.started:${d.id}`,
+    type: "deployment.started",
+    applicationId: app.id,
+    occurredAt: d.startedAt,
+    idempotent: true,
+    excludeIds: [d.requestedById],
+    audiences: [{ recipientIds: [...ops, d.release.uploadedById], title: `${what} started`, body: `Started${by}${d.reason ? `: ${d.reason}` : "."}`, link }],
+    data: data("RUNNING"),
+  });
+  if (!ENDED.has(d.status) || !d.finishedAt) return;
+
+  const type: NotificationEventType =
+    d.status === "SUCCEEDED" ? (d.kind === "REVERT" ? "deployment.reverted" : "deployment.succeeded") : d.status === "FAILED" ? "deployment.failed" : "deployment.cancelled";
+  const title = {
+    "deployment.succeeded": `${app.name} ${v} is live in ${env.name}`,
+    "deployment.reverted": `${app.name} / ${env.name} was reverted to ${v}`,
+    "deployment.failed": `${what} failed`,
+    "deployment.cancelled": `${what} was cancelled`,
+  }[type as "deployment.succeeded" | "deployment.reverted" | "deployment.failed" | "deployment.cancelled"];
+  const body =
+    d.status === "FAILED"
+      ? (d.failureReason ?? "The rollout failed.")
+      : d.kind === "REVERT"
+        ? `${d.previousRelease ? `${d.previousRelease.version} was taken out` : "Reverted"}${by}${d.reason ? `: ${d.reason}` : "."}`
+        : `Requested${by}${d.reason ? `: ${d.reason}` : "."}`;
+  await publish({
+    id: `${type}:${d.id}`,
+    type,
+    applicationId: app.id,
+    occurredAt: d.finishedAt,
+    idempotent: true,
+    // The person who started it is told how it ended: it ran without them.
+    audiences: [{ recipientIds: [d.requestedById, d.release.uploadedById, d.previousRelease?.uploadedById, ...ops], title, body, link }],
+    data: data(d.status),
+  });
+
+  const acceptance = acceptanceEnvironment(app.environments);
+  if (d.kind === "DEPLOY" && d.status === "SUCCEEDED" && acceptance?.id === env.id && d.release.status === "CANDIDATE") {
+    // The deployment in the link makes it this occurrence's (publish's idempotence relies on it): a later deployment
+    // of the same build to acceptance asks again.
+    const review = `${links.review(app.id, d.release.id)}?deployment=${d.id}`;
+    const customers = await membersWithRoles(app.id, ["CUSTOMER"]);
+    await publish({
+      id: `release.ready_for_acceptance:${d.id}`,
+      type: "release.ready_for_acceptance",
+      applicationId: app.id,
+      occurredAt: d.finishedAt,
+      idempotent: true,
+      // Whoever uploaded it may not judge it, even holding the customer role.
+      excludeIds: [d.release.uploadedById],
+      audiences: [
+        {
+          recipientIds: customers,
+          title: `Test ${app.name} ${v}`,
+          body: `It runs in ${env.name}${env.url ? ` at ${env.url}` : ""}: test it, then accept it or reject it with a reason.`,
+          link: review,
+        },
+      ],
+      data: { ...data(d.status), url: publicUrl(links.review(app.id, d.release.id)) },
+    });
+  }
+}
