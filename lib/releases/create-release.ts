@@ -159,7 +159,11 @@ export async function createRelease(actor: Uploader, input: TCreateReleaseReques
   }
 }
 
-const versionTaken = (version: string, appName: string) => conflict(`Version ${version} already exists for ${appName}.`);
+const versionTaken = (version: string, appName: string) => {
+  const message = `Version ${version} already exists for ${appName}.`;
+  // Named as the version field's error too, so a form shows it beside the field that needs changing.
+  return new AppError("CONFLICT", message, { fieldErrors: { version: [`${version} is taken: choose another version.`] } });
+};
 
 /** The name to offer on download: the last path segment, without control characters, at most 255 characters. */
 function cleanFileName(raw: string): string {
