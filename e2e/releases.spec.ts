@@ -66,7 +66,7 @@ test("a developer uploads a 50 MB release candidate with Markdown notes and sees
   await expect(page.getByTestId("artifact-sha256")).toHaveText(artifact.sha256);
   await expect(page.getByTestId("artifact-size")).toHaveText("50 MiB (52,428,800 bytes)");
   await expect(page.getByTestId("artifact-file-name")).toHaveText("webshop-1.4.0.tar.gz");
-  await expect(page.getByTestId("release-status")).toHaveText("candidate");
+  await expect(page.getByTestId("release-summary").getByTestId("release-status")).toHaveText("candidate");
   await expect(page.getByTestId("release-summary")).toContainText(`Uploaded by ${person.name}`);
   await expect(page.getByTestId("release-live-in")).toHaveText("Not live anywhere");
 
