@@ -3,7 +3,7 @@
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 
-const ALL = ["audit", "rollout", "dispatch", "fleet"];
+const ALL = ["audit", "rollout", "dispatch", "fleet", "upload"];
 const names = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const root = path.resolve(import.meta.dirname, "..");
 let failed = false;

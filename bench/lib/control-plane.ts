@@ -129,6 +129,15 @@ export interface Sample {
   pgCores: number;
   /** CPU cores used by this (benchmark) process since the previous sample. */
   benchCores: number;
+  /** CPU cores busy on the whole machine (/proc/stat) since the previous sample: shows what else competed. */
+  machineCores: number;
+}
+
+/** Busy CPU seconds of the whole machine since boot (all cores; idle and iowait excluded). */
+function machineBusySeconds(): number {
+  const f = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+  return (total - f[3]! - f[4]!) / CLK_TCK;
 }
 
 /**
@@ -143,6 +152,7 @@ export class ResourceSampler {
   private prevPg = new Map<number, number>();
   private prevAt = 0;
   private prevBench = process.cpuUsage();
+  private prevMachine = machineBusySeconds();
   private pgPids: number[] = [];
   private pgClient: pg.Client | null = null;
   private ticking = false;
@@ -199,11 +209,19 @@ export class ResourceSampler {
     this.prevPg = pgNow;
     const bench = process.cpuUsage(this.prevBench);
     this.prevBench = process.cpuUsage();
+    const machine = machineBusySeconds();
+    const machineDelta = machine - this.prevMachine;
+    this.prevMachine = machine;
     if (!first) {
       const seconds = (at - this.prevAt) / 1000;
-      this.samples.push({ at, cores: cpuDelta / seconds, rss, rssMain: readRss(this.pid), pgCores: pgDelta / seconds, benchCores: (bench.user + bench.system) / 1e6 / seconds });
+      this.samples.push({ at, cores: cpuDelta / seconds, rss, rssMain: readRss(this.pid), pgCores: pgDelta / seconds, benchCores: (bench.user + bench.system) / 1e6 / seconds, machineCores: machineDelta / seconds });
     }
     this.prevAt = at;
+  }
+
+  /** CPU seconds used so far by the server's process tree (for per-request costs: read before and after). */
+  cpuSeconds(): number {
+    return processTree(this.pid).reduce((sum, p) => sum + (readStat(p)?.cpu ?? 0), 0);
   }
 
   /** Samples taken between two performance.now() instants. */
