@@ -35,6 +35,10 @@ export async function claimJob(agent: AuthenticatedAgent, waitSeconds: number, s
  * acknowledged step is handed out again under a new lease (its first answer was lost); the old lease is fenced off.
  */
 export async function tryClaim(agent: AuthenticatedAgent): Promise<TJob | null> {
+  // Almost every poll finds nothing: answer that with one indexed read instead of an interactive transaction,
+  // which would hold one of the pool's few connections per waiting agent (thousands of idle agents poll).
+  const open = await db.deploymentStep.findFirst({ where: { targetId: agent.targetId, status: { in: ["PENDING", "CLAIMED", "RUNNING"] } }, select: { id: true } });
+  if (!open) return null;
   const interrupted = new Set<string>();
   const job = await db.$transaction(async (tx) => {
     const running = await tx.deploymentStep.findMany({ where: { targetId: agent.targetId, status: "RUNNING" }, select: { id: true } });
