@@ -15,6 +15,7 @@ import { type EmbeddedDatabase, startEmbeddedPostgres } from "../lib/db/embedded
 import { ensureAppRole } from "../lib/db/app-role";
 import { migrateDatabase } from "../lib/db/migrate";
 import { parseEnv } from "../lib/env";
+import { NEXT_BUILD_ARGS } from "./lib/next-build";
 
 const root = path.resolve(import.meta.dirname, "..");
 const dev = process.argv.includes("--dev");
@@ -36,7 +37,7 @@ async function buildIsStale(): Promise<boolean> {
   const buildId = path.join(root, ".next", "BUILD_ID");
   if (!existsSync(buildId)) return true;
   const built = statSync(buildId).mtimeMs;
-  const sources = await Promise.all(["app", "lib", "components", "public", "instrumentation.ts", "next.config.ts"].map((p) => {
+  const sources = await Promise.all(["app", "lib", "components", "public", "instrumentation.ts", "next.config.mjs"].map((p) => {
     const full = path.join(root, p);
     return existsSync(full) && statSync(full).isFile() ? statSync(full).mtimeMs : newestMtime(full);
   }));
@@ -120,13 +121,15 @@ async function main(): Promise<void> {
 
   if (!dev && !process.argv.includes("--no-build") && (await buildIsStale())) {
     say("building the web app (first start, or sources changed)...");
-    const build = spawnSync("npx", ["--no-install", "next", "build"], { cwd: root, stdio: "inherit", env: process.env });
+    const build = spawnSync("npx", [...NEXT_BUILD_ARGS], { cwd: root, stdio: "inherit", env: process.env });
     if (build.status !== 0) throw new Error("next build failed");
   }
 
   // The agent ops install on their servers, served at /downloads/releasegate-agent.mjs (agent/build.ts).
   const { buildAgent } = await import("../agent/build");
   await buildAgent();
+  // esbuild keeps its service process (about 45 MB) alive for further builds; this process makes none.
+  await (await import("esbuild")).stop();
 
   // A custom server so that the client address comes from the socket, not from a header any client can send.
   const { default: next } = await import("next");

@@ -10,6 +10,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { migrateDatabase } from "../lib/db/migrate";
+import { NEXT_BUILD_ARGS } from "./lib/next-build";
 import { startTestServer } from "./lib/test-database";
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -72,7 +73,7 @@ async function main(): Promise<number> {
     if (!args.has("--skip-e2e")) {
       const e2eUrl = await server.createDatabase(`releasegate_test_e2e_${runTag}`);
       const dataDir = await mkdtemp(path.join(os.tmpdir(), "releasegate-e2e-data-"));
-      const build = await run("npx", ["--no-install", "next", "build"], { NEXT_TELEMETRY_DISABLED: "1", DATABASE_URL: "" });
+      const build = await run("npx", [...NEXT_BUILD_ARGS], { NEXT_TELEMETRY_DISABLED: "1", DATABASE_URL: "" });
       if (build !== 0) failures.push("next build");
       else {
         const pwJson = path.join(reports, "playwright.json");

@@ -26,8 +26,9 @@ beforeAll(async () => {
 
 const enroll = (token: string) => enrollAgent({ token, hostname: "web-1.internal", agentVersion: "0.1.0" }, testContext());
 
-function post(handler: (r: Request) => Promise<Response>, body: unknown, headers: Record<string, string> = {}) {
-  return handler(new Request("http://localhost/api/agent/v1/x", { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) }));
+function post(handler: (r: Request, c: { params: Promise<Record<string, never>> }) => Promise<Response>, body: unknown, headers: Record<string, string> = {}) {
+  const request = new Request("http://localhost/api/agent/v1/x", { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+  return handler(request, { params: Promise.resolve({}) });
 }
 
 describe("adding a server", () => {

@@ -13,12 +13,12 @@ export function agentRoute<S extends z.ZodType, P extends Record<string, string>
   bodySchema: S,
   handler: (body: z.infer<S>, agent: AuthenticatedAgent, request: Request, params: P) => Promise<unknown>,
 ) {
-  return async (request: Request, context?: { params: Promise<P> }): Promise<Response> => {
+  return async (request: Request, context: { params: Promise<P> }): Promise<Response> => {
     const ctx = contextFromHeaders(request.headers);
     try {
       const agent = await authenticateAgent(request.headers.get("authorization"), ctx);
       const body = parse(bodySchema, await readJson(request));
-      const params = (await context?.params) ?? ({} as P);
+      const params = await context.params;
       return Response.json(await handler(body, agent, request, params));
     } catch (e) {
       return errorResponse(e, ctx.requestId);

@@ -42,12 +42,12 @@ export function apiRoute<P extends z.ZodType, B extends z.ZodType | null, Q exte
   spec: ApiRouteSpec<P, B, Q>,
   handler: (call: ApiCall<z.infer<P>, Infer<B>, Infer<Q>>) => Promise<unknown>,
 ) {
-  return async (request: Request, context?: { params: Promise<Record<string, string | string[]>> }): Promise<Response> => {
+  return async (request: Request, context: { params: Promise<Record<string, string | string[]>> }): Promise<Response> => {
     const ctx = contextFromHeaders(request.headers);
     let actor: ApiTokenActor | undefined;
     try {
       actor = await authenticateApiToken(request.headers.get("authorization"), ctx);
-      const params = spec.params.safeParse((await context?.params) ?? {});
+      const params = spec.params.safeParse(await context.params);
       if (!params.success) throw new AppError("NOT_FOUND", "Not found.");
       const query = spec.query ? parseInput(spec.query, Object.fromEntries(new URL(request.url).searchParams)) : undefined;
       const body = spec.body ? parseInput(spec.body, await readJson(request)) : undefined;
