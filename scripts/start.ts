@@ -8,7 +8,8 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { chmod, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
-import http from "node:http";
+import type http from "node:http";
+import { register } from "node:module";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { type EmbeddedDatabase, startEmbeddedPostgres } from "../lib/db/embedded";
@@ -131,19 +132,16 @@ async function main(): Promise<void> {
   // esbuild keeps its service process (about 45 MB) alive for further builds; this process makes none.
   await (await import("esbuild")).stop();
 
-  // A custom server so that the client address comes from the socket, not from a header any client can send.
+  // Our own server in front of Next (server/http-server.ts): client addresses from the socket, the agent API outside
+  // Next's pipeline. The domain code it loads needs `server-only` resolved as Next resolves it (server/load-hooks.mjs).
+  register("../server/load-hooks.mjs", import.meta.url);
+  const { createControlPlaneServer } = await import("../server/http-server");
   const { default: next } = await import("next");
   const app = next({ dev, dir: root, hostname: env.HOST, port: env.PORT });
   const handle = app.getRequestHandler();
   await app.prepare();
   closeApp = () => app.close();
-  server = http.createServer((req, res) => {
-    const peer = req.socket.remoteAddress ?? "";
-    const forwarded = req.headers["x-forwarded-for"];
-    req.headers["x-forwarded-for"] = env.TRUST_PROXY && forwarded ? `${String(forwarded)}, ${peer}` : peer;
-    req.headers["x-request-id"] = randomBytes(8).toString("hex");
-    void handle(req, res);
-  });
+  server = createControlPlaneServer({ trustProxy: env.TRUST_PROXY, next: (req, res) => handle(req, res) });
   await new Promise<void>((resolve) => server!.listen(env.PORT, env.HOST, resolve));
   say(`ready: ${process.env.NEXTAUTH_URL}`);
   await chmod(dataDir, 0o755).catch(() => undefined);

@@ -1,8 +1,8 @@
-// Enrollment and authentication of agents, through the domain functions and the real route handlers, as an
+// Enrollment and authentication of agents, through the domain functions and the real agent API over HTTP, as an
 // agent and as ops would use them.
-import { beforeAll, describe, expect, it } from "vitest";
-import { POST as enrollRoute } from "../../app/api/agent/v1/enroll/route";
-import { POST as heartbeatRoute } from "../../app/api/agent/v1/heartbeat/route";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AgentApiServer, startAgentApiServer } from "../../test/agent-api-server";
+import { AGENT_API_PATHS, AGENT_API_PREFIX } from "../contracts/agent-api";
 import { expectAppError } from "../../test/assertions";
 import { createMember, createReleaseRow, createTenant, environmentsOf, testContext, uniq } from "../../test/factories";
 import type { UserActor } from "../auth/actor";
@@ -17,18 +17,21 @@ type Tenant = Awaited<ReturnType<typeof createTenant>>;
 let tenant: Tenant;
 let ops: UserActor;
 let productionId: string;
+let api: AgentApiServer;
 
 beforeAll(async () => {
+  api = await startAgentApiServer();
   tenant = await createTenant();
   ops = await createMember(tenant, "OPS");
   productionId = (await environmentsOf(tenant.application.id))[2]!.id;
 });
 
+afterAll(() => api.close());
+
 const enroll = (token: string) => enrollAgent({ token, hostname: "web-1.internal", agentVersion: "0.1.0" }, testContext());
 
-function post(handler: (r: Request, c: { params: Promise<Record<string, never>> }) => Promise<Response>, body: unknown, headers: Record<string, string> = {}) {
-  const request = new Request("http://localhost/api/agent/v1/x", { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
-  return handler(request, { params: Promise.resolve({}) });
+function post(path: string, body: unknown, headers: Record<string, string> = {}) {
+  return fetch(`${api.url}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
 }
 
 describe("adding a server", () => {
@@ -107,14 +110,14 @@ describe("revoke and rotate", () => {
 describe("the agent API over HTTP", () => {
   it("enrolls, then takes heartbeats that record what the node runs (own application's releases only)", async () => {
     const { target, enrollmentToken } = await addTarget(ops, { environmentId: productionId, name: uniq("web") });
-    const res = await post(enrollRoute, { token: enrollmentToken, hostname: "web-9", agentVersion: "0.1.0" });
+    const res = await post(AGENT_API_PATHS.enroll, { token: enrollmentToken, hostname: "web-9", agentVersion: "0.1.0" });
     expect(res.status).toBe(201);
     const { agentSecret } = (await res.json()) as { agentSecret: string };
     const mine = await createReleaseRow({ applicationId: tenant.application.id, uploadedById: tenant.admin.id });
     const other = await createTenant();
     const foreign = await createReleaseRow({ applicationId: other.application.id, uploadedById: other.admin.id });
     const hb = await post(
-      heartbeatRoute,
+      AGENT_API_PATHS.heartbeat,
       { agentVersion: "0.1.1", hostname: "web-9", liveReleaseId: mine.id, stagedReleaseIds: [mine.id, foreign.id] },
       { authorization: `Bearer ${agentSecret}` },
     );
@@ -126,13 +129,41 @@ describe("the agent API over HTTP", () => {
   });
 
   it("refuses a call with only a session cookie, a bad body, or an unknown token, with readable JSON errors", async () => {
-    const cookieOnly = await post(heartbeatRoute, { agentVersion: "1", hostname: "h", liveReleaseId: null, stagedReleaseIds: [] }, { cookie: "next-auth.session-token=abc" });
+    const cookieOnly = await post(AGENT_API_PATHS.heartbeat, { agentVersion: "1", hostname: "h", liveReleaseId: null, stagedReleaseIds: [] }, { cookie: "next-auth.session-token=abc" });
     expect(cookieOnly.status).toBe(401);
     expect(await cookieOnly.json()).toMatchObject({ error: { code: "UNAUTHENTICATED" } });
-    const bad = await post(enrollRoute, { token: "nope" });
+    const bad = await post(AGENT_API_PATHS.enroll, { token: "nope" });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(/token/);
-    const unknown = await post(enrollRoute, { token: `rge_${"a".repeat(43)}`, hostname: "h", agentVersion: "1" });
+    const unknown = await post(AGENT_API_PATHS.enroll, { token: `rge_${"a".repeat(43)}`, hostname: "h", agentVersion: "1" });
     expect(unknown.status).toBe(401);
+  });
+
+  it("answers what is not an agent call with JSON errors: unknown path, wrong method, bad JSON, oversized body, malformed id", async () => {
+    const { enrollmentToken } = await addTarget(ops, { environmentId: productionId, name: uniq("web") });
+    const { agentSecret } = await enroll(enrollmentToken);
+    const auth = { authorization: `Bearer ${agentSecret}` };
+    const nowhere = await post(`${AGENT_API_PREFIX}/nowhere`, {}, auth);
+    expect(nowhere.status).toBe(404);
+    expect(await nowhere.json()).toMatchObject({ error: { code: "NOT_FOUND" } });
+    const get = await fetch(`${api.url}${AGENT_API_PATHS.heartbeat}`, { headers: auth });
+    expect(get.status).toBe(405);
+    expect(get.headers.get("allow")).toBe("POST");
+    const notJson = await fetch(`${api.url}${AGENT_API_PATHS.heartbeat}`, { method: "POST", headers: auth, body: "{nope" });
+    expect(notJson.status).toBe(400);
+    expect(await notJson.json()).toMatchObject({ error: { code: "INVALID_INPUT", message: "The request body is not valid JSON." } });
+    const huge = await fetch(`${api.url}${AGENT_API_PATHS.heartbeat}`, { method: "POST", headers: auth, body: `"${"x".repeat(300 * 1024)}"` });
+    expect(huge.status).toBe(413);
+    const badId = await post(AGENT_API_PATHS.report("not-a-uuid"), { leaseId: crypto.randomUUID(), status: "RUNNING" }, auth);
+    expect(badId.status).toBe(404);
+  });
+
+  it("holds an empty long-poll until its wait runs out, then answers that there is no job", async () => {
+    const { enrollmentToken } = await addTarget(ops, { environmentId: productionId, name: uniq("web") });
+    const { agentSecret } = await enroll(enrollmentToken);
+    const started = Date.now();
+    const empty = await post(AGENT_API_PATHS.claim, { waitSeconds: 1 }, { authorization: `Bearer ${agentSecret}` });
+    expect(await empty.json()).toEqual({ job: null });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
   });
 });

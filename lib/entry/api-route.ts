@@ -6,7 +6,7 @@ import type { ApiTokenActor } from "../auth/actor";
 import { contextFromHeaders } from "../auth/request-context";
 import { AppError, isAppError } from "../errors";
 import { parseInput } from "../validation";
-import { errorResponse, readJson } from "./route";
+import { errorResponse, readJson } from "./http";
 
 type Infer<S> = S extends z.ZodType ? z.infer<S> : undefined;
 

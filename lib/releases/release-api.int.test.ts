@@ -14,14 +14,15 @@ const ARTIFACT_DIR = vi.hoisted(() => {
   return dir;
 });
 
-import { GET as downloadRoute, HEAD as downloadHeadRoute } from "../../app/api/agent/v1/artifacts/[releaseId]/route";
 import { POST as deployRoute } from "../../app/api/v1/applications/[applicationId]/deployments/route";
 import { GET as listRoute, POST as uploadRoute } from "../../app/api/v1/applications/[applicationId]/releases/route";
 import { GET as deploymentRoute } from "../../app/api/v1/deployments/[deploymentId]/route";
+import { type AgentApiServer, startAgentApiServer } from "../../test/agent-api-server";
 import { createMember, createTenant, environmentsOf, testContext, uniq } from "../../test/factories";
 import { authenticateAgent } from "../agents/authenticate-agent";
 import { enrollAgent } from "../agents/enroll-agent";
 import { recordHeartbeat } from "../agents/record-heartbeat";
+import { AGENT_API_PATHS } from "../contracts/agent-api";
 import { createApiToken, ZCreateApiTokenRequestSchema } from "../api-tokens/create-api-token";
 import { revokeApiToken } from "../api-tokens/revoke-api-token";
 import type { UserActor } from "../auth/actor";
@@ -32,13 +33,16 @@ type Tenant = Awaited<ReturnType<typeof createTenant>>;
 let tenant: Tenant;
 let dev: UserActor;
 let token: string;
+let agentApi: AgentApiServer;
 
 beforeAll(async () => {
+  agentApi = await startAgentApiServer();
   tenant = await createTenant();
   dev = await createMember(tenant, "DEVELOPER");
   token = await newToken(tenant, dev, ["DEVELOPER"]);
 });
 afterAll(async () => {
+  await agentApi.close();
   await rm(ARTIFACT_DIR, { recursive: true, force: true });
 });
 
@@ -291,7 +295,7 @@ describe("GET /api/agent/v1/artifacts/:releaseId", () => {
   }
 
   const download = (id: string, headers: Record<string, string> = {}, secret = agentSecret) =>
-    downloadRoute(new Request(`http://localhost/api/agent/v1/artifacts/${id}`, { headers: { ...bearer(secret), ...headers } }), { params: Promise.resolve({ releaseId: id }) });
+    fetch(`${agentApi.url}${AGENT_API_PATHS.artifact(id)}`, { headers: { ...bearer(secret), ...headers } });
 
   it("streams the whole artifact with its length, ETag and digest", async () => {
     const res = await download(releaseId);
@@ -324,9 +328,7 @@ describe("GET /api/agent/v1/artifacts/:releaseId", () => {
   });
 
   it("answers HEAD with the headers only", async () => {
-    const res = await downloadHeadRoute(new Request(`http://localhost/api/agent/v1/artifacts/${releaseId}`, { method: "HEAD", headers: bearer(agentSecret) }), {
-      params: Promise.resolve({ releaseId }),
-    });
+    const res = await fetch(`${agentApi.url}${AGENT_API_PATHS.artifact(releaseId)}`, { method: "HEAD", headers: bearer(agentSecret) });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-length")).toBe(String(bytes.length));
     expect(res.body).toBeNull();

@@ -1,6 +1,6 @@
 import "server-only";
 import { Readable } from "node:stream";
-import type { ErrorBody } from "../entry/route";
+import type { ErrorBody } from "../entry/http";
 import { notFound } from "../errors";
 import type { ArtifactStore } from "./artifact-store";
 import { answerRange } from "./http-range";
@@ -9,14 +9,11 @@ import { answerRange } from "./http-range";
  * The HTTP answer to a download of a stored artifact: streamed from the store, never buffered; one byte range
  * honoured (206 + Content-Range, so a broken-off download resumes), 416 for a range past the end; the ETag is the
  * SHA-256, so If-Range resumes only the same bytes. HEAD gets the same headers without a body.
- *
- * Note: Next.js drops Content-Length from route handlers' responses on the wire (it may re-encode bodies) and sends
- * them chunked; the size is also in the job (release.size) and, for 206, in Content-Range.
  */
 export async function artifactResponse(
   store: ArtifactStore,
   artifact: { storageKey: string; sha256: string; fileName: string },
-  request: Request,
+  request: { method: string; range: string | null; ifRange: string | null },
 ): Promise<Response> {
   const stat = await store.statArtifact(artifact.storageKey);
   if (!stat) throw notFound("Artifact");
@@ -30,7 +27,7 @@ export async function artifactResponse(
     "repr-digest": `sha-256=:${Buffer.from(artifact.sha256, "hex").toString("base64")}:`,
     "cache-control": "private, no-store",
   });
-  const answer = answerRange(request.headers.get("range"), stat.size, { ifRange: request.headers.get("if-range"), etag });
+  const answer = answerRange(request.range, stat.size, { ifRange: request.ifRange, etag });
   if (answer.kind === "unsatisfiable") {
     headers.set("content-range", `bytes */${stat.size}`);
     headers.set("content-type", "application/json");

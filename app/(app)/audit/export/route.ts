@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { ZAuditFilterSchema } from "@/lib/audit/audit-filter";
 import { exportAuditEvents } from "@/lib/audit/export-audit-events";
-import { lineStream, sessionRoute } from "@/lib/entry/route";
+import { lineStream } from "@/lib/entry/http";
+import { sessionRoute } from "@/lib/entry/route";
 
 const ZExportQuerySchema = ZAuditFilterSchema.extend({ format: z.enum(["csv", "ndjson"], "format must be csv or ndjson").default("ndjson") });
 

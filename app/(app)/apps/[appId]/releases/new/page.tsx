@@ -3,7 +3,7 @@ import Link from "next/link";
 import { ReleaseUploadForm } from "@/components/release-upload-form";
 import { PageHeader } from "@/components/ui";
 import { loadForPage, requirePageActor } from "@/lib/entry/page";
-import { uuidParam } from "@/lib/entry/route";
+import { uuidParam } from "@/lib/entry/http";
 import { env } from "@/lib/env";
 import { prepareReleaseUpload } from "@/lib/releases/create-release";
 import { createReleaseAction } from "./actions";
