@@ -18,17 +18,19 @@ export async function authenticateAgent(authorization: string | null, ctx: Reque
   if (!secret || !secret.startsWith(AGENT_SECRET_PREFIX)) {
     throw new AppError("UNAUTHENTICATED", "An agent secret is required: Authorization: Bearer rga_…");
   }
-  const target = await db.target.findUnique({
-    where: { agentSecretHash: hashCredential(secret) },
-    include: { environment: { include: { application: { select: { id: true, name: true } } } } },
-  });
-  if (!target || target.status !== "ACTIVE") throw new AppError("UNAUTHENTICATED", "This agent secret is not valid (revoked or rotated). Enroll the agent again.");
+  // Every call of every agent starts here (a fleet makes hundreds a second): one indexed join, not a query per
+  // relation as an include would.
+  const [target] = await db.$queryRaw<{ id: string; name: string; environmentId: string; environmentName: string; applicationId: string; applicationName: string }[]>`
+    SELECT t.id, t.name, t."environmentId", e.name AS "environmentName", a.id AS "applicationId", a.name AS "applicationName"
+    FROM "Target" t JOIN "Environment" e ON e.id = t."environmentId" JOIN "Application" a ON a.id = e."applicationId"
+    WHERE t."agentSecretHash" = ${hashCredential(secret)} AND t.status = 'ACTIVE'`;
+  if (!target) throw new AppError("UNAUTHENTICATED", "This agent secret is not valid (revoked or rotated). Enroll the agent again.");
   return {
     type: "AGENT",
     targetId: target.id,
     environmentId: target.environmentId,
-    applicationId: target.environment.application.id,
-    label: `agent ${target.name} (${target.environment.application.name} / ${target.environment.name})`,
+    applicationId: target.applicationId,
+    label: `agent ${target.name} (${target.applicationName} / ${target.environmentName})`,
     ctx,
   };
 }

@@ -9,7 +9,7 @@ import { db, type Tx } from "../db/client";
 import { AppError, conflict, notFound } from "../errors";
 import { CHANNELS, notifyInTransaction } from "../events/wakeups";
 import { deploymentBlockers } from "../releases/policy";
-import { advanceRollout } from "../rollouts/advance-rollout";
+import { advanceRolloutInTransaction, announceStatusChange } from "../rollouts/advance-rollout";
 import { liveReleaseOf } from "./live-release";
 import { loadDeploymentFacts } from "./load-deployment-facts";
 
@@ -87,9 +87,11 @@ export async function requestDeployment(actor: UserActor | ApiTokenActor, raw: T
       },
     });
     await notifyInTransaction(tx, CHANNELS.deployment, d.id);
-    return d;
+    // The engine's first move commits with the request: the commit that records it also queues the first jobs.
+    const started = d.status === "QUEUED" && (await advanceRolloutInTransaction(tx, d.id));
+    return { ...d, started };
   });
-  if (deployment.status === "QUEUED") await advanceRollout(deployment.id);
+  if (deployment.started) announceStatusChange(deployment.id);
   return { deployment: { id: deployment.id, status: deployment.status } };
 }
 

@@ -8,7 +8,7 @@ import { db } from "../db/client";
 import { AppError, notFound } from "../errors";
 import { CHANNELS, notifyInTransaction } from "../events/wakeups";
 import { deploymentBlockers } from "../releases/policy";
-import { advanceRollout } from "../rollouts/advance-rollout";
+import { advanceRolloutInTransaction, announceStatusChange } from "../rollouts/advance-rollout";
 import { liveReleaseOf } from "./live-release";
 import { loadDeploymentFacts } from "./load-deployment-facts";
 import { assertFleetReady, assertNoActiveDeployment, lockEnvironment } from "./request-deployment";
@@ -71,8 +71,9 @@ export async function requestRevert(actor: UserActor | ApiTokenActor, raw: TRequ
       after: { version: target.version, artifactSha256: target.artifactSha256, reason: input.reason },
     });
     await notifyInTransaction(tx, CHANNELS.deployment, d.id);
-    return d;
+    // The engine's first move commits with the request: the commit that records it also queues the first jobs.
+    return { ...d, started: await advanceRolloutInTransaction(tx, d.id) };
   });
-  await advanceRollout(deployment.id);
+  if (deployment.started) announceStatusChange(deployment.id);
   return { deployment: { id: deployment.id, status: deployment.status } };
 }

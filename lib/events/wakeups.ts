@@ -140,7 +140,12 @@ export function armWakeup(channel: Channel, key: string): { wait(ms: number, sig
   };
 }
 
-/** Queues a notification in the caller's transaction: delivered to every instance if and when it commits. */
-export async function notifyInTransaction(tx: Tx, channel: Channel, key: string): Promise<void> {
-  await tx.$executeRaw`SELECT pg_notify(${channel}, ${key})`;
+/**
+ * Queues notifications in the caller's transaction, one per key (one statement however many): delivered to every
+ * instance if and when it commits.
+ */
+export async function notifyInTransaction(tx: Tx, channel: Channel, ...keys: string[]): Promise<void> {
+  const unique = [...new Set(keys)];
+  if (unique.length === 1) await tx.$executeRaw`SELECT pg_notify(${channel}, ${unique[0]})`;
+  else if (unique.length > 1) await tx.$executeRaw`SELECT pg_notify(${channel}, k) FROM unnest(${unique}::text[]) AS k`;
 }

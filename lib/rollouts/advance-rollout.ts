@@ -20,24 +20,38 @@ const MAX_ROUNDS = 8;
  * nothing to do changes nothing. Because all state lives in PostgreSQL, a restarted control plane simply continues.
  */
 export async function advanceRollout(deploymentId: string): Promise<void> {
+  const statusChanged = await db.$transaction((tx) => advanceRolloutInTransaction(tx, deploymentId));
+  if (statusChanged) announceStatusChange(deploymentId);
+}
+
+/**
+ * The same move inside the caller's transaction, for the request that creates a deployment: its commit then
+ * records the request and queues the first jobs at once (one commit, one wake-up for the agents). Returns whether
+ * the deployment's status changed; the caller calls announceStatusChange after its commit.
+ */
+export async function advanceRolloutInTransaction(tx: Tx, deploymentId: string): Promise<boolean> {
   let statusChanged = false;
-  await db.$transaction(async (tx) => {
-    const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Deployment" WHERE id = ${deploymentId}::uuid FOR UPDATE`;
-    if (locked.length === 0) return;
-    for (let round = 0; round < MAX_ROUNDS; round++) {
-      const input = await loadPlanInput(tx, deploymentId);
-      const actions = planRollout(input.plan);
-      if (actions.length === 0) return;
-      for (const action of actions) await apply(tx, input, action);
-      statusChanged ||= actions.some((a) => a.type === "setStatus");
-      await notifyInTransaction(tx, CHANNELS.deployment, deploymentId);
-    }
-    log.error({ deploymentId }, "rollout planner did not settle; the next sweep continues");
-  });
-  // Started, succeeded, failed, reverted, ready for acceptance: told once each (the notifier keeps track), after
-  // the change is committed, in the background: the agent whose report got us here is not kept waiting, and a
-  // failure to tell people never fails the rollout.
-  if (statusChanged) runInBackground("deployment notifications", () => onDeploymentFinished(deploymentId));
+  const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Deployment" WHERE id = ${deploymentId}::uuid FOR UPDATE`;
+  if (locked.length === 0) return false;
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const input = await loadPlanInput(tx, deploymentId);
+    const actions = planRollout(input.plan);
+    if (actions.length === 0) return statusChanged;
+    for (const action of actions) await apply(tx, input, action);
+    statusChanged ||= actions.some((a) => a.type === "setStatus");
+    await notifyInTransaction(tx, CHANNELS.deployment, deploymentId);
+  }
+  log.error({ deploymentId }, "rollout planner did not settle; the next sweep continues");
+  return statusChanged;
+}
+
+/**
+ * Started, succeeded, failed, reverted, ready for acceptance: told once each (the notifier keeps track), after the
+ * change is committed, in the background: the agent whose report got us here is not kept waiting, and a failure to
+ * tell people never fails the rollout.
+ */
+export function announceStatusChange(deploymentId: string): void {
+  runInBackground("deployment notifications", () => onDeploymentFinished(deploymentId));
 }
 
 async function loadPlanInput(tx: Tx, deploymentId: string) {
@@ -77,7 +91,7 @@ async function apply(tx: Tx, { deployment: d }: Loaded, action: PlanAction): Pro
   switch (action.type) {
     case "createSteps": {
       await tx.deploymentStep.createMany({ data: action.steps.map((s) => ({ deploymentId: d.id, targetId: s.targetId, action: s.action, batch: s.batch })) });
-      for (const targetId of new Set(action.steps.map((s) => s.targetId))) await notifyInTransaction(tx, CHANNELS.targetWork, targetId);
+      await notifyInTransaction(tx, CHANNELS.targetWork, ...action.steps.map((s) => s.targetId));
       return;
     }
     case "cancelSteps": {
