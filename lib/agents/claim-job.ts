@@ -1,7 +1,7 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
 import { AGENT_API_PATHS, type TClaimResponse, type TJob } from "../contracts/agent-api";
-import { db, type Tx } from "../db/client";
+import { db, sqlQuery, type Tx } from "../db/client";
 import { armWakeup, CHANNELS, recheckAfterMs } from "../events/wakeups";
 import type { AuthenticatedAgent } from "./authenticate-agent";
 import { advanceRollout } from "../rollouts/advance-rollout";
@@ -35,9 +35,9 @@ export async function claimJob(agent: AuthenticatedAgent, waitSeconds: number, s
  * acknowledged step is handed out again under a new lease (its first answer was lost); the old lease is fenced off.
  */
 export async function tryClaim(agent: AuthenticatedAgent): Promise<TJob | null> {
-  // Almost every poll finds nothing: answer that with one indexed read instead of an interactive transaction,
-  // which would hold one of the pool's few connections per waiting agent (thousands of idle agents poll).
-  const open = await db.deploymentStep.findFirst({ where: { targetId: agent.targetId, status: { in: ["PENDING", "CLAIMED", "RUNNING"] } }, select: { id: true } });
+  // Almost every poll finds nothing: answer that with one indexed read (plain SQL, see sqlQuery) instead of an
+  // interactive transaction, which would hold one of the pool's few connections per waiting agent.
+  const [open] = await sqlQuery(`SELECT 1 FROM "DeploymentStep" WHERE "targetId" = $1::uuid AND status IN ('PENDING', 'CLAIMED', 'RUNNING') LIMIT 1`, [agent.targetId]);
   if (!open) return null;
   const interrupted = new Set<string>();
   const job = await db.$transaction(async (tx) => {

@@ -1,7 +1,7 @@
 import "server-only";
 import type { AuthenticatedAgent } from "./authenticate-agent";
 import type { THeartbeatRequest, THeartbeatResponse } from "../contracts/agent-api";
-import { db } from "../db/client";
+import { sqlQuery } from "../db/client";
 import { HEARTBEAT_INTERVAL_SECONDS } from "./heartbeat-timing";
 
 /**
@@ -10,19 +10,21 @@ import { HEARTBEAT_INTERVAL_SECONDS } from "./heartbeat-timing";
  */
 export async function recordHeartbeat(agent: AuthenticatedAgent, input: THeartbeatRequest): Promise<THeartbeatResponse> {
   // Release ids the node reports are kept only if they are releases of this target's own application. One
-  // statement: a fleet heartbeats hundreds of times a second.
+  // plain-SQL statement: a fleet heartbeats hundreds of times a second (see sqlQuery).
   const staged = [...new Set(input.stagedReleaseIds)];
-  await db.$executeRaw`
-    UPDATE "Target" SET
-      "lastSeenAt" = now(),
-      "updatedAt" = now(),
-      "agentVersion" = ${input.agentVersion},
-      "agentHostname" = ${input.hostname},
-      "liveReleaseId" = (SELECT r.id FROM "Release" r WHERE r.id = ${input.liveReleaseId}::uuid AND r."applicationId" = ${agent.applicationId}::uuid),
-      "stagedReleaseIds" = ARRAY(
-        SELECT s.id FROM unnest(${staged}::uuid[]) WITH ORDINALITY AS s(id, n)
-        WHERE EXISTS (SELECT 1 FROM "Release" r WHERE r.id = s.id AND r."applicationId" = ${agent.applicationId}::uuid)
-        ORDER BY s.n)
-    WHERE id = ${agent.targetId}::uuid`;
+  await sqlQuery(
+    `UPDATE "Target" SET
+       "lastSeenAt" = now(),
+       "updatedAt" = now(),
+       "agentVersion" = $2,
+       "agentHostname" = $3,
+       "liveReleaseId" = (SELECT r.id FROM "Release" r WHERE r.id = $4::uuid AND r."applicationId" = $5::uuid),
+       "stagedReleaseIds" = ARRAY(
+         SELECT s.id FROM unnest($6::uuid[]) WITH ORDINALITY AS s(id, n)
+         WHERE EXISTS (SELECT 1 FROM "Release" r WHERE r.id = s.id AND r."applicationId" = $5::uuid)
+         ORDER BY s.n)
+     WHERE id = $1::uuid`,
+    [agent.targetId, input.agentVersion, input.hostname, input.liveReleaseId, agent.applicationId, staged],
+  );
   return { serverTime: new Date().toISOString(), heartbeatIntervalSeconds: HEARTBEAT_INTERVAL_SECONDS };
 }

@@ -7,6 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { systemActor } from "../auth/actor";
 import { toUserActor } from "../auth/session";
@@ -22,27 +23,31 @@ import { keyIdOf } from "./signing-key";
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, "../..");
-const global = globalThis as unknown as { releasegatePrisma?: PrismaClient };
+type Database = { pool: pg.Pool; prisma: PrismaClient };
+const global = globalThis as unknown as { releasegateDatabase?: Database };
 
 let scratch: ScratchDatabase;
 let client: PrismaClient;
-let previous: PrismaClient | undefined;
+let pool: pg.Pool;
+let previous: Database | undefined;
 let dir: string;
 
 beforeAll(async () => {
   scratch = await createScratchDatabase("exportverify");
   await migrateDatabase(scratch.url);
-  client = new PrismaClient({ adapter: new PrismaPg({ connectionString: scratch.url, max: 2 }) });
+  pool = new pg.Pool({ connectionString: scratch.url, max: 2 });
+  client = new PrismaClient({ adapter: new PrismaPg(pool) });
   // exportAuditEvents reads through the process's one client (lib/db/client.ts, cached on globalThis): point it at
   // this scratch database, whose chain and checkpoints this test alone controls.
-  previous = global.releasegatePrisma;
-  global.releasegatePrisma = client;
+  previous = global.releasegateDatabase;
+  global.releasegateDatabase = { pool, prisma: client };
   dir = await mkdtemp(path.join(os.tmpdir(), "releasegate-export-test-"));
 }, 60_000);
 
 afterAll(async () => {
-  global.releasegatePrisma = previous;
+  global.releasegateDatabase = previous;
   await client.$disconnect();
+  await pool.end();
   await scratch.drop();
   await rm(dir, { recursive: true, force: true });
 });

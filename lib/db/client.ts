@@ -1,32 +1,52 @@
-// The one Prisma client of the process, cached on globalThis so Next's dev reloads do not open a pool each time.
-// It is created on first use, not at import: `next build` imports route modules without a database.
+// The one database pool of the process, with the one Prisma client on top, cached on globalThis so Next's dev reloads
+// do not open a pool each time (and so the domain code that scripts/start.ts loads outside Next's bundle shares
+// them). Created on first use, not at import: `next build` imports route modules without a database.
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import { env } from "../env";
 import { PrismaClient } from "./generated/client";
 
-function createClient(): PrismaClient {
+interface Database {
+  pool: pg.Pool;
+  prisma: PrismaClient;
+}
+
+function createDatabase(): Database {
   const url = env().DATABASE_URL;
   if (!url) {
     throw new Error("DATABASE_URL is not set. Start the control plane with `npm start`, which provides one.");
   }
-  const adapter = new PrismaPg({ connectionString: url, max: 10 });
-  return new PrismaClient({ adapter });
+  // allowExitOnIdle: scripts and tests end when their work does, without closing the pool themselves.
+  const pool = new pg.Pool({ connectionString: url, max: 10, allowExitOnIdle: true });
+  return { pool, prisma: new PrismaClient({ adapter: new PrismaPg(pool) }) };
 }
 
-const globalForPrisma = globalThis as unknown as { releasegatePrisma?: PrismaClient };
+const globalForDb = globalThis as unknown as { releasegateDatabase?: Database };
 
-function client(): PrismaClient {
-  globalForPrisma.releasegatePrisma ??= createClient();
-  return globalForPrisma.releasegatePrisma;
+function database(): Database {
+  globalForDb.releasegateDatabase ??= createDatabase();
+  return globalForDb.releasegateDatabase;
 }
 
 export const db: PrismaClient = new Proxy({} as PrismaClient, {
   get(_target, prop) {
-    const c = client();
+    const c = database().prisma;
     const value: unknown = Reflect.get(c, prop, c);
     return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(c) : value;
   },
 });
+
+/**
+ * Plain parameterized SQL on the same pool, for the few statements a fleet of agents runs hundreds of times a second
+ * (authenticating an agent, recording a heartbeat, an empty long-poll's check: lib/agents/). There, Prisma's
+ * per-query machinery cost about three times the CPU of the statement itself and four times the garbage, which a
+ * fleet of thousands turned into a large share of a core and hundreds of MB of heap (docs/benchmarks.md, "Agent API
+ * at scale"). Everything else goes through `db`. Never build `text` from input: pass values as $1, $2, ...
+ */
+export async function sqlQuery<Row extends Record<string, unknown>>(text: string, values: readonly unknown[]): Promise<Row[]> {
+  const result = await database().pool.query<Row>(text, values as unknown[]);
+  return result.rows;
+}
 
 export type Db = PrismaClient;
 /** The client handed to a function running inside `db.$transaction(async (tx) => ...)`. */

@@ -184,6 +184,8 @@ async function sendResponse(res: ServerResponse, response: Response): Promise<vo
 }
 
 function sendError(req: IncomingMessage, res: ServerResponse, e: unknown, requestId: string): void {
+  // The agent hung up (restart, timeout) before we answered: nobody is left to tell, and nothing went wrong here.
+  if (req.destroyed && !isAppError(e)) return void res.destroy();
   if (res.headersSent) {
     res.destroy();
     return;
