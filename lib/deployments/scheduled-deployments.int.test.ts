@@ -25,6 +25,8 @@ import { MAX_SCHEDULE_AHEAD_DAYS, requestDeployment } from "./request-deployment
 const inRequest = (actor: UserActor) => ({ ...actor, ctx: testContext() });
 const eventsOf = (actor: UserActor) => db.auditEvent.findMany({ where: { requestId: actor.ctx.requestId }, orderBy: { seq: "asc" } });
 const inHours = (h: number) => new Date(Date.now() + h * 3_600_000);
+/** "2026-11-22 14:03 UTC", as the messages write an instant. */
+const utc = (d: Date) => `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`;
 const deploymentOf = (id: string) => db.deployment.findUniqueOrThrow({ where: { id }, include: { steps: true } });
 
 describe("scheduling a deployment", () => {
@@ -67,14 +69,14 @@ describe("scheduling a deployment", () => {
     await expectAppError(
       requestDeployment(f.ops, { environmentId: f.environmentId, releaseId: (await release(f)).id }),
       "CONFLICT",
-      `A deployment of 4.2.0 to Production is scheduled for ${at.toISOString().slice(0, 16).replace("T", " ")} UTC. Wait for it to finish or cancel it first.`,
+      `A deployment of 4.2.0 to Production is scheduled for ${utc(at)}. Wait for it to finish or cancel it first.`,
     );
 
     await settleBackgroundWork();
     const told = await db.notification.findMany({ where: { kind: "deployment.scheduled", link: `/deployments/${deployment.id}` } });
     // The other ops and the uploader; the requester is not told of their own act.
     expect(told.map((n) => n.userId).sort()).toEqual([f.dev.id, colleague.id].sort());
-    expect(told[0]?.title).toBe(`Deployment of ${f.tenant.application.name} 4.2.0 to Production is scheduled for ${at.toISOString().slice(0, 16).replace("T", " ")} UTC`);
+    expect(told[0]?.title).toBe(`Deployment of ${f.tenant.application.name} 4.2.0 to Production is scheduled for ${utc(at)}`);
 
     await expectAppError(cancelDeployment(f.dev, { deploymentId: deployment.id }), "FORBIDDEN");
     const cancel = inRequest(f.ops);
@@ -86,7 +88,7 @@ describe("scheduling a deployment", () => {
     expect(cancelled?.summary).toBe(`cancelled the deployment of 4.2.0 to ${f.tenant.application.name} / Production scheduled for ${at.toISOString()}`);
     await settleBackgroundWork();
     const ended = await db.notification.findMany({ where: { kind: "deployment.cancelled", link: `/deployments/${deployment.id}` } });
-    const body = `It was scheduled for ${at.toISOString().slice(0, 16).replace("T", " ")} UTC by ${f.ops.name}; it was cancelled before it started.`;
+    const body = `It was scheduled for ${utc(at)} by ${f.ops.name}; it was cancelled before it started.`;
     expect(ended.map((n) => [n.userId, n.body]).sort()).toEqual([[f.dev.id, body], [colleague.id, body]].sort());
     // The environment is free again, and the time passing changes nothing.
     expect(await startScheduledDeployment(deployment.id, new Date(at.getTime() + 1_000))).toBeNull();
@@ -101,7 +103,7 @@ describe("scheduling a deployment", () => {
     const refused = await expectAppError(
       requestDeployment(f.ops, { environmentId: f.environmentId, releaseId: r.id, timing: "later", scheduledFor: inHours(30).toISOString() }),
       "PRECONDITION_FAILED",
-      `Production is frozen until ${later.endsAt.toISOString()} (Black Friday). Ops may override with a reason.`,
+      `Production is frozen until ${utc(later.endsAt)} (Black Friday). Ops may override with a reason.`,
     );
     expect(refused.fieldErrors).toEqual({ scheduledFor: ["A freeze covers this time: pick another, or give a freeze override reason."] });
 
@@ -165,7 +167,7 @@ describe("when a scheduled deployment is due, the gates are checked again", () =
     const freeze = await createFreeze(f.ops, { environmentId: f.environmentId, startsAt: inHours(9).toISOString(), endsAt: inHours(11).toISOString(), reason: "Marketing launch" });
     expect(await startScheduledDeployment(deployment.id, new Date(at.getTime() + 1_000))).toBe("FAILED");
     expect((await deploymentOf(deployment.id)).failureReason).toBe(
-      `At its scheduled time the gates no longer held: Production is frozen until ${freeze.endsAt.toISOString()} (Marketing launch). Ops may override with a reason. No server was changed.`,
+      `At its scheduled time the gates no longer held: Production is frozen until ${utc(freeze.endsAt)} (Marketing launch). Ops may override with a reason. No server was changed.`,
     );
 
     const next = await requestDeployment(f.ops, { environmentId: f.environmentId, releaseId: r.id, timing: "later", scheduledFor: inHours(1).toISOString() });
