@@ -114,6 +114,11 @@ export async function getReleaseEvidence(actor: UserActor, releaseId: string) {
     if (e || type !== "RELEASE_REJECTED") milestones.push(milestone(label, e));
   }
 
+  // In the order they happened, as the procedure reads (upload, QA, acceptance, accepted, approved, promoted,
+  // reverted); the steps not taken yet last. The sort is stable, so those keep the lifecycle's order.
+  const when = (m: EvidenceMilestone) => m.at?.getTime() ?? Number.MAX_SAFE_INTEGER;
+  milestones.sort((a, b) => when(a) - when(b));
+
   // Rollback steps record the previous release's bytes: they are about other bytes, not a mismatch.
   const recorded = events.filter((e) => e.sha256 !== null && e.otherRelease === null);
   const mismatches = recorded.filter((e) => e.sha256 !== release.artifactSha256);

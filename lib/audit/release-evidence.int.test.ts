@@ -46,6 +46,17 @@ describe("a release's evidence", () => {
     await drive(f, deployment.id);
 
     const ev = await getReleaseEvidence(auditor, v2.id);
+    // In the order they happened, the steps without an event last (the test's release row was written directly,
+    // without the upload's event).
+    expect(ev.milestones.map((m) => m.label)).toEqual([
+      "Promoted to Production",
+      "Reverted in Production to 1.0.0",
+      "Uploaded",
+      "Deployed to QA",
+      "Deployed to Acceptance",
+      "Accepted by the customer",
+      "Approved",
+    ]);
     const reverted = ev.milestones.find((m) => m.label === "Reverted in Production to 1.0.0")!;
     expect(reverted).toMatchObject({ who: f.ops.email, sha256: v1.artifactSha256 });
     expect(reverted.at).toBeInstanceOf(Date);
