@@ -9,6 +9,7 @@ import { deployOptions } from "@/lib/deployments/deploy-options";
 import { listDeployments } from "@/lib/deployments/list-deployments";
 import { loadForPage, requirePageActor } from "@/lib/entry/page";
 import { hasDrift, targetHealth } from "@/lib/targets/target-health";
+import { cancelDeploymentAction } from "../../deployments/[deploymentId]/actions";
 import { addTargetAction, reissueEnrollmentAction, requestDeploymentAction, requestRevertAction, revokeAgentAction } from "./actions";
 
 export const metadata: Metadata = { title: "Application" };
@@ -85,6 +86,7 @@ export default async function ApplicationPage({ params }: { params: Promise<{ ap
               active={active.find((d) => d.environment.id === e.id) ?? null}
               deploy={requestDeploymentAction}
               revert={requestRevertAction}
+              cancel={cancelDeploymentAction}
             />
             <ServerList
               environmentId={e.id}
