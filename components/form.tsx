@@ -135,6 +135,10 @@ function ShownOnceDialog({ shownOnce, onClose }: { shownOnce: ShownOnce; onClose
   );
 }
 
+/** The look of every text-like input, with a red border while the server has a message for it. */
+const INPUT_CLASS =
+  "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-200 aria-invalid:border-rose-400";
+
 export function Field({
   name,
   label,
@@ -175,7 +179,7 @@ export function Field({
         autoComplete={autoComplete}
         aria-invalid={errors ? true : undefined}
         aria-describedby={errors ? `${id}-error` : undefined}
-        className={`mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-200 aria-invalid:border-rose-400 ${monospace ? "font-mono" : ""}`}
+        className={`${INPUT_CLASS} ${monospace ? "font-mono" : ""}`}
       />
       {hint && !errors && <p className="mt-1 text-xs text-slate-500">{hint}</p>}
       <FieldError id={`${id}-error`} errors={errors} />
@@ -217,7 +221,7 @@ export function TextAreaField({
         spellCheck={false}
         aria-invalid={errors ? true : undefined}
         aria-describedby={errors ? `${id}-error` : undefined}
-        className={`mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-200 aria-invalid:border-rose-400 ${monospace ? "font-mono text-xs" : ""}`}
+        className={`${INPUT_CLASS} ${monospace ? "font-mono text-xs" : ""}`}
       />
       {hint && !errors && <p className="mt-1 text-xs text-slate-500">{hint}</p>}
       <FieldError id={`${id}-error`} errors={errors} />
@@ -308,7 +312,7 @@ export function LocalDateTimeField({ name, label, hint }: { name: string; label:
         }}
         aria-invalid={errors ? true : undefined}
         aria-describedby={`${id}-zone${errors ? ` ${id}-error` : ""}`}
-        className="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-200 aria-invalid:border-rose-400"
+        className={INPUT_CLASS}
       />
       <input type="hidden" name={name} value={iso} />
       <p id={`${id}-zone`} className="mt-1 text-xs text-slate-500" data-testid={`${name}-zone`}>

@@ -197,6 +197,20 @@ export async function signedInMember(
   return { page, person };
 }
 
+/**
+ * Production's gates on the settings page, as an administrator: `on` needs the previous stage, a customer's
+ * acceptance and one approval (the default lifecycle); off leaves only "ops alone deploy there".
+ */
+export async function setProductionGates(admin: Page, applicationId: string, on: boolean): Promise<void> {
+  await admin.goto(`/apps/${applicationId}/settings`);
+  const card = admin.getByRole("region", { name: "3. Production", exact: true });
+  await card.getByLabel("Must succeed in the previous environment first").setChecked(on);
+  await card.getByLabel("Needs a customer's acceptance").setChecked(on);
+  await card.getByLabel("Approvals required").fill(on ? "1" : "0");
+  await card.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(card.getByRole("status")).toHaveText("Production saved.");
+}
+
 // ---- servers, releases and simulated agents ---------------------------------------------------------------------
 
 /** Adds a server to an environment on the application page (as ops or an admin); returns its one-time token. */

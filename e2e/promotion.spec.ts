@@ -17,23 +17,13 @@ import {
   keepOnline,
   newPerson,
   type Person,
+  setProductionGates,
   signedInMember,
   SimulatedAgent,
   test,
   type Tenant,
 } from "./fixtures";
 import { screenshot } from "./support/releases";
-
-/** Opens Production to ops alone (no acceptance, approvals or earlier stage needed), on the settings page. */
-async function openProductionToOps(admin: Page, applicationId: string): Promise<void> {
-  await admin.goto(`/apps/${applicationId}/settings`);
-  const card = admin.getByRole("region", { name: "3. Production", exact: true });
-  await card.getByLabel("Must succeed in the previous environment first").uncheck();
-  await card.getByLabel("Needs a customer's acceptance").uncheck();
-  await card.getByLabel("Approvals required").fill("0");
-  await card.getByRole("button", { name: "Save", exact: true }).click();
-  await expect(card.getByRole("status")).toHaveText("Production saved.");
-}
 
 interface Setup {
   ops: { page: Page; person: Person };
@@ -51,7 +41,7 @@ async function promotion(
   request: APIRequestContext,
   o: { timeZone: string; servers?: string[]; developerSignsIn?: boolean },
 ): Promise<Setup> {
-  await openProductionToOps(admin, tenant.applicationId);
+  await setProductionGates(admin, tenant.applicationId, false);
   const ops = await signedInMember(admin, tenant.applicationId, () => newBrowserPage({ timezoneId: o.timeZone }), { first: "Olga", last: "Ops", role: "Ops" });
   let dev: Setup["dev"];
   if (o.developerSignsIn) dev = await signedInMember(admin, tenant.applicationId, newBrowserPage, { first: "Dev", last: "Developer", role: "Developer" });

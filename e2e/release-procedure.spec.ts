@@ -7,7 +7,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Page } from "@playwright/test";
-import { clickAndConfirm, expect, markDocument, signIn, test } from "./fixtures";
+import { clickAndConfirm, expect, markDocument, setProductionGates, signIn, test } from "./fixtures";
 import { buildLargeSampleArtifact, deployViaApi, type E2EFleet, nodeVersions, startE2EFleet, uploadSampleRelease, waitForDeployment } from "./support/fleet-fixture";
 import { fillReleaseForm, pickFile, saveRelease, screenshot, waitUntilUploaded } from "./support/releases";
 
@@ -58,13 +58,7 @@ test("upload, QA, acceptance, approval, promotion, revert and the auditor's evid
   await uploadSampleRelease(request, f, "1.0.0");
   expect((await waitForDeployment(request, f, await deployViaApi(request, f, "production", "1.0.0"))).status).toBe("SUCCEEDED");
   const admin = await signedIn(f.seeded.admin);
-  await admin.goto(`/apps/${appId}/settings`);
-  const production = admin.getByRole("region", { name: "3. Production", exact: true });
-  await production.getByLabel("Must succeed in the previous environment first").check();
-  await production.getByLabel("Needs a customer's acceptance").check();
-  await production.getByLabel("Approvals required").fill("1");
-  await production.getByRole("button", { name: "Save", exact: true }).click();
-  await expect(production.getByRole("status")).toHaveText("Production saved.");
+  await setProductionGates(admin, appId, true);
   const appName = (await admin.getByRole("heading", { level: 1 }).textContent())!.replace(/: environments & people$/, "");
 
   // ---- the developer uploads a 50 MB release candidate in the browser and deploys it to QA, then Acceptance ----
