@@ -117,6 +117,8 @@ test("upload, QA, acceptance, approval, promotion, revert and the auditor's evid
   const ops = await signedIn(person("OPS"));
   await ops.getByTestId("work-items").getByRole("link", { name: `Promote ${appName} 2.0.0 to production` }).click();
   await ops.goto(`/apps/${appId}`);
+  // The application page asks the same of them.
+  await expect(ops.getByRole("region", { name: "Waiting on you" }).getByRole("link", { name: `Promote ${appName} 2.0.0 to production` })).toBeVisible();
   let card = ops.getByTestId("deploy-Production");
   await card.locator("summary", { hasText: "Deploy to Production" }).click();
   await card.getByLabel("Release", { exact: true }).selectOption({ label: "2.0.0 · migration" });
