@@ -1,26 +1,52 @@
 // The deploy and revert controls of one environment, with the reasons a release cannot go there yet (the same
-// wording the server uses when it refuses), so nobody meets a dead button.
+// wording the server uses when it refuses), so nobody meets a dead button; a deployment scheduled there, with who
+// set it up, when it starts and whether it still would; and for a release that migrates the database, what that
+// does in this environment and which of its hooks are missing.
 import Link from "next/link";
 import type { ActionResult } from "@/lib/entry/action-result";
-import { DeploymentStatusBadge, deploymentTone, ProgressBar } from "./deployment-status";
-import { ActionForm, Field, SelectField } from "./form";
+import { DeployForm } from "./deploy-form";
+import { DeploymentStatusBadge, deploymentTone, formatTime, ProgressBar, WillNotStart } from "./deployment-status";
+import { ActionForm, Field } from "./form";
+import { Countdown, LocalTime } from "./local-time";
+import { MarkdownText } from "./markdown";
 
 type Action = (fd: FormData) => Promise<ActionResult<{ redirectTo?: string } | undefined>>;
 
+export interface MigrationHooks {
+  maintenanceOn: string | null;
+  backup: string | null;
+  migrate: string | null;
+  maintenanceOff: string | null;
+}
+
 export interface DeployPanelOptions {
-  environment: { id: string; name: string; isProduction: boolean };
+  environment: { id: string; name: string; isProduction: boolean; applicationId: string; migrationHooks: MigrationHooks; servers: string[] };
   live: { version: string; previousVersion: string | null } | null;
   freeze: { reason: string; endsAt: Date } | null;
+  nextFreeze: { reason: string; startsAt: Date; endsAt: Date } | null;
+  scheduled: { deploymentId: string; blockers: { code: string; message: string }[] } | null;
   mayDeploy: boolean;
   mayOverrideFreeze: boolean;
-  releases: { releaseId: string; version: string; live: boolean; blockers: { code: string; message: string }[]; selectable: boolean }[];
-  revert: { version: string; fromVersion: string | null } | null;
+  mayCancel: boolean;
+  releases: {
+    releaseId: string;
+    version: string;
+    live: boolean;
+    blockers: { code: string; message: string }[];
+    selectable: boolean;
+    needsMigration: boolean;
+    migrationInstructions: string;
+  }[];
+  revert: { version: string; fromVersion: string | null; fromNeedsMigration: boolean } | null;
 }
 
 export interface ActiveDeployment {
   id: string;
   kind: string;
   status: string;
+  reason: string;
+  scheduledFor: Date | null;
+  requestedBy: { name: string } | null;
   release: { version: string };
   progress: { done: number; total: number; servers: number; updated: number; rolledBack: number };
 }
@@ -35,10 +61,26 @@ const SHORT: Record<string, string> = {
   FROZEN: "frozen",
 };
 
-export function DeployPanel({ options, active, deploy, revert }: { options: DeployPanelOptions; active: ActiveDeployment | null; deploy: Action; revert: Action }) {
+export function DeployPanel({
+  options,
+  active,
+  deploy,
+  revert,
+  cancel,
+}: {
+  options: DeployPanelOptions;
+  active: ActiveDeployment | null;
+  deploy: Action;
+  revert: Action;
+  cancel: Action;
+}) {
   const env = options.environment;
   const selectable = options.releases.filter((r) => r.selectable);
   const blocked = options.releases.filter((r) => !r.selectable);
+  const now = new Date().toISOString();
+  const scheduled = active?.status === "SCHEDULED" ? active : null;
+  // The override field only where a freeze is on or planned: elsewhere it is noise in a form people use weekly.
+  const freezeOverride = !options.mayOverrideFreeze || !(options.freeze || options.nextFreeze) ? "none" : options.freeze ? "required" : "optional";
   return (
     <div className="mt-3 space-y-3 border-t border-slate-100 pt-3" data-testid={`deploy-${env.name}`}>
       <p className="text-sm" data-testid="live-release">
@@ -51,7 +93,42 @@ export function DeployPanel({ options, active, deploy, revert }: { options: Depl
           <span className="text-slate-500">No release deployed yet.</span>
         )}
       </p>
-      {active && (
+      {scheduled && scheduled.scheduledFor && (
+        <div className="rounded-md border border-indigo-200 bg-white p-2 text-sm" data-testid="scheduled-deployment">
+          <p className="flex items-center justify-between gap-2">
+            <span>
+              Deploys <span className="font-semibold">{scheduled.release.version}</span> <Countdown to={scheduled.scheduledFor.toISOString()} now={now} refreshWhenDue />
+            </span>
+            <DeploymentStatusBadge status={scheduled.status} />
+          </p>
+          <p className="mt-1 text-xs text-slate-700">
+            <LocalTime iso={scheduled.scheduledFor.toISOString()} testId="scheduled-time" />
+          </p>
+          <p className="text-xs text-slate-500" data-testid="scheduled-by">
+            Scheduled by {scheduled.requestedBy?.name ?? "a build pipeline"}
+            {scheduled.reason && <>: {scheduled.reason}</>}
+          </p>
+          <WillNotStart blockers={options.scheduled?.blockers ?? []} className="mt-2 px-2 py-1 text-xs" />
+          <div className="mt-2 flex items-center justify-between gap-2">
+            <Link href={`/deployments/${scheduled.id}`} className="text-xs font-medium text-indigo-700 hover:underline">
+              Details →
+            </Link>
+            {options.mayCancel && (
+              <ActionForm
+                action={cancel}
+                inline
+                variant="secondary"
+                submitLabel="Cancel"
+                pendingLabel="Cancelling…"
+                confirm={`Cancel the deployment of ${scheduled.release.version} to ${env.name} scheduled for ${formatTime(scheduled.scheduledFor)}?`}
+              >
+                <input type="hidden" name="deploymentId" value={scheduled.id} />
+              </ActionForm>
+            )}
+          </div>
+        </div>
+      )}
+      {active && !scheduled && (
         <Link
           href={`/deployments/${active.id}`}
           className="block rounded-md border border-indigo-100 bg-indigo-50/50 p-2 hover:border-indigo-300"
@@ -73,8 +150,8 @@ export function DeployPanel({ options, active, deploy, revert }: { options: Depl
         </Link>
       )}
       {options.freeze && (
-        <p className="rounded-md border border-sky-200 bg-sky-50 px-2 py-1 text-xs text-sky-900">
-          Frozen until {options.freeze.endsAt.toISOString().slice(0, 16).replace("T", " ")} UTC: {options.freeze.reason}
+        <p className="rounded-md border border-sky-200 bg-sky-50 px-2 py-1 text-xs text-sky-900" data-testid="freeze-banner">
+          Frozen until <LocalTime iso={options.freeze.endsAt.toISOString()} />: {options.freeze.reason}
         </p>
       )}
       {options.mayDeploy && !active && (
@@ -82,23 +159,29 @@ export function DeployPanel({ options, active, deploy, revert }: { options: Depl
           <summary className="cursor-pointer text-sm font-medium text-indigo-700">Deploy to {env.name}</summary>
           <div className="mt-2 space-y-2">
             {selectable.length > 0 ? (
-              <ActionForm action={deploy} submitLabel={`Deploy to ${env.name}`} pendingLabel="Starting…" className="space-y-2">
-                <input type="hidden" name="environmentId" value={env.id} />
-                <SelectField
-                  name="releaseId"
-                  label="Release"
-                  defaultValue={selectable[0]?.releaseId}
-                  options={options.releases.map((r) => ({
-                    value: r.releaseId,
-                    label: `${r.version}${r.live ? " (live)" : ""}${r.selectable ? "" : ` — ${SHORT[r.blockers[0]?.code ?? ""] ?? "blocked"}`}`,
-                    disabled: !r.selectable,
-                  }))}
-                />
-                <Field name="reason" label="Reason (optional)" placeholder="Fixes checkout rounding" />
-                {env.isProduction && options.mayOverrideFreeze && (
-                  <Field name="freezeOverrideReason" label="Freeze override reason" hint={options.freeze ? "Required to deploy during this freeze; it is recorded." : "Only needed during a change freeze."} />
+              <DeployForm
+                action={deploy}
+                environment={env}
+                defaultReleaseId={selectable[0]?.releaseId}
+                releases={options.releases.map((r) => ({
+                  releaseId: r.releaseId,
+                  label: `${r.version}${r.live ? " (live)" : ""}${r.needsMigration ? " · migration" : ""}${r.selectable ? (r.blockers.length ? " — frozen now" : "") : ` — ${SHORT[r.blockers[0]?.code ?? ""] ?? "blocked"}`}`,
+                  disabled: !r.selectable,
+                }))}
+                freezeOverride={freezeOverride}
+                scheduleHint={
+                  options.nextFreeze && (
+                    <p className="text-xs text-sky-900" data-testid="next-freeze">
+                      Next freeze: <LocalTime iso={options.nextFreeze.startsAt.toISOString()} /> until <LocalTime iso={options.nextFreeze.endsAt.toISOString()} /> ({options.nextFreeze.reason}).
+                    </p>
+                  )
+                }
+                migration={Object.fromEntries(
+                  selectable
+                    .filter((r) => r.needsMigration)
+                    .map((r) => [r.releaseId, { details: <MigrationPlan environment={env} version={r.version} instructions={r.migrationInstructions} />, confirm: migrationConfirm(env, r.version) }]),
                 )}
-              </ActionForm>
+              />
             ) : (
               <p className="text-sm text-slate-500">{options.releases.length === 0 ? "No releases uploaded yet." : "No release can be deployed here yet."}</p>
             )}
@@ -118,7 +201,13 @@ export function DeployPanel({ options, active, deploy, revert }: { options: Depl
       {options.revert && !active && (
         <details>
           <summary className="cursor-pointer text-sm font-medium text-rose-700">Revert to {options.revert.version}</summary>
-          <div className="mt-2">
+          <div className="mt-2 space-y-2">
+            {options.revert.fromNeedsMigration && (
+              <p className="rounded-md border border-amber-200 bg-amber-50 px-2 py-1 text-xs text-amber-900" data-testid="revert-migration-warning">
+                {options.revert.fromVersion} migrated the database. A revert switches the servers back to {options.revert.version}; it does not undo the
+                migration.
+              </p>
+            )}
             <ActionForm
               action={revert}
               variant="danger"
@@ -133,6 +222,79 @@ export function DeployPanel({ options, active, deploy, revert }: { options: Depl
           </div>
         </details>
       )}
+    </div>
+  );
+}
+
+/** The hooks a migration needs that the environment lacks: without them the rollout silently skips that part. */
+function missingMigrationHooks(hooks: MigrationHooks): ("backup" | "migrate")[] {
+  return (["backup", "migrate"] as const).filter((h) => !hooks[h]?.trim());
+}
+
+function migrationConfirm(env: DeployPanelOptions["environment"], version: string): string | null {
+  const missing = missingMigrationHooks(env.migrationHooks);
+  return missing.length ? `${version} needs a database migration, but ${env.name} has no ${missing.join(" or ")} hook. Deploy it anyway?` : null;
+}
+
+/** A hook's command; a missing one is flagged, in red when the migration needs it (backup, migrate). */
+function Hook({ command, needed = false }: { command: string | null; needed?: boolean }) {
+  if (command?.trim()) return <code className="break-all rounded bg-white px-1 font-mono text-[11px] text-slate-800">{command}</code>;
+  return needed ? <span className="font-medium text-rose-700">no hook set</span> : <span className="text-slate-500">none set (skipped)</span>;
+}
+
+/**
+ * What deploying a migration release does here, in the order the agent runs it (agent/src/run-job.ts): the first
+ * server of the rollout leaves the balancer, stops, runs maintenance-on, backup and migrate, switches and starts,
+ * passes its health check, runs maintenance-off and goes back; the others then follow without migrating. The
+ * developer's instructions are Markdown, rendered like release notes (raw HTML stays text).
+ */
+function MigrationPlan({ environment: env, version, instructions }: { environment: DeployPanelOptions["environment"]; version: string; instructions: string }) {
+  const hooks = env.migrationHooks;
+  const missing = missingMigrationHooks(hooks);
+  const [first, ...rest] = env.servers;
+  const settings = `/apps/${env.applicationId}/environments/${env.id}`;
+  return (
+    <div className="space-y-2 rounded-md border border-amber-200 bg-amber-50/60 p-2 text-xs text-slate-800" data-testid="migration-plan">
+      <p className="font-medium text-amber-900">{version} needs a database migration.</p>
+      {missing.length > 0 && (
+        <p className="rounded border border-rose-300 bg-rose-50 px-2 py-1 text-rose-900" data-testid="migration-hooks-missing">
+          <span className="font-semibold">{env.name} has no {missing.join(" and no ")} hook:</span>{" "}
+          {missing.includes("migrate") ? "nothing will migrate the database" : "the migration runs without a backup"}
+          {missing.length === 2 ? ", and no backup is taken first" : ""}.{" "}
+          <Link href={settings} className="font-medium underline">
+            Set it in the rollout settings
+          </Link>
+          .
+        </p>
+      )}
+      <div data-testid="migration-instructions">
+        <p className="font-medium">Instructions from the developer</p>
+        {instructions.trim() ? (
+          // Release notes' typography, one size down: this is a narrow column.
+          <MarkdownText text={instructions} className="mt-1 space-y-1.5! text-xs! leading-5! [&_h1]:text-sm! [&_h2]:text-sm!" />
+        ) : (
+          <p className="text-slate-500">None were given with this release.</p>
+        )}
+      </div>
+      <div>
+        <p className="font-medium">What happens in {env.name}</p>
+        <ol className="mt-1 list-decimal space-y-0.5 pl-4" data-testid="migration-steps">
+          <li>{first ?? "The first server"} leaves the load balancer and stops.</li>
+          <li>
+            Maintenance page on: <Hook command={hooks.maintenanceOn} />
+          </li>
+          <li>
+            Backup: <Hook command={hooks.backup} needed />
+          </li>
+          <li>
+            Migrate: <Hook command={hooks.migrate} needed />
+          </li>
+          <li>
+            {first ?? "It"} switches to {version}, starts and passes its health check; maintenance page off: <Hook command={hooks.maintenanceOff} />
+          </li>
+          {rest.length > 0 && <li>Then {rest.join(", ")}, without migrating again.</li>}
+        </ol>
+      </div>
     </div>
   );
 }

@@ -73,13 +73,15 @@ export function ProgressBar({ value, tone = "blue", label, className = "" }: { v
   );
 }
 
-/** "1 min 05 s", "2 h 03 min": how long something took or has been running. */
+/** "1 min 05 s", "2 h 03 min", "3 d 04 h": how long something took, has been running, or is still to wait. */
 export function formatDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
   if (s < 60) return `${s} s`;
   const m = Math.floor(s / 60);
   if (m < 60) return `${m} min ${String(s % 60).padStart(2, "0")} s`;
-  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, "0")} min`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h} h ${String(m % 60).padStart(2, "0")} min`;
+  return `${Math.floor(h / 24)} d ${String(h % 24).padStart(2, "0")} h`;
 }
 
 /** "2026-11-22 14:03 UTC": absolute, unambiguous across time zones (the audit record uses UTC too). */
@@ -87,4 +89,14 @@ export function formatTime(d: Date | string | null | undefined, withSeconds = fa
   if (!d) return "—";
   const iso = (typeof d === "string" ? new Date(d) : d).toISOString();
   return `${iso.slice(0, 10)} ${iso.slice(11, withSeconds ? 19 : 16)} UTC`;
+}
+
+/** A scheduled deployment that the gates would refuse if its time came now, and why (lib/deployments/scheduled-deployment-blockers.ts). */
+export function WillNotStart({ blockers, className = "" }: { blockers: { message: string }[]; className?: string }) {
+  if (blockers.length === 0) return null;
+  return (
+    <p className={`rounded-md border border-rose-200 bg-rose-50 text-rose-900 ${className}`} data-testid="scheduled-blocked">
+      <span className="font-medium">Will not start as things stand:</span> {blockers.map((b) => b.message).join(" ")}
+    </p>
+  );
 }

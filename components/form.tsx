@@ -3,6 +3,7 @@
 import { useRouter } from "next/navigation";
 import { createContext, useContext, useEffect, useId, useRef, useState, useTransition, type ReactNode } from "react";
 import type { ActionResult } from "@/lib/entry/action-result";
+import { formatTime } from "./deployment-status";
 
 /** A value shown once (a generated password, a token): the server never shows it again. */
 export interface ShownOnce {
@@ -134,6 +135,10 @@ function ShownOnceDialog({ shownOnce, onClose }: { shownOnce: ShownOnce; onClose
   );
 }
 
+/** The look of every text-like input, with a red border while the server has a message for it. */
+const INPUT_CLASS =
+  "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-200 aria-invalid:border-rose-400";
+
 export function Field({
   name,
   label,
@@ -174,7 +179,7 @@ export function Field({
         autoComplete={autoComplete}
         aria-invalid={errors ? true : undefined}
         aria-describedby={errors ? `${id}-error` : undefined}
-        className={`mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-200 aria-invalid:border-rose-400 ${monospace ? "font-mono" : ""}`}
+        className={`${INPUT_CLASS} ${monospace ? "font-mono" : ""}`}
       />
       {hint && !errors && <p className="mt-1 text-xs text-slate-500">{hint}</p>}
       <FieldError id={`${id}-error`} errors={errors} />
@@ -216,7 +221,7 @@ export function TextAreaField({
         spellCheck={false}
         aria-invalid={errors ? true : undefined}
         aria-describedby={errors ? `${id}-error` : undefined}
-        className={`mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-200 aria-invalid:border-rose-400 ${monospace ? "font-mono text-xs" : ""}`}
+        className={`${INPUT_CLASS} ${monospace ? "font-mono text-xs" : ""}`}
       />
       {hint && !errors && <p className="mt-1 text-xs text-slate-500">{hint}</p>}
       <FieldError id={`${id}-error`} errors={errors} />
@@ -261,6 +266,60 @@ export function SelectField({
         ))}
       </select>
       {hint && !errors && <p className="mt-1 text-xs text-slate-500">{hint}</p>}
+      <FieldError id={`${id}-error`} errors={errors} />
+    </div>
+  );
+}
+
+/** The viewer's IANA time zone ("Europe/Amsterdam"), read in the browser after hydration: the server's is not theirs. */
+export function useTimeZone(): string | null {
+  const [zone, setZone] = useState<string | null>(null);
+  useEffect(() => setZone(Intl.DateTimeFormat().resolvedOptions().timeZone), []);
+  return zone;
+}
+
+/**
+ * A date and time entered in the person's own time zone (named under the field, with the instant it means in UTC)
+ * whose form value is that instant as ISO 8601, empty when not filled in: what the server stores and enforces is
+ * exactly what the person saw. The typed value stays when the server refuses it.
+ */
+export function LocalDateTimeField({ name, label, hint }: { name: string; label: string; hint?: string }) {
+  const errors = useContext(FieldErrors)[name];
+  const id = `f-${name}${useId()}`;
+  const zone = useTimeZone();
+  const [iso, setIso] = useState("");
+  const input = useRef<HTMLInputElement>(null);
+  // The form resets after a success: the instant must go with the visible value.
+  useEffect(() => {
+    const form = input.current?.form;
+    const clear = () => setIso("");
+    form?.addEventListener("reset", clear);
+    return () => form?.removeEventListener("reset", clear);
+  }, []);
+  return (
+    <div>
+      <label htmlFor={id} className="block text-sm font-medium text-slate-700">
+        {label}
+      </label>
+      <input
+        id={id}
+        ref={input}
+        type="datetime-local"
+        onChange={(e) => {
+          const local = e.currentTarget.value;
+          const at = local ? new Date(local) : null;
+          setIso(at && !Number.isNaN(at.getTime()) ? at.toISOString() : "");
+        }}
+        aria-invalid={errors ? true : undefined}
+        aria-describedby={`${id}-zone${errors ? ` ${id}-error` : ""}`}
+        className={INPUT_CLASS}
+      />
+      <input type="hidden" name={name} value={iso} />
+      <p id={`${id}-zone`} className="mt-1 text-xs text-slate-500" data-testid={`${name}-zone`}>
+        {zone ? `Your time zone: ${zone}` : "In your time zone"}
+        {iso ? ` · that is ${formatTime(iso, iso.slice(17, 19) !== "00")}` : ""}
+        {hint ? `. ${hint}` : ""}
+      </p>
       <FieldError id={`${id}-error`} errors={errors} />
     </div>
   );

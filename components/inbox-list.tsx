@@ -25,6 +25,7 @@ const TONE: Record<string, "green" | "red" | "amber" | "blue" | "gray"> = {
   "release.accepted": "green",
   "release.rejected": "red",
   "release.approved": "green",
+  "deployment.scheduled": "blue",
   "deployment.started": "gray",
   "deployment.succeeded": "green",
   "deployment.failed": "red",

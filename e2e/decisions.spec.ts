@@ -3,10 +3,11 @@
 // review page, sees where to test and what changed, and accepts it. The developer who uploaded it, though they also
 // hold the customer role, has no Accept button and is told why; their replay of the customer's request is refused.
 // An approver then approves it, and the application's webhook received the acceptance, signed. A rejection needs a
-// reason, and the developer sees it. Another tenant's customer sees nothing and can do nothing. Ops freeze
-// production and lift the freeze; others see it but cannot lift it.
+// reason, and the developer sees it; ops then cannot promote it, in the browser or through the API. Another tenant's
+// customer sees nothing and can do nothing. Ops freeze production and lift the freeze; others see it but cannot lift
+// it (e2e/promotion.spec.ts shows a freeze blocking a promotion).
 import { createHmac } from "node:crypto";
-import { clickAndConfirm, createApplication, createCustomer, expect, signedInMember, test, uniq } from "./fixtures";
+import { addServer, clickAndConfirm, createApplication, createCustomer, expect, keepOnline, signedInMember, SimulatedAgent, test, uniq } from "./fixtures";
 import {
   captureAction,
   customerTester,
@@ -137,11 +138,14 @@ test("the uploader cannot accept their own release; a customer accepts it in the
   }
 });
 
-test("a rejection needs a reason, and the developer sees it", async ({ adminPage: admin, tenant, newBrowserPage, request }) => {
+test("a rejection needs a reason, and the developer sees it; a rejected release cannot be promoted", async ({ adminPage: admin, tenant, newBrowserPage, request }) => {
   test.setTimeout(180_000);
   const dev = await signedInMember(admin, tenant.applicationId, newBrowserPage, { first: "Dirk", last: "Developer", role: "Developer" });
   const customer = await customerTester(admin, tenant, newBrowserPage);
+  const ops = await signedInMember(admin, tenant.applicationId, newBrowserPage, { first: "Oona", last: "Ops", role: "Ops" });
   const lane = await releaseLane(admin, dev.page, request, tenant.applicationId);
+  const web = await SimulatedAgent.enroll(request, await addServer(admin, tenant.applicationId, "Production", "web-1"), "web-1");
+  const stopWeb = keepOnline([web]);
   try {
     const release = await releaseInAcceptance(lane, request, tenant.applicationId, dev.person.email, "2.0.0");
     const page = customer.page;
@@ -166,8 +170,31 @@ test("a rejection needs a reason, and the developer sees it", async ({ adminPage
     await expect(dev.page).toHaveURL(new RegExp(`${reviewPath(tenant.applicationId, release.id)}$`));
     await expect(dev.page.getByTestId("verdict-reason")).toHaveText("“The checkout button does nothing on mobile”");
     await screenshot(dev.page, "review-rejected");
+
+    // ---- ops cannot promote it: nothing to pick, and why; asked through the API instead, the server refuses ----
+    await ops.page.goto(`/apps/${tenant.applicationId}`);
+    const production = ops.page.getByTestId("deploy-Production");
+    await production.locator("summary", { hasText: "Deploy to Production" }).click();
+    await expect(production.getByText("No release can be deployed here yet.")).toBeVisible();
+    const why = `2.0.0 was rejected by ${customer.person.name}: The checkout button does nothing on mobile. Upload a fixed release candidate.`;
+    await expect(production.getByRole("list", { name: "Why some releases cannot go to Production" })).toContainText(`2.0.0: ${why}`);
+    await ops.page.goto(`/apps/${tenant.applicationId}/settings`);
+    const tokens = ops.page.getByRole("region", { name: "New API token", exact: true });
+    await tokens.getByLabel("Token name").fill("ops-cli");
+    await tokens.getByRole("button", { name: "Create token" }).click();
+    const token = (await tokens.getByTestId("shown-once-value").textContent())?.trim() ?? "";
+    const refused = await request.post(`/api/v1/applications/${tenant.applicationId}/deployments`, {
+      headers: { authorization: `Bearer ${token}` },
+      data: { environment: "production", release: "2.0.0" },
+    });
+    expect(refused.status()).toBe(412);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toContain(why);
+    expect(await web.claim(), "nothing was sent to production").toBeNull();
+    await ops.page.goto(`/apps/${tenant.applicationId}`);
+    await expect(production.getByTestId("live-release")).toHaveText("No release deployed yet.");
   } finally {
     lane.stop();
+    stopWeb();
   }
 });
 

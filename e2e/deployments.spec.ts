@@ -4,7 +4,7 @@
 // itself); a failed activation says why; ops revert in one click; a developer has no revert button, and replaying
 // the ops' revert request with a developer's session is refused.
 import type { Page } from "@playwright/test";
-import { addServer, clickAndConfirm, completeRollout, createRelease, expect, keepOnline, signedInMember, SimulatedAgent, test } from "./fixtures";
+import { addServer, clickAndConfirm, completeRollout, createRelease, expect, keepOnline, markDocument, signedInMember, SimulatedAgent, test } from "./fixtures";
 
 /** On the application page: deploys `version` to `environment` and lands on the deployment's live page. */
 async function deployFromApplicationPage(page: Page, applicationId: string, environment: string, version: string, reason = ""): Promise<void> {
@@ -16,14 +16,6 @@ async function deployFromApplicationPage(page: Page, applicationId: string, envi
   await card.getByRole("button", { name: `Deploy to ${environment}` }).click();
   await expect(page).toHaveURL(/\/deployments\/[0-9a-f-]{36}$/);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText(`Deploy ${version} to ${environment}`);
-}
-
-/** Marks the loaded document; `sameDocument` tells whether the page is still that one (it was not reloaded). */
-async function markDocument(page: Page): Promise<() => Promise<boolean>> {
-  await page.evaluate(() => {
-    (window as unknown as { e2eMarker?: boolean }).e2eMarker = true;
-  });
-  return () => page.evaluate(() => (window as unknown as { e2eMarker?: boolean }).e2eMarker === true);
 }
 
 test("ops set an environment's rollout settings and a server's HAProxy membership", async ({ adminPage: admin, tenant, newBrowserPage }) => {

@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
-import { test as base, expect, type APIRequestContext, type BrowserContext, type Locator, type Page } from "@playwright/test";
+import { test as base, expect, type APIRequestContext, type BrowserContext, type BrowserContextOptions, type Locator, type Page } from "@playwright/test";
 
 export { expect };
 
@@ -107,6 +107,14 @@ export async function signInFirstTime(page: Page, email: string, oneTimePassword
   return { email, password };
 }
 
+/** Marks the loaded document; `sameDocument` tells whether the page is still that one (it was not reloaded). */
+export async function markDocument(page: Page): Promise<() => Promise<boolean>> {
+  await page.evaluate(() => {
+    (window as unknown as { e2eMarker?: boolean }).e2eMarker = true;
+  });
+  return () => page.evaluate(() => (window as unknown as { e2eMarker?: boolean }).e2eMarker === true);
+}
+
 // ---- admin steps ------------------------------------------------------------------------------------------------
 
 /** Clicks a button that asks for confirmation, checks the question and accepts it. */
@@ -189,6 +197,20 @@ export async function signedInMember(
   return { page, person };
 }
 
+/**
+ * Production's gates on the settings page, as an administrator: `on` needs the previous stage, a customer's
+ * acceptance and one approval (the default lifecycle); off leaves only "ops alone deploy there".
+ */
+export async function setProductionGates(admin: Page, applicationId: string, on: boolean): Promise<void> {
+  await admin.goto(`/apps/${applicationId}/settings`);
+  const card = admin.getByRole("region", { name: "3. Production", exact: true });
+  await card.getByLabel("Must succeed in the previous environment first").setChecked(on);
+  await card.getByLabel("Needs a customer's acceptance").setChecked(on);
+  await card.getByLabel("Approvals required").fill(on ? "1" : "0");
+  await card.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(card.getByRole("status")).toHaveText("Production saved.");
+}
+
 // ---- servers, releases and simulated agents ---------------------------------------------------------------------
 
 /** Adds a server to an environment on the application page (as ops or an admin); returns its one-time token. */
@@ -209,12 +231,17 @@ export async function addServer(page: Page, applicationId: string, environment: 
  * developer of the application, in the database and artifact store of the server under test. For specs that need
  * releases but are not about uploading them.
  */
-export async function createRelease(applicationId: string, uploaderEmail: string, version: string): Promise<{ id: string; version: string; sha256: string }> {
+export async function createRelease(
+  applicationId: string,
+  uploaderEmail: string,
+  version: string,
+  migration: { needsMigration: boolean; migrationInstructions: string } = { needsMigration: false, migrationInstructions: "" },
+): Promise<{ id: string; version: string; sha256: string }> {
   const databaseUrl = process.env.E2E_DATABASE_URL;
   if (!databaseUrl) throw new Error("E2E_DATABASE_URL is not set: run the e2e tests through `npm test` or `npm run test:e2e`.");
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    ["--conditions=react-server", "--import", "tsx", "e2e/support/seed-release.ts", JSON.stringify({ email: uploaderEmail, applicationId, version })],
+    ["--conditions=react-server", "--import", "tsx", "e2e/support/seed-release.ts", JSON.stringify({ email: uploaderEmail, applicationId, version, ...migration })],
     { env: { ...process.env, DATABASE_URL: databaseUrl, DATA_DIR: dataDir, LOG_LEVEL: "silent" }, maxBuffer: 1 << 20 },
   );
   return JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as { id: string; version: string; sha256: string };
@@ -228,6 +255,9 @@ export interface SimulatedJob {
   release: { id: string; version: string };
   target: { name: string };
   loadBalancer: { kind: string };
+  /** The first activation of a migration release runs the hooks below before it starts the new build. */
+  runMigration: boolean;
+  hooks: { maintenanceOn: string | null; backup: string | null; migrate: string | null; maintenanceOff: string | null };
 }
 
 /**
@@ -332,8 +362,11 @@ interface Fixtures {
   admin: Credentials;
   /** The test's own page, signed in as the administrator over the UI. */
   adminPage: Page;
-  /** Opens a page in a new browser context: another person, or another browser of the same person. */
-  newBrowserPage: () => Promise<Page>;
+  /**
+   * Opens a page in a new browser context: another person, or another browser of the same person; `options` for
+   * such a browser's own settings (e.g. its time zone).
+   */
+  newBrowserPage: (options?: BrowserContextOptions) => Promise<Page>;
   /** A customer with one application (QA, Acceptance, Production), created through the admin UI for this test. */
   tenant: Tenant;
 }
@@ -348,8 +381,8 @@ export const test = base.extend<Fixtures>({
   },
   newBrowserPage: async ({ browser, baseURL }, use) => {
     const contexts: BrowserContext[] = [];
-    await use(async () => {
-      const context = await browser.newContext({ baseURL });
+    await use(async (options = {}) => {
+      const context = await browser.newContext({ baseURL, ...options });
       contexts.push(context);
       return context.newPage();
     });

@@ -14,3 +14,6 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.in
   }
   return parsed.data;
 }
+
+/** For z.preprocess: an empty or blank form field means "not given" (FormData sends "" for an unfilled input). */
+export const emptyAsUndefined = (v: unknown) => (v === null || (typeof v === "string" && v.trim() === "") ? undefined : v);

@@ -1,11 +1,9 @@
 import Link from "next/link";
 import { Badge, Card, EmptyState, PageHeader, ROLE_LABELS } from "@/components/ui";
+import { WorkItemList } from "@/components/work-item-list";
 import { listApplicationsForActor } from "@/lib/applications/list-applications";
 import { listWorkItems } from "@/lib/home/list-work-items";
 import { requirePageActor } from "@/lib/entry/page";
-
-const KIND_LABEL = { accept: "Test", approve: "Approve", promote: "Promote", fix: "Fix", setup: "Set up" } as const;
-const KIND_TONE = { accept: "blue", approve: "amber", promote: "green", fix: "red", setup: "gray" } as const;
 
 export default async function HomePage() {
   const actor = await requirePageActor();
@@ -18,19 +16,7 @@ export default async function HomePage() {
           {work.length === 0 ? (
             <EmptyState title="Nothing is waiting for you.">Releases that need your test, approval or promotion appear here.</EmptyState>
           ) : (
-            <ul className="divide-y divide-slate-100" data-testid="work-items">
-              {work.map((w) => (
-                <li key={`${w.kind}:${w.href}:${w.title}`} className="flex items-start gap-3 py-3">
-                  <Badge tone={KIND_TONE[w.kind]}>{KIND_LABEL[w.kind]}</Badge>
-                  <div>
-                    <Link href={w.href} className="text-sm font-medium text-indigo-700 hover:underline">
-                      {w.title}
-                    </Link>
-                    <p className="text-sm text-slate-600">{w.detail}</p>
-                  </div>
-                </li>
-              ))}
-            </ul>
+            <WorkItemList items={work} />
           )}
         </Card>
         <Card title="Your applications">

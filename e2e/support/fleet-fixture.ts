@@ -1,15 +1,17 @@
 // The real-parts fleet for e2e specs: HAProxy + sample-app nodes + real agents (the bundled agent) enrolled against
 // the control plane under test, seeded through the domain layer (scripts/seed-fleet.ts) in the e2e database.
 import { execFile } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import type { APIRequestContext } from "@playwright/test";
+import * as tar from "tar";
 import type { SeededFleet } from "../../scripts/lib/seed-fleet";
 import { type Fleet, startFleet, startFleetHaproxy, waitFor } from "../../test/support/fleet";
 import { freePort, haproxyAvailable } from "../../test/support/haproxy";
-import { buildSampleArtifact } from "../../test/support/sample-artifact";
+import { buildSampleArtifact, type SampleArtifact, writeSampleRelease } from "../../test/support/sample-artifact";
 
 const exec = promisify(execFile);
 
@@ -22,6 +24,7 @@ export interface E2EFleet {
   stop(): Promise<void>;
 }
 
+/** Production starts open to ops alone (no acceptance or approval gates): e2e/release-procedure.spec.ts turns them on. */
 export async function startE2EFleet(baseURL: string, name: string): Promise<E2EFleet> {
   if (!(await haproxyAvailable())) throw new Error("HAProxy is required for this test: apt-get install haproxy (.ci/run installs it).");
   const databaseUrl = process.env.E2E_DATABASE_URL;
@@ -31,7 +34,7 @@ export async function startE2EFleet(baseURL: string, name: string): Promise<E2EF
   const haproxy = await startFleetHaproxy(ports.production.map((port, i) => ({ name: `web-${i + 1}`, port })));
   try {
     const tag = `${name}-${Date.now().toString(36)}`;
-    const options = {
+    const seedOptions = {
       customerName: `Fleet ${tag}`,
       applicationName: `Shop ${tag}`,
       password: "fleet-password-123",
@@ -40,7 +43,7 @@ export async function startE2EFleet(baseURL: string, name: string): Promise<E2EF
       gates: false,
       emailDomain: `${tag}.example.test`,
     };
-    const { stdout } = await exec(process.execPath, ["--conditions=react-server", "--import", "tsx", "scripts/seed-fleet.ts", JSON.stringify(options)], {
+    const { stdout } = await exec(process.execPath, ["--conditions=react-server", "--import", "tsx", "scripts/seed-fleet.ts", JSON.stringify(seedOptions)], {
       env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: "silent" },
       maxBuffer: 1 << 20,
     });
@@ -52,6 +55,30 @@ export async function startE2EFleet(baseURL: string, name: string): Promise<E2EF
   } catch (err) {
     await haproxy.stop();
     throw err;
+  }
+}
+
+/**
+ * The sample app as `version`, padded with an incompressible file to about `size` bytes: a build the size of a real
+ * one that the fleet's agents really download, verify, extract and run. Returns the archive, its size and SHA-256.
+ */
+export async function buildLargeSampleArtifact(f: E2EFleet, version: string, size: number): Promise<SampleArtifact> {
+  const staging = await fs.mkdtemp(path.join(f.workDir, `large-${version}-`));
+  try {
+    await writeSampleRelease(staging, version);
+    const assets = await fs.open(path.join(staging, "assets.bin"), "w");
+    try {
+      for (let written = 0; written < size; written += 4 << 20) await assets.write(randomBytes(Math.min(4 << 20, size - written)));
+    } finally {
+      await assets.close();
+    }
+    const file = path.join(f.workDir, "artifacts", `shop-${version}.tar.gz`);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await tar.create({ gzip: { level: 1 }, file, cwd: staging, portable: true }, (await fs.readdir(staging)).sort());
+    const data = await fs.readFile(file);
+    return { file, size: data.length, sha256: createHash("sha256").update(data).digest("hex") };
+  } finally {
+    await fs.rm(staging, { recursive: true, force: true });
   }
 }
 

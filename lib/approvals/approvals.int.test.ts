@@ -254,7 +254,7 @@ describe("freezes", () => {
     await expectAppError(
       requestDeployment(f.ops, { environmentId: f.env.production.id, releaseId: release.id }),
       "PRECONDITION_FAILED",
-      `Production is frozen until ${endsAt.toISOString()} (Black Friday sales). Ops may override with a reason.`,
+      `Production is frozen until ${endsAt.toISOString().slice(0, 16).replace("T", " ")} UTC (Black Friday sales). Ops may override with a reason.`,
     );
     expect(await db.deployment.count({ where: { releaseId: release.id, environmentId: f.env.production.id } })).toBe(0);
 

@@ -126,6 +126,7 @@ const COVERED: Record<string, string> = {
   "lib/deployments/request-revert.ts": "requestRevert",
   "lib/deployments/cancel-deployment.ts": "cancelDeployment",
   "lib/rollouts/advance-rollout.ts": "advanceRollout",
+  "lib/rollouts/start-scheduled-deployment.ts": "startScheduledDeployment (lib/deployments/scheduled-deployments.int.test.ts)",
   "lib/agents/finish-step.ts": "finishStep (via reportStep, tryClaim and sweepRollouts)",
   // releases and pipelines' API tokens: tested at the end of this file
   "lib/releases/create-release.ts": "createRelease",

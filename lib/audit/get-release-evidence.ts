@@ -56,8 +56,15 @@ export async function getReleaseEvidence(actor: UserActor, releaseId: string) {
     include: { application: { include: { customer: true } }, uploadedBy: { select: { name: true, email: true } } },
   });
   if (!release || !can(actor, "audit.view", release.applicationId)) throw notFound("Release");
+  // Reverts that took this release out are part of its story, though their events are about the release they
+  // returned to (and carry its hash).
+  const reverts = await db.deployment.findMany({ where: { kind: "REVERT", previousReleaseId: releaseId }, select: { id: true, release: { select: { version: true } } } });
+  const revertedTo = new Map(reverts.map((d) => [d.id, d.release.version]));
   const [rows, environments, checkpoint] = await Promise.all([
-    db.auditEvent.findMany({ where: { OR: [{ releaseId }, { objectType: "Release", objectId: releaseId }] }, orderBy: { seq: "asc" } }),
+    db.auditEvent.findMany({
+      where: { OR: [{ releaseId }, { objectType: "Release", objectId: releaseId }, { objectType: "Deployment", objectId: { in: [...revertedTo.keys()] } }] },
+      orderBy: { seq: "asc" },
+    }),
     db.environment.findMany({ where: { applicationId: release.applicationId }, orderBy: { position: "asc" }, select: { id: true, name: true, isProduction: true } }),
     db.auditCheckpoint.findFirst({ orderBy: { number: "desc" }, select: { number: true, lastSeq: true, createdAt: true } }),
   ]);
@@ -73,7 +80,7 @@ export async function getReleaseEvidence(actor: UserActor, releaseId: string) {
     environment: e.environmentId ? (envName.get(e.environmentId) ?? null) : null,
     summary: e.summary,
     sha256: shaOf(e.after) ?? shaOf(e.data),
-    otherRelease: versionOf(e.after) !== null && versionOf(e.after) !== release.version ? versionOf(e.after) : null,
+    otherRelease: (e.objectId && revertedTo.get(e.objectId)) ?? (versionOf(e.after) !== null && versionOf(e.after) !== release.version ? versionOf(e.after) : null),
     hash: e.hash,
   }));
 
@@ -87,10 +94,16 @@ export async function getReleaseEvidence(actor: UserActor, releaseId: string) {
   });
   const milestones: EvidenceMilestone[] = [milestone("Uploaded", first("RELEASE_CREATED"))];
   for (const env of environments) {
-    const inEnv = (e: (typeof rows)[number]) => e.environmentId === env.id;
+    const inEnv = (e: (typeof rows)[number]) => e.environmentId === env.id && !(e.objectId && revertedTo.has(e.objectId));
     const succeeded = rows.find((e) => e.type === "DEPLOYMENT_SUCCEEDED" && inEnv(e));
     const requested = succeeded ? rows.find((e) => (e.type === "DEPLOYMENT_REQUESTED" || e.type === "REVERT_REQUESTED") && e.objectId === succeeded.objectId) : first("DEPLOYMENT_REQUESTED", inEnv);
     milestones.push({ ...milestone(`${env.isProduction ? "Promoted" : "Deployed"} to ${env.name}`, requested), ...(succeeded ? {} : { at: null }) });
+  }
+  for (const env of environments) {
+    // Taken out again: who asked for the revert, when, and (for the record) the hash of the build it returned to.
+    const back = rows.find((e) => e.type === "DEPLOYMENT_SUCCEEDED" && e.environmentId === env.id && e.objectId !== null && revertedTo.has(e.objectId));
+    const asked = back && rows.find((e) => e.type === "REVERT_REQUESTED" && e.objectId === back.objectId);
+    if (asked) milestones.push(milestone(`Reverted in ${env.name} to ${revertedTo.get(back.objectId!)}`, asked));
   }
   for (const [type, label] of [
     ["RELEASE_ACCEPTED", "Accepted by the customer"],
@@ -100,6 +113,11 @@ export async function getReleaseEvidence(actor: UserActor, releaseId: string) {
     const e = first(type);
     if (e || type !== "RELEASE_REJECTED") milestones.push(milestone(label, e));
   }
+
+  // In the order they happened, as the procedure reads (upload, QA, acceptance, accepted, approved, promoted,
+  // reverted); the steps not taken yet last. The sort is stable, so those keep the lifecycle's order.
+  const when = (m: EvidenceMilestone) => m.at?.getTime() ?? Number.MAX_SAFE_INTEGER;
+  milestones.sort((a, b) => when(a) - when(b));
 
   // Rollback steps record the previous release's bytes: they are about other bytes, not a mismatch.
   const recorded = events.filter((e) => e.sha256 !== null && e.otherRelease === null);

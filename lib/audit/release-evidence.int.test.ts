@@ -5,6 +5,7 @@ import { createMember, createTenant } from "../../test/factories";
 import { drive, release, simulatedFleet } from "../../test/simulated-fleet";
 import { db } from "../db/client";
 import { requestDeployment } from "../deployments/request-deployment";
+import { requestRevert } from "../deployments/request-revert";
 import { getReleaseEvidence } from "./get-release-evidence";
 
 describe("a release's evidence", () => {
@@ -33,6 +34,38 @@ describe("a release's evidence", () => {
     expect(rollbacks.length).toBeGreaterThan(0);
     expect(rollbacks.every((e) => e.sha256 === v1.artifactSha256)).toBe(true);
     expect(failed.hashes.mismatches).toEqual([]);
+  });
+
+  it("tells the revert that took the release out of an environment, whose events carry the other build's hash on purpose", async () => {
+    const f = await simulatedFleet(1);
+    const auditor = await createMember(f.tenant, "AUDITOR");
+    const v1 = await release(f, "1.0.0");
+    const v2 = await release(f, "2.0.0");
+    for (const r of [v1, v2]) await drive(f, (await requestDeployment(f.ops, { environmentId: f.environmentId, releaseId: r.id })).deployment.id);
+    const { deployment } = await requestRevert(f.ops, { environmentId: f.environmentId, reason: "2.0.0 breaks checkout" });
+    await drive(f, deployment.id);
+
+    const ev = await getReleaseEvidence(auditor, v2.id);
+    // In the order they happened, the steps without an event last (the test's release row was written directly,
+    // without the upload's event).
+    expect(ev.milestones.map((m) => m.label)).toEqual([
+      "Promoted to Production",
+      "Reverted in Production to 1.0.0",
+      "Uploaded",
+      "Deployed to QA",
+      "Deployed to Acceptance",
+      "Accepted by the customer",
+      "Approved",
+    ]);
+    const reverted = ev.milestones.find((m) => m.label === "Reverted in Production to 1.0.0")!;
+    expect(reverted).toMatchObject({ who: f.ops.email, sha256: v1.artifactSha256 });
+    expect(reverted.at).toBeInstanceOf(Date);
+    // The promotion stays the deploy's, not the revert's.
+    expect(ev.milestones.find((m) => m.label === "Promoted to Production")).toMatchObject({ who: f.ops.email, sha256: v2.artifactSha256 });
+    const revertEvents = ev.events.filter((e) => e.type === "REVERT_REQUESTED" || (e.otherRelease === "1.0.0" && e.type === "DEPLOYMENT_SUCCEEDED"));
+    expect(revertEvents.map((e) => e.type)).toEqual(["REVERT_REQUESTED", "DEPLOYMENT_SUCCEEDED"]);
+    expect(revertEvents.find((e) => e.type === "REVERT_REQUESTED")?.summary).toContain("2.0.0 breaks checkout");
+    expect(ev.hashes.mismatches).toEqual([]);
   });
 
   it("flags an event that recorded other bytes for the same version", async () => {

@@ -7,6 +7,8 @@ import { assertCan, type Permission } from "../auth/permissions";
 import { db } from "../db/client";
 import { conflict, notFound } from "../errors";
 import { CHANNELS, notifyInTransaction } from "../events/wakeups";
+import { runInBackground } from "../notifications/background";
+import { onDeploymentFinished } from "../notifications/on-deployment-finished";
 import { advanceRollout } from "../rollouts/advance-rollout";
 
 export const ZCancelDeploymentSchema = z.object({ deploymentId: z.uuid() });
@@ -16,9 +18,10 @@ export const cancelPermissionFor = (environment: { isProduction: boolean }): Per
   environment.isProduction ? "deployment.revert" : "deployment.cancel";
 
 /**
- * Asks a deployment to stop. The engine creates no new work, lets running steps reach a safe point (an agent
- * hears the cancel on its next report, within seconds, and aborts a download; a node mid-switch finishes its switch
- * so it is never left half-installed), then rolls the touched nodes back and ends the deployment cancelled.
+ * Asks a deployment to stop. A scheduled one has touched nothing yet: it ends cancelled at once. A running one: the
+ * engine creates no new work, lets running steps reach a safe point (an agent hears the cancel on its next report,
+ * within seconds, and aborts a download; a node mid-switch finishes its switch so it is never left half-installed),
+ * then rolls the touched nodes back and ends the deployment cancelled. Returns the status it was in.
  */
 export async function cancelDeployment(actor: UserActor | ApiTokenActor, raw: z.input<typeof ZCancelDeploymentSchema>) {
   const input = parseInput(ZCancelDeploymentSchema, raw);
@@ -40,11 +43,17 @@ export async function cancelDeployment(actor: UserActor | ApiTokenActor, raw: z.
       type: "DEPLOYMENT_CANCEL_REQUESTED",
       object: { type: "Deployment", id: d.id },
       scope: { customerId: d.environment.application.customerId, applicationId: d.environment.applicationId, environmentId: d.environmentId, releaseId: d.releaseId },
-      summary: `asked the deployment of ${d.release.version} to ${d.environment.application.name} / ${d.environment.name} to stop`,
+      summary:
+        d.status === "SCHEDULED"
+          ? `cancelled the deployment of ${d.release.version} to ${d.environment.application.name} / ${d.environment.name} scheduled for ${d.scheduledFor?.toISOString()}`
+          : `asked the deployment of ${d.release.version} to ${d.environment.application.name} / ${d.environment.name} to stop`,
       before: { status: d.status },
       after: { status: d.status === "SCHEDULED" ? "CANCELLED" : d.status, cancelRequested: true },
     });
     await notifyInTransaction(tx, CHANNELS.deployment, d.id);
   });
   await advanceRollout(d.id);
+  // The engine tells people how a rollout ended; a scheduled deployment never reaches it.
+  if (d.status === "SCHEDULED") runInBackground("deployment notifications", () => onDeploymentFinished(d.id));
+  return { previousStatus: d.status };
 }

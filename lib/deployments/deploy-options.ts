@@ -8,7 +8,9 @@ import { notFound } from "../errors";
 import { type Blocker, deploymentBlockers } from "../releases/policy";
 import { parseInput } from "../validation";
 import { liveReleaseOf } from "./live-release";
+import { cancelPermissionFor } from "./cancel-deployment";
 import { loadDeploymentFacts } from "./load-deployment-facts";
+import { scheduledDeploymentBlockers } from "./scheduled-deployment-blockers";
 
 export const ZDeployOptionsRequestSchema = z.object({
   environmentId: z.uuid(),
@@ -26,8 +28,14 @@ export interface DeployOption {
   live: boolean;
   /** Every gate it does not pass for this actor now, as lib/releases/policy.ts words them. */
   blockers: Blocker[];
-  /** The actor can deploy it from the form: no blockers, or only a freeze that this actor may override with a reason. */
+  /**
+   * The actor can pick it in the form: no blockers, or only a freeze, which ops may override with a reason and
+   * anyone may wait out by scheduling the deployment for after it (the server judges the time they choose).
+   */
   selectable: boolean;
+  needsMigration: boolean;
+  /** Markdown written by the developer: what the migration does and anything to do by hand. */
+  migrationInstructions: string;
 }
 
 /**
@@ -42,10 +50,16 @@ export async function deployOptions(actor: UserActor, raw: TDeployOptionsRequest
   if (!env || !can(actor, "application.view", env.applicationId)) throw notFound("Environment");
 
   const live = await liveReleaseOf(db, env.id);
-  const [current, previous, frozen] = await Promise.all([
-    live ? db.release.findUnique({ where: { id: live.releaseId }, select: { id: true, version: true } }) : null,
+  const now = new Date();
+  const [current, previous, frozen, nextFreeze, servers, scheduled] = await Promise.all([
+    live ? db.release.findUnique({ where: { id: live.releaseId }, select: { id: true, version: true, needsMigration: true } }) : null,
     live?.previousReleaseId ? db.release.findUnique({ where: { id: live.previousReleaseId } }) : null,
-    db.freeze.findFirst({ where: { environmentId: env.id, startsAt: { lte: new Date() }, endsAt: { gt: new Date() } }, orderBy: { endsAt: "desc" } }),
+    db.freeze.findFirst({ where: { environmentId: env.id, startsAt: { lte: now }, endsAt: { gt: now } }, orderBy: { endsAt: "desc" } }),
+    // So whoever picks a maintenance window sees the freeze it must avoid.
+    db.freeze.findFirst({ where: { environmentId: env.id, startsAt: { gt: now } }, orderBy: { startsAt: "asc" } }),
+    // In the rollout's order (the planner's), so "the first server" below is the one that migrates.
+    db.target.findMany({ where: { environmentId: env.id, status: "ACTIVE" }, orderBy: [{ name: "asc" }, { id: "asc" }], select: { name: true } }),
+    db.deployment.findFirst({ where: { environmentId: env.id, status: "SCHEDULED" }, select: { id: true, releaseId: true, environmentId: true, requestedById: true, freezeOverrideReason: true, scheduledFor: true } }),
   ]);
   const roles = actor.roles.get(env.applicationId) ?? new Set<Role>();
 
@@ -83,8 +97,6 @@ export async function deployOptions(actor: UserActor, raw: TDeployOptionsRequest
           freezeOverrideReason: null,
         });
         const blockers = deploymentBlockers(facts);
-        // A freeze is the one gate the form itself can lift: ops give an override reason with the request.
-        const overridable = (b: Blocker) => b.code === "FROZEN" && mayOverrideFreeze;
         return {
           releaseId: r.id,
           version: r.version,
@@ -92,13 +104,16 @@ export async function deployOptions(actor: UserActor, raw: TDeployOptionsRequest
           createdAt: r.createdAt,
           live: r.id === live?.releaseId,
           blockers,
-          selectable: blockers.every(overridable),
+          // A freeze is the one gate the form itself can get past: an override reason, or a time after it.
+          selectable: blockers.every((b) => b.code === "FROZEN"),
+          needsMigration: r.needsMigration,
+          migrationInstructions: r.needsMigration ? r.migrationInstructions : "",
         };
       }),
     );
   }
 
-  let revert: { releaseId: string; version: string; fromVersion: string | null; blockers: Blocker[] } | null = null;
+  let revert: { releaseId: string; version: string; fromVersion: string | null; fromNeedsMigration: boolean; blockers: Blocker[] } | null = null;
   if (previous && can(actor, "deployment.revert", env.applicationId)) {
     const facts = await loadDeploymentFacts(db, actor, {
       kind: "REVERT",
@@ -106,13 +121,34 @@ export async function deployOptions(actor: UserActor, raw: TDeployOptionsRequest
       release: { id: previous.id, version: previous.version, status: previous.status, sha256: previous.artifactSha256, uploadedById: previous.uploadedById },
       freezeOverrideReason: null,
     });
-    revert = { releaseId: previous.id, version: previous.version, fromVersion: current?.version ?? null, blockers: deploymentBlockers(facts) };
+    revert = {
+      releaseId: previous.id,
+      version: previous.version,
+      fromVersion: current?.version ?? null,
+      fromNeedsMigration: current?.needsMigration ?? false,
+      blockers: deploymentBlockers(facts),
+    };
   }
 
+  // A scheduled deployment that would be refused at its time, judged now, while there is time to act on it.
+  const scheduledBlockers = scheduled?.scheduledFor ? await scheduledDeploymentBlockers(db, scheduled, scheduled.scheduledFor) : [];
+
   return {
-    environment: { id: env.id, name: env.name, isProduction: env.isProduction, applicationId: env.applicationId },
+    environment: {
+      id: env.id,
+      name: env.name,
+      isProduction: env.isProduction,
+      applicationId: env.applicationId,
+      // What a migration release does on the first server (agent/src/run-job.ts runs them in this order).
+      migrationHooks: { maintenanceOn: env.maintenanceOnCommand, backup: env.backupCommand, migrate: env.migrateCommand, maintenanceOff: env.maintenanceOffCommand },
+      servers: servers.map((t) => t.name),
+    },
     live: current ? { releaseId: current.id, version: current.version, previousVersion: previous?.version ?? null } : null,
     freeze: frozen ? { reason: frozen.reason, endsAt: frozen.endsAt } : null,
+    nextFreeze: nextFreeze ? { reason: nextFreeze.reason, startsAt: nextFreeze.startsAt, endsAt: nextFreeze.endsAt } : null,
+    scheduled: scheduled ? { deploymentId: scheduled.id, blockers: scheduledBlockers } : null,
+    /** Whether the actor may cancel what waits or runs here (stopping production is ops' call). */
+    mayCancel: can(actor, cancelPermissionFor(env), env.applicationId),
     mayDeploy,
     /** Whether ops may give a reason to deploy through the freeze. */
     mayOverrideFreeze,

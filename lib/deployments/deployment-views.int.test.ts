@@ -217,7 +217,7 @@ describe("deployOptions", () => {
     expect((await deployOptions(g.customer, { environmentId: g.qa.id })).mayDeploy).toBe(false);
   });
 
-  it("a freeze blocks everyone, but ops may pick the release and give an override reason", async () => {
+  it("a freeze blocks deploying now: ops may give an override reason, and anyone may pick the release to schedule it for after the freeze", async () => {
     const g = await fleet(1);
     await release(g, "4.0.0");
     for (const env of [g.production, g.qa]) {
@@ -227,10 +227,10 @@ describe("deployOptions", () => {
     expect(prod).toMatchObject({ freeze: { reason: "Black Friday" }, mayOverrideFreeze: true });
     expect(prod.releases[0]!.blockers.map((b) => b.code)).toEqual(["FROZEN"]);
     expect(prod.releases[0]!.selectable).toBe(true);
-    // A developer may deploy to QA, but not through its freeze.
+    // A developer may deploy to QA, but not through its freeze: picking the release is for a time after it.
     const qa = await deployOptions(g.dev, { environmentId: g.qa.id });
     expect(qa).toMatchObject({ mayDeploy: true, mayOverrideFreeze: false });
-    expect(qa.releases[0]).toMatchObject({ selectable: false, blockers: [{ code: "FROZEN" }] });
+    expect(qa.releases[0]).toMatchObject({ selectable: true, blockers: [{ code: "FROZEN" }] });
   });
 
   it("offers ops a revert to the release before the live one, and developers none", async () => {

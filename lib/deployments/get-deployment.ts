@@ -7,6 +7,7 @@ import { notFound } from "../errors";
 import { cancelPermissionFor } from "./cancel-deployment";
 import { deploymentFingerprint } from "./deployment-fingerprint";
 import { isActiveDeployment, rolloutProgress } from "./rollout-progress";
+import { scheduledDeploymentBlockers } from "./scheduled-deployment-blockers";
 
 export const ZGetDeploymentRequestSchema = z.object({ deploymentId: z.uuid() });
 export type TGetDeploymentRequest = z.input<typeof ZGetDeploymentRequestSchema>;
@@ -69,6 +70,8 @@ export async function getDeployment(actor: UserActor, raw: TGetDeploymentRequest
     server.steps.push(s);
     servers.set(s.targetId, server);
   }
+  // A scheduled deployment that would be refused at its time, as the deploy panel shows it.
+  const scheduledBlockers = d.status === "SCHEDULED" && d.scheduledFor ? await scheduledDeploymentBlockers(db, d, d.scheduledFor) : [];
   const cancelRequestedBy = d.cancelRequestedById
     ? await db.user.findUnique({ where: { id: d.cancelRequestedById }, select: { name: true } })
     : null;
@@ -76,6 +79,7 @@ export async function getDeployment(actor: UserActor, raw: TGetDeploymentRequest
   return {
     ...deployment,
     cancelRequestedBy,
+    scheduledBlockers,
     servers: [...servers.values()].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id)),
     progress: rolloutProgress(d.status, waiting.map((t) => t.id), steps),
     active,

@@ -1,6 +1,6 @@
 import "server-only";
 import { z } from "zod";
-import { parseInput } from "../validation";
+import { emptyAsUndefined, parseInput } from "../validation";
 import { OFFLINE_AFTER_MS } from "../agents/heartbeat-timing";
 import { recordAuditEvent } from "../audit/record-audit-event";
 import type { ApiTokenActor, UserActor } from "../auth/actor";
@@ -13,20 +13,40 @@ import { advanceRolloutInTransaction, announceStatusChange } from "../rollouts/a
 import { liveReleaseOf } from "./live-release";
 import { loadDeploymentFacts } from "./load-deployment-facts";
 
-export const ZRequestDeploymentSchema = z.object({
-  environmentId: z.uuid(),
-  releaseId: z.uuid(),
-  reason: z.string().trim().max(500, "Keep the reason under 500 characters.").default(""),
-  /** Ops' reason to deploy through a freeze; recorded with the deployment. */
-  freezeOverrideReason: z.string().trim().max(500).optional(),
-  /** Run later (a maintenance window); absent = now. */
-  scheduledFor: z.coerce.date().optional(),
-});
+/** How far ahead a deployment may be scheduled: a maintenance window is planned in days or weeks, not years. */
+export const MAX_SCHEDULE_AHEAD_DAYS = 90;
+
+export const ZRequestDeploymentSchema = z
+  .object({
+    environmentId: z.uuid(),
+    releaseId: z.uuid(),
+    reason: z.string().trim().max(500, "Keep the reason under 500 characters.").default(""),
+    /** Ops' reason to deploy through a freeze; recorded with the deployment. */
+    freezeOverrideReason: z.string().trim().max(500).optional(),
+    /** The deploy form's choice; API callers leave it out and give scheduledFor, or nothing for now. */
+    timing: z.enum(["now", "later"], "Choose Deploy now or Schedule for.").optional(),
+    /** Run later (a maintenance window), an instant (the form converts the person's local time); absent = now. */
+    scheduledFor: z.preprocess(emptyAsUndefined, z.coerce.date("Enter a valid date and time.").optional()),
+  })
+  .superRefine((v, ctx) => {
+    if (v.timing === "now") return;
+    if (v.timing === "later" && !v.scheduledFor) {
+      ctx.addIssue({ code: "custom", path: ["scheduledFor"], message: "Pick the date and time to deploy at." });
+    } else if (v.scheduledFor && v.scheduledFor.getTime() <= Date.now()) {
+      ctx.addIssue({ code: "custom", path: ["scheduledFor"], message: "That time has passed: pick a time in the future." });
+    } else if (v.scheduledFor && v.scheduledFor.getTime() > Date.now() + MAX_SCHEDULE_AHEAD_DAYS * 86_400_000) {
+      ctx.addIssue({ code: "custom", path: ["scheduledFor"], message: `Pick a time within the next ${MAX_SCHEDULE_AHEAD_DAYS} days.` });
+    }
+  })
+  // "Deploy now" wins over a time typed earlier and left in the (hidden) field.
+  .transform(({ timing, ...v }) => (timing === "now" ? { ...v, scheduledFor: undefined } : v));
 export type TRequestDeploymentRequest = z.input<typeof ZRequestDeploymentSchema>;
 
 /**
- * Deploys a release to an environment: checks the lifecycle gates (lib/releases/policy.ts), refuses a second
- * deployment while one runs there, records the request, and starts the rollout at once (or at `scheduledFor`).
+ * Deploys a release to an environment: checks the lifecycle gates (lib/releases/policy.ts) for the time it will
+ * start (a freeze covering a scheduled time counts, not one that ends before it), refuses a second deployment while
+ * one runs or waits there, records the request, and starts the rollout at once or leaves it SCHEDULED; the sweep
+ * checks the gates again when its time comes (lib/rollouts/start-scheduled-deployment.ts).
  */
 export async function requestDeployment(actor: UserActor | ApiTokenActor, raw: TRequestDeploymentRequest) {
   const input = parseInput(ZRequestDeploymentSchema, raw);
@@ -35,9 +55,6 @@ export async function requestDeployment(actor: UserActor | ApiTokenActor, raw: T
   assertCan(actor, "deployment.request", env.applicationId);
   const release = await db.release.findFirst({ where: { id: input.releaseId, applicationId: env.applicationId } });
   if (!release) throw notFound("Release");
-  if (input.scheduledFor && input.scheduledFor.getTime() < Date.now() - 60_000) {
-    throw new AppError("INVALID_INPUT", "The scheduled time is in the past.", { fieldErrors: { scheduledFor: ["Pick a time in the future."] } });
-  }
   await assertFleetReady(env.id, env.name);
 
   const deployment = await db.$transaction(async (tx) => {
@@ -47,11 +64,17 @@ export async function requestDeployment(actor: UserActor | ApiTokenActor, raw: T
       environment: env,
       release: { id: release.id, version: release.version, status: release.status, sha256: release.artifactSha256, uploadedById: release.uploadedById },
       freezeOverrideReason: input.freezeOverrideReason ?? null,
+      ...(input.scheduledFor ? { at: input.scheduledFor } : {}),
     });
     const blockers = deploymentBlockers(facts);
     if (blockers.length > 0) {
       const code = blockers.some((b) => b.code === "NOT_ALLOWED") ? "FORBIDDEN" : "PRECONDITION_FAILED";
-      throw new AppError(code, blockers.map((b) => b.message).join(" "), { cause: { blockers } });
+      // A freeze over the chosen time belongs next to the time field: another time may be the answer.
+      const frozen = input.scheduledFor && blockers.some((b) => b.code === "FROZEN");
+      throw new AppError(code, blockers.map((b) => b.message).join(" "), {
+        cause: { blockers },
+        ...(frozen ? { fieldErrors: { scheduledFor: ["A freeze covers this time: pick another, or give a freeze override reason."] } } : {}),
+      });
     }
     await assertNoActiveDeployment(tx, env.id, env.name);
     const live = await liveReleaseOf(tx, env.id);
@@ -74,7 +97,9 @@ export async function requestDeployment(actor: UserActor | ApiTokenActor, raw: T
       type: "DEPLOYMENT_REQUESTED",
       object: { type: "Deployment", id: d.id },
       scope: { customerId: env.application.customerId, applicationId: env.applicationId, environmentId: env.id, releaseId: release.id },
-      summary: `requested deployment of ${release.version} to ${env.application.name} / ${env.name}${input.scheduledFor ? ` at ${input.scheduledFor.toISOString()}` : ""}`,
+      summary: input.scheduledFor
+        ? `scheduled deployment of ${release.version} to ${env.application.name} / ${env.name} for ${input.scheduledFor.toISOString()}`
+        : `requested deployment of ${release.version} to ${env.application.name} / ${env.name}`,
       after: {
         version: release.version,
         artifactSha256: release.artifactSha256,
@@ -91,8 +116,9 @@ export async function requestDeployment(actor: UserActor | ApiTokenActor, raw: T
     const started = d.status === "QUEUED" && (await advanceRolloutInTransaction(tx, d.id));
     return { ...d, started };
   });
-  if (deployment.started) announceStatusChange(deployment.id);
-  return { deployment: { id: deployment.id, status: deployment.status } };
+  // Started, or waiting for its time: either is told to the people concerned, after the commit.
+  if (deployment.started || deployment.status === "SCHEDULED") announceStatusChange(deployment.id);
+  return { deployment: { id: deployment.id, status: deployment.status, scheduledFor: deployment.scheduledFor } };
 }
 
 /** Serialises deployment requests per environment: the active-deployment check below cannot race. */
@@ -107,7 +133,7 @@ export async function assertNoActiveDeployment(tx: Tx, environmentId: string, en
     include: { release: { select: { version: true } } },
   });
   if (active) {
-    const what = active.status === "SCHEDULED" ? `is scheduled for ${active.scheduledFor?.toISOString()}` : "is in progress";
+    const what = active.status === "SCHEDULED" ? `is scheduled for ${active.scheduledFor?.toISOString().slice(0, 16).replace("T", " ")} UTC` : "is in progress";
     throw conflict(`A deployment of ${active.release.version} to ${environmentName} ${what}. Wait for it to finish or cancel it first.`);
   }
 }

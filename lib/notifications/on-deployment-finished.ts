@@ -9,8 +9,10 @@ import { links, membersWithRoles } from "./recipients";
 const ENDED = new Set(["SUCCEEDED", "FAILED", "CANCELLED"]);
 
 /**
- * Tells people and webhooks where a deployment (or revert) stands: deployment.started once it has started, and once
- * it has ended deployment.succeeded / .failed / .cancelled, or deployment.reverted for a revert that succeeded. A
+ * Tells people and webhooks where a deployment (or revert) stands: deployment.scheduled when it was scheduled for a
+ * time, deployment.started once it has started, and once it has ended deployment.succeeded / .failed / .cancelled,
+ * or deployment.reverted for a revert that succeeded (a scheduled deployment can end without starting: cancelled,
+ * or refused at its time because a gate no longer held). A
  * deploy that succeeded in the acceptance environment (lib/approvals/stages.ts) also publishes
  * release.ready_for_acceptance to the application's customer testers.
  *
@@ -29,7 +31,7 @@ export async function onDeploymentFinished(deploymentId: string): Promise<void> 
       requestedBy: { select: { id: true, name: true } },
     },
   });
-  if (!d?.startedAt) return;
+  if (!d) return;
   const env = d.environment;
   const app = env.application;
   const ops = env.isProduction ? await membersWithRoles(app.id, ["OPS"]) : [];
@@ -50,22 +52,38 @@ export async function onDeploymentFinished(deploymentId: string): Promise<void> 
       freezeOverrideReason: d.freezeOverrideReason,
       failureReason: status === "FAILED" ? d.failureReason : null,
       requestedBy: d.requestedBy,
+      scheduledFor: d.scheduledFor?.toISOString() ?? null,
       startedAt: d.startedAt?.toISOString() ?? null,
       finishedAt: ENDED.has(status) ? (d.finishedAt?.toISOString() ?? null) : null,
     },
     url: publicUrl(link),
   });
 
-  await publish({
-    id: `deployment.started:${d.id}`,
-    type: "deployment.started",
-    applicationId: app.id,
-    occurredAt: d.startedAt,
-    idempotent: true,
-    excludeIds: [d.requestedById],
-    audiences: [{ recipientIds: [...ops, d.release.uploadedById], title: `${what} started`, body: `Started${by}${d.reason ? `: ${d.reason}` : "."}`, link }],
-    data: data("RUNNING"),
-  });
+  if (d.scheduledFor) {
+    // A maintenance window is news for the other ops and for whoever built the release, before it happens.
+    await publish({
+      id: `deployment.scheduled:${d.id}`,
+      type: "deployment.scheduled",
+      applicationId: app.id,
+      occurredAt: d.createdAt,
+      idempotent: true,
+      excludeIds: [d.requestedById],
+      audiences: [{ recipientIds: [...ops, d.release.uploadedById], title: `${what} is scheduled for ${formatUtc(d.scheduledFor)}`, body: `Scheduled${by}${d.reason ? `: ${d.reason}` : "."}`, link }],
+      data: data("SCHEDULED"),
+    });
+  }
+  if (d.startedAt) {
+    await publish({
+      id: `deployment.started:${d.id}`,
+      type: "deployment.started",
+      applicationId: app.id,
+      occurredAt: d.startedAt,
+      idempotent: true,
+      excludeIds: [d.requestedById],
+      audiences: [{ recipientIds: [...ops, d.release.uploadedById], title: `${what} started`, body: `Started${by}${d.reason ? `: ${d.reason}` : "."}`, link }],
+      data: data("RUNNING"),
+    });
+  }
   if (!ENDED.has(d.status) || !d.finishedAt) return;
 
   const type: NotificationEventType =
@@ -79,7 +97,9 @@ export async function onDeploymentFinished(deploymentId: string): Promise<void> 
   const body =
     d.status === "FAILED"
       ? (d.failureReason ?? "The rollout failed.")
-      : d.kind === "REVERT"
+      : d.status === "CANCELLED" && !d.startedAt
+        ? `It was scheduled for ${formatUtc(d.scheduledFor)}${by}; it was cancelled before it started.`
+        : d.kind === "REVERT"
         ? `${d.previousRelease ? `${d.previousRelease.version} was taken out` : "Reverted"}${by}${d.reason ? `: ${d.reason}` : "."}`
         : `Requested${by}${d.reason ? `: ${d.reason}` : "."}`;
   await publish({
@@ -88,7 +108,8 @@ export async function onDeploymentFinished(deploymentId: string): Promise<void> 
     applicationId: app.id,
     occurredAt: d.finishedAt,
     idempotent: true,
-    // The person who started it is told how it ended: it ran without them.
+    // The person who started it is told how it ended: it ran without them. Not who cancelled one before it started.
+    excludeIds: d.status === "CANCELLED" && !d.startedAt ? [d.cancelRequestedById] : [],
     audiences: [{ recipientIds: [d.requestedById, d.release.uploadedById, d.previousRelease?.uploadedById, ...ops], title, body, link }],
     data: data(d.status),
   });
@@ -119,3 +140,6 @@ export async function onDeploymentFinished(deploymentId: string): Promise<void> 
     });
   }
 }
+
+/** Emails and inboxes are read anywhere: an instant with its zone spelled out. */
+const formatUtc = (d: Date | null) => (d ? `${d.toISOString().slice(0, 16).replace("T", " ")} UTC` : "a later time");

@@ -92,7 +92,7 @@ describe("deploymentBlockers", () => {
   it("a freeze blocks promotion unless ops override it with a reason", () => {
     const activeFreeze = { reason: "Black Friday", endsAt: new Date("2026-11-30T00:00:00Z") };
     expect(deploymentBlockers(ready({ activeFreeze }))).toEqual([
-      { code: "FROZEN", message: "Production is frozen until 2026-11-30T00:00:00.000Z (Black Friday). Ops may override with a reason." },
+      { code: "FROZEN", message: "Production is frozen until 2026-11-30 00:00 UTC (Black Friday). Ops may override with a reason." },
     ]);
     expect(codes(ready({ activeFreeze, freezeOverrideReason: "   " }))).toEqual(["FROZEN"]);
     expect(codes(ready({ activeFreeze, freezeOverrideReason: "security fix CVE-2026-1" }))).toEqual([]);

@@ -92,7 +92,7 @@ export function deploymentBlockers(f: DeploymentFacts): Blocker[] {
   } else if (f.activeFreeze && !f.freezeOverrideReason?.trim()) {
     out.push({
       code: "FROZEN",
-      message: `${env.name} is frozen until ${f.activeFreeze.endsAt.toISOString()} (${f.activeFreeze.reason}). Ops may override with a reason.`,
+      message: `${env.name} is frozen until ${f.activeFreeze.endsAt.toISOString().slice(0, 16).replace("T", " ")} UTC (${f.activeFreeze.reason}). Ops may override with a reason.`,
     });
   }
   return out;

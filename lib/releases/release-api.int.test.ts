@@ -388,5 +388,11 @@ describe("deploying through the API", () => {
 
     // Another tenant's pipeline cannot see it.
     expect((await poll(token)).status).toBe(404);
+
+    // A pipeline may schedule one for a maintenance window; the time is judged as in the UI.
+    expect((await deploy({ environment: "acceptance", release: version, scheduledFor: "tonight" })).status).toBe(400);
+    const past = await deploy({ environment: "acceptance", release: version, scheduledFor: "2020-01-01T22:00:00+01:00" });
+    expect(past.status).toBe(400);
+    expect(((await past.json()) as ErrorJson).error.message).toBe("scheduledFor: That time has passed: pick a time in the future.");
   });
 });

@@ -12,6 +12,8 @@ export const ZApiDeployRequestSchema = z.object({
   environment: z.string().trim().min(1, "Name the environment: its slug (qa), its name (QA) or its id.").max(200),
   release: z.string().trim().min(1, "Name the release: its version (1.4.0) or its id.").max(200),
   reason: z.string().trim().max(500, "Keep the reason under 500 characters.").optional(),
+  /** Start later (a maintenance window): an ISO 8601 instant with its offset; requestDeployment judges the time. */
+  scheduledFor: z.iso.datetime({ offset: true, error: "scheduledFor must be an ISO 8601 date and time with its offset, e.g. 2026-11-28T22:00:00+01:00." }).optional(),
 });
 export type TApiDeployRequest = z.infer<typeof ZApiDeployRequestSchema>;
 
@@ -26,5 +28,10 @@ export async function resolveDeployRequest(actor: UserActor | ApiTokenActor, app
     select: { id: true },
   });
   if (!release) throw new AppError("NOT_FOUND", `${application.name} has no release "${input.release}". Upload it first, or list the releases.`);
-  return { environmentId: environment.id, releaseId: release.id, ...(input.reason ? { reason: input.reason } : {}) };
+  return {
+    environmentId: environment.id,
+    releaseId: release.id,
+    ...(input.reason ? { reason: input.reason } : {}),
+    ...(input.scheduledFor ? { timing: "later" as const, scheduledFor: input.scheduledFor } : {}),
+  };
 }

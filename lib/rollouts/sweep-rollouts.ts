@@ -4,7 +4,10 @@ import { OFFLINE_AFTER_MS } from "../agents/heartbeat-timing";
 import { systemActor } from "../auth/actor";
 import { db } from "../db/client";
 import { CHANNELS } from "../events/wakeups";
+import { runInBackground } from "../notifications/background";
+import { onDeploymentFinished } from "../notifications/on-deployment-finished";
 import { advanceRollout } from "./advance-rollout";
+import { startScheduledDeployment } from "./start-scheduled-deployment";
 
 /** An agent that claims a job this many times without ever starting it is broken; the step fails. */
 const MAX_UNACKNOWLEDGED_CLAIMS = 5;
@@ -12,8 +15,9 @@ const MAX_UNACKNOWLEDGED_CLAIMS = 5;
 /**
  * The periodic half of the rollout engine, run by every instance (they split the rows with SKIP LOCKED):
  * re-offers claims that were never acknowledged, interrupts steps whose lease ran out, fails steps waiting on a
- * server that went offline, starts scheduled deployments that are due, and advances every active deployment so a
- * report lost between commit and advance (a crash, a restart) is picked up within one sweep.
+ * server that went offline, starts scheduled deployments that are due (or refuses them when a gate no longer holds),
+ * and advances every active deployment so a report lost between commit and advance (a crash, a restart) is picked
+ * up within one sweep.
  */
 export async function sweepRollouts(now = new Date()): Promise<{ reoffered: number; interrupted: number; failedOffline: number; started: number; advanced: number }> {
   const engine = systemActor("rollout engine");
@@ -73,14 +77,21 @@ export async function sweepRollouts(now = new Date()): Promise<{ reoffered: numb
     "FAILED",
   );
 
-  const due = await db.$queryRaw<{ id: string }[]>`
-    UPDATE "Deployment" SET status = 'QUEUED', "updatedAt" = now()
-    WHERE id IN (SELECT id FROM "Deployment" WHERE status = 'SCHEDULED' AND "scheduledFor" <= ${now} FOR UPDATE SKIP LOCKED)
-    RETURNING id`;
-  for (const d of due) touched.add(d.id);
+  // Scheduled deployments that are due start only if the gates still hold (start-scheduled-deployment.ts).
+  const due = await db.deployment.findMany({ where: { status: "SCHEDULED", scheduledFor: { lte: now } }, select: { id: true } });
+  let started = 0;
+  for (const { id } of due) {
+    const outcome = await startScheduledDeployment(id, now);
+    if (outcome === "QUEUED") {
+      touched.add(id);
+      started++;
+    }
+    // Nobody watches a deployment that was refused at its time: the people concerned are told why.
+    if (outcome === "FAILED") runInBackground("deployment notifications", () => onDeploymentFinished(id));
+  }
 
   const active = await db.deployment.findMany({ where: { status: { in: ["QUEUED", "RUNNING", "ROLLING_BACK"] } }, select: { id: true } });
   for (const d of active) touched.add(d.id);
   for (const id of touched) await advanceRollout(id);
-  return { reoffered: reoffered.length, interrupted, failedOffline, started: due.length, advanced: touched.size };
+  return { reoffered: reoffered.length, interrupted, failedOffline, started, advanced: touched.size };
 }

@@ -40,7 +40,9 @@ export async function revokeAgentAction(formData: FormData) {
 export async function requestDeploymentAction(formData: FormData) {
   return runAction({ name: "request-deployment" }, ZRequestDeploymentSchema, formData, async (input, actor) => {
     const { deployment } = await requestDeployment(actor, input);
-    return { message: deployment.status === "SCHEDULED" ? "Deployment scheduled." : "Deployment started.", data: { redirectTo: `/deployments/${deployment.id}` } };
+    // Deploying now: off to the live view. Scheduled: the environment's column shows it, with a countdown.
+    if (deployment.status === "SCHEDULED") return { message: "Deployment scheduled." };
+    return { message: "Deployment started.", data: { redirectTo: `/deployments/${deployment.id}` } };
   });
 }
 

@@ -5,10 +5,13 @@ import { Badge, Card, PageHeader, plural, ROLE_LABELS } from "@/components/ui";
 import { getApplication } from "@/lib/applications/get-application";
 import { can } from "@/lib/auth/permissions";
 import { ServerList } from "@/components/server-list";
+import { WorkItemList } from "@/components/work-item-list";
+import { listWorkItems } from "@/lib/home/list-work-items";
 import { deployOptions } from "@/lib/deployments/deploy-options";
 import { listDeployments } from "@/lib/deployments/list-deployments";
 import { loadForPage, requirePageActor } from "@/lib/entry/page";
 import { hasDrift, targetHealth } from "@/lib/targets/target-health";
+import { cancelDeploymentAction } from "../../deployments/[deploymentId]/actions";
 import { addTargetAction, reissueEnrollmentAction, requestDeploymentAction, requestRevertAction, revokeAgentAction } from "./actions";
 
 export const metadata: Metadata = { title: "Application" };
@@ -17,10 +20,13 @@ export default async function ApplicationPage({ params }: { params: Promise<{ ap
   const { appId } = await params;
   const actor = await requirePageActor();
   const app = await loadForPage(() => getApplication(actor, appId));
-  const [options, active] = await Promise.all([
+  const [options, active, work] = await Promise.all([
     Promise.all(app.environments.map((e) => deployOptions(actor, { environmentId: e.id, limit: 10 }))),
     listDeployments(actor, { applicationId: app.id, activeOnly: true }),
+    listWorkItems(actor),
   ]);
+  // Every work item links into its application: those of this one are what this page asks of the viewer.
+  const waiting = work.filter((w) => w.href.startsWith(`/apps/${app.id}/`));
   const now = new Date();
   const manage = can(actor, "target.manage", app.id) ? { add: addTargetAction, reissue: reissueEnrollmentAction, revoke: revokeAgentAction } : undefined;
   return (
@@ -59,6 +65,11 @@ export default async function ApplicationPage({ params }: { params: Promise<{ ap
           </nav>
         }
       />
+      {waiting.length > 0 && (
+        <Card title="Waiting on you" className="mb-6">
+          <WorkItemList items={waiting} />
+        </Card>
+      )}
       <h2 className="mb-3 text-sm font-semibold uppercase tracking-wide text-slate-500">Lifecycle</h2>
       <ol className="mb-8 grid gap-4 md:grid-cols-3" data-testid="environments">
         {app.environments.map((e, i) => (
@@ -85,6 +96,7 @@ export default async function ApplicationPage({ params }: { params: Promise<{ ap
               active={active.find((d) => d.environment.id === e.id) ?? null}
               deploy={requestDeploymentAction}
               revert={requestRevertAction}
+              cancel={cancelDeploymentAction}
             />
             <ServerList
               environmentId={e.id}

@@ -5,7 +5,10 @@ import { runAction } from "@/lib/entry/action";
 
 export async function cancelDeploymentAction(formData: FormData) {
   return runAction({ name: "cancel-deployment" }, ZCancelDeploymentSchema, formData, async (input, actor) => {
-    await cancelDeployment(actor, input);
-    return { message: "Stopping: servers already updated are being returned to the previous release." };
+    const { previousStatus } = await cancelDeployment(actor, input);
+    return {
+      message:
+        previousStatus === "SCHEDULED" ? "Scheduled deployment cancelled: nothing was changed." : "Stopping: servers already updated are being returned to the previous release.",
+    };
   });
 }

@@ -1,7 +1,8 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { DeploymentStatusBadge, deploymentTone, formatTime, KIND_LABELS, ProgressBar, STEP_ACTION_LABELS, StepStatusBadge } from "@/components/deployment-status";
+import { DeploymentStatusBadge, deploymentTone, formatTime, KIND_LABELS, ProgressBar, STEP_ACTION_LABELS, StepStatusBadge, WillNotStart } from "@/components/deployment-status";
 import { Elapsed } from "@/components/elapsed";
+import { Countdown, LocalTime } from "@/components/local-time";
 import { ActionForm } from "@/components/form";
 import { LiveRefresh } from "@/components/live-refresh";
 import { StepLog } from "@/components/step-log";
@@ -52,9 +53,13 @@ export default async function DeploymentPage({ params }: { params: Promise<{ dep
                 action={cancelDeploymentAction}
                 inline
                 variant="danger"
-                submitLabel="Stop deployment"
-                pendingLabel="Stopping…"
-                confirm={`Stop the ${d.kind === "REVERT" ? "revert" : "deployment"} of ${d.release.version} to ${env.name}? Servers already switched are returned to ${d.previousRelease?.version ?? "the previous release"}.`}
+                submitLabel={d.status === "SCHEDULED" ? "Cancel scheduled deployment" : "Stop deployment"}
+                pendingLabel={d.status === "SCHEDULED" ? "Cancelling…" : "Stopping…"}
+                confirm={
+                  d.status === "SCHEDULED"
+                    ? `Cancel the deployment of ${d.release.version} to ${env.name} scheduled for ${formatTime(d.scheduledFor)}?`
+                    : `Stop the ${d.kind === "REVERT" ? "revert" : "deployment"} of ${d.release.version} to ${env.name}? Servers already switched are returned to ${d.previousRelease?.version ?? "the previous release"}.`
+                }
               >
                 <input type="hidden" name="deploymentId" value={d.id} />
               </ActionForm>
@@ -75,19 +80,22 @@ export default async function DeploymentPage({ params }: { params: Promise<{ dep
                 {d.finishedAt ? "took " : "running for "}
                 <Elapsed since={d.startedAt.toISOString()} until={d.finishedAt?.toISOString() ?? null} now={now} />
               </>
-            ) : d.status === "SCHEDULED" ? (
-              `starts ${formatTime(d.scheduledFor)}`
+            ) : d.status === "SCHEDULED" && d.scheduledFor ? (
+              <>
+                starts <Countdown to={d.scheduledFor.toISOString()} now={now} />
+              </>
             ) : (
               "not started"
             )}
           </span>
         </div>
-        <ProgressBar className="mt-3" value={progressFraction(p)} tone={deploymentTone(d.status)} label={`${p.done} of ${p.total} steps`} />
+        {p.total > 0 && d.status !== "SCHEDULED" && <ProgressBar className="mt-3" value={progressFraction(p)} tone={deploymentTone(d.status)} label={`${p.done} of ${p.total} steps`} />}
         {d.failureReason && (
           <div role="alert" className="mt-4 rounded-md border border-rose-200 bg-rose-50 px-3 py-2 text-sm text-rose-900" data-testid="failure-reason">
-            <span className="font-medium">Why it {d.status === "CANCELLED" ? "stopped" : "failed"}:</span> {d.failureReason}
+            <span className="font-medium">Why it {d.status === "CANCELLED" ? "stopped" : d.startedAt ? "failed" : "did not start"}:</span> {d.failureReason}
           </div>
         )}
+        <WillNotStart blockers={d.scheduledBlockers} className="mt-4 px-3 py-2 text-sm" />
         {stopping && (
           <p className="mt-4 rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-sm text-amber-900">
             {d.cancelRequestedBy?.name ?? "Someone"} asked to stop at {formatTime(d.cancelRequestedAt, true)}: running steps finish, then updated servers are rolled back.
@@ -118,6 +126,11 @@ export default async function DeploymentPage({ params }: { params: Promise<{ dep
           <Fact label="Requested">
             {d.requestedBy?.name ?? "a build pipeline"} · {formatTime(d.createdAt)}
           </Fact>
+          {d.scheduledFor && (
+            <Fact label="Scheduled for">
+              <LocalTime iso={d.scheduledFor.toISOString()} testId="scheduled-time" />
+            </Fact>
+          )}
           {d.reason && (
             <Fact label="Reason" wide>
               {d.reason}
@@ -206,6 +219,9 @@ function Fact({ label, children, wide = false }: { label: string; children: Reac
 }
 
 function progressLabel(status: string, p: { done: number; total: number; servers: number; updated: number; rolledBack: number }): string {
+  if (status === "SCHEDULED") return `Waits for its time · ${plural(p.servers, "server")} to update`;
+  // Ended before any step (cancelled while scheduled, or refused at its time): nothing ran anywhere.
+  if (p.total === 0 && ["FAILED", "CANCELLED"].includes(status)) return "No server was touched";
   const steps = `${p.done} of ${plural(p.total, "step")}`;
   if (status === "ROLLING_BACK" || p.rolledBack > 0) return `${steps} · ${p.rolledBack}/${p.servers} servers rolled back`;
   return `${steps} · ${p.updated}/${p.servers} servers updated`;
