@@ -1,4 +1,5 @@
 import { defineConfig, devices } from "@playwright/test";
+import { SERVER_NODE_ARGS } from "./scripts/lib/server-node-args";
 
 // E2E tests run in Debian's Chromium (Playwright cannot download its own browsers here) against the control plane
 // started through scripts/start.ts, exactly as `npm start` runs it, on the database `npm test` prepared.
@@ -39,7 +40,7 @@ export default defineConfig({
     { name: "chromium", testIgnore: /first-run\.spec\.ts$/, dependencies: ["first-run"], use: browser },
   ],
   webServer: {
-    command: "npx --no-install tsx scripts/start.ts --no-build",
+    command: ["node", ...SERVER_NODE_ARGS, "--import", "tsx", "scripts/start.ts", "--no-build"].join(" "),
     url: `${baseURL}/signin`,
     timeout: 120_000,
     reuseExistingServer: false,

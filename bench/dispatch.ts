@@ -9,7 +9,11 @@
 // Once all 1,000 are long-polling: BENCH_RUNS (default 3) runs of BENCH_DEPLOYMENTS (default 50) deployments, one
 // environment at a time, each waiting for its deployment to finish (10 STAGE jobs at once, then 10 ACTIVATE one
 // after the other). Per deployment, t0 = just before requestDeployment (the domain function, in this process, as
-// ops); each of the 10 agents records when its claim answer carrying the STAGE job arrived.
+// ops); each of the 10 agents records when its claim answer carrying the STAGE job arrived. The issue's figure is
+// from the request's commit: requestDeployment commits the request together with the engine's first move (the
+// STAGE jobs) and returns right after that commit, so "commit -> job" is measured from its return (at most a few
+// ms late when this process's event loop is busy, which makes the figure slightly optimistic; "request -> job",
+// from before the call, is the upper bound and is reported beside it).
 // Baseline in the same run: an immediate claim (waitSeconds 0, no work) by a probe agent, i.e. what one agent API
 // request costs at all. Also: the server's CPU and RSS, step-to-step hand-off, whole-deployment time.
 // Run: npm run bench -- dispatch      Prints figures; asserts nothing.
@@ -121,7 +125,7 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 3_000)); // let the server settle into waiting
 
     // ── runs
-    const results: { p50: number; p90: number; p99: number; max: number; base50: number; base99: number; ret50: number; hand50: number; hand99: number; deploy50: number; cpu: ReturnType<typeof cpuOf> }[] = [];
+    const results: { p50: number; p90: number; p99: number; max: number; c50: number; c90: number; c99: number; base50: number; base99: number; ret50: number; hand50: number; hand99: number; deploy50: number; cpu: ReturnType<typeof cpuOf> }[] = [];
     let k = 0;
     let reoffered = 0;
     const stalled: string[] = [];
@@ -137,6 +141,7 @@ async function main(): Promise<void> {
         baseline.push(performance.now() - b);
       }
       const dispatch: number[] = [];
+      const fromCommit: number[] = [];
       const returned: number[] = [];
       const handoffs: number[] = [];
       const durations: number[] = [];
@@ -148,7 +153,8 @@ async function main(): Promise<void> {
         current = { deploymentId: null, stage: [], handoffs: [], lastDoneAt: 0, done };
         const t0 = performance.now();
         const { deployment } = await requestDeployment(seeded.ops, { environmentId: app.environmentId, releaseId: releases[k]! });
-        returned.push(performance.now() - t0);
+        const committed = performance.now();
+        returned.push(committed - t0);
         current.deploymentId = deployment.id;
         if (activatedBy.get(deployment.id) === TARGETS) done();
         const timeout = setTimeout(() => done(), 60_000);
@@ -170,6 +176,7 @@ async function main(): Promise<void> {
           continue;
         }
         dispatch.push(...[...first.values()].map((at) => at - t0));
+        fromCommit.push(...[...first.values()].map((at) => Math.max(0, at - committed)));
         handoffs.push(...c.handoffs);
         durations.push(end - t0);
       }
@@ -177,13 +184,15 @@ async function main(): Promise<void> {
       const cpu = cpuOf(controlPlane.sampler.between(deployStart, runEnd));
       results.push({
         p50: percentile(dispatch, 50), p90: percentile(dispatch, 90), p99: percentile(dispatch, 99), max: Math.max(...dispatch),
+        c50: percentile(fromCommit, 50), c90: percentile(fromCommit, 90), c99: percentile(fromCommit, 99),
         base50: percentile(baseline, 50), base99: percentile(baseline, 99), ret50: median(returned),
         hand50: percentile(handoffs, 50), hand99: percentile(handoffs, 99), deploy50: median(durations), cpu,
       });
       console.log(`\nrun ${run + 1}: ${DEPLOYMENTS} deployments x ${TARGETS} STAGE jobs in ${fmt((runEnd - runStart) / 1000)} s`);
       row("baseline: immediate claim, no work (ms)", `p50 ${fmt(percentile(baseline, 50))}  p99 ${fmt(percentile(baseline, 99))}`);
+      row("dispatch: commit -> STAGE job at the agent (ms)", dist(fromCommit));
       row("dispatch: request -> STAGE job at the agent (ms)", dist(dispatch));
-      row("  of which requestDeployment returned after (ms)", dist(returned));
+      row("  requestDeployment (request + first move, committed) (ms)", dist(returned));
       row("step hand-off: SUCCEEDED sent -> next job (ms)", dist(handoffs), `${handoffs.length} hand-offs`);
       row("whole deployment, 10 STAGE + 10 ACTIVATE (ms)", `p50 ${fmt(median(durations), 0)}  max ${fmt(Math.max(...durations), 0)}`);
       row("server CPU (cores), mean / p95 of 1-s samples", `${fmt(cpu.mean, 2)} / ${fmt(cpu.p95, 2)}`, `PostgreSQL backends ${fmt(cpu.pg, 2)}, bench process ${fmt(cpu.bench, 2)}, whole machine ${fmt(cpu.machine, 2)}`);
@@ -193,10 +202,11 @@ async function main(): Promise<void> {
     const m = (f: (r: (typeof results)[number]) => number) => median(results.map(f));
     console.log(`\nmedian of ${RUNS} runs`);
     row("baseline: immediate claim p50 / p99", `${ms(m((r) => r.base50))} / ${ms(m((r) => r.base99))}`);
-    row("dispatch p50 (target <= 50 ms)", ms(m((r) => r.p50)));
-    row("dispatch p90", ms(m((r) => r.p90)));
-    row("dispatch p99 (target <= 250 ms)", ms(m((r) => r.p99)));
-    row("dispatch max", ms(m((r) => r.max)));
+    row("dispatch from the commit p50 (target <= 50 ms)", ms(m((r) => r.c50)));
+    row("dispatch from the commit p90", ms(m((r) => r.c90)));
+    row("dispatch from the commit p99 (target <= 250 ms)", ms(m((r) => r.c99)));
+    row("dispatch from before the request p50 / p90 / p99", `${ms(m((r) => r.p50))} / ${ms(m((r) => r.p90))} / ${ms(m((r) => r.p99))}`);
+    row("dispatch from before the request max", ms(m((r) => r.max)));
     row("requestDeployment returned, p50", ms(m((r) => r.ret50)));
     row("step hand-off p50 / p99", `${ms(m((r) => r.hand50))} / ${ms(m((r) => r.hand99))}`);
     row("whole deployment p50", ms(m((r) => r.deploy50)));

@@ -14,6 +14,7 @@ import { type Fleet, startFleet, startFleetHaproxy } from "../test/support/fleet
 import { freePort, haproxyAvailable } from "../test/support/haproxy";
 import type { RunningHaproxy } from "../test/support/haproxy";
 import { buildSampleArtifact } from "../test/support/sample-artifact";
+import { SERVER_NODE_ARGS } from "./lib/server-node-args";
 
 const root = path.resolve(import.meta.dirname, "..");
 const dataDir = path.resolve(root, process.env.DEMO_DATA_DIR ?? ".data/demo");
@@ -89,7 +90,7 @@ async function main(): Promise<void> {
 
     say("starting the control plane (builds the web app on the first run; about a minute)...");
     const server = `http://127.0.0.1:${port}`;
-    controlPlane = spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts/start.ts")], {
+    controlPlane = spawn(process.execPath, [...SERVER_NODE_ARGS, "--import", "tsx", path.join(root, "scripts/start.ts")], {
       cwd: root,
       stdio: ["ignore", "inherit", "inherit"],
       env: { ...process.env, DATABASE_URL: pg.url, DATA_DIR: dataDir, PORT: String(port), HOST: "127.0.0.1", NEXTAUTH_URL: server, LOG_LEVEL: "warn" },

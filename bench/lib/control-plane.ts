@@ -14,6 +14,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
+import { SERVER_NODE_ARGS } from "../../scripts/lib/server-node-args";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const say = (m: string) => console.log(`  [bench] ${m}`);
@@ -253,7 +254,7 @@ export interface ControlPlane {
 }
 
 /**
- * Starts `node --import tsx scripts/start.ts` from the private tree against `databaseUrl` (a scratch database:
+ * Starts `node <SERVER_NODE_ARGS> --import tsx scripts/start.ts` (what `npm start` runs) from the private tree against `databaseUrl` (a scratch database:
  * start.ts applies the migrations and instrumentation creates the first administrator), waits until /signin
  * answers, and starts sampling its resources. BENCH_CPU_PROF=1 runs it under --cpu-prof (the profile is written
  * when it stops, into <data dir>/cpu-profile, which is then kept).
@@ -278,7 +279,7 @@ export async function startControlPlane(options: { databaseUrl: string; startTim
     NEXT_TELEMETRY_DISABLED: "1",
   };
   delete env.NODE_OPTIONS;
-  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", "scripts/start.ts"], { cwd: tree, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...SERVER_NODE_ARGS, ...nodeArgs, "--import", "tsx", "scripts/start.ts"], { cwd: tree, env, stdio: ["ignore", "pipe", "pipe"] });
   const out = createWriteStream(logFile);
   let tail = "";
   const onData = (chunk: Buffer) => {
