@@ -4,6 +4,7 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { env } from "../env";
+import { log } from "../log";
 import { PrismaClient } from "./generated/client";
 
 interface Database {
@@ -18,6 +19,9 @@ function createDatabase(): Database {
   }
   // allowExitOnIdle: scripts and tests end when their work does, without closing the pool themselves.
   const pool = new pg.Pool({ connectionString: url, max: 10, allowExitOnIdle: true });
+  // An idle connection can die (database restart, failover, an administrator's terminate): the pool drops it and
+  // opens another on the next query. Without a listener the 'error' event would end the process.
+  pool.on("error", (err) => log.warn({ err }, "an idle database connection was closed by the server; the pool replaces it"));
   return { pool, prisma: new PrismaClient({ adapter: new PrismaPg(pool) }) };
 }
 
