@@ -1,7 +1,7 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
 import { AGENT_API_PATHS, type TClaimResponse, type TJob } from "../contracts/agent-api";
-import { db, sqlQuery, type Tx } from "../db/client";
+import { db, sqlQuery, sqlTransaction } from "../db/client";
 import { armWakeup, CHANNELS, recheckAfterMs } from "../events/wakeups";
 import type { AuthenticatedAgent } from "./authenticate-agent";
 import { advanceRollout } from "../rollouts/advance-rollout";
@@ -33,98 +33,134 @@ export async function claimJob(agent: AuthenticatedAgent, waitSeconds: number, s
  * get it). A step the server still thinks is running on this agent is interrupted first: the agent runs one job
  * at a time, so asking for work means it lost that one (restart without its journal). A claimed-but-never-
  * acknowledged step is handed out again under a new lease (its first answer was lost); the old lease is fenced off.
+ *
+ * Plain SQL (see sqlQuery): every poll of every agent comes here, and when a rollout wakes its servers they all
+ * claim at once, so the claim's cost is the dispatch latency. The rare interruption goes through the domain.
  */
 export async function tryClaim(agent: AuthenticatedAgent): Promise<TJob | null> {
-  // Almost every poll finds nothing: answer that with one indexed read (plain SQL, see sqlQuery) instead of an
-  // interactive transaction, which would hold one of the pool's few connections per waiting agent.
-  const [open] = await sqlQuery(`SELECT 1 FROM "DeploymentStep" WHERE "targetId" = $1::uuid AND status IN ('PENDING', 'CLAIMED', 'RUNNING') LIMIT 1`, [agent.targetId]);
-  if (!open) return null;
-  const interrupted = new Set<string>();
-  const job = await db.$transaction(async (tx) => {
+  // Almost every poll finds nothing: one indexed read, no transaction.
+  const open = await sqlQuery<{ status: string }>(
+    `SELECT status FROM "DeploymentStep" WHERE "targetId" = $1::uuid AND status IN ('PENDING', 'CLAIMED', 'RUNNING')`,
+    [agent.targetId],
+  );
+  if (open.length === 0) return null;
+  if (open.some((s) => s.status === "RUNNING")) await interruptRunningSteps(agent);
+  return sqlTransaction(async (query) => {
+    const [claimed] = await query<{ id: string }>(
+      `UPDATE "DeploymentStep"
+       SET status = 'CLAIMED', "leaseId" = $2::uuid, "leaseExpiresAt" = $3, attempt = attempt + 1, "updatedAt" = now()
+       WHERE id = (
+         SELECT id FROM "DeploymentStep"
+         WHERE "targetId" = $1::uuid AND status IN ('PENDING', 'CLAIMED')
+         ORDER BY "createdAt", id
+         LIMIT 1
+         FOR UPDATE SKIP LOCKED)
+       RETURNING id`,
+      [agent.targetId, randomUUID(), new Date(Date.now() + ACK_SECONDS * 1000)],
+    );
+    if (!claimed) return null;
+    const [row] = await query<JobRow>(JOB_QUERY, [claimed.id]);
+    if (!row) throw new Error(`step ${claimed.id}: claimed, but its job could not be read`);
+    return toJob(row);
+  });
+}
+
+/** Ends as INTERRUPTED what the server thinks this agent is still running (see tryClaim), and lets the rollouts react. */
+async function interruptRunningSteps(agent: AuthenticatedAgent): Promise<void> {
+  const interrupted = await db.$transaction(async (tx) => {
+    const deployments = new Set<string>();
     const running = await tx.deploymentStep.findMany({ where: { targetId: agent.targetId, status: "RUNNING" }, select: { id: true } });
     for (const s of running) {
       const deploymentId = await finishStep(tx, agent, s.id, {
         status: "INTERRUPTED",
         message: "The agent asked for new work while this step was running: it restarted mid-step.",
       });
-      if (deploymentId) interrupted.add(deploymentId);
+      if (deploymentId) deployments.add(deploymentId);
     }
-    const rows = await tx.$queryRaw<{ id: string }[]>`
-      SELECT id FROM "DeploymentStep"
-      WHERE "targetId" = ${agent.targetId}::uuid AND status IN ('PENDING', 'CLAIMED')
-      ORDER BY "createdAt", id
-      LIMIT 1
-      FOR UPDATE SKIP LOCKED`;
-    const stepId = rows[0]?.id;
-    if (!stepId) return null;
-    const leaseId = randomUUID();
-    const step = await tx.deploymentStep.update({
-      where: { id: stepId },
-      data: { status: "CLAIMED", leaseId, leaseExpiresAt: new Date(Date.now() + ACK_SECONDS * 1000), attempt: { increment: 1 } },
-    });
-    return buildJob(tx, step.id);
+    return deployments;
   });
   for (const deploymentId of interrupted) await advanceRollout(deploymentId);
-  return job;
 }
 
 /** Everything the agent needs to run a step, so it never has to ask the server anything else mid-step. */
-async function buildJob(tx: Tx, stepId: string): Promise<TJob> {
-  const step = await tx.deploymentStep.findUniqueOrThrow({
-    where: { id: stepId },
-    include: {
-      target: true,
-      deployment: { include: { release: true, previousRelease: true, environment: { include: { application: true } } } },
-    },
-  });
-  const d = step.deployment;
-  const env = d.environment;
-  const release = step.action === "ROLLBACK" ? d.previousRelease : d.release;
-  if (!release) throw new Error(`step ${step.id}: a rollback needs the deployment's previous release`);
-  // Migrations run once per deployment: on the first node activated, before it starts the new build.
-  const firstActivation =
-    step.action === "ACTIVATE" &&
-    (await tx.deploymentStep.findFirst({ where: { deploymentId: d.id, action: "ACTIVATE" }, orderBy: [{ batch: "asc" }, { createdAt: "asc" }, { id: "asc" }], select: { id: true } }))?.id === step.id;
-  const t = step.target;
+const JOB_QUERY = `
+  SELECT s.id AS "stepId", s."leaseId", s.action, s.attempt,
+    d.id AS "deploymentId", d.kind AS "deploymentKind",
+    a.id AS "applicationId", a.name AS "applicationName", a.slug AS "applicationSlug",
+    e.id AS "environmentId", e.name AS "environmentName", e.slug AS "environmentSlug",
+    e."stopCommand", e."startCommand", e."backupCommand", e."migrateCommand", e."validateCommand",
+    e."maintenanceOnCommand", e."maintenanceOffCommand", e."healthCheckUrl", e."healthCheckExpectsVersion",
+    e."hookTimeoutSeconds", e."keepReleases", e."persistentPaths",
+    t.id AS "targetId", t.name AS "targetName", t."lbKind", t."lbAddress", t."lbBackend", t."lbServer", t."drainCommand", t."undrainCommand",
+    r.id AS "releaseId", r.version, r."artifactSha256", r."artifactSize"::text AS "artifactSize", r."artifactFileName", r."needsMigration",
+    -- Migrations run once per deployment: on the first node activated, before it starts the new build.
+    (s.action = 'ACTIVATE' AND d.kind = 'DEPLOY' AND r."needsMigration" AND s.id = (
+      SELECT f.id FROM "DeploymentStep" f WHERE f."deploymentId" = d.id AND f.action = 'ACTIVATE'
+      ORDER BY f.batch, f."createdAt", f.id LIMIT 1)) AS "runMigration"
+  FROM "DeploymentStep" s
+  JOIN "Deployment" d ON d.id = s."deploymentId"
+  JOIN "Environment" e ON e.id = d."environmentId"
+  JOIN "Application" a ON a.id = e."applicationId"
+  JOIN "Target" t ON t.id = s."targetId"
+  -- A rollback installs the release the deployment replaced.
+  LEFT JOIN "Release" r ON r.id = CASE WHEN s.action = 'ROLLBACK' THEN d."previousReleaseId" ELSE d."releaseId" END
+  WHERE s.id = $1::uuid`;
+
+type Nullable = string | null;
+type JobRow = {
+  stepId: string; leaseId: string; action: TJob["action"]; attempt: number;
+  deploymentId: string; deploymentKind: TJob["deployment"]["kind"];
+  applicationId: string; applicationName: string; applicationSlug: string;
+  environmentId: string; environmentName: string; environmentSlug: string;
+  stopCommand: Nullable; startCommand: Nullable; backupCommand: Nullable; migrateCommand: Nullable; validateCommand: Nullable;
+  maintenanceOnCommand: Nullable; maintenanceOffCommand: Nullable; healthCheckUrl: Nullable; healthCheckExpectsVersion: boolean;
+  hookTimeoutSeconds: number; keepReleases: number; persistentPaths: string[];
+  targetId: string; targetName: string; lbKind: "NONE" | "HAPROXY" | "HOOK"; lbAddress: Nullable; lbBackend: Nullable; lbServer: Nullable; drainCommand: Nullable; undrainCommand: Nullable;
+  releaseId: Nullable; version: string; artifactSha256: string; artifactSize: string; artifactFileName: string; needsMigration: boolean;
+  runMigration: boolean | null;
+};
+
+function toJob(r: JobRow): TJob {
+  if (!r.releaseId) throw new Error(`step ${r.stepId}: a rollback needs the deployment's previous release`);
   return {
-    stepId: step.id,
-    leaseId: step.leaseId!,
+    stepId: r.stepId,
+    leaseId: r.leaseId,
     leaseSeconds: LEASE_SECONDS,
-    action: step.action,
-    attempt: step.attempt,
-    deployment: { id: d.id, kind: d.kind },
-    application: { id: env.application.id, name: env.application.name, slug: env.application.slug },
-    environment: { id: env.id, name: env.name, slug: env.slug },
-    target: { id: t.id, name: t.name },
+    action: r.action,
+    attempt: r.attempt,
+    deployment: { id: r.deploymentId, kind: r.deploymentKind },
+    application: { id: r.applicationId, name: r.applicationName, slug: r.applicationSlug },
+    environment: { id: r.environmentId, name: r.environmentName, slug: r.environmentSlug },
+    target: { id: r.targetId, name: r.targetName },
     release: {
-      id: release.id,
-      version: release.version,
-      sha256: release.artifactSha256,
-      size: Number(release.artifactSize),
-      fileName: release.artifactFileName,
-      downloadPath: AGENT_API_PATHS.artifact(release.id),
-      needsMigration: release.needsMigration,
+      id: r.releaseId,
+      version: r.version,
+      sha256: r.artifactSha256,
+      size: Number(r.artifactSize),
+      fileName: r.artifactFileName,
+      downloadPath: AGENT_API_PATHS.artifact(r.releaseId),
+      needsMigration: r.needsMigration,
     },
-    runMigration: firstActivation && d.kind === "DEPLOY" && release.needsMigration,
+    runMigration: r.runMigration === true,
     hooks: {
-      stop: env.stopCommand,
-      start: env.startCommand,
-      backup: env.backupCommand,
-      migrate: env.migrateCommand,
-      validate: env.validateCommand,
-      maintenanceOn: env.maintenanceOnCommand,
-      maintenanceOff: env.maintenanceOffCommand,
-      healthCheckUrl: env.healthCheckUrl,
-      healthCheckExpectsVersion: env.healthCheckExpectsVersion,
-      timeoutSeconds: env.hookTimeoutSeconds,
+      stop: r.stopCommand,
+      start: r.startCommand,
+      backup: r.backupCommand,
+      migrate: r.migrateCommand,
+      validate: r.validateCommand,
+      maintenanceOn: r.maintenanceOnCommand,
+      maintenanceOff: r.maintenanceOffCommand,
+      healthCheckUrl: r.healthCheckUrl,
+      healthCheckExpectsVersion: r.healthCheckExpectsVersion,
+      timeoutSeconds: r.hookTimeoutSeconds,
     },
-    keepReleases: env.keepReleases,
-    persistentPaths: env.persistentPaths,
+    keepReleases: r.keepReleases,
+    persistentPaths: r.persistentPaths,
     loadBalancer:
-      t.lbKind === "HAPROXY" && t.lbAddress && t.lbBackend && t.lbServer
-        ? { kind: "HAPROXY", address: t.lbAddress, backend: t.lbBackend, server: t.lbServer }
-        : t.lbKind === "HOOK"
-          ? { kind: "HOOK", drainCommand: t.drainCommand, undrainCommand: t.undrainCommand }
+      r.lbKind === "HAPROXY" && r.lbAddress && r.lbBackend && r.lbServer
+        ? { kind: "HAPROXY", address: r.lbAddress, backend: r.lbBackend, server: r.lbServer }
+        : r.lbKind === "HOOK"
+          ? { kind: "HOOK", drainCommand: r.drainCommand, undrainCommand: r.undrainCommand }
           : { kind: "NONE" },
   };
 }

@@ -52,6 +52,29 @@ export async function sqlQuery<Row extends Record<string, unknown>>(text: string
   return result.rows;
 }
 
+/** A statement runner with sqlQuery's signature, bound to one connection (see sqlTransaction). */
+export type SqlRunner = <Row extends Record<string, unknown>>(text: string, values: readonly unknown[]) => Promise<Row[]>;
+
+/**
+ * Several sqlQuery-style statements in one transaction on one pooled connection, for the one hot path that writes
+ * (an agent claiming its job). Rolled back if `work` throws; a connection that failed is not returned to the pool.
+ */
+export async function sqlTransaction<T>(work: (query: SqlRunner) => Promise<T>): Promise<T> {
+  const client = await database().pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query("BEGIN");
+    const result = await work(async (text, values) => (await client.query(text, values as unknown[])).rows);
+    await client.query("COMMIT");
+    return result;
+  } catch (e) {
+    await client.query("ROLLBACK").catch((err: Error) => (broken = err));
+    throw e;
+  } finally {
+    client.release(broken);
+  }
+}
+
 export type Db = PrismaClient;
 /** The client handed to a function running inside `db.$transaction(async (tx) => ...)`. */
 export type Tx = Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0];

@@ -9,6 +9,7 @@ import { claimJob, tryClaim } from "../agents/claim-job";
 import { finishStep } from "../agents/finish-step";
 import { recordHeartbeat } from "../agents/record-heartbeat";
 import { reportStep } from "../agents/report-step";
+import { type TJob, ZJobSchema } from "../contracts/agent-api";
 import { db } from "../db/client";
 import { cancelDeployment } from "../deployments/cancel-deployment";
 import { requestDeployment } from "../deployments/request-deployment";
@@ -39,6 +40,29 @@ describe("a rolling deployment", () => {
     expect(types).toEqual(expect.arrayContaining(["DEPLOYMENT_REQUESTED", "DEPLOYMENT_STARTED", "DEPLOYMENT_SUCCEEDED"]));
     const logs = await db.stepLog.findMany({ where: { step: { deploymentId: deployment.id } } });
     expect(logs).toHaveLength(6);
+  });
+
+  it("hands out jobs that meet the agent contract; a migration runs on the first activated node only", async () => {
+    const f = await simulatedFleet(3);
+    const r = await release(f, "3.0.0");
+    await db.release.update({ where: { id: r.id }, data: { needsMigration: true, artifactSize: 5_000_000_000n } });
+    await db.environment.update({ where: { id: f.environmentId }, data: { migrateCommand: "./migrate.sh", keepReleases: 3, persistentPaths: ["uploads"] } });
+    const jobs: TJob[] = [];
+    const { deployment } = await requestDeployment(f.ops, { environmentId: f.environmentId, releaseId: r.id });
+    await drive(f, deployment.id, (job) => (jobs.push(job), "SUCCEEDED"));
+    for (const job of jobs) expect(ZJobSchema.parse(job)).toEqual(job);
+    expect(jobs.map((j) => `${j.action} ${j.target.name} ${j.runMigration}`)).toEqual([
+      "STAGE web-1 false", "STAGE web-2 false", "STAGE web-3 false", "ACTIVATE web-1 true", "ACTIVATE web-2 false", "ACTIVATE web-3 false",
+    ]);
+    expect(jobs[3]).toMatchObject({
+      release: { id: r.id, version: "3.0.0", size: 5_000_000_000, sha256: r.artifactSha256, needsMigration: true, downloadPath: `/api/agent/v1/artifacts/${r.id}` },
+      hooks: { migrate: "./migrate.sh" },
+      keepReleases: 3,
+      persistentPaths: ["uploads"],
+      deployment: { id: deployment.id, kind: "DEPLOY" },
+      loadBalancer: { kind: "NONE" },
+      attempt: 1,
+    });
   });
 
   it("halts on a failed node, rolls the touched nodes back to the previous release and ends failed with the reason", async () => {
