@@ -9,6 +9,7 @@ import { type Blocker, deploymentBlockers } from "../releases/policy";
 import { parseInput } from "../validation";
 import { liveReleaseOf } from "./live-release";
 import { loadDeploymentFacts } from "./load-deployment-facts";
+import { loadDeploymentFactsForReleases } from "./load-deployment-facts-for-releases";
 
 export const ZDeployOptionsRequestSchema = z.object({
   environmentId: z.uuid(),
@@ -74,28 +75,27 @@ export async function deployOptions(actor: UserActor, raw: TDeployOptionsRequest
       orderBy: [{ createdAt: "desc" }, { id: "desc" }],
       take: input.limit,
     });
-    releases = await Promise.all(
-      rows.map(async (r) => {
-        const facts = await loadDeploymentFacts(db, actor, {
-          kind: "DEPLOY",
-          environment: env,
-          release: { id: r.id, version: r.version, status: r.status, sha256: r.artifactSha256, uploadedById: r.uploadedById },
-          freezeOverrideReason: null,
-        });
-        const blockers = deploymentBlockers(facts);
-        // A freeze is the one gate the form itself can lift: ops give an override reason with the request.
-        const overridable = (b: Blocker) => b.code === "FROZEN" && mayOverrideFreeze;
-        return {
-          releaseId: r.id,
-          version: r.version,
-          status: r.status,
-          createdAt: r.createdAt,
-          live: r.id === live?.releaseId,
-          blockers,
-          selectable: blockers.every(overridable),
-        };
-      }),
-    );
+    // One set of queries for all of them (not one per release): the dashboard asks this for every environment.
+    const facts = await loadDeploymentFactsForReleases(db, actor, {
+      kind: "DEPLOY",
+      environment: env,
+      releases: rows.map((r) => ({ id: r.id, version: r.version, status: r.status, sha256: r.artifactSha256, uploadedById: r.uploadedById })),
+      freezeOverrideReason: null,
+    });
+    releases = rows.map((r) => {
+      const blockers = deploymentBlockers(facts.get(r.id)!);
+      // A freeze is the one gate the form itself can lift: ops give an override reason with the request.
+      const overridable = (b: Blocker) => b.code === "FROZEN" && mayOverrideFreeze;
+      return {
+        releaseId: r.id,
+        version: r.version,
+        status: r.status,
+        createdAt: r.createdAt,
+        live: r.id === live?.releaseId,
+        blockers,
+        selectable: blockers.every(overridable),
+      };
+    });
   }
 
   let revert: { releaseId: string; version: string; fromVersion: string | null; blockers: Blocker[] } | null = null;
