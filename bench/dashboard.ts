@@ -10,10 +10,11 @@
 //   - other tenants: BENCH_OTHER_TENANTS (4) customers with one application of 500 releases and 2,500 deployments
 //     each, so every query has to find the load among other tenants' rows (and ops' home page covers them all);
 //   - the baseline: an application of another customer with a handful of releases (12, 30 deployments).
-// People sign in over HTTP like a browser (bench/lib/browser-session.ts): ops, a developer and the customer's
-// tester of the load application (each opens its dashboard, the release list, release pages and their home page,
-// whose "what needs you now" reads the same releases), and three people with the same roles on the baseline
-// application alone. Each page is requested as a browser's navigation would (GET with the session cookie, gzip
+// People sign in over HTTP like a browser (bench/lib/browser-session.ts): ops of the load application (and of the
+// other tenants' applications) open its dashboard, the release list in several filter shapes, release pages and
+// their home page; its developer the dashboard, the list and home; the customer's tester the dashboard, the release
+// awaiting their test and home (whose "what needs you now" reads the same releases). Three people with the same
+// roles on the baseline application alone open the same pages there. Each page is requested as a browser's navigation would (GET with the session cookie, gzip
 // accepted, one keep-alive connection), one request at a time: "server time" is the full response time on loopback,
 // from sending the request to the last byte of the server-rendered page.
 // Per run: BENCH_REQUESTS (200) requests of each page, one page after another (load pages and their baseline
