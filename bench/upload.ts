@@ -24,6 +24,7 @@ import { mkdtemp, open, rm } from "node:fs/promises";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
+import { signIn } from "./lib/browser-session";
 import { type ControlPlane, startControlPlane } from "./lib/control-plane";
 import { fmt, median, percentile, row } from "./lib/stats";
 import { UPLOAD_CHUNK_BYTES, UPLOADS_PATH, uploadIdFromUrl } from "../lib/storage/upload-protocol";
@@ -195,22 +196,6 @@ async function seedDeveloper() {
   await changeOwnPassword(await actorOf(user.id), { currentPassword: oneTimePassword, newPassword: password, confirmPassword: password });
   await grantRole(admin, { applicationId: app.id, userId: user.id, role: "DEVELOPER" });
   return { applicationId: app.id, email, password, actor: async () => actorOf(user.id) };
-}
-
-/** Signs in as a browser does (CSRF token, credentials callback) and returns the Cookie header of the session. */
-async function signIn(baseUrl: string, email: string, password: string): Promise<string> {
-  const csrf = await fetch(`${baseUrl}/api/auth/csrf`);
-  const { csrfToken } = (await csrf.json()) as { csrfToken: string };
-  const cookies = csrf.headers.getSetCookie().map((c) => c.split(";")[0]!);
-  const res = await fetch(`${baseUrl}/api/auth/callback/credentials`, {
-    method: "POST",
-    redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded", cookie: cookies.join("; ") },
-    body: new URLSearchParams({ csrfToken, email, password, callbackUrl: baseUrl }).toString(),
-  });
-  const session = res.headers.getSetCookie().map((c) => c.split(";")[0]!).find((c) => c.includes("session-token="));
-  if (!session) throw new Error(`sign-in failed: HTTP ${res.status}`);
-  return session;
 }
 
 /**

@@ -225,6 +225,29 @@ export class ResourceSampler {
     return processTree(this.pid).reduce((sum, p) => sum + (readStat(p)?.cpu ?? 0), 0);
   }
 
+  /** CPU seconds of each PostgreSQL backend serving the scratch database now (pid -> seconds), for pgCpuSince. */
+  async pgCpuSnapshot(): Promise<Map<number, number>> {
+    const out = new Map<number, number>();
+    if (!this.pgClient) return out;
+    const r = await this.pgClient.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
+    for (const { pid } of r.rows) {
+      const cpu = readStat(pid)?.cpu;
+      if (cpu !== undefined) out.set(pid, cpu);
+    }
+    return out;
+  }
+
+  /**
+   * CPU seconds the scratch database's backends used since `snapshot` (read before and after a stretch of requests):
+   * those still connected, new ones from their start. A backend that exits in between (the pool closes idle
+   * connections) takes its share with it, so this is a lower bound.
+   */
+  async pgCpuSince(snapshot: Map<number, number>): Promise<number> {
+    let sum = 0;
+    for (const [pid, cpu] of await this.pgCpuSnapshot()) sum += cpu - (snapshot.get(pid) ?? 0);
+    return sum;
+  }
+
   /** Samples taken between two performance.now() instants. */
   between(from: number, to: number): Sample[] {
     return this.samples.filter((s) => s.at > from && s.at <= to + 1);

@@ -2,6 +2,7 @@ import "server-only";
 import type { UserActor } from "../auth/actor";
 import { can } from "../auth/permissions";
 import { db } from "../db/client";
+import { liveReleaseOf } from "../deployments/live-release";
 import { notFound } from "../errors";
 
 /**
@@ -22,8 +23,6 @@ export async function getApplication(actor: UserActor, applicationId: string) {
             orderBy: { name: "asc" },
             select: { id: true, name: true, status: true, lastSeenAt: true, agentVersion: true, agentHostname: true, liveReleaseId: true, liveRelease: { select: { version: true } } },
           },
-          // The release the environment should run: its last successful deployment's.
-          deployments: { where: { status: "SUCCEEDED" }, orderBy: { finishedAt: "desc" }, take: 1, select: { releaseId: true, release: { select: { version: true } } } },
         },
       },
       memberships: {
@@ -33,5 +32,8 @@ export async function getApplication(actor: UserActor, applicationId: string) {
     },
   });
   if (!app) throw notFound("Application");
-  return app;
+  // The release each environment should run (its last successful deployment's), for drift. One indexed row per
+  // environment: a nested `take: 1` would make Prisma read every successful deployment and keep the first in memory.
+  const expected = await Promise.all(app.environments.map((e) => liveReleaseOf(db, e.id)));
+  return { ...app, environments: app.environments.map((e, i) => ({ ...e, expectedReleaseId: expected[i]?.releaseId ?? null })) };
 }

@@ -10,6 +10,7 @@ import { parseInput } from "../validation";
 import { liveReleaseOf } from "./live-release";
 import { cancelPermissionFor } from "./cancel-deployment";
 import { loadDeploymentFacts } from "./load-deployment-facts";
+import { loadDeploymentFactsForReleases } from "./load-deployment-facts-for-releases";
 import { scheduledDeploymentBlockers } from "./scheduled-deployment-blockers";
 
 export const ZDeployOptionsRequestSchema = z.object({
@@ -88,29 +89,28 @@ export async function deployOptions(actor: UserActor, raw: TDeployOptionsRequest
       orderBy: [{ createdAt: "desc" }, { id: "desc" }],
       take: input.limit,
     });
-    releases = await Promise.all(
-      rows.map(async (r) => {
-        const facts = await loadDeploymentFacts(db, actor, {
-          kind: "DEPLOY",
-          environment: env,
-          release: { id: r.id, version: r.version, status: r.status, sha256: r.artifactSha256, uploadedById: r.uploadedById },
-          freezeOverrideReason: null,
-        });
-        const blockers = deploymentBlockers(facts);
-        return {
-          releaseId: r.id,
-          version: r.version,
-          status: r.status,
-          createdAt: r.createdAt,
-          live: r.id === live?.releaseId,
-          blockers,
-          // A freeze is the one gate the form itself can get past: an override reason, or a time after it.
-          selectable: blockers.every((b) => b.code === "FROZEN"),
-          needsMigration: r.needsMigration,
-          migrationInstructions: r.needsMigration ? r.migrationInstructions : "",
-        };
-      }),
-    );
+    // One set of queries for all of them (not one per release): the dashboard asks this for every environment.
+    const facts = await loadDeploymentFactsForReleases(db, actor, {
+      kind: "DEPLOY",
+      environment: env,
+      releases: rows.map((r) => ({ id: r.id, version: r.version, status: r.status, sha256: r.artifactSha256, uploadedById: r.uploadedById })),
+      freezeOverrideReason: null,
+    });
+    releases = rows.map((r) => {
+      const blockers = deploymentBlockers(facts.get(r.id)!);
+      return {
+        releaseId: r.id,
+        version: r.version,
+        status: r.status,
+        createdAt: r.createdAt,
+        live: r.id === live?.releaseId,
+        blockers,
+        // A freeze is the one gate the form itself can get past: an override reason, or a time after it.
+        selectable: blockers.every((b) => b.code === "FROZEN"),
+        needsMigration: r.needsMigration,
+        migrationInstructions: r.needsMigration ? r.migrationInstructions : "",
+      };
+    });
   }
 
   let revert: { releaseId: string; version: string; fromVersion: string | null; fromNeedsMigration: boolean; blockers: Blocker[] } | null = null;

@@ -210,6 +210,28 @@ describe("promote: for ops", () => {
     expect(hrefs(await listWorkItems(ops), "promote")).not.toContain(href);
   });
 
+  it("ops of several applications see every ready release of each, and only those", async () => {
+    const [x, y] = [await createTenant(), await createTenant()];
+    const ops = await createUserRow();
+    for (const t of [x, y]) await grantRole(t.admin, { applicationId: t.application.id, userId: ops.id, role: "OPS" });
+    const [devX, devY] = [await createMember(x, "DEVELOPER"), await createMember(y, "DEVELOPER")];
+    const readyX = [(await approvedRelease(x, devX.id)).release, (await approvedRelease(x, devX.id)).release];
+    const readyY = (await approvedRelease(y, devY.id)).release;
+    // Accepted in Y but not approved yet; approved in X but on other bytes than the ones accepted.
+    const { release: unapproved } = await candidateInAcceptance(y, devY.id);
+    const customerY = await createMember(y, "CUSTOMER", { customerSide: true });
+    const [, acceptanceY] = await environmentsOf(y.application.id);
+    await db.acceptanceVerdict.create({ data: { releaseId: unapproved.id, environmentId: acceptanceY!.id, userId: customerY.id, verdict: "ACCEPTED", artifactSha256: unapproved.artifactSha256 } });
+    await db.release.update({ where: { id: unapproved.id }, data: { status: "ACCEPTED" } });
+    const { release: otherBytes } = await approvedRelease(x, devX.id);
+    await db.release.update({ where: { id: otherBytes.id }, data: { artifactSha256: randomBytes(32).toString("hex") } });
+
+    const promote = hrefs(await listWorkItems(await actorFor(ops.id)), "promote");
+    expect(promote.sort()).toEqual(
+      [...readyX.map((r) => releaseHref(x.application.id, r.id)), releaseHref(y.application.id, readyY.id)].sort(),
+    );
+  });
+
   it("during a freeze the item says until when and why", async () => {
     const tenant = await createTenant();
     const dev = await createMember(tenant, "DEVELOPER");

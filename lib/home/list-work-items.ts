@@ -3,8 +3,8 @@ import type { UserActor } from "../auth/actor";
 import { db } from "../db/client";
 import type { Role } from "../db/generated/enums";
 import { acceptanceEnvironment, approvalEnvironment } from "../approvals/stages";
-import { loadDeploymentFacts } from "../deployments/load-deployment-facts";
-import { deploymentBlockers } from "../releases/policy";
+import { loadDeploymentFactsForReleases } from "../deployments/load-deployment-facts-for-releases";
+import { type DeploymentFacts, deploymentBlockers } from "../releases/policy";
 
 export interface WorkItem {
   kind: "accept" | "approve" | "promote" | "fix" | "setup";
@@ -14,7 +14,7 @@ export interface WorkItem {
 }
 
 const LIMIT = 50;
-/** Each promotion candidate is checked against every gate (a few queries each): the newest ones suffice. */
+/** Each promotion candidate is checked against every gate: the newest ones suffice. */
 const PROMOTE_LIMIT = 20;
 
 /** The focused "review this release" page: verdicts, approvals and what changed since production. */
@@ -109,15 +109,25 @@ export async function listWorkItems(actor: UserActor): Promise<WorkItem[]> {
       orderBy: { createdAt: "desc" },
       take: PROMOTE_LIMIT,
     });
-    for (const r of ready) {
+    // The gates' facts per production environment, for all its candidates at once (not a query set per release).
+    const candidates = ready.flatMap((r) => {
       const production = productions.find((p) => p.applicationId === r.applicationId);
-      if (!production || r.deployments.length > 0) continue;
-      const facts = await loadDeploymentFacts(db, actor, {
-        kind: "DEPLOY",
-        environment: production,
-        release: { id: r.id, version: r.version, status: r.status, sha256: r.artifactSha256, uploadedById: r.uploadedById },
-        freezeOverrideReason: null,
-      });
+      return production && r.deployments.length === 0 ? [{ release: r, production }] : [];
+    });
+    const factsOf = new Map<string, DeploymentFacts>();
+    await Promise.all(
+      [...new Set(candidates.map((c) => c.production))].map(async (production) => {
+        const facts = await loadDeploymentFactsForReleases(db, actor, {
+          kind: "DEPLOY",
+          environment: production,
+          releases: candidates.filter((c) => c.production === production).map(({ release: r }) => ({ id: r.id, version: r.version, status: r.status, sha256: r.artifactSha256, uploadedById: r.uploadedById })),
+          freezeOverrideReason: null,
+        });
+        for (const [id, f] of facts) factsOf.set(id, f);
+      }),
+    );
+    for (const { release: r, production } of candidates) {
+      const facts = factsOf.get(r.id)!;
       const blockers = deploymentBlockers(facts);
       if (blockers.some((b) => b.code !== "FROZEN")) continue;
       const freeze = facts.activeFreeze;

@@ -106,7 +106,7 @@ export default async function ApplicationPage({ params }: { params: Promise<{ ap
                 id: t.id,
                 name: t.name,
                 health: targetHealth(t, now),
-                drift: t.status === "ACTIVE" && hasDrift(t.liveReleaseId, e.deployments[0]?.releaseId ?? null),
+                drift: t.status === "ACTIVE" && hasDrift(t.liveReleaseId, e.expectedReleaseId),
                 live: t.liveRelease?.version ?? null,
                 agent: t.agentVersion ? `${t.agentVersion} on ${t.agentHostname ?? "?"}` : null,
                 lastSeen: t.lastSeenAt ? `${t.lastSeenAt.toISOString().slice(11, 19)} UTC` : null,
