@@ -11,7 +11,9 @@
 // requests are the ones Uppy's tus-js-client makes (create, then PATCHes at the server's offset).
 // Baseline in the same run: one HTTP PUT of the same file, streamed by Node's http client into a separate Node process
 // that pipes the request into a Writable discarding the bytes (the floor for moving bytes over loopback in Node). A
-// second baseline writes them to a file instead (what the disk costs). Runs alternate baseline and tus.
+// second baseline writes them to a file instead (what the disk costs), and a third writes the same number of bytes
+// from memory straight into the staging filesystem, no network at all: the most any server that stores the bytes
+// there can reach, so the ceiling of the tus / bare-sink ratio on the machine. Runs alternate baseline and tus.
 // Also measured: the server's RSS growth during the tus upload (its process tree, sampled every 100 ms), and the
 // release form's save (completeReleaseUpload: stream the upload into the artifact store hashing it, create the
 // release), called in this process on the same database and directories.
@@ -19,7 +21,7 @@
 // BENCH_CHUNK_MIB (overrides the browser's chunk size), BENCH_TREE_DIR, BENCH_TREE_SYNC=0 (reuse the built copy).
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { createReadStream, readdirSync, readFileSync } from "node:fs";
+import { closeSync, createReadStream, openSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { mkdtemp, open, rm } from "node:fs/promises";
 import http from "node:http";
 import os from "node:os";
@@ -141,6 +143,26 @@ http.createServer((req, res) => {
   });
 }).listen(0, "127.0.0.1", function () { process.stdout.write(String(this.address().port) + "\\n"); });
 `;
+
+/**
+ * What the filesystem under the staging directory accepts at best: SIZE bytes in 1 MiB writes from memory, no
+ * network, no server. No design that stores the upload there can be faster than this, so next to the bare sink it
+ * is the ceiling of the tus / bare-sink ratio on this machine.
+ */
+function writeCeiling(dir: string): number {
+  const file = path.join(dir, "write-ceiling.bin");
+  const block = randomBytes(MiB);
+  const fd = openSync(file, "w");
+  const start = performance.now();
+  try {
+    for (let written = 0; written < SIZE; written += MiB) writeSync(fd, block);
+  } finally {
+    closeSync(fd);
+  }
+  const seconds = (performance.now() - start) / 1000;
+  rmSync(file, { force: true });
+  return SIZE / MiB / seconds;
+}
 
 async function startSink(dir: string): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, ["-e", SINK_SERVER, dir], { stdio: ["ignore", "pipe", "inherit"] });
@@ -272,6 +294,7 @@ async function main(): Promise<void> {
     const cpuSink: number[] = [];
     const cpuFile: number[] = [];
     const saves: number[] = [];
+    const ceilings: number[] = [];
     const GiB = SIZE / (1024 * MiB);
     const mbps = (seconds: number) => SIZE / MiB / seconds;
     const timed = async (work: () => Promise<unknown>) => {
@@ -292,6 +315,7 @@ async function main(): Promise<void> {
       const f = await observe(sink.child.pid!, () => timed(() => putFile(`${sink!.url}/file`, file)));
       baselineFile.push(mbps(f.result));
       cpuFile.push(f.cpu / GiB);
+      ceilings.push(writeCeiling(controlPlane.dataDir));
 
       const tusRun = await observe(controlPlane.pid, async () => {
         const s = performance.now();
@@ -317,17 +341,19 @@ async function main(): Promise<void> {
       row(
         `run ${run}`,
         `${fmt(viaTus.at(-1)!, 0)} MiB/s`,
-        `tus (${fmt(ratios.at(-1)! * 100, 0)} % of the bare sink's ${fmt(baseline.at(-1)!, 0)} MiB/s); file sink ${fmt(baselineFile.at(-1)!, 0)} MiB/s; server RSS +${fmt(rssGrowth.at(-1)! / MiB, 0)} MiB; save ${fmt(saves.at(-1)!)} s`,
+        `tus (${fmt(ratios.at(-1)! * 100, 0)} % of the bare sink's ${fmt(baseline.at(-1)!, 0)} MiB/s); file sink ${fmt(baselineFile.at(-1)!, 0)} MiB/s; filesystem ceiling ${fmt(ceilings.at(-1)!, 0)} MiB/s; server RSS +${fmt(rssGrowth.at(-1)! / MiB, 0)} MiB; save ${fmt(saves.at(-1)!)} s`,
       );
     }
     console.log("");
     const ratio = median(ratios);
     row("plain HTTP PUT into a bare Node sink (baseline)", `${fmt(median(baseline), 0)} MiB/s`, `median of ${RUNS}; sink CPU ${fmt(median(cpuSink), 2)} s/GiB, RSS +${fmt(Math.max(...sinkRssGrowth) / MiB, 0)} MiB`);
     row("plain HTTP PUT into a file (context)", `${fmt(median(baselineFile), 0)} MiB/s`, `sink CPU ${fmt(median(cpuFile), 2)} s/GiB: what writing the bytes costs`);
+    row("filesystem write ceiling (1 MiB writes, no network)", `${fmt(median(ceilings), 0)} MiB/s`, `${fmt((median(ceilings) / median(baseline)) * 100, 0)} % of the bare sink: the most any server storing the bytes here reaches`);
     row("tus upload through the control plane", `${fmt(median(viaTus), 0)} MiB/s`, `server CPU ${fmt(median(cpuTus), 2)} s/GiB; ${plural(Math.ceil(SIZE / CHUNK), "PATCH", "PATCHes")} as the browser sends it`);
     row(`tus in ${fmt(COMPARE_CHUNK / MiB, 0)} MiB chunks, for comparison`, `${fmt(median(chunked), 0)} MiB/s`, `${Math.ceil(SIZE / COMPARE_CHUNK)} PATCHes: what chunking would cost`);
     row("per-request cost: a HEAD (session, ownership, lock)", `${fmt(median(headTimes))} ms`, `p90 ${fmt(percentile(headTimes, 90))} ms`);
     row("tus / bare sink, paired per run (median)", `${fmt(ratio * 100, 0)} %`, `target >= 60 %: ${ratio >= 0.6 ? "met" : "NOT met"}; runs ${ratios.map((r) => `${fmt(r * 100, 0)} %`).join(", ")}`);
+    row("tus / filesystem ceiling (medians)", `${fmt((median(viaTus) / median(ceilings)) * 100, 0)} %`, "what the control plane keeps of what the disk allows");
     row("tus / file sink (medians)", `${fmt((median(viaTus) / median(baselineFile)) * 100, 0)} %`, "the same bytes, also written to a file");
     row("server RSS growth during the tus upload (max)", `${fmt(Math.max(...rssGrowth) / MiB, 0)} MiB`, `target <= 100 MiB: ${Math.max(...rssGrowth) <= 100 * MiB ? "met" : "NOT met"} (median ${fmt(median(rssGrowth) / MiB, 0)} MiB)`);
     row("save: hash into the store + create the release", `${fmt(median(saves))} s`, `${fmt(SIZE / MiB / median(saves), 0)} MiB/s; SHA-256 verified against the file`);
