@@ -16,10 +16,9 @@ export class JsonBytes {
   /** Constant ASCII bytes (keys, punctuation). */
   put(bytes: Uint8Array): void {
     this.ensure(bytes.length);
-    const b = this.buf;
-    let o = this.length;
-    for (let i = 0; i < bytes.length; i++) b[o++] = bytes[i]!;
-    this.length = o;
+    // TypedArray.prototype.set: a memmove, cheaper than a loop for all but the shortest constants.
+    this.buf.set(bytes, this.length);
+    this.length += bytes.length;
   }
 
   null(): void {
