@@ -177,6 +177,21 @@ describe("the audit chain", () => {
     expect(r.out).toContain("FAIL checkpoint 2: signature does not verify");
   });
 
+  it("catches a deleted checkpoint", async () => {
+    await asSuperuser(`DELETE FROM "AuditCheckpoint" WHERE "number" = 1`);
+    const r = await verifyDb();
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("FAIL checkpoint 2: expected checkpoint number 1 (a checkpoint is missing or duplicated)");
+  });
+
+  it("catches a whole table emptied with the triggers disabled", async () => {
+    await asSuperuser(`DELETE FROM "AuditEvent"`);
+    const r = await verifyDb();
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("first bad sequence number: 1");
+    expect(r.out).toContain("events were deleted from the end");
+  });
+
   it("refuses to verify with the wrong public key", async () => {
     await writeFile(publicKeyFile, makeKey().publicKeyPem);
     const r = await verifyDb();
