@@ -61,20 +61,11 @@ function literal(out: JsonBytes | null, src: Buffer, p: number, e: number, word:
  * escapes, JSON.parse and JSON.stringify of that one literal give the canonical form.
  */
 function string(out: JsonBytes | null, src: Buffer, p: number, e: number): number {
-  let escaped = false;
-  let q = p + 1;
-  for (; q < e; q++) {
-    const c = src[q]!;
-    if (c === Q) break;
-    if (c < 0x20) return -1;
-    if (c === BACKSLASH) {
-      escaped = true;
-      q++;
-    }
-  }
-  if (q >= e) return -1;
+  const scan = scanString(src, p, e);
+  if (scan < 0) return -1;
+  const q = stringEndOf(scan);
   if (out) {
-    if (!escaped) out.plain(src, p + 1, q);
+    if (!stringEscaped(scan)) out.plain(src, p + 1, q);
     else {
       let v: unknown;
       try {
@@ -87,6 +78,28 @@ function string(out: JsonBytes | null, src: Buffer, p: number, e: number): numbe
   }
   return q + 1;
 }
+
+/**
+ * Scans the JSON string literal whose opening quote is at p. Returns -1 if the text ends first or holds a raw
+ * control character (not JSON), else its closing quote's index and whether it holds an escape, packed into one
+ * number (no object per string: this runs for every string of every event): read them with stringEndOf and
+ * stringEscaped.
+ */
+export function scanString(src: Buffer, p: number, e: number): number {
+  let escaped = 0;
+  for (let q = p + 1; q < e; q++) {
+    const c = src[q]!;
+    if (c === Q) return q * 2 + escaped;
+    if (c < 0x20) return -1;
+    if (c === BACKSLASH) {
+      escaped = 1;
+      q++;
+    }
+  }
+  return -1;
+}
+export const stringEndOf = (scan: number): number => Math.floor(scan / 2);
+export const stringEscaped = (scan: number): boolean => scan % 2 === 1;
 
 /**
  * A number, checked against JSON's grammar. An integer of up to 15 digits is written as it stands (ECMAScript writes

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { stored as viaUtf8, storedJson } from "../../test/audit-events";
 import { type ChainedEvent, canonicalCheckpoint, canonicalEvent, canonicalJson, GENESIS_HASH, hashEvent, normalizeJson, wellFormed } from "./chain";
 
 const event = (over: Partial<ChainedEvent> = {}): ChainedEvent => ({

@@ -4,6 +4,7 @@
 // exactly, is left to the reference reading (parseExportLine + chain.ts), which is also what explains a mismatch.
 // Pure: no database, no server-only.
 import { F } from "./binary-event-row";
+import { scanString, stringEndOf, stringEscaped } from "./canonical-json-bytes";
 import { CANONICAL_KEYS, type CanonicalWriter } from "./canonical-writer";
 import { EVENT_LINE_KEYS } from "./export-format";
 import { ascii } from "./json-bytes";
@@ -48,19 +49,11 @@ export function writeCanonicalExportLine(w: CanonicalWriter, buf: Buffer, s: num
     const f = FIELD[i]!;
     const c = buf[p];
     if (c === Q) {
-      // A string: find its closing quote; raw control characters are not JSON (the reference would refuse the line).
-      let escaped = false;
-      let q = p + 1;
-      for (; q < e; q++) {
-        const b = buf[q]!;
-        if (b === Q) break;
-        if (b < 0x20) return -1;
-        if (b === 0x5c) {
-          escaped = true;
-          q++;
-        }
-      }
-      if (q >= e) return -1;
+      // A string; raw control characters are not JSON (the reference would refuse the line).
+      const scan = scanString(buf, p, e);
+      if (scan < 0) return -1;
+      const q = stringEndOf(scan);
+      const escaped = stringEscaped(scan);
       if (escaped) {
         start[f] = p;
         end[f] = q + 1;
