@@ -14,7 +14,9 @@ import type { VerifyWorkerData, VerifyWorkerReply } from "./verify-worker";
 export interface VerifyDatabaseOptions {
   /**
    * Worker threads, each with its own connection and a batch of events at a time; 0 (the default) reads the whole
-   * chain with one COPY and checks it in this thread, PostgreSQL producing rows while this thread checks them.
+   * chain with one COPY and checks it in this thread, PostgreSQL producing rows while this thread checks them. On two
+   * cores that is as fast as two workers (bench/audit.ts, docs/benchmarks.md) without starting threads; workers pay
+   * off only where there are cores to spare for their own backends.
    */
   workers?: number;
   /** Events per batch sent to a worker. */
