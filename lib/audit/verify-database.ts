@@ -15,8 +15,9 @@ export interface VerifyDatabaseOptions {
   /**
    * Worker threads, each with its own connection and a batch of events at a time; 0 (the default) reads the whole
    * chain with one COPY and checks it in this thread, PostgreSQL producing rows while this thread checks them. On two
-   * cores that is as fast as two workers (bench/audit.ts, docs/benchmarks.md) without starting threads; workers pay
-   * off only where there are cores to spare for their own backends.
+   * cores two workers were 10-20% faster when nothing else ran and no faster under other load (bench/audit.ts,
+   * docs/benchmarks.md); one thread keeps the command simple and its speed predictable. Workers pay off where there
+   * are cores to spare for them and their backends.
    */
   workers?: number;
   /** Events per batch sent to a worker. */
