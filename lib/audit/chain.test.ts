@@ -122,16 +122,6 @@ describe("fast paths agree with the plain definitions", () => {
 });
 
 describe("strings as PostgreSQL stores them", () => {
-  // Every string (keys too) through UTF-8 and back: what PostgreSQL keeps of it.
-  const viaUtf8 = (s: string) => Buffer.from(s, "utf8").toString("utf8");
-  const storedJson = (v: unknown): unknown =>
-    typeof v === "string"
-      ? viaUtf8(v)
-      : Array.isArray(v)
-        ? v.map(storedJson)
-        : v !== null && typeof v === "object"
-          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [viaUtf8(k), storedJson(x)]))
-          : v;
   const anyUnit = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)) });
 
   it("wellFormed is the string's UTF-8 read back (a lone surrogate becomes U+FFFD, pairs stay)", () => {
