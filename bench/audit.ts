@@ -1,14 +1,21 @@
 // Audit benchmarks (issue: audit and evidence). Seeds AUDIT_BENCH_EVENTS (default 1,000,000) hash-chained events
 // into a fresh database, then measures, each against a baseline taken in the same run:
 //   - auditor search, server time p95 over several filters   (baseline: the same page query with no filter)
-//   - NDJSON export throughput and RSS growth               (baseline: reading the same rows without formatting)
-//   - verify throughput (the audit:verify code path)         (baseline: reading the same rows + one sha256 each)
+//   - NDJSON and CSV export throughput and RSS growth       (baseline: the same binary COPY without formatting)
+//   - verify throughput, from the database and from the NDJSON export file (the audit:verify code paths)
+//                                                            (baselines: the same reads + one sha256 per event)
+// Each section prints the machine's load: other work on the same cores shows in every figure, baselines included.
 // Run: npm run bench -- audit      Prints figures; asserts nothing.
 import { generateKeyPairSync, createHash } from "node:crypto";
+import { once } from "node:events";
+import { createReadStream, createWriteStream, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
+import { to as copyTo } from "pg-copy-streams";
+import { EVENT_COPY_COLUMNS, EVENT_COPY_FIELDS, F } from "../lib/audit/binary-event-row";
+import { CopyBinaryReader } from "../lib/audit/copy-binary-reader";
 import { fmt, median, percentile, row } from "./lib/stats";
 import { seedAuditEvents } from "./lib/seed-audit";
 import { startTestServer } from "../scripts/lib/test-database";
@@ -16,6 +23,32 @@ import { migrateDatabase } from "../lib/db/migrate";
 
 const EVENTS = Number(process.env.AUDIT_BENCH_EVENTS ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+
+/** Load on the machine: the load average, and how many of its cores were busy since the last call (/proc/stat). */
+let lastStat = cpuTimes();
+let lastOwn = process.cpuUsage();
+let lastWall = performance.now();
+function cpuTimes(): { busy: number; total: number } {
+  const [, ...v] = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).map(Number);
+  const total = v.reduce((a, b) => a + b, 0);
+  return { busy: total - v[3]! - v[4]!, total };
+}
+/** Starts a section: its load average now, and the start of its busy-cores window. */
+function sectionStart(): string {
+  lastStat = cpuTimes();
+  lastOwn = process.cpuUsage();
+  lastWall = performance.now();
+  return `[load average ${os.loadavg().map((l) => fmt(l, 1)).join(" ")}]`;
+}
+/** Ends a section: the load average, and how many cores the whole machine kept busy during the section. */
+function machine(): string {
+  const now = cpuTimes();
+  const busy = ((now.busy - lastStat.busy) / Math.max(1, now.total - lastStat.total)) * os.cpus().length;
+  const own = process.cpuUsage(lastOwn);
+  const ownCores = (own.user + own.system) / 1000 / Math.max(1, performance.now() - lastWall);
+  lastStat = now;
+  return `[machine during this section: ${fmt(busy, 2)} of ${os.cpus().length} cores busy, ${fmt(ownCores, 2)} of them this process (the rest PostgreSQL and anything else); load average ${os.loadavg().map((l) => fmt(l, 1)).join(" ")}]`;
+}
 
 async function main(): Promise<void> {
   const server = await startTestServer();
@@ -31,8 +64,10 @@ async function main(): Promise<void> {
     const { searchAuditEvents } = await import("../lib/audit/search-audit-events");
     const { exportAuditEvents } = await import("../lib/audit/export-audit-events");
     const { createCheckpoint } = await import("../lib/audit/create-checkpoint");
-    const { readEvents } = await import("../lib/audit/event-rows");
-    const { verifyDatabase } = await import("../lib/audit/verify-database");
+    const { readCheckpoints, readEvents } = await import("../lib/audit/event-rows");
+    const { RAW_TEXT, verifyDatabase } = await import("../lib/audit/verify-database");
+    const { verifyExport } = await import("../lib/audit/verify-export");
+    const { verifyChain } = await import("../lib/audit/verify-chain");
     const { keyIdOf } = await import("../lib/audit/signing-key");
 
     // Shape: 20 customers x 5 applications x 3 environments, 2,000 releases, 200 people.
@@ -93,7 +128,7 @@ async function main(): Promise<void> {
       ["auditor of 5 apps, no filter", auditorActor, {}],
       ["auditor of 5 apps, page 100 (keyset)", auditorActor, { before: BigInt(EVENTS - 100 * 50 * 20) }],
     ];
-    console.log("\nauditor search: server time per page of 50 (ms)");
+    console.log(`\nauditor search: server time per page of 50 (ms)  ${sectionStart()}`);
     const baselineSamples: number[] = [];
     for (let i = 0; i < 30 * RUNS; i++) {
       t = performance.now();
@@ -113,65 +148,133 @@ async function main(): Promise<void> {
       row(label, `p50 ${fmt(median(samples), 2)}  p95 ${fmt(percentile(samples, 95), 2)}`);
     }
     row("all filters, p95 (target <= 150)", fmt(percentile(all, 95), 2));
+    console.log(`  ${machine()}`);
 
     // ── export
-    console.log("\nNDJSON export of every event (events/s; RSS growth MB)");
-    const baseRates: number[] = [];
-    const rates: number[] = [];
-    const rss: number[] = [];
+    // Baselines of the same run: the rows read with the same binary COPY but not formatted (the floor of this
+    // design), and the rows read through Prisma a page at a time, as the export did before.
+    console.log(`\nexport of every event (events/s; RSS growth MB)  ${sectionStart()}`);
+    const exportFile = path.join(dataDir, "export.ndjson");
+    const copyOnly: number[] = [];
+    const prismaOnly: number[] = [];
+    const rates: Record<"ndjson" | "csv", number[]> = { ndjson: [], csv: [] };
+    const rss: Record<"ndjson" | "csv", number[]> = { ndjson: [], csv: [] };
+    const sizes: Record<string, number> = {};
+    const copyClient = new pg.Client({ connectionString: url });
+    await copyClient.connect();
     for (let r = 0; r < RUNS; r++) {
       t = performance.now();
-      let n = 0;
-      let after = 0n;
-      for (;;) {
-        const rows = await db.$queryRawUnsafe<{ seq: bigint }[]>(`SELECT * FROM "AuditEvent" WHERE "seq" > $1::bigint ORDER BY "seq" LIMIT 5000`, after.toString());
-        n += rows.length;
-        if (rows.length < 5000) break;
-        after = rows[rows.length - 1]!.seq;
+      let copied = 0;
+      const reader = new CopyBinaryReader(EVENT_COPY_FIELDS, () => (copied += 1));
+      for await (const chunk of copyClient.query(copyTo(`COPY (SELECT ${EVENT_COPY_COLUMNS} FROM "AuditEvent" ORDER BY "seq") TO STDOUT (FORMAT binary)`))) reader.push(chunk as Buffer);
+      reader.finish();
+      copyOnly.push(copied / ((performance.now() - t) / 1000));
+      if (r === 0) {
+        t = performance.now();
+        let n = 0;
+        let after = 0n;
+        for (;;) {
+          const rows = await db.$queryRawUnsafe<{ seq: bigint }[]>(`SELECT * FROM "AuditEvent" WHERE "seq" > $1::bigint ORDER BY "seq" LIMIT 5000`, after.toString());
+          n += rows.length;
+          if (rows.length < 5000) break;
+          after = rows[rows.length - 1]!.seq;
+        }
+        prismaOnly.push(n / ((performance.now() - t) / 1000));
       }
-      baseRates.push(n / ((performance.now() - t) / 1000));
-      global.gc?.();
-      const before = process.memoryUsage().rss;
-      let peak = before;
-      t = performance.now();
-      let bytes = 0;
-      let lines = 0;
-      for await (const line of await exportAuditEvents(adminActor, {}, "ndjson")) {
-        bytes += line.length + 1;
-        lines += 1;
-        if ((lines & 0x3fff) === 0) peak = Math.max(peak, process.memoryUsage().rss);
+      for (const format of ["ndjson", "csv"] as const) {
+        global.gc?.();
+        const before = process.memoryUsage().rss;
+        let peak = before;
+        // The NDJSON of the first run goes to a file, for the verify benchmark below; the rest is only counted.
+        const out = r === 0 && format === "ndjson" ? createWriteStream(exportFile) : null;
+        t = performance.now();
+        let bytes = 0;
+        let chunks = 0;
+        for await (const chunk of await exportAuditEvents(adminActor, {}, format)) {
+          bytes += chunk.length;
+          if (out && !out.write(chunk)) await once(out, "drain");
+          if ((++chunks & 63) === 0) peak = Math.max(peak, process.memoryUsage().rss);
+        }
+        if (out) await new Promise((done) => out.end(done));
+        rates[format].push(EVENTS / ((performance.now() - t) / 1000));
+        rss[format].push((peak - before) / 1e6);
+        sizes[format] = bytes;
       }
-      rates.push(EVENTS / ((performance.now() - t) / 1000));
-      rss.push((peak - before) / 1e6);
-      if (r === 0) row("export size", `${fmt(bytes / 1e6)} MB`, `${fmt(lines, 0)} lines`);
     }
-    row("baseline: read the rows only, median", `${fmt(median(baseRates), 0)} /s`);
-    row("NDJSON export, median (target >= 50,000)", `${fmt(median(rates), 0)} /s`);
-    row("RSS growth during export, median", `${fmt(median(rss))} MB`);
+    await copyClient.end();
+    row("baseline: binary COPY of the rows, not formatted", `${fmt(median(copyOnly), 0)} /s`);
+    row("baseline: Prisma pages of 5,000 rows (1 run)", `${fmt(median(prismaOnly), 0)} /s`, "(how the export read before)");
+    for (const format of ["ndjson", "csv"] as const) {
+      row(`${format.toUpperCase()} export, median (target >= 50,000)`, `${fmt(median(rates[format]), 0)} /s`, `runs ${rates[format].map((x) => fmt(x, 0)).join(" / ")}; ${fmt(sizes[format]! / 1e6)} MB`);
+      row(`RSS growth during the ${format.toUpperCase()} export, median`, `${fmt(median(rss[format]))} MB`);
+    }
+    console.log(`  ${machine()}`);
 
     // ── verify
-    console.log(`\nverify the whole chain from the database (events/s; ${os.availableParallelism()} worker threads)`);
-    const client = new pg.Client({
-      connectionString: url,
-      types: { getTypeParser: (oid: number, f?: string) => (oid === 20 ? (v: string) => BigInt(v) : oid === 1114 ? (v: string) => new Date(`${v.replace(" ", "T")}Z`) : pg.types.getTypeParser(oid, f as "text")) } as pg.CustomTypesConfig,
-    });
-    await client.connect();
-    const query = async (sql: string, params: unknown[]) => (await client.query(sql, params)).rows as Record<string, unknown>[];
+    // Baseline of the same run: the same binary COPY with one sha256 per row (over its stored hash), which is the
+    // floor of reading and hashing alone. The reference verifier (verifyChain over pg's rows, the plain code the
+    // fast path is held to) runs once, for comparison.
+    console.log(`\nverify the whole chain (events/s)  ${sectionStart()}`);
     const hashOnly: number[] = [];
     const verifyRates: number[] = [];
+    const verifyWorkers: number[] = [];
+    const fileHashOnly: number[] = [];
+    const fileRates: number[] = [];
+    const hashClient = new pg.Client({ connectionString: url });
+    await hashClient.connect();
+    const pub = { publicKey, keyId: key.keyId };
+    const expectOk = (result: Awaited<ReturnType<typeof verifyDatabase>>, what: string) => {
+      if (!result.ok || result.events !== EVENTS) throw new Error(`${what}: ${result.ok ? `${result.events} events` : result.reason}`);
+    };
     for (let r = 0; r < RUNS; r++) {
       t = performance.now();
-      for await (const e of readEvents(query)) createHash("sha256").update(e.hash).digest();
-      hashOnly.push(EVENTS / ((performance.now() - t) / 1000));
+      const reader = new CopyBinaryReader(EVENT_COPY_FIELDS, (buf, start, end) => createHash("sha256").update(buf.subarray(start[F.hash]!, end[F.hash]!)).digest());
+      for await (const chunk of hashClient.query(copyTo(`COPY (SELECT ${EVENT_COPY_COLUMNS} FROM "AuditEvent" ORDER BY "seq") TO STDOUT (FORMAT binary)`))) reader.push(chunk as Buffer);
+      reader.finish();
+      hashOnly.push(reader.rows / ((performance.now() - t) / 1000));
       t = performance.now();
-      // What `npm run audit:verify -- --database-url` runs: its own connection and worker threads.
-      const result = await verifyDatabase(url, { publicKey, keyId: key.keyId });
-      if (!result.ok) throw new Error(`verify failed: ${result.reason}`);
+      // What `npm run audit:verify -- --database-url` runs.
+      expectOk(await verifyDatabase(url, pub), "verify from the database");
       verifyRates.push(EVENTS / ((performance.now() - t) / 1000));
+      t = performance.now();
+      expectOk(await verifyDatabase(url, pub, { workers: 2 }), "verify from the database, 2 workers");
+      verifyWorkers.push(EVENTS / ((performance.now() - t) / 1000));
+
+      t = performance.now();
+      let lines = 0;
+      let carry: Buffer = Buffer.alloc(0);
+      for await (const chunk of createReadStream(exportFile, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+        const buf = carry.length ? Buffer.concat([carry, chunk]) : chunk;
+        let pos = 0;
+        for (let nl = buf.indexOf(10, pos); nl >= 0; nl = buf.indexOf(10, pos)) {
+          createHash("sha256").update(buf.subarray(pos, nl)).digest();
+          lines += 1;
+          pos = nl + 1;
+        }
+        carry = buf.subarray(pos);
+      }
+      fileHashOnly.push(lines / ((performance.now() - t) / 1000));
+      t = performance.now();
+      // What `npm run audit:verify -- --export` runs.
+      expectOk(await verifyExport(exportFile, pub), "verify the export file");
+      fileRates.push(EVENTS / ((performance.now() - t) / 1000));
     }
-    await client.end();
-    row("baseline: read rows + one sha256 each, median", `${fmt(median(hashOnly), 0)} /s`);
-    row("verify (canonical JSON + chain + checkpoint), median", `${fmt(median(verifyRates), 0)} /s`, "(target >= 100,000)");
+    await hashClient.end();
+    t = performance.now();
+    const rawText = new pg.Client({ connectionString: url, types: RAW_TEXT });
+    await rawText.connect();
+    const query = async (sql: string, params: unknown[]) => (await rawText.query(sql, params)).rows as Record<string, unknown>[];
+    expectOk(await verifyChain(readEvents(query), await readCheckpoints(query), publicKey, key.keyId), "reference verifier");
+    const referenceRate = EVENTS / ((performance.now() - t) / 1000);
+    await rawText.end();
+    const runs = (xs: number[]) => `runs ${xs.map((x) => fmt(x, 0)).join(" / ")}`;
+    row("database, baseline: binary COPY + one sha256 per row", `${fmt(median(hashOnly), 0)} /s`);
+    row("database, verify (audit:verify), median", `${fmt(median(verifyRates), 0)} /s`, `(target >= 100,000) ${runs(verifyRates)}`);
+    row("database, verify with 2 worker threads, median", `${fmt(median(verifyWorkers), 0)} /s`, runs(verifyWorkers));
+    row("database, reference verifier (1 run)", `${fmt(referenceRate, 0)} /s`, "(verifyChain over pg rows)");
+    row("export file, baseline: read lines + one sha256 each", `${fmt(median(fileHashOnly), 0)} /s`);
+    row("export file, verify (audit:verify --export), median", `${fmt(median(fileRates), 0)} /s`, `(target >= 100,000) ${runs(fileRates)}`);
+    console.log(`  ${machine()}`);
     await db.$disconnect();
   } finally {
     await server.stop();

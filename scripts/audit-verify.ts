@@ -2,52 +2,13 @@
 // Recomputes the audit hash chain and every signed checkpoint with nothing but the public key, from the database
 // or from an NDJSON export. Prints OK with counts, or the first bad sequence number and why; exits 1 on failure,
 // 2 on bad usage. Needs no Releasegate server and no private key.
-import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { parseExportLine } from "../lib/audit/export-format";
 import { loadPublicKey } from "../lib/audit/signing-key";
-import { type StoredCheckpoint, type StoredEvent, verifyChain, type VerifyResult } from "../lib/audit/verify-chain";
 import { verifyDatabase } from "../lib/audit/verify-database";
+import { verifyExport } from "../lib/audit/verify-export";
 
 const usage = "usage: npm run audit:verify -- --public-key <file.pem> [--database-url <postgresql://...> | --export <file.ndjson>]";
-
-async function verifyExport(file: string, key: ReturnType<typeof loadPublicKey>): Promise<VerifyResult> {
-  // Checkpoints come before events in an export, so one streaming pass suffices.
-  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity })[Symbol.asyncIterator]();
-  const checkpoints: StoredCheckpoint[] = [];
-  let first: StoredEvent | undefined;
-  let complete = true;
-  let lineNo = 0;
-  for (;;) {
-    const next = await lines.next();
-    if (next.done) break;
-    lineNo += 1;
-    if (!next.value.trim()) continue;
-    const parsed = parseExportLine(next.value);
-    if (parsed.kind === "header") complete = parsed.header.complete;
-    else if (parsed.kind === "checkpoint") checkpoints.push(parsed.checkpoint);
-    else {
-      first = parsed.event;
-      break;
-    }
-  }
-  if (!complete) throw new Error("this export is filtered: only a complete export (all events) verifies end to end");
-  async function* events(): AsyncGenerator<StoredEvent> {
-    if (first) yield first;
-    for (;;) {
-      const next = await lines.next();
-      if (next.done) return;
-      lineNo += 1;
-      if (!next.value.trim()) continue;
-      const parsed = parseExportLine(next.value);
-      if (parsed.kind !== "event") throw new Error(`line ${lineNo}: a ${parsed.kind} after the events`);
-      yield parsed.event;
-    }
-  }
-  return verifyChain(events(), checkpoints, key.publicKey, key.keyId);
-}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({

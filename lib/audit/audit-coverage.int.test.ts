@@ -25,7 +25,7 @@ import { changeOwnPassword } from "../users/change-own-password";
 import { createUser, ZCreateUserRequestSchema } from "../users/create-user";
 import { resetUserPassword } from "../users/reset-user-password";
 import { setUserStatus } from "../users/set-user-status";
-import type { AuditEventType } from "./event-types";
+import { AUDIT_EVENT_TYPES, type AuditEventType } from "./event-types";
 import { recordDenial } from "./record-denial";
 import { enrollAgent } from "../agents/enroll-agent";
 import { addTarget } from "../targets/add-target";
@@ -148,16 +148,55 @@ const NOT_COVERED_HERE: Record<string, string> = {
   "lib/users/bootstrap-first-admin.ts": "acts only on a database without users (first start; e2e/first-run.spec.ts walks it)",
 };
 
+// Modules that write to the database without an audit event, each with the reason. None is a change a person, an
+// agent or a pipeline asks for: those are all audited (every step result, through finishStep, included).
+const WRITES_WITHOUT_EVENT: Record<string, string> = {
+  "lib/api-tokens/authenticate-api-token.ts": "a token's last-used time",
+  "lib/agents/claim-job.ts": "the lease on a step an agent claims; a step it finds interrupted is ended through finishStep (audited)",
+  "lib/agents/report-step.ts": "a running step's progress and lease renewal; final results go through finishStep (audited)",
+  "lib/agents/record-heartbeat.ts": "an agent's last-seen time, hostname and version",
+  "lib/agents/append-step-logs.ts": "a step's log output",
+  "lib/audit/create-checkpoint.ts": "the signed checkpoints of the audit chain itself",
+  "lib/notifications/publish.ts": "inbox items and webhook deliveries for a change that was audited",
+  "lib/notifications/mark-notifications-read.ts": "which of their own notifications a person has read",
+  "lib/notifications/deliver-webhooks.ts": "webhook delivery attempts and their outcome",
+  "lib/events/wakeups.ts": "NOTIFY only",
+  "lib/storage/artifact-store.ts": "advisory locks only",
+  "lib/environments/lock-application-environments.ts": "a row lock only",
+  "lib/rollouts/sweep-rollouts.ts": "re-offering expired leases and queueing scheduled deployments that are due; steps it ends go through finishStep and the start through advanceRollout (both audited)",
+  "lib/db/migrate.ts": "schema migrations",
+};
+
 describe("coverage of this file", () => {
-  it("lists every module under lib/ that writes audit events", async () => {
-    const root = path.resolve(import.meta.dirname, "../..");
+  const root = path.resolve(import.meta.dirname, "../..");
+  const sources = async () => {
     const files = (await readdir(path.join(root, "lib"), { recursive: true }))
       .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts") && !f.startsWith("db/generated"))
       .map((f) => `lib/${f.split(path.sep).join("/")}`);
-    const writers: string[] = [];
-    for (const file of files) if (/\brecordAuditEvent\(/.test(await readFile(path.join(root, file), "utf8"))) writers.push(file);
+    return Promise.all(files.map(async (file) => ({ file, text: await readFile(path.join(root, file), "utf8") })));
+  };
+
+  it("lists every module under lib/ that writes audit events", async () => {
+    const writers = (await sources()).filter((s) => /\brecordAuditEvent\(/.test(s.text)).map((s) => s.file);
     const unlisted = writers.filter((f) => !(f in COVERED) && !(f in NOT_COVERED_HERE));
     expect(unlisted, "add a test to lib/audit/audit-coverage.int.test.ts for these audited changes").toEqual([]);
+  });
+
+  it("finds no module that changes the database without an audit event, other than those listed with a reason", async () => {
+    const writes = /\b(db|tx|client)\.[a-zA-Z]+\.(create|createMany|createManyAndReturn|update|updateMany|upsert|delete|deleteMany)\(|\$executeRaw|INSERT INTO|UPDATE "|DELETE FROM/;
+    const silent = (await sources()).filter((s) => writes.test(s.text) && !/\brecordAuditEvent\(/.test(s.text)).map((s) => s.file);
+    expect(silent.filter((f) => !(f in WRITES_WITHOUT_EVENT)), "audit these changes (recordAuditEvent in the same transaction), or list why not").toEqual([]);
+    // The list stays true: a module that no longer writes, or now audits, leaves it.
+    expect(Object.keys(WRITES_WITHOUT_EVENT).filter((f) => !silent.includes(f))).toEqual([]);
+  });
+
+  it("has a writer for every event type but those whose change does not exist yet", async () => {
+    // Types in the closed list whose domain function is not built yet (no rename of users, customers or
+    // applications, no removal of servers in lib/ today). They leave this list with the function that writes them.
+    const NOT_WRITTEN_YET = ["USER_UPDATED", "CUSTOMER_UPDATED", "APPLICATION_UPDATED", "TARGET_REMOVED"];
+    const code = (await sources()).filter((s) => s.file !== "lib/audit/event-types.ts").map((s) => s.text).join("\n");
+    const unwritten = Object.keys(AUDIT_EVENT_TYPES).filter((t) => !code.includes(`"${t}"`));
+    expect(unwritten).toEqual(NOT_WRITTEN_YET);
   });
 });
 

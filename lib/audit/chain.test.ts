@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type ChainedEvent, canonicalCheckpoint, canonicalEvent, canonicalJson, GENESIS_HASH, hashEvent } from "./chain";
+import { stored as viaUtf8, storedJson } from "../../test/audit-events";
+import { type ChainedEvent, canonicalCheckpoint, canonicalEvent, canonicalJson, GENESIS_HASH, hashEvent, normalizeJson, wellFormed } from "./chain";
 
 const event = (over: Partial<ChainedEvent> = {}): ChainedEvent => ({
   seq: 42n,
@@ -117,5 +118,31 @@ describe("fast paths agree with the plain definitions", () => {
     const lone = event({ summary: "half \ud800 pair", actorId: "\udc00" });
     expect(hashEvent(lone)).toBe(createHash("sha256").update(Buffer.from(lone.prevHash, "hex")).update(canonicalEvent(lone), "utf8").digest("hex"));
     expect(canonicalEvent(lone)).toContain('"summary":"half \\ud800 pair"');
+  });
+});
+
+describe("strings as PostgreSQL stores them", () => {
+  const anyUnit = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)) });
+
+  it("wellFormed is the string's UTF-8 read back (a lone surrogate becomes U+FFFD, pairs stay)", () => {
+    fc.assert(fc.property(anyUnit, (s) => wellFormed(s) === viaUtf8(s)), { numRuns: 3000 });
+    expect(wellFormed("a\ud83d\ude00b")).toBe("a😀b");
+    expect(wellFormed("\udc00\ud800")).toBe("\ufffd\ufffd");
+  });
+
+  it("normalizeJson leaves no lone surrogate in strings or keys, and changes nothing else", () => {
+    const value = fc.jsonValue({ maxDepth: 3 }).chain((v) =>
+      fc.tuple(fc.constant(v), anyUnit).map(([x, s]) => ({ x, [s]: [s, { [s]: s }] })),
+    );
+    fc.assert(
+      fc.property(value, (v) => {
+        const n = normalizeJson(v);
+        const text = JSON.stringify(n);
+        expect(text).not.toMatch(/\\ud[89a-f]/i);
+        // Every string (and key) as its UTF-8 reads back; nothing else changed.
+        expect(n).toEqual(storedJson(JSON.parse(JSON.stringify(v))));
+      }),
+      { numRuns: 1000 },
+    );
   });
 });

@@ -32,9 +32,36 @@ export interface ChainedEvent {
   prevHash: string;
 }
 
-/** JSON values as PostgreSQL's jsonb gives them back (no undefined, dates as strings), so hashes survive a round trip. */
+/**
+ * A string as PostgreSQL will store it: its UTF-8, where a lone surrogate (half of a UTF-16 pair, which JavaScript
+ * strings may hold) becomes U+FFFD. The writer hashes what will be stored; hashing the lone surrogate instead made
+ * such an event fail verification, and in a JSON column PostgreSQL refused it outright (failing the change).
+ */
+export function wellFormed(s: string): string {
+  return LONE_SURROGATE.test(s) ? s.replace(LONE_SURROGATES, "\ufffd") : s;
+}
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, "g");
+
+/**
+ * JSON values as PostgreSQL's jsonb gives them back (no undefined, dates as strings, strings well-formed), so hashes
+ * survive a round trip.
+ */
 export function normalizeJson(value: unknown): unknown {
-  return value === undefined || value === null ? null : (JSON.parse(JSON.stringify(value)) as unknown);
+  if (value === undefined || value === null) return null;
+  const text = JSON.stringify(value);
+  // JSON.stringify writes a lone surrogate as an escape (\udXXX): only then is a pass over the strings needed.
+  return JSON.parse(text, /\\ud[89a-f]/i.test(text) ? wellFormedReviver : undefined) as unknown;
+}
+function wellFormedReviver(this: Record<string, unknown>, key: string, v: unknown): unknown {
+  if (typeof v === "string") v = wellFormed(v);
+  const fixed = wellFormed(key);
+  if (fixed !== key && this !== null && typeof this === "object") {
+    // A key with a lone surrogate: move the value to the well-formed key (the reviver's return value goes to `key`).
+    this[fixed] = v;
+    return undefined;
+  }
+  return v;
 }
 
 /**

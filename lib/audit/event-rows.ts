@@ -1,10 +1,12 @@
-// Reading audit rows with plain SQL, shared by the export (through Prisma's raw queries) and the verifier (through
-// a bare pg client), so both see exactly the same columns. Keyset pagination by seq keeps memory flat at any size.
+// Reading audit rows with plain SQL, shared by the auditor search (through Prisma's raw queries), the checkpoint reads
+// and the tests' reference reader (through a bare pg client), so all see exactly the same columns. Keyset pagination
+// by seq keeps memory flat at any size. The export and the verifier read events by binary COPY instead
+// (binary-event-row.ts), and their tests compare the two readings.
 import type { StoredCheckpoint, StoredEvent } from "./verify-chain";
 
 export const EVENT_COLUMNS = `"seq", "id", "occurredAt", "type", "actorType"::text AS "actorType", "actorId", "actorLabel", "customerId"::text AS "customerId",
   "applicationId"::text AS "applicationId", "environmentId"::text AS "environmentId", "releaseId"::text AS "releaseId", "objectType", "objectId",
-  "summary", "before", "after", "data", "ip", "userAgent", "requestId", "prevHash", "hash"`;
+  "summary", "before"::text AS "before", "after"::text AS "after", "data"::text AS "data", "ip", "userAgent", "requestId", "prevHash", "hash"`;
 
 export const CHECKPOINT_COLUMNS = `"number", "createdAt", "lastSeq", "lastHash", "prevCheckpointHash", "keyId", "signature", "hash"`;
 
@@ -14,6 +16,8 @@ const big = (v: unknown): bigint => (typeof v === "bigint" ? v : BigInt(String(v
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 // timestamp(3) columns hold UTC without a zone; a driver may hand them over as strings or as Dates.
 const date = (v: unknown): Date => (v instanceof Date ? v : new Date(`${String(v).replace(" ", "T")}Z`));
+// The JSON columns are selected as text, so every driver hands over JSON text: parsing it once is right whatever the
+// value (a driver's own jsonb parsing would make a JSON string value indistinguishable from JSON text).
 const json = (v: unknown): unknown => (typeof v === "string" ? (JSON.parse(v) as unknown) : (v ?? null));
 
 export function toStoredEvent(r: Raw): StoredEvent {
@@ -40,37 +44,6 @@ export function toStoredEvent(r: Raw): StoredEvent {
     requestId: str(r.requestId),
     prevHash: String(r.prevHash),
     hash: String(r.hash),
-  };
-}
-
-/**
- * The same from a row fetched with pg's rowMode "array", columns in EVENT_COLUMNS order: the verifier reads a
- * million rows, and pg builds an array per row at about two thirds of the cost of an object.
- */
-export function toStoredEventFromColumns(v: unknown[]): StoredEvent {
-  return {
-    seq: big(v[0]),
-    id: String(v[1]),
-    occurredAt: date(v[2]),
-    type: String(v[3]),
-    actorType: String(v[4]),
-    actorId: str(v[5]),
-    actorLabel: String(v[6]),
-    customerId: str(v[7]),
-    applicationId: str(v[8]),
-    environmentId: str(v[9]),
-    releaseId: str(v[10]),
-    objectType: String(v[11]),
-    objectId: str(v[12]),
-    summary: String(v[13]),
-    before: json(v[14]),
-    after: json(v[15]),
-    data: json(v[16]),
-    ip: str(v[17]),
-    userAgent: str(v[18]),
-    requestId: str(v[19]),
-    prevHash: String(v[20]),
-    hash: String(v[21]),
   };
 }
 

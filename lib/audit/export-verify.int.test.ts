@@ -15,7 +15,7 @@ import { migrateDatabase } from "../db/migrate";
 import { PrismaClient } from "../db/generated/client";
 import { createScratchDatabase, type ScratchDatabase } from "../../test/scratch-database";
 import { createCheckpoint } from "./create-checkpoint";
-import { eventLine, parseExportLine } from "./export-format";
+import { csvHeader, csvLine, eventLine, parseExportLine } from "./export-format";
 import { exportAuditEvents } from "./export-audit-events";
 import { readEvents, type RawQuery } from "./event-rows";
 import { recordAuditEvent } from "./record-audit-event";
@@ -27,8 +27,8 @@ type Database = { pool: pg.Pool; prisma: PrismaClient };
 const global = globalThis as unknown as { releasegateDatabase?: Database };
 
 let scratch: ScratchDatabase;
-let client: PrismaClient;
 let pool: pg.Pool;
+let client: PrismaClient;
 let previous: Database | undefined;
 let dir: string;
 
@@ -55,16 +55,17 @@ afterAll(async () => {
 it("verifies a complete export offline, and its lines read back as the stored events", async () => {
   const { privateKey, publicKey } = generateKeyPairSync("ed25519");
   const key = { privateKey, publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString(), keyId: keyIdOf(publicKey) };
-  const awkward = [`plain`, `"quotes" and \\ backslash`, `line\nbreak\ttab \u0001 control`, `unicode é 😀 \u2028`, `=1+2 formula`];
+  // Text that needs JSON escaping, CSV quoting or formula neutralising, and JSON columns of every shape.
+  const awkward = [`plain`, `"quotes" and \\ backslash`, `line\nbreak\ttab \u0001 control`, `unicode é 😀 \u2028`, `=1+2 formula`, `-1, "a", b`, `@cell\r\n`];
   for (const [i, text] of awkward.entries()) {
     await client.$transaction((tx) =>
-      recordAuditEvent(tx, systemActor("export test"), {
+      recordAuditEvent(tx, systemActor(i === 4 ? "+export test" : "export test"), {
         type: "CUSTOMER_UPDATED",
         object: { type: "Customer", id: `c-${i}` },
         summary: text,
-        before: i % 2 ? { name: text } : undefined,
-        after: { name: text, n: [1, 2.5, -0, 1e21, null, true], nested: { z: 1, a: { "": text } } },
-        data: i === 3 ? [text, { b: 1, a: 2 }] : undefined,
+        before: i % 2 ? { name: text } : i === 4 ? text : undefined,
+        after: i === 6 ? 42.5 : { name: text, n: [1, 2.5, -0, 1e21, null, true], nested: { z: 1, a: { "": text } } },
+        data: i === 3 ? [text, { b: 1, a: 2 }] : i === 5 ? true : undefined,
       }),
     );
     if (i === 2) await createCheckpoint({ client, key });
@@ -76,19 +77,27 @@ it("verifies a complete export offline, and its lines read back as the stored ev
     null,
     { requestId: "export-test", ip: null, userAgent: null },
   );
-  const lines: string[] = [];
-  for await (const line of await exportAuditEvents(admin, {}, "ndjson")) lines.push(line);
+  const download = async (format: "ndjson" | "csv") => {
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of await exportAuditEvents(admin, {}, format)) chunks.push(chunk);
+    return Buffer.concat(chunks).toString("utf8");
+  };
+  const text = await download("ndjson");
+  expect(text.endsWith("\n")).toBe(true);
+  const lines = text.slice(0, -1).split("\n");
   const file = path.join(dir, "export.ndjson");
-  await writeFile(file, `${lines.join("\n")}\n`);
+  await writeFile(file, text);
   await writeFile(path.join(dir, "public.pem"), key.publicKeyPem);
 
   const { stdout } = await run("npx", ["--no-install", "tsx", "scripts/audit-verify.ts", "--public-key", path.join(dir, "public.pem"), "--export", file], { cwd: root });
-  expect(stdout).toMatch(/^OK 5 events, 2 checkpoints; signed through event 5/);
+  expect(stdout).toMatch(new RegExp(`^OK ${awkward.length} events, 2 checkpoints; signed through event ${awkward.length}`));
 
-  // Each event line parses to exactly what the database holds, as the JavaScript formatter (eventLine) would write it.
+  // Each event line parses to exactly what the database holds, as the JavaScript formatter (eventLine) would write it,
+  // and each CSV line is the one csvLine writes.
   const q: RawQuery = async (sql, params) => (await scratch.query(sql, params)).rows as Record<string, unknown>[];
   const stored = [];
   for await (const e of readEvents(q)) stored.push(e);
   const exported = lines.map(parseExportLine).filter((l) => l.kind === "event");
   expect(exported).toEqual(stored.map((e) => parseExportLine(eventLine(e))));
+  expect(await download("csv")).toBe([csvHeader(), ...stored.map(csvLine)].map((l) => `${l}\n`).join(""));
 });

@@ -3,8 +3,8 @@ import { randomUUID } from "node:crypto";
 import type { Actor } from "../auth/actor";
 import { actorLabel } from "../auth/actor";
 import type { Tx } from "../db/client";
-import { Prisma } from "../db/generated/client";
-import { type ChainedEvent, GENESIS_HASH, hashEvent, normalizeJson } from "./chain";
+import type { Prisma } from "../db/generated/client";
+import { type ChainedEvent, GENESIS_HASH, hashEvent, normalizeJson, wellFormed } from "./chain";
 import { type AuditEventType, isAuditEventType } from "./event-types";
 
 export interface AuditEventInput {
@@ -36,41 +36,44 @@ export async function recordAuditEvent(tx: Tx, actor: Actor, event: AuditEventIn
   // INVARIANT: occurredAt never decreases along seq, even if this clock is behind the writer's before (another
   // instance, a clock step). Time-range searches rely on it to turn from/to into seq bounds (audit-scope.ts).
   const now = new Date();
+  // Strings exactly as PostgreSQL will store them, so the hash covers the stored bytes (chain.ts wellFormed).
+  const text = (v: string | null): string | null => (v === null ? null : wellFormed(v));
   const row: ChainedEvent = {
     seq: (head?.seq ?? 0n) + 1n,
     id: randomUUID(),
     occurredAt: head && head.occurredAt > now ? head.occurredAt : now,
     type: event.type,
     actorType: actor.type,
-    actorId: actorId(actor),
-    actorLabel: actorLabel(actor),
+    actorId: text(actorId(actor)),
+    actorLabel: wellFormed(actorLabel(actor)),
     customerId: event.scope?.customerId ?? null,
     applicationId: event.scope?.applicationId ?? null,
     environmentId: event.scope?.environmentId ?? null,
     releaseId: event.scope?.releaseId ?? null,
-    objectType: event.object.type,
-    objectId: event.object.id ?? null,
-    summary: event.summary,
+    objectType: wellFormed(event.object.type),
+    objectId: text(event.object.id ?? null),
+    summary: wellFormed(event.summary),
     before: normalizeJson(event.before),
     after: normalizeJson(event.after),
     data: normalizeJson(event.data),
-    ip: actor.ctx.ip,
-    userAgent: actor.ctx.userAgent,
-    requestId: actor.ctx.requestId,
+    ip: text(actor.ctx.ip),
+    userAgent: text(actor.ctx.userAgent),
+    requestId: text(actor.ctx.requestId),
     prevHash: head?.hash ?? GENESIS_HASH,
   };
-  // SQL NULL for "nothing recorded" (a JSON null would read back the same but index differently).
-  const json = (v: unknown) => (v === null ? Prisma.DbNull : (v as Prisma.InputJsonValue));
-  await tx.auditEvent.create({
-    data: {
-      ...row,
-      actorType: actor.type,
-      before: json(row.before),
-      after: json(row.after),
-      data: json(row.data),
-      hash: hashEvent(row),
-    },
-  });
+  // Written with plain SQL, the JSON columns as JSON text cast to jsonb: Prisma sends a JSON value that is a bare
+  // number as a float, which PostgreSQL keeps to 15 digits (0.30000000000000004 became 0.3), so the stored event
+  // no longer matched its hash. JSON text keeps every value exactly. SQL NULL for "nothing recorded" (a JSON null
+  // would read back the same but index differently). The time goes as UTC text: the column has no time zone.
+  const json = (v: unknown): string | null => (v === null ? null : JSON.stringify(v));
+  const at = row.occurredAt.toISOString().replace("T", " ").replace("Z", "");
+  await tx.$executeRaw`
+    INSERT INTO "AuditEvent" ("seq", "id", "occurredAt", "type", "actorType", "actorId", "actorLabel", "customerId", "applicationId",
+      "environmentId", "releaseId", "objectType", "objectId", "summary", "before", "after", "data", "ip", "userAgent", "requestId", "prevHash", "hash")
+    VALUES (${row.seq}, ${row.id}::uuid, ${at}::timestamp(3), ${row.type}, ${row.actorType}::"ActorType", ${row.actorId}, ${row.actorLabel},
+      ${row.customerId}::uuid, ${row.applicationId}::uuid, ${row.environmentId}::uuid, ${row.releaseId}::uuid, ${row.objectType}, ${row.objectId},
+      ${row.summary}, ${json(row.before)}::jsonb, ${json(row.after)}::jsonb, ${json(row.data)}::jsonb, ${row.ip}, ${row.userAgent}, ${row.requestId},
+      ${row.prevHash}, ${hashEvent(row)})`;
 }
 
 /** The id of the acting person, server (agent) or API token; none for the system. */

@@ -14,7 +14,7 @@ import { PrismaClient } from "../db/generated/client";
 import { createScratchDatabase, type ScratchDatabase } from "../../test/scratch-database";
 import { createCheckpoint } from "./create-checkpoint";
 import { canonicalCheckpoint, hashCheckpoint, hashEvent } from "./chain";
-import { checkpointLine, eventLine } from "./export-format";
+import { checkpointLine, eventLine, parseExportLine } from "./export-format";
 import { readCheckpoints, readEvents, type RawQuery } from "./event-rows";
 import { recordAuditEvent } from "./record-audit-event";
 import { keyIdOf, type SigningKey } from "./signing-key";
@@ -177,6 +177,21 @@ describe("the audit chain", () => {
     expect(r.out).toContain("FAIL checkpoint 2: signature does not verify");
   });
 
+  it("catches a deleted checkpoint", async () => {
+    await asSuperuser(`DELETE FROM "AuditCheckpoint" WHERE "number" = 1`);
+    const r = await verifyDb();
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("FAIL checkpoint 2: expected checkpoint number 1 (a checkpoint is missing or duplicated)");
+  });
+
+  it("catches a whole table emptied with the triggers disabled", async () => {
+    await asSuperuser(`DELETE FROM "AuditEvent"`);
+    const r = await verifyDb();
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("first bad sequence number: 1");
+    expect(r.out).toContain("events were deleted from the end");
+  });
+
   it("refuses to verify with the wrong public key", async () => {
     await writeFile(publicKeyFile, makeKey().publicKeyPem);
     const r = await verifyDb();
@@ -231,5 +246,98 @@ describe("an export file", () => {
     const r = await verify(["--export", file]);
     expect(r.code).toBe(1);
     expect(r.out).toContain("first bad sequence number: 3");
+  });
+
+  /** The export's lines, edited by `change`, written back; returns the verify command's answer. */
+  async function verifyEdited(change: (lines: string[]) => string[]): Promise<{ code: number; out: string }> {
+    const file = await exportFile();
+    const lines = (await readFile(file, "utf8")).trimEnd().split("\n");
+    await writeFile(file, `${change(lines).join("\n")}\n`);
+    return verify(["--export", file]);
+  }
+  // Lines: 0 header, 1-2 checkpoints, 3.. events 1..10.
+  const EVENT = (seq: number) => 2 + seq;
+
+  it("fails when an event line is deleted", async () => {
+    const r = await verifyEdited((l) => l.filter((_, i) => i !== EVENT(4)));
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("FAIL event 4: missing (deleted?); the next event present is 5");
+  });
+
+  it("fails when event lines are swapped", async () => {
+    const r = await verifyEdited((l) => l.map((x, i) => (i === EVENT(5) ? l[EVENT(6)]! : i === EVENT(6) ? l[EVENT(5)]! : x)));
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("first bad sequence number: 5");
+  });
+
+  it("fails when the file is cut after events a checkpoint signed", async () => {
+    const r = await verifyEdited((l) => l.slice(0, EVENT(8) + 1));
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("event 9: missing; checkpoint 2 signed the chain up to event 10");
+  });
+
+  it("fails when a checkpoint line is removed or forged", async () => {
+    const removed = await verifyEdited((l) => l.filter((_, i) => i !== 1));
+    expect(removed.code).toBe(1);
+    expect(removed.out).toContain("FAIL checkpoint 2: expected checkpoint number 1");
+    const forger = makeKey();
+    const forged = await verifyEdited((l) =>
+      l.map((x, i) => {
+        if (i !== 2) return x;
+        const c = parseExportLine(x);
+        if (c.kind !== "checkpoint") throw new Error("expected a checkpoint line");
+        const signature = sign(null, Buffer.from(canonicalCheckpoint(c.checkpoint), "utf8"), forger.privateKey).toString("base64");
+        return checkpointLine({ ...c.checkpoint, signature, hash: hashCheckpoint(c.checkpoint, signature) });
+      }),
+    );
+    expect(forged.code).toBe(1);
+    expect(forged.out).toContain("FAIL checkpoint 2: signature does not verify");
+  });
+
+  it("fails, naming the line, when a line is not an export line or a checkpoint follows the events", async () => {
+    const broken = await verifyEdited((l) => l.map((x, i) => (i === EVENT(3) ? x.slice(0, -1) : x)));
+    expect(broken.code).toBe(1);
+    expect(broken.out).toContain(`FAIL line ${EVENT(3) + 1}: not a line of an export`);
+    expect(broken.out).toContain("first bad sequence number: 3");
+    const moved = await verifyEdited((l) => [...l.filter((_, i) => i !== 2), l[2]!]);
+    expect(moved.code).toBe(1);
+    expect(moved.out).toContain("a checkpoint after the events");
+  });
+
+  it("checks meaning, not layout: another JSON layout, escapes and CRLF line ends still verify", async () => {
+    const r = await verifyEdited((l) =>
+      l.map((x, i) => {
+        if (i === EVENT(2)) return JSON.stringify(JSON.parse(x), null, 2).replace(/\n/g, " "); // whitespace everywhere
+        if (i === EVENT(3)) return x.replace('"summary":"event 2"', '"summary":"\\u0065vent 2"'); // an escaped "e"
+        return `${x}\r`;
+      }),
+    );
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^OK 10 events, 2 checkpoints/);
+  });
+
+  it("refuses a filtered export as not verifiable", async () => {
+    const r = await verifyEdited((l) => [l[0]!.replace('"complete":true', '"complete":false'), ...l.slice(1)]);
+    expect(r.code).toBe(2);
+    expect(r.out).toContain("this export is filtered");
+  });
+});
+
+describe("text that JavaScript holds but PostgreSQL cannot store as is", () => {
+  it("an event with lone surrogates (in its text and its JSON) is stored, hashed as stored, and verifies", async () => {
+    await client.$transaction((tx) =>
+      recordAuditEvent(tx, systemActor("tamper test", { requestId: "r\ud800", userAgent: "agent \udc00" }), {
+        type: "CUSTOMER_UPDATED",
+        object: { type: "Customer", id: "c-\ud83d" },
+        summary: "renamed to \"half \ud800 pair\"",
+        after: { "name\udc00": "half \ud800 pair", list: ["\ud83d\ude00", "\ud83d"] },
+      }),
+    );
+    const stored = await client.auditEvent.findFirstOrThrow({ orderBy: { seq: "desc" } });
+    expect(stored.summary).toBe('renamed to "half \ufffd pair"');
+    expect(stored.after).toEqual({ "name\ufffd": "half \ufffd pair", list: ["😀", "\ufffd"] });
+    const r = await verifyDb();
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^OK 11 events/);
   });
 });

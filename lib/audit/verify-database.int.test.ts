@@ -1,20 +1,29 @@
-// The parallel database verifier (verify-database.ts) must give exactly the answers of the sequential one
-// (verifyChain over readEvents): same ok/fail, same first bad seq, same message, same count. Small batch sizes put
-// the tampering on batch boundaries, where the main thread, not a worker, checks order and links.
+// The database verifier (verify-database.ts: binary COPY, the fast canonical path, optionally worker threads) must
+// give exactly the answers of the plain sequential one (verifyChain over readEvents): same ok/fail, same first bad
+// seq, same message, same count. Small batch sizes put the tampering on batch boundaries, where the main thread, not
+// a worker, checks order and links. The last tests hold the fast path to PostgreSQL's real rows of random events.
 import { generateKeyPairSync } from "node:crypto";
 import { PrismaPg } from "@prisma/adapter-pg";
+import fc from "fast-check";
+import pg from "pg";
+import { to as copyTo } from "pg-copy-streams";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { systemActor } from "../auth/actor";
 import { migrateDatabase } from "../db/migrate";
 import { PrismaClient } from "../db/generated/client";
 import { createScratchDatabase, type ScratchDatabase } from "../../test/scratch-database";
-import { hashEvent } from "./chain";
+import { canonicalEvent, hashEvent } from "./chain";
 import { createCheckpoint } from "./create-checkpoint";
 import { readCheckpoints, readEvents, type RawQuery } from "./event-rows";
 import { recordAuditEvent } from "./record-audit-event";
 import { keyIdOf, type SigningKey } from "./signing-key";
 import { verifyChain } from "./verify-chain";
 import { verifyDatabase } from "./verify-database";
+import { batchSql } from "./verify-batch";
+import { CanonicalWriter } from "./canonical-writer";
+import { CopyBinaryReader } from "./copy-binary-reader";
+import { EVENT_COPY_FIELDS, F, storedEventFromBinaryRow, writeCanonicalBinaryRow } from "./binary-event-row";
+import { jsonValue, text } from "../../test/audit-events";
 
 let scratch: ScratchDatabase;
 let client: PrismaClient;
@@ -46,9 +55,9 @@ const sequential = async () => verifyChain(readEvents(q), await readCheckpoints(
 /** Both verifiers, over several batch sizes and worker counts; returns the sequential answer once all agree. */
 async function bothAgree() {
   const expected = await sequential();
-  // One batch runs on the calling thread; the others go through worker threads.
-  for (const [batchSize, workers] of [[3, 2], [4, 3], [1000, 2]] as const) {
-    expect(await verifyDatabase(scratch.url, pub, { batchSize, workers }), `batch ${batchSize}, ${workers} workers`).toEqual(expected);
+  // No workers: one COPY checked on the calling thread (the default); the others go through worker threads.
+  for (const [batchSize, workers] of [[0, 0], [3, 2], [4, 3], [1000, 2]] as const) {
+    expect(await verifyDatabase(scratch.url, pub, { batchSize: batchSize || undefined, workers }), `batch ${batchSize}, ${workers} workers`).toEqual(expected);
   }
   return expected;
 }
@@ -129,4 +138,62 @@ describe("parallel verification from the database", () => {
     await asSuperuser(`UPDATE "AuditCheckpoint" SET "lastHash" = '${"2".repeat(64)}' WHERE "number" = 2`);
     expect(await bothAgree()).toMatchObject({ ok: false, checkpoint: 2n });
   });
+
+  it("agrees when one row claims a seq far beyond the chain (no batch per missing number)", async () => {
+    await asSuperuser(`UPDATE "AuditEvent" SET "seq" = 9000000000000000000 WHERE "seq" = 15`);
+    expect(await bothAgree()).toMatchObject({ ok: false, seq: 15n, reason: "event 15: missing (deleted?); the next event present is 9000000000000000000" });
+  });
+});
+
+describe("the fast path on PostgreSQL's own rows", () => {
+  // Anything a person or an agent could send, except NUL, which PostgreSQL refuses in text and jsonb alike.
+  const noNul = (s: string) => s.replace(/\u0000/g, "");
+  const clean = (v: unknown): unknown =>
+    typeof v === "string" ? noNul(v) : Array.isArray(v) ? v.map(clean) : v && typeof v === "object" ? Object.fromEntries(Object.entries(v).map(([k, x]) => [noNul(k), clean(x)])) : v;
+  const input = fc.record({
+    summary: text.map(noNul),
+    objectType: text.map(noNul),
+    objectId: fc.option(text.map(noNul), { nil: undefined }),
+    label: text.map(noNul),
+    userAgent: fc.option(text.map(noNul), { nil: null }),
+    before: jsonValue.map(clean),
+    after: jsonValue.map(clean),
+    data: jsonValue.map(clean),
+  });
+
+  it("recomputes the hash of every row of random events, as written by the real writer, without the reference code", async () => {
+    await asSuperuser(`DELETE FROM "AuditEvent"; DELETE FROM "AuditCheckpoint"`);
+    for (const i of fc.sample(input, { numRuns: 120, seed: 42 })) {
+      await client.$transaction((tx) =>
+        recordAuditEvent(tx, systemActor(i.label, { userAgent: i.userAgent }), {
+          type: "CUSTOMER_UPDATED",
+          object: { type: i.objectType, id: i.objectId },
+          summary: i.summary,
+          before: (i.before ?? undefined) as never,
+          after: (i.after ?? undefined) as never,
+          data: (i.data ?? undefined) as never,
+        }),
+      );
+    }
+    await createCheckpoint({ client, key });
+    const c = new pg.Client({ connectionString: scratch.url });
+    await c.connect();
+    let rows = 0;
+    try {
+      const writer = new CanonicalWriter();
+      const reader = new CopyBinaryReader(EVENT_COPY_FIELDS, (buf, start, end) => {
+        const e = storedEventFromBinaryRow(buf, start, end);
+        expect(writeCanonicalBinaryRow(writer, buf, start, end), `event ${e.seq}`).toBe(true);
+        expect(writer.canonical().toString("utf8")).toBe(canonicalEvent(e));
+        expect(writer.digestMatches(buf, start[F.hash]!, end[F.hash]!), `event ${e.seq}`).toBe(true);
+        rows += 1;
+      });
+      for await (const chunk of c.query(copyTo(batchSql({ id: 0, after: 0n, limit: null })))) reader.push(chunk as Buffer);
+      reader.finish();
+    } finally {
+      await c.end();
+    }
+    expect(rows).toBe(120);
+    expect(await bothAgree()).toMatchObject({ ok: true, events: 120, checkpoints: 1 });
+  }, 120_000);
 });

@@ -1,70 +1,89 @@
-// Verifies the audit chain straight from PostgreSQL, with the hashing spread over worker threads: recomputing a
-// million canonical forms is CPU-bound, and a single thread stays well under the 100,000 events/s the issue asks.
+// Verifies the audit chain straight from PostgreSQL. Events arrive by binary COPY (verify-batch.ts) and their hashes
+// are recomputed from the row bytes (canonical-writer.ts), in this thread or spread over worker threads.
 // Gives exactly verifyChain's answers (verify-database.int.test.ts compares them on tampered databases).
 import type { KeyObject } from "node:crypto";
-import os from "node:os";
 import { Worker } from "node:worker_threads";
 import pg from "pg";
+import { to as copyTo } from "pg-copy-streams";
 import { GENESIS_HASH } from "./chain";
 import { readCheckpoints, type RawQuery } from "./event-rows";
-import { type BatchSummary, checkBatch, type ColumnsQuery } from "./verify-batch";
+import { type BatchRequest, type BatchSummary, checkBatch, type CopyOut } from "./verify-batch";
 import { checkCheckpoints, checkEnd, checkEventOrder, type StoredCheckpoint, type VerifyResult } from "./verify-chain";
 import type { VerifyWorkerData, VerifyWorkerReply } from "./verify-worker";
 
 export interface VerifyDatabaseOptions {
-  /** Worker threads; default one per available CPU (PostgreSQL's backends share those CPUs, see the benchmark). */
+  /**
+   * Worker threads, each with its own connection and a batch of events at a time; 0 (the default) reads the whole
+   * chain with one COPY and checks it in this thread, PostgreSQL producing rows while this thread checks them. On two
+   * cores two workers were 10-20% faster when nothing else ran and no faster under other load (bench/audit.ts,
+   * docs/benchmarks.md); one thread keeps the command simple and its speed predictable. Workers pay off where there
+   * are cores to spare for them and their backends.
+   */
   workers?: number;
   /** Events per batch sent to a worker. */
   batchSize?: number;
 }
 
-// Two batches queued per worker, so its PostgreSQL backend produces the next while the worker hashes this one.
+// Two batches queued per worker, so its PostgreSQL backend produces the next while the worker checks this one.
 const IN_FLIGHT_PER_WORKER = 2;
 
+/** Every column as the text PostgreSQL sends: event-rows.ts parses what it needs. */
+export const RAW_TEXT = { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig;
+
+/** A COPY on `client`, as a stream of its data. */
+export const copyOutOn =
+  (client: pg.Client): CopyOut =>
+  (sql) =>
+    client.query(copyTo(sql));
+
 export async function verifyDatabase(url: string, key: { publicKey: KeyObject; keyId: string }, options: VerifyDatabaseOptions = {}): Promise<VerifyResult> {
-  const batchSize = BigInt(options.batchSize ?? 4000);
-  const client = new pg.Client({ connectionString: url, types: { getTypeParser: () => (v: string) => v } as pg.CustomTypesConfig });
+  const client = new pg.Client({ connectionString: url, types: RAW_TEXT });
   await client.connect();
   try {
-    // One snapshot for the whole run, shared with the workers, so events written meanwhile do not race the
+    // Checkpoint times are read as text: pin the format they are parsed in (event-rows.ts), whatever the server's default.
+    await client.query("SET DateStyle = 'ISO, YMD'");
+    // One snapshot for the whole run (shared with any workers), so events written meanwhile do not race the
     // checkpoint reads and every batch sees the same chain.
     await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     const query: RawQuery = async (sql, params) => (await client.query(sql, params)).rows as Record<string, unknown>[];
     const checkpoints = checkCheckpoints(await readCheckpoints(query), key.publicKey, key.keyId);
     if (!checkpoints.ok) return checkpoints;
-    const [top] = await query(`SELECT coalesce(max("seq"), 0)::text AS "head", pg_export_snapshot() AS "snapshot" FROM "AuditEvent" WHERE "seq" > 0`, []);
-    const head = BigInt(String(top!.head));
-    if (head === 0n) return checkEnd(checkpoints.sorted, 0, 1n);
-    const batches = Number((head + batchSize - 1n) / batchSize);
-    const chain = new ChainJoin(checkpoints.sorted, batches);
-    if (batches === 1) {
-      // A chain that fits one batch is checked here: starting workers would cost more than it saves.
-      const columns: ColumnsQuery = async (text, values) => (await client.query<unknown[]>({ text, values, rowMode: "array" })).rows;
-      return chain.add(await checkBatch(columns, { id: 0, after: 0n, through: head }, checkpoints.expectedAt))!;
+    const [encoding] = await query(`SELECT current_setting('server_encoding') AS "encoding"`, []);
+    const fast = encoding?.encoding === "UTF8";
+    const join = new ChainJoin(checkpoints.sorted);
+    const workerCount = options.workers ?? 0;
+    if (workerCount === 0) {
+      return join.add(await checkBatch(copyOutOn(client), { id: 0, after: 0n, limit: null }, checkpoints.expectedAt, fast))!;
     }
-    const workerCount = Math.max(1, Math.min(options.workers ?? os.availableParallelism(), batches));
+    const [top] = await query(`SELECT pg_export_snapshot() AS "snapshot"`, []);
     const workerData: VerifyWorkerData = {
       module: new URL("./verify-worker.ts", import.meta.url).href,
       url,
       snapshot: String(top!.snapshot),
       expectedAt: checkpoints.expectedAt,
+      fast,
     };
+    const batchSize = options.batchSize ?? 50_000;
     const workers = Array.from({ length: workerCount }, () => new Worker(new URL("./verify-worker.mjs", import.meta.url), { workerData }));
     try {
       return await new Promise<VerifyResult>((resolve, reject) => {
+        // Batches go out in seq order, assuming no gaps (batch n holds the batchSize events after n * batchSize).
+        // A gap shifts the rows a batch gets, but the batch that holds it reports it, as verifyChain would. Sending
+        // stops once a batch came back short: nothing lies beyond it.
         let nextToSend = 0;
+        let ended = false;
         const send = (w: Worker) => {
-          if (nextToSend >= batches) return;
-          const after = BigInt(nextToSend) * batchSize;
-          const through = after + batchSize < head ? after + batchSize : head;
-          w.postMessage({ id: nextToSend, after, through });
+          if (ended) return;
+          const request: BatchRequest = { id: nextToSend, after: BigInt(nextToSend) * BigInt(batchSize), limit: batchSize };
+          w.postMessage(request);
           nextToSend += 1;
         };
         for (const w of workers) {
           w.on("message", (reply: VerifyWorkerReply) => {
             if ("error" in reply) return reject(new Error(reply.error));
+            if (!reply.full) ended = true;
             send(w);
-            const result = chain.add(reply);
+            const result = join.add(reply);
             if (result) resolve(result);
           });
           w.on("error", reject);
@@ -83,7 +102,8 @@ export async function verifyDatabase(url: string, key: { publicKey: KeyObject; k
 
 /**
  * verifyChain's sequential state, advanced a whole batch at a time and strictly in seq order, whatever order the
- * batches arrive in. `add` returns the result once it is known (the first problem, or the end), else null.
+ * batches arrive in. `add` returns the result once it is known (the first problem, or the end: the first batch that
+ * came back short), else null.
  */
 class ChainJoin {
   private expectedSeq = 1n;
@@ -92,10 +112,7 @@ class ChainJoin {
   private nextToCheck = 0;
   private readonly arrived = new Map<number, BatchSummary>();
 
-  constructor(
-    private readonly checkpoints: StoredCheckpoint[],
-    private readonly batches: number,
-  ) {}
+  constructor(private readonly checkpoints: StoredCheckpoint[]) {}
 
   add(summary: BatchSummary): VerifyResult | null {
     this.arrived.set(summary.id, summary);
@@ -110,7 +127,8 @@ class ChainJoin {
         this.prevHash = b.last.hash;
       }
       this.count += b.count;
+      if (!b.full) return checkEnd(this.checkpoints, this.count, this.expectedSeq);
     }
-    return this.nextToCheck === this.batches ? checkEnd(this.checkpoints, this.count, this.expectedSeq) : null;
+    return null;
   }
 }

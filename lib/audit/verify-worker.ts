@@ -2,14 +2,17 @@
 // sent from the database, in the snapshot of the main thread's transaction, and answers with their summaries.
 import { parentPort, workerData } from "node:worker_threads";
 import pg from "pg";
-import { type BatchRequest, checkBatch, type ColumnsQuery } from "./verify-batch";
+import { type BatchRequest, checkBatch } from "./verify-batch";
 import type { CheckpointsAt } from "./verify-chain";
+import { copyOutOn, RAW_TEXT } from "./verify-database";
 
 export interface VerifyWorkerData {
   module: string;
   url: string;
   snapshot: string;
   expectedAt: CheckpointsAt;
+  /** Whether the fast path may run (verify-batch.ts checkBatch). */
+  fast: boolean;
 }
 
 export type VerifyWorkerReply = Awaited<ReturnType<typeof checkBatch>> | { id: number; error: string };
@@ -17,8 +20,7 @@ export type VerifyWorkerReply = Awaited<ReturnType<typeof checkBatch>> | { id: n
 const port = parentPort;
 if (!port) throw new Error("verify-worker.ts runs only as a worker thread");
 const data = workerData as VerifyWorkerData;
-// Raw text for every column: event-rows.ts parses them, and pg's own parsers would only do it twice.
-const client = new pg.Client({ connectionString: data.url, types: { getTypeParser: () => (v: string) => v } as pg.CustomTypesConfig });
+const client = new pg.Client({ connectionString: data.url, types: RAW_TEXT });
 const ready = (async () => {
   await client.connect();
   // The main thread's snapshot, so every worker sees exactly the rows the main thread read the checkpoints with.
@@ -26,12 +28,12 @@ const ready = (async () => {
   await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   await client.query(`SET TRANSACTION SNAPSHOT '${data.snapshot}'`);
 })();
-const query: ColumnsQuery = async (text, values) => (await client.query<unknown[]>({ text, values, rowMode: "array" })).rows;
+const copy = copyOutOn(client);
 
 // The main thread terminates the worker when done; its connection closes with it.
 port.on("message", (message: BatchRequest) => {
   ready
-    .then(() => checkBatch(query, message, data.expectedAt))
+    .then(() => checkBatch(copy, message, data.expectedAt, data.fast))
     .then(
       (summary) => port.postMessage(summary satisfies VerifyWorkerReply),
       (e: unknown) => port.postMessage({ id: message.id, error: e instanceof Error ? e.message : String(e) } satisfies VerifyWorkerReply),

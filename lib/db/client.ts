@@ -22,7 +22,8 @@ function createDatabase(): Database {
   // An idle connection can die (database restart, failover, an administrator's terminate): the pool drops it and
   // opens another on the next query. Without a listener the 'error' event would end the process.
   pool.on("error", (err) => log.warn({ err }, "an idle database connection was closed by the server; the pool replaces it"));
-  return { pool, prisma: new PrismaClient({ adapter: new PrismaPg(pool) }) };
+  // disposeExternalPool: db.$disconnect() ends the pool too, as it did when Prisma owned it.
+  return { pool, prisma: new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) }) };
 }
 
 const globalForDb = globalThis as unknown as { releasegateDatabase?: Database };
@@ -73,6 +74,14 @@ export async function sqlTransaction<T>(work: (query: SqlRunner) => Promise<T>):
   } finally {
     client.release(broken);
   }
+}
+
+/**
+ * The pg pool under `db`, for reads Prisma cannot stream: the audit export's COPY (lib/audit/export-audit-events.ts).
+ * Same connections, same limits; a connection borrowed from it must be released, destroyed when left mid-query.
+ */
+export function pgPool(): pg.Pool {
+  return database().pool;
 }
 
 export type Db = PrismaClient;

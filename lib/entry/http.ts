@@ -57,26 +57,19 @@ export function errorResponse(e: unknown, requestId: string): Response {
   });
 }
 
-/** A text stream from an async generator of lines, with backpressure (the generator advances as the client reads). */
-export function lineStream(lines: AsyncGenerator<string>): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder();
+/**
+ * A byte stream from an async generator of chunks, with backpressure: the generator advances only as the client
+ * reads, and stops (its finally blocks run) when the client goes away.
+ */
+export function chunkStream(chunks: AsyncGenerator<Uint8Array>): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      // Batch lines into chunks of about 64 KiB: one enqueue per line would dominate the cost.
-      let chunk = "";
-      while (chunk.length < 65_536) {
-        const next = await lines.next();
-        if (next.done) {
-          if (chunk) controller.enqueue(encoder.encode(chunk));
-          controller.close();
-          return;
-        }
-        chunk += `${next.value}\n`;
-      }
-      controller.enqueue(encoder.encode(chunk));
+      const next = await chunks.next();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
     },
     async cancel() {
-      await lines.return(undefined);
+      await chunks.return(undefined);
     },
   });
 }

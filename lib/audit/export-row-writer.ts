@@ -1,0 +1,98 @@
+// The export's lines written as bytes straight from binary COPY rows (binary-event-row.ts): an NDJSON event line as
+// eventLine (export-format.ts) writes it, or a CSV line as csvLine does, without building an event object and a
+// string per line first. A million-event export spent most of its time doing that. Pure: no database, no server-only.
+// INVARIANT: the bytes parse to exactly what eventLine / csvLine give for the same stored event
+// (export-row-writer.test.ts, export-verify.int.test.ts).
+import { F, rowSeq } from "./binary-event-row";
+import { CSV_COLUMNS, csvField, EVENT_LINE_KEYS } from "./export-format";
+import { ascii, JsonBytes } from "./json-bytes";
+
+// NDJSON keys in eventLine's order. JSON columns are copied as PostgreSQL prints them (its spacing), which parses
+// to the same values.
+const LINE_KEYS = EVENT_LINE_KEYS;
+const LINE_PREFIX = LINE_KEYS.map((k, i) => ascii(`${i === 0 ? '{"kind":"event",' : ","}"${k}":`));
+const LINE_END = ascii("}\n");
+const UUIDS = new Set<number>([F.id, F.customerId, F.applicationId, F.environmentId, F.releaseId]);
+const JSONS = new Set<number>([F.before, F.after, F.data]);
+const LINE_FIELDS = LINE_KEYS.map((k) => ({ f: F[k], uuid: UUIDS.has(F[k]), json: JSONS.has(F[k]) }));
+
+const PG_EPOCH_MS = 946684800000;
+const micros = (buf: Buffer, s: number): bigint => buf.readBigInt64BE(s);
+
+/** Appends the row's NDJSON event line (with its newline) to `out`. */
+export function writeEventLine(out: JsonBytes, buf: Buffer, start: Int32Array, end: Int32Array): void {
+  const seq = rowSeq(buf, start, end);
+  for (let i = 0; i < LINE_FIELDS.length; i++) {
+    out.put(LINE_PREFIX[i]!);
+    const { f, uuid, json } = LINE_FIELDS[i]!;
+    const s = start[f]!;
+    const e = end[f]!;
+    if (s < 0) out.null();
+    else if (uuid) out.uuid(buf, s);
+    else if (json) out.verbatim(buf, s + 1, e); // jsonb: a version byte, then the text
+    else if (f === F.seq) {
+      if (seq > 0) out.decimal(seq);
+      else out.string(micros(buf, s).toString());
+    } else if (f === F.occurredAt) {
+      const ms = Number(micros(buf, s) / 1000n) + PG_EPOCH_MS;
+      if (!out.isoTime(ms)) out.string(new Date(ms).toISOString());
+    } else out.text(buf, s, e);
+  }
+  out.put(LINE_END);
+}
+
+const CSV_FIELDS = CSV_COLUMNS.map((k) => F[k]);
+const COMMA = 0x2c;
+const QUOTE = 0x22;
+
+/** Appends the row's CSV line (with its newline) to `out`. */
+export function writeCsvLine(out: JsonBytes, buf: Buffer, start: Int32Array, end: Int32Array): void {
+  for (let i = 0; i < CSV_FIELDS.length; i++) {
+    if (i > 0) out.buf[out.length++] = COMMA;
+    const f = CSV_FIELDS[i]!;
+    const s = start[f]!;
+    const e = end[f]!;
+    out.ensure(2 * (e - s) + 64);
+    if (s < 0) continue;
+    if (f === F.seq) {
+      const seq = rowSeq(buf, start, end);
+      if (seq > 0) out.decimal(seq, false);
+      else out.raw(csvField(micros(buf, s).toString()));
+    } else if (f === F.occurredAt) {
+      const ms = Number(micros(buf, s) / 1000n) + PG_EPOCH_MS;
+      if (!out.isoTime(ms, false)) out.raw(csvField(new Date(ms)));
+    } else if (JSONS.has(f)) {
+      // csvLine's conversion of a JSON column: the parsed value, objects re-serialised compactly.
+      out.raw(csvField(JSON.parse(buf.toString("utf8", s + 1, e)) as unknown));
+    } else if (UUIDS.has(f)) {
+      out.uuid(buf, s, false);
+    } else csvText(out, buf, s, e);
+  }
+  out.buf[out.length++] = 0x0a;
+}
+
+/** csvField of a text value, from its UTF-8 bytes: the same neutralising of formulas and the same quoting. */
+function csvText(out: JsonBytes, buf: Buffer, s: number, e: number): void {
+  let quote = false;
+  for (let i = s; i < e; i++) {
+    const c = buf[i]!;
+    if (c === QUOTE || c === COMMA || c === 0x0a || c === 0x0d) {
+      quote = true;
+      break;
+    }
+  }
+  const first = e > s ? buf[s]! : -1;
+  // = + - @ tab CR: a spreadsheet would run the cell as a formula.
+  const formula = first === 0x3d || first === 0x2b || first === 0x2d || first === 0x40 || first === 0x09 || first === 0x0d;
+  const b = out.buf;
+  let o = out.length;
+  if (quote) b[o++] = QUOTE;
+  if (formula) b[o++] = 0x27;
+  for (let i = s; i < e; i++) {
+    const c = buf[i]!;
+    b[o++] = c;
+    if (c === QUOTE) b[o++] = QUOTE;
+  }
+  if (quote) b[o++] = QUOTE;
+  out.length = o;
+}
