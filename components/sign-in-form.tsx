@@ -2,6 +2,7 @@
 
 import { signIn } from "next-auth/react";
 import { useState, useTransition } from "react";
+import { signInErrorMessage } from "@/lib/auth/sign-in-error";
 import { Button } from "./form";
 
 export function SignInForm({ initialError }: { initialError?: string }) {
@@ -20,7 +21,7 @@ export function SignInForm({ initialError }: { initialError?: string }) {
         redirect: false,
       });
       if (!res || res.error) {
-        setError(res?.error && res.error !== "CredentialsSignin" ? res.error : "Wrong email or password.");
+        setError(signInErrorMessage(res?.error));
         return;
       }
       // A full navigation, so every server component renders with the new session.

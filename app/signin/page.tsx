@@ -2,10 +2,11 @@ import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { SignInForm } from "@/components/sign-in-form";
 import { getCurrentActor } from "@/lib/auth/current-actor";
+import { signInErrorFromUrl } from "@/lib/auth/sign-in-error";
 
 export const metadata: Metadata = { title: "Sign in" };
 
-export default async function SignInPage({ searchParams }: { searchParams: Promise<{ error?: string }> }) {
+export default async function SignInPage({ searchParams }: { searchParams: Promise<{ error?: string | string[] }> }) {
   if (await getCurrentActor()) redirect("/");
   const { error } = await searchParams;
   return (
@@ -16,7 +17,7 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
           <p className="mt-1 text-sm text-slate-600">Release approvals and zero-downtime promotion</p>
         </div>
         <div className="rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
-          <SignInForm initialError={typeof error === "string" && error !== "CredentialsSignin" ? error : undefined} />
+          <SignInForm initialError={signInErrorFromUrl(error)} />
         </div>
       </div>
     </main>
