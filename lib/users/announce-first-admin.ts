@@ -1,19 +1,32 @@
 import "server-only";
 import { existsSync } from "node:fs";
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { db } from "../db/client";
 import { env } from "../env";
 import { log } from "../log";
 import { bootstrapFirstAdmin, FIRST_ADMIN_EMAIL } from "./bootstrap-first-admin";
 
+const initialAdminFile = () => path.resolve(/*turbopackIgnore: true*/ env().DATA_DIR, "initial-admin.txt");
+
+/**
+ * The generated credentials are worth nothing once replaced: no copy of them stays on disk. Only the file holding
+ * exactly the password just replaced goes (a seed script sharing the directory must not remove another's).
+ */
+export async function forgetInitialAdminCredentials(replacedPassword: string): Promise<void> {
+  const file = initialAdminFile();
+  const text = await readFile(file, "utf8").catch(() => "");
+  if (text.split("\n").includes(`password: ${replacedPassword}`)) await rm(file, { force: true });
+}
+
 /**
  * First start: creates the administrator and prints the one-time credentials. They are also written to
  * DATA_DIR/initial-admin.txt (mode 0600, like GitLab's initial_root_password) in case the console scrolled away;
- * a later start deletes that file once the administrator has chosen their own password.
+ * the file goes as soon as the administrator has chosen their own password (and, should that have happened on
+ * another instance, at this instance's next start).
  */
 export async function announceFirstAdmin(): Promise<void> {
-  const file = path.resolve(/*turbopackIgnore: true*/ env().DATA_DIR, "initial-admin.txt");
+  const file = initialAdminFile();
   const created = await bootstrapFirstAdmin();
   if (created) {
     await mkdir(path.dirname(file), { recursive: true });

@@ -6,6 +6,8 @@ import { hashPassword, verifyPassword } from "../auth/password";
 import { ZPassword } from "../auth/password-policy";
 import { db } from "../db/client";
 import { AppError, notFound } from "../errors";
+import { forgetInitialAdminCredentials } from "./announce-first-admin";
+import { FIRST_ADMIN_EMAIL } from "./bootstrap-first-admin";
 
 export const ZChangeOwnPasswordRequestSchema = z
   .object({
@@ -40,4 +42,5 @@ export async function changeOwnPassword(actor: UserActor, input: TChangeOwnPassw
       summary: `${user.email} changed their password`,
     });
   });
+  if (user.mustChangePassword && user.email === FIRST_ADMIN_EMAIL) await forgetInitialAdminCredentials(input.currentPassword);
 }
