@@ -3,12 +3,14 @@
 //   - HAProxy in front of 3 production nodes, plus 1 QA and 1 acceptance node (without HAProxy: production nodes are
 //     reached directly, and the demo says how to install it)
 //   - on every node a real agent (the bundled agent/dist/releasegate-agent.mjs) and the sample app (demo/sample-app)
-//   - one person per role, an API token for a pipeline, releases 1.0.0 (live everywhere) and 1.1.0 (ready to deploy)
+//   - one person per role and an API token for a pipeline; Production keeps its gates (QA before it, the customer's
+//     acceptance, one approval), and the history a team would have: 1.0.0 live everywhere, 1.1.0 accepted and
+//     approved (ops can promote it at once), 1.2.0 just uploaded (to walk the whole procedure as five people)
 // Ctrl-C stops everything: agents, apps, HAProxy, the control plane, PostgreSQL.
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { startEmbeddedPostgres } from "../lib/db/embedded";
+import { handleShutdownSignalsOurselves, startEmbeddedPostgres } from "../lib/db/embedded";
 import { migrateDatabase } from "../lib/db/migrate";
 import { type Fleet, startFleet, startFleetHaproxy } from "../test/support/fleet";
 import { freePort, haproxyAvailable } from "../test/support/haproxy";
@@ -61,6 +63,7 @@ async function main(): Promise<void> {
     say("stopped.");
     process.exit(code);
   };
+  handleShutdownSignalsOurselves();
   process.on("SIGINT", () => void stop(0));
   process.on("SIGTERM", () => void stop(0));
 
@@ -78,14 +81,14 @@ async function main(): Promise<void> {
       say("  Install it with `sudo apt-get install haproxy` (Debian/Ubuntu) or `brew install haproxy`, then run the demo again.");
     }
 
-    const { seedFleet } = await import("./lib/seed-fleet");
+    const { seedFleet, signOffRelease } = await import("./lib/seed-fleet");
     const seeded = await seedFleet({
       customerName: "Acme Retail",
       applicationName: "Webshop",
       password: PASSWORD,
       ports,
       haproxy: haproxy ? { url: haproxy.url, adminAddress: haproxy.adminAddress, backend: haproxy.backend } : null,
-      gates: false,
+      gates: true,
     });
 
     say("starting the control plane (builds the web app on the first run; about a minute)...");
@@ -105,37 +108,49 @@ async function main(): Promise<void> {
 
     fleet = await startFleet({ server, workDir: path.join(dataDir, "fleet"), haproxy, nodes: seeded.nodes.map((n) => ({ name: n.name, token: n.token, port: n.port, balanced: n.balanced })) });
 
-    // Two releases through the pipeline API, as a build pipeline would upload them; 1.0.0 goes live everywhere.
+    // Three releases through the pipeline API, as a build pipeline would upload them.
     const api = async (p: string, init: RequestInit) => {
       const res = await fetch(`${server}${p}`, { ...init, headers: { authorization: `Bearer ${seeded.apiToken}`, ...init.headers } });
       if (!res.ok) throw new Error(`${init.method ?? "GET"} ${p}: ${res.status} ${await res.text()}`);
       return (await res.json()) as Record<string, unknown>;
     };
-    for (const version of ["1.0.0", "1.1.0"]) {
+    const NOTES: Record<string, string> = {
+      "1.0.0": "First release of the webshop.",
+      "1.1.0": "## 1.1.0\n\n- Faster checkout\n- New product pages",
+      "1.2.0": "## 1.2.0\n\n- Wish lists\n- Gift cards at checkout",
+    };
+    for (const [version, notes] of Object.entries(NOTES)) {
       const file = path.join(dataDir, "artifacts-src", `webshop-${version}.tar.gz`);
       const artifact = await buildSampleArtifact(version, file);
       const form = new FormData();
       form.set("version", version);
-      form.set("notes", version === "1.0.0" ? "First release of the webshop." : "## 1.1.0\n\n- Faster checkout\n- New product pages");
+      form.set("notes", notes);
       form.set("sha256", artifact.sha256);
       form.set("artifact", new Blob([await fs.readFile(file)]), path.basename(file));
       await api(`/api/v1/applications/${seeded.applicationId}/releases`, { method: "POST", body: form });
     }
-    await new Promise((r) => setTimeout(r, 1500)); // first heartbeats: the servers show online
-    for (const environment of ["qa", "acceptance", "production"]) {
+    const deploy = async (environment: string, release: string) => {
       const { deployment } = (await api(`/api/v1/applications/${seeded.applicationId}/deployments`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ environment, release: "1.0.0", reason: "demo setup" }),
+        body: JSON.stringify({ environment, release, reason: "demo setup" }),
       })) as { deployment: { id: string } };
       for (;;) {
         const { deployment: d } = (await api(`/api/v1/deployments/${deployment.id}`, { method: "GET" })) as { deployment: { finished: boolean; status: string; failureReason: string | null } };
         if (d.finished) {
-          if (d.status !== "SUCCEEDED") throw new Error(`deploying 1.0.0 to ${environment} failed: ${d.failureReason}`);
-          break;
+          if (d.status !== "SUCCEEDED") throw new Error(`deploying ${release} to ${environment} failed: ${d.failureReason}`);
+          return;
         }
         await new Promise((r) => setTimeout(r, 250));
       }
+    };
+    await new Promise((r) => setTimeout(r, 1500)); // first heartbeats: the servers show online
+    say("setting up the history: 1.0.0 through QA, acceptance and sign-off to Production; 1.1.0 signed off...");
+    for (const version of ["1.0.0", "1.1.0"]) {
+      await deploy("qa", version);
+      await deploy("acceptance", version);
+      await signOffRelease({ applicationId: seeded.applicationId, version, note: "Tested in acceptance (demo setup)." });
+      if (version === "1.0.0") await deploy("production", version);
     }
 
     const people = seeded.people.map((p) => `    ${p.role.padEnd(9)} ${p.email.padEnd(34)} ${p.password}`).join("\n");
@@ -152,8 +167,14 @@ ${people}
                  QA         http://127.0.0.1:${ports.qa}/
                  acceptance http://127.0.0.1:${ports.acceptance}/
 
- Try it: sign in as ops, open Webshop, deploy 1.1.0 to Production and watch it roll
- node by node; then revert. Release 1.0.0 is live everywhere; 1.1.0 is uploaded.
+ Production runs 1.0.0. Release 1.1.0 was accepted by the customer and approved.
+ Try it:
+   1. as ops: open Webshop, promote 1.1.0 to Production, watch it roll node by node,
+      then revert it (one click, with a reason).
+   2. the whole procedure with 1.2.0 (uploaded, not deployed yet): the developer
+      deploys it to QA and Acceptance, the customer accepts it (or rejects it with
+      a reason), the approver approves it, ops promote it; the auditor opens its
+      evidence page. Or, as the developer, click "Upload a release" on Webshop's page.
  A pipeline token (DEVELOPER + OPS) for the API (docs/pipeline-api.md):
     ${seeded.apiToken}
 

@@ -6,6 +6,8 @@
 import { randomUUID } from "node:crypto";
 import { createApiToken } from "../../lib/api-tokens/create-api-token";
 import { createApplication } from "../../lib/applications/create-application";
+import { approveRelease } from "../../lib/approvals/approve-release";
+import { recordVerdict } from "../../lib/approvals/record-verdict";
 import type { UserActor } from "../../lib/auth/actor";
 import { toUserActor } from "../../lib/auth/session";
 import { createCustomer } from "../../lib/customers/create-customer";
@@ -29,7 +31,10 @@ export interface SeedFleetOptions {
   ports: { qa: number; acceptance: number; production: number[] };
   /** Production's HAProxy, if one runs. */
   haproxy: { url: string; adminAddress: string; backend: string } | null;
-  /** Keep Production's acceptance and approval gates (false until the browser flow for them is used). */
+  /**
+   * Keep Production's gates (previous stage, customer acceptance, one approval). The demo keeps them, as a real
+   * application has them; the rollout tests and benchmarks drop them to deploy any build straight to Production.
+   */
   gates: boolean;
   /** The email domain, unique per run in tests. */
   emailDomain?: string;
@@ -160,4 +165,16 @@ export async function seedFleet(o: SeedFleetOptions): Promise<SeededFleet> {
 
   const { plaintext } = await createApiToken(admin.actor, { applicationId: app.id, name: "ci-pipeline", roles: ["DEVELOPER", "OPS"], expiresInDays: undefined });
   return { admin: { email: admin.email, password: o.password }, people, customerId: customer.id, applicationId: app.id, environments, nodes, apiToken: plaintext };
+}
+
+/**
+ * The customer tester accepts and the approver approves a release that is live in acceptance, through the same
+ * domain functions (and audit events) as the Accept and Approve buttons: the demo's history of earlier releases.
+ */
+export async function signOffRelease(o: { applicationId: string; version: string; emailDomain?: string; note: string }): Promise<void> {
+  const domain = o.emailDomain ?? "demo.releasegate.local";
+  const release = await db.release.findFirstOrThrow({ where: { applicationId: o.applicationId, version: o.version } });
+  const person = async (local: string) => actorOf((await db.user.findUniqueOrThrow({ where: { email: `${local}@${domain}` } })).id);
+  await recordVerdict(await person("customer"), { releaseId: release.id, verdict: "ACCEPTED", reason: o.note, artifactSha256: release.artifactSha256 });
+  await approveRelease(await person("approver"), { releaseId: release.id, artifactSha256: release.artifactSha256, comment: o.note });
 }
