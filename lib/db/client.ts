@@ -23,6 +23,10 @@ function createDatabase(): Database {
   // opens another on the next query. Without a listener the 'error' event would end the process.
   pool.on("error", (err) => log.warn({ err }, "an idle database connection was closed by the server; the pool replaces it"));
   // disposeExternalPool: db.$disconnect() ends the pool too, as it did when Prisma owned it.
+  // Known upstream: inside a transaction Prisma 7.10's query interpreter fetches included relations concurrently on
+  // the transaction's one connection, so pg 8 prints a DeprecationWarning ("already executing a query") once per
+  // process. pg 8 queues those queries in order, so results are right; pg 9 will refuse them, which is why package.json
+  // keeps pg at ^8 until prisma/orm#29979 (serialize queries on single-connection clients) lands.
   return { pool, prisma: new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) }) };
 }
 
