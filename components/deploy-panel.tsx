@@ -76,7 +76,9 @@ export function DeployPanel({
 }) {
   const env = options.environment;
   const selectable = options.releases.filter((r) => r.selectable);
-  const blocked = options.releases.filter((r) => !r.selectable);
+  // Why the others cannot go here, leaving out the one already running here: redeploying it is rare, and its
+  // reasons (a gate that has moved on since) would bury the answer people open this for.
+  const blocked = options.releases.filter((r) => !r.selectable && !r.live);
   const now = new Date().toISOString();
   const scheduled = active?.status === "SCHEDULED" ? active : null;
   // The override field only where a freeze is on or planned: elsewhere it is noise in a form people use weekly.
