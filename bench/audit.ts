@@ -65,7 +65,8 @@ async function main(): Promise<void> {
     const { exportAuditEvents } = await import("../lib/audit/export-audit-events");
     const { createCheckpoint } = await import("../lib/audit/create-checkpoint");
     const { readCheckpoints, readEvents } = await import("../lib/audit/event-rows");
-    const { RAW_TEXT, verifyDatabase } = await import("../lib/audit/verify-database");
+    const { verifyDatabase } = await import("../lib/audit/verify-database");
+    const { RAW_TEXT } = await import("../lib/audit/event-rows");
     const { verifyExport } = await import("../lib/audit/verify-export");
     const { verifyChain } = await import("../lib/audit/verify-chain");
     const { keyIdOf } = await import("../lib/audit/signing-key");

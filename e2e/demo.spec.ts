@@ -3,18 +3,15 @@
 // Ctrl-C and find everything stopped. The demo runs as its own process tree (its own embedded PostgreSQL, control
 // plane, HAProxy, agents and sample apps), exactly as the README starts it; only its port and data dir are chosen
 // here so it can run beside the suite's control plane.
-import { type ChildProcess, spawn } from "node:child_process";
-import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { clickAndConfirm, expect, submitSignIn, test } from "./fixtures";
 import { freePort } from "../test/support/haproxy";
+import { exitWithin, reachableTempDir, type RunningCommand, runNode } from "./support/processes";
 import { screenshot } from "./support/releases";
 
-interface Demo {
-  child: ChildProcess;
-  output: () => string;
+interface Demo extends RunningCommand {
   url: string;
   dataDir: string;
 }
@@ -22,21 +19,11 @@ interface Demo {
 let demo: Demo | null = null;
 
 async function startDemo(): Promise<Demo> {
-  // PostgreSQL runs as the `postgres` user when the suite runs as root: it must be able to reach the data dir.
-  const parent = await mkdtemp(path.join(os.tmpdir(), "releasegate-demo-"));
-  await chmod(parent, 0o755);
+  const dataDir = await reachableTempDir("releasegate-demo-");
   const port = await freePort();
-  let out = "";
-  // Its own process group, as in a terminal, so Ctrl-C can be delivered to the whole group the way a shell does.
-  const child = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", "scripts/demo.ts"], {
-    cwd: path.resolve(import.meta.dirname, ".."),
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, DEMO_PORT: String(port), DEMO_DATA_DIR: path.join(parent, "demo"), DATABASE_URL: "", LOG_LEVEL: "warn" },
-  });
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
-  return { child, output: () => out, url: `http://127.0.0.1:${port}`, dataDir: parent };
+  // package.json's "demo" script, in a process group of its own so Ctrl-C reaches the whole group, as in a shell.
+  const run = runNode(["--conditions=react-server", "--import", "tsx", "scripts/demo.ts"], { DEMO_PORT: String(port), DEMO_DATA_DIR: path.join(dataDir, "demo"), DATABASE_URL: "", LOG_LEVEL: "warn" }, { detached: true });
+  return { ...run, url: `http://127.0.0.1:${port}`, dataDir };
 }
 
 /** Whether something accepts connections on the address (a URL's host and port). */
@@ -119,9 +106,9 @@ test("npm run demo: a newcomer signs in with what it prints, promotes 1.1.0 thro
   expect(await siteVersions(site!, 6)).toEqual({ "1.0.0": 6 });
 
   // Ctrl-C: the terminal signals the whole group; everything stops and the demo exits 0.
-  const exited = new Promise<number | null>((resolve) => d.child.once("exit", (code) => resolve(code)));
+  const exited = exitWithin(d.child, 60_000);
   process.kill(-d.child.pid!, "SIGINT");
-  expect(await Promise.race([exited, new Promise((r) => setTimeout(() => r("still running"), 60_000))])).toBe(0);
+  expect(await exited).toBe(0);
   expect(d.output()).toContain("[demo] stopped.");
   expect(await listening(d.url), "the control plane stopped").toBe(false);
   expect(await listening(site!), "HAProxy stopped").toBe(false);

@@ -2,38 +2,38 @@
 // PostgreSQL with its data under DATA_DIR, applies the migrations, prints a one-time administrator, and serves; the
 // administrator signs in with what it printed; SIGTERM (what systemd or `kill` sends, to this process only) stops
 // it cleanly, database included, with exit code 0; started again on the same DATA_DIR it keeps everything.
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { chmod, mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import { choosePassword, expect, newPassword, submitSignIn, test } from "./fixtures";
 import { freePort } from "../test/support/haproxy";
 import { SERVER_NODE_ARGS } from "../scripts/lib/server-node-args";
+import { exitWithin, reachableTempDir, type RunningCommand, runNode } from "./support/processes";
 
-const root = path.resolve(import.meta.dirname, "..");
 let parent = "";
 let running: ChildProcess | null = null;
 
 /** `npm start`, as package.json runs it, on `port` with its data in `dataDir`; resolves once it says it is ready. */
-async function npmStart(dataDir: string, port: number): Promise<{ child: ChildProcess; output: () => string }> {
-  let out = "";
-  const child = spawn(process.execPath, [...SERVER_NODE_ARGS, "--import", "tsx", "scripts/start.ts"], {
-    cwd: root,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, DATABASE_URL: "", DATA_DIR: dataDir, PORT: String(port), HOST: "127.0.0.1", NEXTAUTH_URL: "", NEXTAUTH_SECRET: "", LOG_LEVEL: "warn" },
+async function npmStart(dataDir: string, port: number): Promise<RunningCommand> {
+  const run = runNode([...SERVER_NODE_ARGS, "--import", "tsx", "scripts/start.ts"], {
+    DATABASE_URL: "",
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    NEXTAUTH_URL: "",
+    NEXTAUTH_SECRET: "",
+    LOG_LEVEL: "warn",
   });
-  running = child;
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
-  await expect.poll(() => out, { timeout: 120_000, message: "npm start says it is ready" }).toMatch(/\[releasegate\] ready: /);
-  return { child, output: () => out };
+  running = run.child;
+  await expect.poll(run.output, { timeout: 120_000, message: "npm start says it is ready" }).toMatch(/\[releasegate\] ready: /);
+  return run;
 }
 
-async function stopWithSigterm(child: ChildProcess): Promise<number | null> {
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+async function stopWithSigterm(child: ChildProcess): Promise<number | null | "still running"> {
+  const exited = exitWithin(child, 30_000);
   child.kill("SIGTERM");
-  return Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 30_000))]);
+  return exited;
 }
 
 test.afterAll(async () => {
@@ -43,9 +43,7 @@ test.afterAll(async () => {
 
 test("npm start on a fresh machine: embedded PostgreSQL, a printed first administrator, a clean stop on SIGTERM, data kept across restarts", async ({ page }) => {
   test.setTimeout(240_000);
-  // PostgreSQL runs as the `postgres` user when the suite runs as root: it must be able to reach the data dir.
-  parent = await mkdtemp(path.join(os.tmpdir(), "releasegate-quick-start-"));
-  await chmod(parent, 0o755);
+  parent = await reachableTempDir("releasegate-quick-start-");
   const dataDir = path.join(parent, "data");
   const port = await freePort();
   const url = `http://localhost:${port}`;

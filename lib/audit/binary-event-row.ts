@@ -22,9 +22,14 @@ export const EVENT_COPY_FIELDS = CANONICAL_KEYS.length + 1;
 
 // Field indexes (EVENT_COPY_COLUMNS order).
 export const F = Object.fromEntries([...CANONICAL_KEYS, "hash"].map((k, i) => [k, i])) as Record<keyof typeof CASTS, number>;
+/** The free-form JSON columns (jsonb: a version byte, then the text). */
+export const JSON_FIELDS: ReadonlySet<number> = new Set([F.before, F.after, F.data]);
 
 // PostgreSQL timestamps count microseconds from 2000-01-01 00:00 UTC.
 const PG_EPOCH_MS = 946684800000;
+
+/** Milliseconds since 1970 of a binary timestamp field, truncated to the millisecond as Date keeps it. */
+export const binaryTimestampMs = (buf: Buffer, s: number): number => Number(buf.readBigInt64BE(s) / 1000n) + PG_EPOCH_MS;
 const TWO_32 = 4294967296;
 
 /** The row's seq when it is a positive safe integer (every real one is), else -1. */
@@ -106,14 +111,9 @@ export function writeCanonicalBinaryRow(w: CanonicalWriter, buf: Buffer, start: 
   return true;
 }
 
-const HEX = "0123456789abcdef";
 function uuidText(buf: Buffer, s: number): string {
-  let out = "";
-  for (let i = 0; i < 16; i++) {
-    if (i === 4 || i === 6 || i === 8 || i === 10) out += "-";
-    out += HEX[buf[s + i]! >> 4]! + HEX[buf[s + i]! & 15]!;
-  }
-  return out;
+  const h = buf.toString("hex", s, s + 16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
 /**
@@ -127,11 +127,10 @@ export function storedEventFromBinaryRow(buf: Buffer, start: Int32Array, end: In
   const required = (f: number): string => String(text(f));
   const uuid = (f: number): string | null => (has(f) ? uuidText(buf, start[f]!) : null);
   const json = (f: number): unknown => (has(f) ? (JSON.parse(buf.toString("utf8", start[f]! + 1, end[f]!)) as unknown) : null);
-  const micros = has(F.occurredAt) ? buf.readBigInt64BE(start[F.occurredAt]!) : null;
   return {
     seq: has(F.seq) ? buf.readBigInt64BE(start[F.seq]!) : 0n,
     id: String(uuid(F.id)),
-    occurredAt: new Date(micros === null ? NaN : Number(micros / 1000n) + PG_EPOCH_MS),
+    occurredAt: new Date(has(F.occurredAt) ? binaryTimestampMs(buf, start[F.occurredAt]!) : NaN),
     type: required(F.type),
     actorType: required(F.actorType),
     actorId: text(F.actorId),

@@ -6,11 +6,9 @@
 // text's (valid UTF-8) bytes; canonical-json-bytes.test.ts proves it on random JSON in many layouts. It takes only
 // the common shapes (ASCII keys without escapes, no duplicate keys, modest depth) and returns false, having written
 // nothing, for anything else, including invalid JSON: the caller then uses the generic routine, which decides.
-import type { JsonBytes } from "./json-bytes";
+import { ascii, BACKSLASH, type JsonBytes, NULL, Q } from "./json-bytes";
 
 const MAX_DEPTH = 32;
-const Q = 0x22;
-const BACKSLASH = 0x5c;
 
 /** Writes the canonical form of the JSON text src[s, e) to `out`; false (nothing written) if it does not take it. */
 export function writeCanonicalJsonText(out: JsonBytes, src: Buffer, s: number, e: number): boolean {
@@ -44,9 +42,8 @@ function value(out: JsonBytes | null, src: Buffer, p: number, e: number, depth: 
   return number(out, src, p, e);
 }
 
-const TRUE = Uint8Array.from("true", (c) => c.charCodeAt(0));
-const FALSE = Uint8Array.from("false", (c) => c.charCodeAt(0));
-const NULL = Uint8Array.from("null", (c) => c.charCodeAt(0));
+const TRUE = ascii("true");
+const FALSE = ascii("false");
 
 function literal(out: JsonBytes | null, src: Buffer, p: number, e: number, word: Uint8Array): number {
   if (p + word.length > e) return -1;

@@ -2,7 +2,11 @@
 // and the tests' reference reader (through a bare pg client), so all see exactly the same columns. Keyset pagination
 // by seq keeps memory flat at any size. The export and the verifier read events by binary COPY instead
 // (binary-event-row.ts), and their tests compare the two readings.
+import type pg from "pg";
 import type { StoredCheckpoint, StoredEvent } from "./verify-chain";
+
+/** pg types that hand every column over as the text PostgreSQL sends: the readers here parse what they need. */
+export const RAW_TEXT = { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig;
 
 export const EVENT_COLUMNS = `"seq", "id", "occurredAt", "type", "actorType"::text AS "actorType", "actorId", "actorLabel", "customerId"::text AS "customerId",
   "applicationId"::text AS "applicationId", "environmentId"::text AS "environmentId", "releaseId"::text AS "releaseId", "objectType", "objectId",

@@ -7,7 +7,7 @@ import { auditWhereSql, isUnfiltered, type TAuditFilter } from "./audit-filter";
 import { resolveAuditScope } from "./audit-scope";
 import { EVENT_COPY_COLUMNS, EVENT_COPY_FIELDS } from "./binary-event-row";
 import { CopyBinaryReader } from "./copy-binary-reader";
-import { CHECKPOINT_COLUMNS, toStoredCheckpoint } from "./event-rows";
+import { CHECKPOINT_COLUMNS, RAW_TEXT, toStoredCheckpoint } from "./event-rows";
 import { checkpointLine, csvHeader, EXPORT_FORMAT, type ExportHeader } from "./export-format";
 import { writeCsvLine, writeEventLine } from "./export-row-writer";
 import { JsonBytes } from "./json-bytes";
@@ -16,7 +16,6 @@ export type ExportFormat = "ndjson" | "csv";
 
 // Bytes handed on at a time: big enough that per-chunk costs vanish, small enough to stream.
 const CHUNK = 64 * 1024;
-const RAW_TEXT = { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig;
 
 /**
  * Streams the events the actor may read, oldest first, as NDJSON (header, checkpoints, events) or CSV lines, in

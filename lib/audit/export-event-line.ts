@@ -3,15 +3,13 @@
 // (eventLine's keys in its order, no whitespace, nothing else); any other line, and any value it does not recognise
 // exactly, is left to the reference reading (parseExportLine + chain.ts), which is also what explains a mismatch.
 // Pure: no database, no server-only.
-import { F } from "./binary-event-row";
+import { F, JSON_FIELDS } from "./binary-event-row";
 import { scanString, stringEndOf, stringEscaped } from "./canonical-json-bytes";
 import { CANONICAL_KEYS, type CanonicalWriter } from "./canonical-writer";
-import { EVENT_LINE_KEYS } from "./export-format";
-import { ascii } from "./json-bytes";
+import { EVENT_LINE_KEYS, EVENT_LINE_PREFIXES as PREFIX } from "./export-format";
+import { Q } from "./json-bytes";
 
-const PREFIX = EVENT_LINE_KEYS.map((k, i) => ascii(`${i === 0 ? '{"kind":"event",' : ","}"${k}":`));
 const FIELD = EVENT_LINE_KEYS.map((k) => F[k]);
-const JSON_FIELDS = new Set<number>([F.before, F.after, F.data]);
 // Fields the reference reads with String(): a null there would become the text "null", so only strings are taken.
 const REQUIRED = new Set<number>([F.id, F.type, F.actorType, F.actorLabel, F.objectType, F.summary, F.prevHash, F.hash, F.seq, F.occurredAt]);
 
@@ -21,7 +19,6 @@ const PLAIN = 1; // a JSON string without escapes: the bytes between the quotes 
 const ESCAPED = 2; // a JSON string with escapes: the span includes its quotes
 const JSON_TEXT = 3; // any other JSON value (objects, arrays, numbers, booleans)
 
-const Q = 0x22;
 const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 // "YYYY-MM-DDTHH:MM:SS.mmmZ": 0 for a digit, else the character that must stand there.
 const ISO_SHAPE = Uint8Array.from("0000-00-00T00:00:00.000Z", (c) => (c === "0" ? 0 : c.charCodeAt(0)));

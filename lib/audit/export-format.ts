@@ -1,5 +1,6 @@
 // The audit export formats. NDJSON is the evidence format: a header line, every checkpoint, then every event, so a
 // complete export verifies offline (scripts/audit-verify.ts --export). CSV is for spreadsheets.
+import { ascii } from "./json-bytes";
 import type { StoredCheckpoint, StoredEvent } from "./verify-chain";
 
 export const EXPORT_FORMAT = "releasegate-audit-export";
@@ -19,6 +20,8 @@ export const EVENT_LINE_KEYS = [
   "seq", "id", "occurredAt", "type", "actorType", "actorId", "actorLabel", "customerId", "applicationId", "environmentId", "releaseId",
   "objectType", "objectId", "summary", "before", "after", "data", "ip", "userAgent", "requestId", "prevHash", "hash",
 ] as const;
+/** What precedes each value on an event line, as bytes: `{"kind":"event","seq":`, then `,"id":`, and so on. */
+export const EVENT_LINE_PREFIXES = EVENT_LINE_KEYS.map((k, i) => ascii(`${i === 0 ? '{"kind":"event",' : ","}"${k}":`));
 
 /** An event line: the reference format (export-row-writer.ts writes the same lines from database rows). */
 export const eventLine = (e: StoredEvent): string =>

@@ -2,28 +2,22 @@
 // eventLine (export-format.ts) writes it, or a CSV line as csvLine does, without building an event object and a
 // string per line first. A million-event export spent most of its time doing that. Pure: no database, no server-only.
 // INVARIANT: the bytes parse to exactly what eventLine / csvLine give for the same stored event
-// (export-row-writer.test.ts, export-verify.int.test.ts).
-import { F, rowSeq } from "./binary-event-row";
-import { CSV_COLUMNS, csvField, EVENT_LINE_KEYS } from "./export-format";
+// (export-event-line.test.ts, export-verify.int.test.ts).
+import { binaryTimestampMs, F, JSON_FIELDS, rowSeq } from "./binary-event-row";
+import { CSV_COLUMNS, csvField, EVENT_LINE_KEYS, EVENT_LINE_PREFIXES } from "./export-format";
 import { ascii, JsonBytes } from "./json-bytes";
 
 // NDJSON keys in eventLine's order. JSON columns are copied as PostgreSQL prints them (its spacing), which parses
 // to the same values.
-const LINE_KEYS = EVENT_LINE_KEYS;
-const LINE_PREFIX = LINE_KEYS.map((k, i) => ascii(`${i === 0 ? '{"kind":"event",' : ","}"${k}":`));
 const LINE_END = ascii("}\n");
 const UUIDS = new Set<number>([F.id, F.customerId, F.applicationId, F.environmentId, F.releaseId]);
-const JSONS = new Set<number>([F.before, F.after, F.data]);
-const LINE_FIELDS = LINE_KEYS.map((k) => ({ f: F[k], uuid: UUIDS.has(F[k]), json: JSONS.has(F[k]) }));
-
-const PG_EPOCH_MS = 946684800000;
-const micros = (buf: Buffer, s: number): bigint => buf.readBigInt64BE(s);
+const LINE_FIELDS = EVENT_LINE_KEYS.map((k) => ({ f: F[k], uuid: UUIDS.has(F[k]), json: JSON_FIELDS.has(F[k]) }));
 
 /** Appends the row's NDJSON event line (with its newline) to `out`. */
 export function writeEventLine(out: JsonBytes, buf: Buffer, start: Int32Array, end: Int32Array): void {
   const seq = rowSeq(buf, start, end);
   for (let i = 0; i < LINE_FIELDS.length; i++) {
-    out.put(LINE_PREFIX[i]!);
+    out.put(EVENT_LINE_PREFIXES[i]!);
     const { f, uuid, json } = LINE_FIELDS[i]!;
     const s = start[f]!;
     const e = end[f]!;
@@ -32,9 +26,9 @@ export function writeEventLine(out: JsonBytes, buf: Buffer, start: Int32Array, e
     else if (json) out.verbatim(buf, s + 1, e); // jsonb: a version byte, then the text
     else if (f === F.seq) {
       if (seq > 0) out.decimal(seq);
-      else out.string(micros(buf, s).toString());
+      else out.string(buf.readBigInt64BE(s).toString());
     } else if (f === F.occurredAt) {
-      const ms = Number(micros(buf, s) / 1000n) + PG_EPOCH_MS;
+      const ms = binaryTimestampMs(buf, s);
       if (!out.isoTime(ms)) out.string(new Date(ms).toISOString());
     } else out.text(buf, s, e);
   }
@@ -57,11 +51,11 @@ export function writeCsvLine(out: JsonBytes, buf: Buffer, start: Int32Array, end
     if (f === F.seq) {
       const seq = rowSeq(buf, start, end);
       if (seq > 0) out.decimal(seq, false);
-      else out.raw(csvField(micros(buf, s).toString()));
+      else out.raw(csvField(buf.readBigInt64BE(s).toString()));
     } else if (f === F.occurredAt) {
-      const ms = Number(micros(buf, s) / 1000n) + PG_EPOCH_MS;
+      const ms = binaryTimestampMs(buf, s);
       if (!out.isoTime(ms, false)) out.raw(csvField(new Date(ms)));
-    } else if (JSONS.has(f)) {
+    } else if (JSON_FIELDS.has(f)) {
       // csvLine's conversion of a JSON column: the parsed value, objects re-serialised compactly.
       out.raw(csvField(JSON.parse(buf.toString("utf8", s + 1, e)) as unknown));
     } else if (UUIDS.has(f)) {

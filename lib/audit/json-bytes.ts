@@ -4,10 +4,10 @@
 // JSON.stringify writes the same value. Pure: no database, no server-only.
 
 export const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
-const NULL = ascii("null");
+export const NULL = ascii("null");
 export const HEX = ascii("0123456789abcdef");
-const Q = 0x22; // "
-const BACKSLASH = 0x5c;
+export const Q = 0x22; // "
+export const BACKSLASH = 0x5c;
 
 export class JsonBytes {
   buf = Buffer.allocUnsafe(1 << 16);

@@ -6,7 +6,7 @@ import { Worker } from "node:worker_threads";
 import pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import { GENESIS_HASH } from "./chain";
-import { readCheckpoints, type RawQuery } from "./event-rows";
+import { RAW_TEXT, readCheckpoints, type RawQuery } from "./event-rows";
 import { type BatchRequest, type BatchSummary, checkBatch, type CopyOut } from "./verify-batch";
 import { checkCheckpoints, checkEnd, checkEventOrder, type StoredCheckpoint, type VerifyResult } from "./verify-chain";
 import type { VerifyWorkerData, VerifyWorkerReply } from "./verify-worker";
@@ -26,9 +26,6 @@ export interface VerifyDatabaseOptions {
 
 // Two batches queued per worker, so its PostgreSQL backend produces the next while the worker checks this one.
 const IN_FLIGHT_PER_WORKER = 2;
-
-/** Every column as the text PostgreSQL sends: event-rows.ts parses what it needs. */
-export const RAW_TEXT = { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig;
 
 /** A COPY on `client`, as a stream of its data. */
 export const copyOutOn =

@@ -4,7 +4,8 @@ import { parentPort, workerData } from "node:worker_threads";
 import pg from "pg";
 import { type BatchRequest, checkBatch } from "./verify-batch";
 import type { CheckpointsAt } from "./verify-chain";
-import { copyOutOn, RAW_TEXT } from "./verify-database";
+import { RAW_TEXT } from "./event-rows";
+import { copyOutOn } from "./verify-database";
 
 export interface VerifyWorkerData {
   module: string;

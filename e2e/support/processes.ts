@@ -1,0 +1,45 @@
+// The project's own commands run as a user runs them (`npm start`, `npm run demo`), for the specs that test those
+// commands themselves: a data directory they may use, their output, and their exit.
+import { type ChildProcess, spawn } from "node:child_process";
+import { chmod, mkdtemp } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "../..");
+
+/**
+ * A new temporary directory that the embedded PostgreSQL can use: when the suite runs as root, PostgreSQL runs as
+ * the `postgres` user, which must be able to reach its data dir (mkdtemp makes a 0700 directory).
+ */
+export async function reachableTempDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  await chmod(dir, 0o755);
+  return dir;
+}
+
+export interface RunningCommand {
+  child: ChildProcess;
+  /** Everything it printed so far, stdout and stderr interleaved as they arrived. */
+  output: () => string;
+}
+
+/**
+ * `node <nodeArgs>` from the project root, with `env` over the suite's environment. `detached`: in a process group of
+ * its own, as a command started in a terminal is, so that Ctrl-C can be sent to the whole group.
+ */
+export function runNode(nodeArgs: string[], env: Record<string, string>, o: { detached?: boolean } = {}): RunningCommand {
+  let out = "";
+  const child = spawn(process.execPath, nodeArgs, { cwd: root, detached: o.detached ?? false, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+  return { child, output: () => out };
+}
+
+/** Its exit code once it exits, or "still running" after `ms`. */
+export function exitWithin(child: ChildProcess, ms: number): Promise<number | null | "still running"> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return Promise.race([
+    new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code))),
+    new Promise<"still running">((resolve) => setTimeout(() => resolve("still running"), ms)),
+  ]);
+}
