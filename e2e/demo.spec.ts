@@ -106,7 +106,7 @@ test("npm run demo: a newcomer signs in with what it prints, promotes 1.1.0 thro
   expect(await siteVersions(site!, 6)).toEqual({ "1.0.0": 6 });
 
   // Ctrl-C: the terminal signals the whole group; everything stops and the demo exits 0.
-  const exited = exitWithin(d.child, 60_000);
+  const exited = exitWithin(d, 60_000);
   process.kill(-d.child.pid!, "SIGINT");
   expect(await exited).toBe(0);
   expect(d.output()).toContain("[demo] stopped.");

@@ -30,10 +30,9 @@ async function npmStart(dataDir: string, port: number): Promise<RunningCommand> 
   return run;
 }
 
-async function stopWithSigterm(child: ChildProcess): Promise<number | null | "still running"> {
-  const exited = exitWithin(child, 30_000);
-  child.kill("SIGTERM");
-  return exited;
+async function stopWithSigterm(run: RunningCommand): Promise<number | null | "still running"> {
+  run.child.kill("SIGTERM");
+  return exitWithin(run, 30_000);
 }
 
 test.afterAll(async () => {
@@ -67,7 +66,7 @@ test("npm start on a fresh machine: embedded PostgreSQL, a printed first adminis
   await expect.poll(() => existsSync(path.join(dataDir, "initial-admin.txt")), { message: "the one-time credentials are removed once used" }).toBe(false);
 
   // SIGTERM to the server process alone: it stops serving, then stops its PostgreSQL, and exits 0.
-  expect(await stopWithSigterm(first.child)).toBe(0);
+  expect(await stopWithSigterm(first)).toBe(0);
   expect(first.output()).toContain("[releasegate] SIGTERM: stopping");
   expect(first.output()).toContain("[releasegate] PostgreSQL stopped");
   expect(existsSync(path.join(dataDir, "postgres", "postmaster.pid")), "PostgreSQL shut down cleanly (its lock file is gone)").toBe(false);
@@ -81,5 +80,5 @@ test("npm start on a fresh machine: embedded PostgreSQL, a printed first adminis
   await submitSignIn(page, { email, password: chosen });
   await expect(page).toHaveURL(`${url}/`);
   await expect(page.getByRole("heading", { level: 1 })).toContainText("Hello,");
-  expect(await stopWithSigterm(second.child)).toBe(0);
+  expect(await stopWithSigterm(second)).toBe(0);
 });

@@ -21,6 +21,11 @@ export interface RunningCommand {
   child: ChildProcess;
   /** Everything it printed so far, stdout and stderr interleaved as they arrived. */
   output: () => string;
+  /**
+   * Its exit code, once it has exited and all it printed has been read: 'close', not 'exit', which may come before
+   * the last output does.
+   */
+  closed: Promise<number | null>;
 }
 
 /**
@@ -32,14 +37,11 @@ export function runNode(nodeArgs: string[], env: Record<string, string>, o: { de
   const child = spawn(process.execPath, nodeArgs, { cwd: root, detached: o.detached ?? false, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
-  return { child, output: () => out };
+  const closed = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
+  return { child, output: () => out, closed };
 }
 
-/** Its exit code once it exits, or "still running" after `ms`. */
-export function exitWithin(child: ChildProcess, ms: number): Promise<number | null | "still running"> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-  return Promise.race([
-    new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code))),
-    new Promise<"still running">((resolve) => setTimeout(() => resolve("still running"), ms)),
-  ]);
+/** Its exit code once it has exited and its output is read, or "still running" after `ms`. */
+export function exitWithin(run: RunningCommand, ms: number): Promise<number | null | "still running"> {
+  return Promise.race([run.closed, new Promise<"still running">((resolve) => setTimeout(() => resolve("still running"), ms))]);
 }
