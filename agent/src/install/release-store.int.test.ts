@@ -215,10 +215,14 @@ describe("pruneReleases", () => {
     const [r1, r2, r3, r5] = [staged[0]!, staged[1]!, staged[2]!, staged[4]!];
     await store.activateRelease(r1.name); // the oldest is live (e.g. after a revert)
 
+    // What a crash mid-stage leaves: the agent noted both names before it began extracting them.
     const tmpDir = store.releaseDir(`${r5.name}.tmp-0123456789abcdef`);
     const unfinished = store.releaseDir(`6.0.0-${"b".repeat(12)}`);
     await fs.mkdir(tmpDir);
     await fs.mkdir(unfinished);
+    await fs.mkdir(store.stagingLedgerDir, { recursive: true });
+    await fs.writeFile(path.join(store.stagingLedgerDir, r5.name), "");
+    await fs.writeFile(path.join(store.stagingLedgerDir, `6.0.0-${"b".repeat(12)}`), "");
     await fs.symlink("releases/whatever", path.join(store.root, "current.tmp-0123456789abcdef"));
     const oldPart = path.join(store.downloadsDir, "old.tar.gz.part");
     const freshPart = path.join(store.downloadsDir, "fresh.tar.gz.part");
@@ -239,5 +243,31 @@ describe("pruneReleases", () => {
     // Keeping one: the newest and the current one survive, nothing else.
     await store.pruneReleases(1);
     expect((await store.listStaged()).map((r) => r.version)).toEqual(["5.0.0", "1.0.0"]);
+  });
+
+  it("removes only what the agent installed: another tool's releases (and their rollback) survive every prune", async () => {
+    // A server taken over from Capistrano-style deploys: its releases/ holds the other tool's builds, and `current`
+    // pointed at one of them until Releasegate's first activation.
+    const foreign = ["20240101120000", "20240301090000", "legacy-1.4.2", `9.9.9-${"c".repeat(12)}`];
+    for (const name of foreign) {
+      await fs.mkdir(store.releaseDir(name), { recursive: true });
+      await fs.writeFile(path.join(store.releaseDir(name), "index.js"), `console.log("${name}")`);
+    }
+    await fs.writeFile(path.join(store.releasesDir, "REVISION"), "abc123\n");
+    await fs.symlink(path.join("releases", "20240301090000"), store.currentLink);
+
+    const staged = [];
+    for (const version of ["1.0.0", "2.0.0", "3.0.0"]) {
+      staged.push((await (await artifact(version)).stage()).release);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await store.activateRelease(staged[2]!.name);
+
+    const removed = await store.pruneReleases(1);
+
+    expect(removed.sort()).toEqual([staged[0]!.dir, staged[1]!.dir].sort());
+    for (const name of foreign) expect(await fs.readFile(path.join(store.releaseDir(name), "index.js"), "utf8")).toBe(`console.log("${name}")`);
+    expect(await fs.readFile(path.join(store.releasesDir, "REVISION"), "utf8")).toBe("abc123\n");
+    expect((await store.listStaged()).map((r) => r.version)).toEqual(["3.0.0"]);
   });
 });

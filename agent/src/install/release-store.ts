@@ -4,6 +4,7 @@
 //   DIR/shared/<path>                 persistent paths (uploads, .env...) linked into every release
 //   DIR/current -> releases/<name>    the build the node serves
 //   DIR/downloads/                    archives being downloaded (resumable .part files)
+//   DIR/.releasegate/staging/<name>   the agent's note that it began staging releases/<name> (removed once complete)
 //
 // INVARIANTS
 // - A release directory counts (listStaged, currentRelease, activateRelease) only once its marker exists, and the
@@ -11,6 +12,9 @@
 // - `current` is only ever replaced by rename(2) of a fresh symlink over it, so at every instant it points at a
 //   complete release (the old one or the new one), and reverting is the same switch back, with no download.
 // - Pruning never removes the release `current` points at.
+// - Pruning removes only what this agent installed: complete releases (its marker) and its own unfinished stages
+//   (noted in staging/ before extraction began). Anything else under releases/ belongs to whoever put it there
+//   (the tool that deployed the server before Releasegate took over, whose rollback needs it) and is left alone.
 // One store is used by one job at a time (the agent runs jobs one after another): pruning removes unfinished
 // directories, which would include one being staged at that moment.
 import { randomBytes } from "node:crypto";
@@ -78,6 +82,8 @@ export class ReleaseStore {
   readonly sharedDir: string;
   readonly downloadsDir: string;
   readonly currentLink: string;
+  /** One empty file per release directory whose staging began and has not completed (see pruneReleases). */
+  readonly stagingLedgerDir: string;
 
   constructor(root: string) {
     this.root = path.resolve(root);
@@ -85,6 +91,7 @@ export class ReleaseStore {
     this.sharedDir = path.join(this.root, "shared");
     this.downloadsDir = path.join(this.root, "downloads");
     this.currentLink = path.join(this.root, "current");
+    this.stagingLedgerDir = path.join(this.root, ".releasegate", "staging");
   }
 
   releaseDir(name: string): string {
@@ -127,6 +134,11 @@ export class ReleaseStore {
     }
 
     const archive = path.join(this.downloadsDir, name + archiveSuffix(release.fileName));
+    // Noted before the first byte lands under releases/: a crash from here on leaves a directory (or an extraction
+    // leftover) that pruning may remove because it is known to be ours.
+    await fs.mkdir(this.stagingLedgerDir, { recursive: true, mode: 0o700 });
+    await fs.writeFile(path.join(this.stagingLedgerDir, name), "");
+    let complete = false;
     try {
       await downloadArtifact({
         url: options.url,
@@ -145,6 +157,7 @@ export class ReleaseStore {
         if (options.persistentPaths?.length) await this.linkPersistentPaths(dir, options.persistentPaths);
         const marker = { releaseId: release.id, version: release.version, sha256, stagedAt: new Date().toISOString() };
         await writeMarker(dir, marker);
+        complete = true;
         return { release: { ...marker, name, dir }, alreadyStaged: false };
       } catch (error) {
         await fs.rm(dir, { recursive: true, force: true });
@@ -153,6 +166,8 @@ export class ReleaseStore {
     } finally {
       // Extracted or refused, the archive has served its purpose; only an interrupted download (.part) is kept.
       await fs.rm(archive, { force: true });
+      // Complete (the marker says whose it is now), or nothing of it left under releases/: the note has done its job.
+      if (complete || !(await pathExists(dir))) await fs.rm(path.join(this.stagingLedgerDir, name), { force: true });
     }
   }
 
@@ -226,8 +241,8 @@ export class ReleaseStore {
 
   /**
    * Keeps the `keep` newest releases plus the current one and any in `protect` (release ids or directory names);
-   * removes the others, unfinished release directories, leftover temporary links, and downloads untouched for a
-   * day. Returns the paths removed.
+   * removes the others, this agent's unfinished stages, leftover temporary links, and downloads untouched for a
+   * day. Directories under releases/ that this agent did not install are never touched. Returns the paths removed.
    */
   async pruneReleases(keep: number, protect: string[] = [], now = Date.now()): Promise<string[]> {
     const current = await this.currentTargetName();
@@ -242,9 +257,16 @@ export class ReleaseStore {
       await fs.rm(target, { recursive: true, force: true });
       removed.push(target);
     };
-    // Old releases, then whatever else is in releases/: unfinished stages (no marker) and extraction leftovers.
+    // Old releases, then this agent's unfinished stages (no marker yet) and their extraction leftovers.
+    const completeNames = new Set(staged.map((r) => r.name));
+    const unfinished = new Set((await readdirOrEmpty(this.stagingLedgerDir)).map((e) => e.name));
     for (const entry of await readdirOrEmpty(this.releasesDir)) {
-      if (!keepNames.has(entry.name)) await remove(this.releaseDir(entry.name));
+      if (keepNames.has(entry.name)) continue;
+      const ours = completeNames.has(entry.name) || unfinished.has(entry.name.replace(TEMP_SUFFIX, ""));
+      if (ours) await remove(this.releaseDir(entry.name));
+    }
+    for (const name of unfinished) {
+      if (!keepNames.has(name) && !completeNames.has(name)) await fs.rm(path.join(this.stagingLedgerDir, name), { force: true });
     }
     for (const entry of await readdirOrEmpty(this.root)) {
       if (entry.name.startsWith("current.tmp-")) await remove(path.join(this.root, entry.name));
