@@ -3,10 +3,11 @@
 // lib/entry/agent-route.ts for why and for what the wrapper guarantees.
 import { appendStepLogs } from "../lib/agents/append-step-logs";
 import { claimJob } from "../lib/agents/claim-job";
+import { describeAgent } from "../lib/agents/describe-agent";
 import { enrollAgent } from "../lib/agents/enroll-agent";
 import { recordHeartbeat } from "../lib/agents/record-heartbeat";
 import { reportStep } from "../lib/agents/report-step";
-import { ZClaimRequestSchema, ZEnrollRequestSchema, ZHeartbeatRequestSchema, ZStepLogRequestSchema, ZStepReportSchema } from "../lib/contracts/agent-api";
+import { ZClaimRequestSchema, ZEnrollRequestSchema, ZHeartbeatRequestSchema, ZStepLogRequestSchema, ZStepReportSchema, ZWhoAmIRequestSchema } from "../lib/contracts/agent-api";
 import { agentEndpoint, enrollmentEndpoint, serveAgentApi } from "../lib/entry/agent-route";
 import { uuidParam } from "../lib/entry/http";
 import { getReleaseArtifact } from "../lib/releases/get-release-artifact";
@@ -18,6 +19,7 @@ const header = (value: string | string[] | undefined) => (Array.isArray(value) ?
 export const handleAgentApi = serveAgentApi([
   enrollmentEndpoint({ methods: ["POST"], path: "/enroll", body: ZEnrollRequestSchema, status: 201 }, ({ body, ctx }) => enrollAgent(body, ctx)),
   agentEndpoint({ methods: ["POST"], path: "/heartbeat", body: ZHeartbeatRequestSchema }, ({ body, agent }) => recordHeartbeat(agent, body)),
+  agentEndpoint({ methods: ["POST"], path: "/whoami", body: ZWhoAmIRequestSchema }, ({ agent }) => describeAgent(agent)),
   // Long-poll: held open up to waitSeconds (<= 30) until work is queued for this agent's server.
   agentEndpoint({ methods: ["POST"], path: "/jobs/claim", body: ZClaimRequestSchema }, ({ body, agent, request }) => claimJob(agent, body.waitSeconds, request.signal)),
   agentEndpoint({ methods: ["POST"], path: "/steps/:stepId/report", body: ZStepReportSchema }, ({ body, agent, params }) => reportStep(agent, uuidParam(params.stepId, "Step"), body)),

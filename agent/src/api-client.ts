@@ -11,11 +11,13 @@ import {
   type TStepLogRequest,
   type TStepReport,
   type TStepReportResponse,
+  type TWhoAmIResponse,
   ZAgentErrorSchema,
   ZClaimResponseSchema,
   ZEnrollResponseSchema,
   ZHeartbeatResponseSchema,
   ZStepReportResponseSchema,
+  ZWhoAmIResponseSchema,
 } from "../../lib/contracts/agent-api";
 
 export class AgentApiError extends Error {
@@ -79,6 +81,10 @@ export class AgentApi {
   }
   heartbeat(request: THeartbeatRequest) {
     return this.call(AGENT_API_PATHS.heartbeat, request, ZHeartbeatResponseSchema, { retries: 1 });
+  }
+  /** For `status`: one quick try, so a person waiting at the shell gets the answer, not a retry loop. */
+  whoami(): Promise<TWhoAmIResponse> {
+    return this.call(AGENT_API_PATHS.whoami, {}, ZWhoAmIResponseSchema, { retries: 0, timeoutMs: 10_000 });
   }
   /** Long-poll: the request stays open up to waitSeconds; the HTTP timeout leaves room beyond it. */
   claim(waitSeconds: number, signal?: AbortSignal): Promise<TClaimResponse> {

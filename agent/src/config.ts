@@ -36,7 +36,7 @@ export async function readConfig(file: string): Promise<AgentConfig> {
   try {
     text = await readFile(file, "utf8");
   } catch {
-    throw new Error(`No agent configuration at ${file}. Run \`releasegate-agent enroll --server URL --token TOKEN --dir DIR\` first.`);
+    throw new Error(`No agent configuration at ${file}. Run \`RELEASEGATE_ENROLL_TOKEN=rge_… releasegate-agent enroll --server URL --dir DIR\` first.`);
   }
   const parsed = ZAgentConfigSchema.safeParse(JSON.parse(text));
   if (!parsed.success) throw new Error(`${file} is not a valid agent configuration: ${parsed.error.issues[0]?.message ?? "invalid"}`);

@@ -147,9 +147,33 @@ export const ZStepLogRequestSchema = z.object({
 });
 export type TStepLogRequest = z.infer<typeof ZStepLogRequestSchema>;
 
+/**
+ * Who the calling agent is to the control plane and which job it holds, for `releasegate-agent status` (it proves
+ * the server can be reached and takes the secret, and changes nothing: not even the server's "last seen").
+ * Control planes older than this call answer 404.
+ */
+export const ZWhoAmIRequestSchema = z.object({});
+export const ZWhoAmIResponseSchema = z.object({
+  targetId: z.uuid(),
+  target: z.object({ name: z.string(), environment: z.string(), application: z.string(), customer: z.string() }),
+  /** The step leased to this server (claimed or running), or null when it holds none. */
+  job: z
+    .object({
+      stepId: z.uuid(),
+      deploymentId: z.uuid(),
+      action: ZJobActionSchema,
+      version: z.string(),
+      status: z.enum(["CLAIMED", "RUNNING"]),
+      phase: z.string().nullable(),
+    })
+    .nullable(),
+});
+export type TWhoAmIResponse = z.infer<typeof ZWhoAmIResponseSchema>;
+
 export const AGENT_API_PATHS = {
   enroll: `${AGENT_API_PREFIX}/enroll`,
   heartbeat: `${AGENT_API_PREFIX}/heartbeat`,
+  whoami: `${AGENT_API_PREFIX}/whoami`,
   claim: `${AGENT_API_PREFIX}/jobs/claim`,
   report: (stepId: string) => `${AGENT_API_PREFIX}/steps/${stepId}/report`,
   logs: (stepId: string) => `${AGENT_API_PREFIX}/steps/${stepId}/logs`,

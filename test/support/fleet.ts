@@ -81,7 +81,10 @@ export async function startFleet(options: { server: string; workDir: string; nod
     for (const node of options.nodes) {
       const dir = path.join(options.workDir, node.name);
       await fs.mkdir(dir, { recursive: true });
-      await exec(process.execPath, [bundle, "enroll", "--server", options.server, "--token", node.token, "--dir", dir, "--var", `PORT=${node.port}`]);
+      // The token in the environment, as README tells ops: never on a command line, where ps shows it.
+      await exec(process.execPath, [bundle, "enroll", "--server", options.server, "--dir", dir, "--var", `PORT=${node.port}`], {
+        env: { ...process.env, RELEASEGATE_ENROLL_TOKEN: node.token },
+      });
       const logFile = path.join(options.workDir, `${node.name}.agent.log`);
       let child: ChildProcess | null = null;
       const agent: FleetAgent = {

@@ -8,7 +8,7 @@ import { reissueEnrollment, ZReissueEnrollmentRequestSchema } from "@/lib/target
 import { revokeAgent, ZRevokeAgentRequestSchema } from "@/lib/targets/revoke-agent";
 
 const tokenNote = (expiresAt: Date) =>
-  `Single use, valid until ${expiresAt.toISOString().slice(0, 16).replace("T", " ")} UTC. The agent exchanges it for its own secret when it enrolls; it will not be shown again.`;
+  `Single use, valid until ${expiresAt.toISOString().slice(0, 16).replace("T", " ")} UTC. Give it to \`releasegate-agent enroll\` in RELEASEGATE_ENROLL_TOKEN or on standard input (not on the command line, where ps shows it); the agent exchanges it for its own secret. It will not be shown again.`;
 
 export async function addTargetAction(formData: FormData) {
   return runAction({ name: "add-target" }, ZAddTargetRequestSchema, formData, async (input, actor) => {
