@@ -4,13 +4,14 @@ import type { Actor } from "../auth/actor";
 import type { Tx } from "../db/client";
 import { CHANNELS, notifyInTransaction } from "../events/wakeups";
 
-export type FinalStepStatus = "SUCCEEDED" | "FAILED" | "CANCELLED" | "INTERRUPTED";
+export type FinalStepStatus = "SUCCEEDED" | "FAILED" | "CANCELLED" | "INTERRUPTED" | "SKIPPED";
 
 const VERB: Record<FinalStepStatus, Record<"STAGE" | "ACTIVATE" | "ROLLBACK", string>> = {
   SUCCEEDED: { STAGE: "staged", ACTIVATE: "activated", ROLLBACK: "rolled back to" },
   FAILED: { STAGE: "failed to stage", ACTIVATE: "failed to activate", ROLLBACK: "failed to roll back to" },
   CANCELLED: { STAGE: "cancelled staging", ACTIVATE: "cancelled activating", ROLLBACK: "cancelled rolling back to" },
   INTERRUPTED: { STAGE: "was interrupted staging", ACTIVATE: "was interrupted activating", ROLLBACK: "was interrupted rolling back to" },
+  SKIPPED: { STAGE: "skipped staging", ACTIVATE: "skipped activating", ROLLBACK: "skipped rolling back to" },
 };
 
 /**

@@ -6,6 +6,7 @@ import { CHANNELS, notifyInTransaction } from "../events/wakeups";
 import { log } from "../log";
 import { runInBackground } from "../notifications/background";
 import { onDeploymentFinished } from "../notifications/on-deployment-finished";
+import { finishStep } from "../agents/finish-step";
 import { type PlanAction, type PlanInput, planRollout } from "./planner";
 
 const ENGINE = "rollout engine";
@@ -79,7 +80,7 @@ async function loadPlanInput(tx: Tx, deploymentId: string) {
       previousReleaseId: d.previousReleaseId,
       cancelRequested: d.cancelRequestedAt !== null,
     },
-    targets: targets.map((t) => ({ id: t.id, name: t.name, stagedReleaseIds: t.stagedReleaseIds })),
+    targets: targets.map((t) => ({ id: t.id, name: t.name, stagedReleaseIds: t.stagedReleaseIds, revoked: t.status === "REVOKED" })),
     steps: d.steps.map((s) => ({ id: s.id, targetId: s.targetId, action: s.action, batch: s.batch, status: s.status, message: s.message })),
   };
   return { deployment: d, plan };
@@ -92,6 +93,10 @@ async function apply(tx: Tx, { deployment: d }: Loaded, action: PlanAction): Pro
     case "createSteps": {
       await tx.deploymentStep.createMany({ data: action.steps.map((s) => ({ deploymentId: d.id, targetId: s.targetId, action: s.action, batch: s.batch })) });
       await notifyInTransaction(tx, CHANNELS.targetWork, ...action.steps.map((s) => s.targetId));
+      return;
+    }
+    case "endSteps": {
+      for (const s of action.steps) await finishStep(tx, systemActor(ENGINE), s.id, { status: s.status, message: s.message });
       return;
     }
     case "cancelSteps": {

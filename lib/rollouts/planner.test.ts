@@ -168,6 +168,55 @@ describe("cancel", () => {
   });
 });
 
+// Revoked = the server's agent is refused from its next call: a step there can never run (or report) again.
+describe("a revoked server", () => {
+  const revoke = (i: PlanInput, ...ids: string[]): PlanInput => ({ ...i, targets: i.targets.map((t) => (ids.includes(t.id) ? { ...t, revoked: true } : t)) });
+  const ended = (actions: PlanAction[]) => actions.flatMap((a) => (a.type === "endSteps" ? a.steps : []));
+
+  it("gets no step when a deployment starts", () => {
+    const a = planRollout(revoke(input({ status: "QUEUED" }), "t2"));
+    expect(created(a).map((s) => s.targetId)).toEqual(["t1", "t3"]);
+    expect(status(planRollout(revoke(input({ status: "QUEUED" }, 1), "t1")))).toEqual({ type: "setStatus", status: "FAILED", failureReason: "The environment has no servers." });
+  });
+
+  it("has its waiting steps skipped, and the rollout carries on with the other servers to success", () => {
+    const pending = step("t2", "STAGE", "PENDING");
+    const steps = [step("t1", "STAGE", "SUCCEEDED"), pending, step("t3", "STAGE", "SUCCEEDED")];
+    const a = planRollout(revoke(input({}, 3, steps), "t2"));
+    expect(ended(a)).toEqual([{ id: pending.id, status: "SKIPPED", message: "Not run: the agent of web-2 was revoked, so this server is no longer part of the rollout." }]);
+    expect(created(a)).toEqual([]);
+
+    pending.status = "SKIPPED";
+    const next = planRollout(revoke(input({}, 3, steps), "t2"));
+    expect(created(next)).toEqual([{ targetId: "t1", action: "ACTIVATE", batch: 1 }]);
+    const done = [...steps, step("t1", "ACTIVATE", "SUCCEEDED", 1), step("t3", "ACTIVATE", "SUCCEEDED", 2)];
+    expect(planRollout(revoke(input({}, 3, done), "t2"))).toEqual([{ type: "setStatus", status: "SUCCEEDED" }]);
+  });
+
+  it("is never given an activation or a rollback, even after it was staged", () => {
+    const staged = ["t1", "t2", "t3"].map((t) => step(t, "STAGE", "SUCCEEDED"));
+    expect(created(planRollout(revoke(input({}, 3, [...staged, step("t1", "ACTIVATE", "SUCCEEDED", 1)]), "t2")))).toEqual([{ targetId: "t3", action: "ACTIVATE", batch: 2 }]);
+    // t2 was switched earlier in this rollout, then revoked; t3 fails: only t3 and t1 are rolled back.
+    const failed = [...staged, step("t1", "ACTIVATE", "SUCCEEDED", 1), step("t2", "ACTIVATE", "SUCCEEDED", 2), step("t3", "ACTIVATE", "FAILED", 3)];
+    const a = planRollout(revoke(input({ batchSize: 1 }, 4, failed), "t2"));
+    expect(status(a)).toMatchObject({ status: "ROLLING_BACK" });
+    expect(created(a)).toEqual([{ targetId: "t3", action: "ROLLBACK", batch: 1 }]);
+  });
+
+  it("revoked mid-activation halts the rollout: its server's state is unknown, the others are rolled back", () => {
+    const running = step("t2", "ACTIVATE", "RUNNING", 2);
+    const steps = [...["t1", "t2", "t3"].map((t) => step(t, "STAGE", "SUCCEEDED")), step("t1", "ACTIVATE", "SUCCEEDED", 1), running];
+    const a = planRollout(revoke(input({}, 3, steps), "t2"));
+    expect(ended(a)).toEqual([
+      { id: running.id, status: "INTERRUPTED", message: "The agent of web-2 was revoked during this step: the server may be out of the load balancer or half-switched, and needs attention." },
+    ]);
+    running.status = "INTERRUPTED";
+    const next = planRollout(revoke(input({}, 3, steps), "t2"));
+    expect(status(next)).toMatchObject({ status: "ROLLING_BACK", failureReason: expect.stringContaining("web-2: activating the release was interrupted") });
+    expect(created(next)).toEqual([{ targetId: "t1", action: "ROLLBACK", batch: 1 }]);
+  });
+});
+
 // Drives whole rollouts with random node outcomes and checks the promises that must hold in every one of them.
 describe("any rollout (simulated)", () => {
   it("keeps a node serving, ends in a final state, and leaves the fleet consistent", () => {
@@ -179,8 +228,13 @@ describe("any rollout (simulated)", () => {
         fc.boolean(),
         fc.array(fc.constantFrom("ok", "ok", "ok", "fail", "interrupt"), { minLength: 40, maxLength: 40 }),
         fc.integer({ min: -1, max: 30 }),
-        (n, batchSize, strategy, autoRollback, outcomes, cancelAt) => {
+        // Ops revoke one server's agent at some round (or never).
+        fc.integer({ min: -1, max: 30 }),
+        fc.integer({ min: 0, max: 5 }),
+        (n, batchSize, strategy, autoRollback, outcomes, cancelAt, revokeAt, revokeWhich) => {
           const i: PlanInput = input({ status: "QUEUED", strategy, batchSize, autoRollback }, n);
+          const gone = revokeAt >= 0 ? `t${(revokeWhich % n) + 1}` : null;
+          let revokedInTime = false;
           const steps: PlanStep[] = [];
           let dstatus = i.deployment.status;
           let reason: string | undefined;
@@ -188,13 +242,20 @@ describe("any rollout (simulated)", () => {
           const live = new Map(i.targets.map((t) => [t.id, "old"]));
           for (let round = 0; round < 200; round++) {
             const cancelRequested = cancelAt >= 0 && round >= cancelAt;
-            const actions = planRollout({ ...i, deployment: { ...i.deployment, status: dstatus, cancelRequested }, steps });
+            const revoked = gone !== null && round >= revokeAt;
+            revokedInTime ||= revoked;
+            const targetsNow = i.targets.map((t) => ({ ...t, revoked: revoked && t.id === gone }));
+            const actions = planRollout({ ...i, targets: targetsNow, deployment: { ...i.deployment, status: dstatus, cancelRequested }, steps });
+            // Never a new step for a server whose agent is refused.
+            if (revoked) expect(created(actions).filter((s) => s.targetId === gone)).toEqual([]);
             for (const a of actions) {
               if (a.type === "setStatus") {
                 dstatus = a.status;
                 reason = a.failureReason ?? reason;
               } else if (a.type === "cancelSteps") {
                 for (const s of steps) if (a.stepIds.includes(s.id)) s.status = "CANCELLED";
+              } else if (a.type === "endSteps") {
+                for (const e of a.steps) steps.find((s) => s.id === e.id)!.status = e.status;
               } else {
                 for (const s of a.steps) steps.push(step(s.targetId, s.action, "PENDING", s.batch));
               }
@@ -206,8 +267,8 @@ describe("any rollout (simulated)", () => {
               if (n > 1) expect(out).toBeLessThan(n);
             }
             if (["SUCCEEDED", "FAILED", "CANCELLED"].includes(dstatus)) break;
-            // The agents: every pending step runs and finishes with the next scripted outcome.
-            for (const s of steps.filter((x) => x.status === "PENDING")) {
+            // The agents: every pending step runs and finishes with the next scripted outcome (a revoked one is refused).
+            for (const s of steps.filter((x) => x.status === "PENDING" && !(revoked && x.targetId === gone))) {
               const o = outcomes[k++ % outcomes.length]!;
               s.status = o === "ok" || s.action === "ROLLBACK" ? "SUCCEEDED" : o === "fail" ? "FAILED" : "INTERRUPTED";
               if (s.status === "SUCCEEDED" && s.action === "ACTIVATE") live.set(s.targetId, "new");
@@ -216,11 +277,13 @@ describe("any rollout (simulated)", () => {
             }
           }
           expect(["SUCCEEDED", "FAILED", "CANCELLED"]).toContain(dstatus);
+          // What Releasegate still answers for: the servers whose agents it can reach.
+          if (revokedInTime) live.delete(gone!);
           const versions = new Set(live.values());
           if (dstatus === "SUCCEEDED") expect([...versions]).toEqual(["new"]);
           if (dstatus === "FAILED") expect(reason).toBeTruthy();
           // With automatic rollback, a failed or cancelled rollout leaves every node on the previous release.
-          if (dstatus !== "SUCCEEDED" && autoRollback) expect([...versions]).toEqual(["old"]);
+          if (dstatus !== "SUCCEEDED" && autoRollback) expect([...versions].filter((v) => v !== "old")).toEqual([]);
           // Never a half-installed node left behind silently: without rollback the reason says nodes were left.
           if (versions.has("half") || (dstatus !== "SUCCEEDED" && versions.has("new"))) expect(reason).toMatch(/left on the new release/);
         },

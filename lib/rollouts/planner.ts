@@ -10,6 +10,9 @@
 //   3. On a failed or interrupted activation: stop creating work, let running steps finish, then (autoRollback)
 //      ROLLBACK every node that was touched, batch by batch, to the previous release, and end FAILED with the reason.
 //   4. A cancel stops like a failure, without one: touched nodes are rolled back, then the deployment is CANCELLED.
+//   5. A revoked server (its agent is refused from its next call) leaves the rollout: no new step for it ever; a
+//      step it had not started is SKIPPED and the rollout carries on without it; a switch it was in the middle of is
+//      INTERRUPTED (the node's state is unknown), which halts the rollout like any broken node.
 
 export type DeploymentStatus = "SCHEDULED" | "QUEUED" | "RUNNING" | "ROLLING_BACK" | "SUCCEEDED" | "FAILED" | "CANCELLED";
 export type StepAction = "STAGE" | "ACTIVATE" | "ROLLBACK";
@@ -20,6 +23,8 @@ export interface PlanTarget {
   name: string;
   /** Releases extracted on the node and ready to switch to. */
   stagedReleaseIds: readonly string[];
+  /** Its agent was revoked: nothing can run there any more. */
+  revoked?: boolean;
 }
 
 export interface PlanStep {
@@ -50,6 +55,8 @@ export interface PlanInput {
 export type PlanAction =
   | { type: "createSteps"; steps: { targetId: string; action: StepAction; batch: number }[] }
   | { type: "cancelSteps"; stepIds: string[] }
+  /** Ends steps no agent can finish (their server was revoked), with the reason. */
+  | { type: "endSteps"; steps: { id: string; status: "SKIPPED" | "INTERRUPTED"; message: string }[] }
   | { type: "setStatus"; status: DeploymentStatus; failureReason?: string };
 
 const ACTIVE: readonly StepStatus[] = ["CLAIMED", "RUNNING"];
@@ -70,9 +77,27 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
 }
 
 export function planRollout(input: PlanInput): PlanAction[] {
-  const { deployment: d, targets, steps } = input;
+  const { deployment: d, steps } = input;
   if (TERMINAL.includes(d.status) || d.status === "SCHEDULED") return [];
-  const name = (targetId: string) => targets.find((t) => t.id === targetId)?.name ?? targetId;
+  const name = (targetId: string) => input.targets.find((t) => t.id === targetId)?.name ?? targetId;
+  // Every rule below plans for the servers that can still run work.
+  const targets = input.targets.filter((t) => !t.revoked);
+  const revoked = new Set(input.targets.filter((t) => t.revoked).map((t) => t.id));
+  const orphaned = steps.filter((s) => revoked.has(s.targetId) && (s.status === "PENDING" || ACTIVE.includes(s.status)));
+  if (orphaned.length > 0) {
+    return [
+      {
+        type: "endSteps",
+        steps: orphaned.map((s) =>
+          // A switch under way may have left the node drained or half-switched; a stage or a step not yet started
+          // changed nothing the node serves.
+          s.status === "RUNNING" && s.action !== "STAGE"
+            ? { id: s.id, status: "INTERRUPTED" as const, message: `The agent of ${name(s.targetId)} was revoked during this step: the server may be out of the load balancer or half-switched, and needs attention.` }
+            : { id: s.id, status: "SKIPPED" as const, message: `Not run: the agent of ${name(s.targetId)} was revoked, so this server is no longer part of the rollout.` },
+        ),
+      },
+    ];
+  }
   const of = (action: StepAction) => steps.filter((s) => s.action === action);
   const size = effectiveBatchSize(d.strategy, d.batchSize, targets.length);
 
@@ -106,7 +131,7 @@ export function planRollout(input: PlanInput): PlanAction[] {
       ];
     }
     if (running.length > 0 || pending.length > 0) return [];
-    const touched = touchedTargets(input);
+    const touched = touchedTargets(input, targets);
     const rolledBack = new Set(rollbacks.filter((s) => s.status === "SUCCEEDED").map((s) => s.targetId));
     const remaining = touched.filter((id) => !rolledBack.has(id));
     if (remaining.length > 0) {
@@ -121,7 +146,7 @@ export function planRollout(input: PlanInput): PlanAction[] {
   if (broken || d.cancelRequested) {
     const actions: PlanAction[] = pending.length ? [{ type: "cancelSteps", stepIds: pending.map((s) => s.id) }] : [];
     if (running.length > 0) return actions; // let in-flight steps finish: never abandon a node mid-switch
-    const touched = touchedTargets(input);
+    const touched = touchedTargets(input, targets);
     if (touched.length > 0 && d.autoRollback && d.previousReleaseId !== null) {
       return [
         ...actions,
@@ -134,11 +159,12 @@ export function planRollout(input: PlanInput): PlanAction[] {
     return [...actions, { type: "setStatus", status: "FAILED", failureReason: `${failureReason(input, name)}${leftOn}` }];
   }
 
+  if (targets.length === 0) return [{ type: "setStatus", status: "FAILED", failureReason: "No server is left in this rollout: the agents of all of them were revoked." }];
   const stages = of("STAGE");
   if (stages.some((s) => s.status !== "SUCCEEDED" && s.status !== "SKIPPED")) return [];
 
   const activations = of("ACTIVATE");
-  if (activations.some((s) => s.status !== "SUCCEEDED")) return [];
+  if (activations.some((s) => s.status !== "SUCCEEDED" && s.status !== "SKIPPED")) return [];
   const activated = new Set(activations.map((s) => s.targetId));
   const next = targets.filter((t) => !activated.has(t.id)).slice(0, size);
   if (next.length === 0) return [{ type: "setStatus", status: "SUCCEEDED" }];
@@ -147,15 +173,16 @@ export function planRollout(input: PlanInput): PlanAction[] {
 }
 
 /**
- * Nodes an activation reached (succeeded, or failed part-way): exactly the ones a rollback must return. The broken
- * ones come first: they are already out of rotation, so returning them first never takes a serving node out while
- * a broken one is still out (with two nodes, the other order would leave none serving).
+ * Nodes an activation reached (succeeded, or failed part-way): exactly the ones a rollback must return, among the
+ * servers that can still run work (`targets`: a revoked one cannot). The broken ones come first: they are already
+ * out of rotation, so returning them first never takes a serving node out while a broken one is still out (with two
+ * nodes, the other order would leave none serving).
  */
-function touchedTargets(input: PlanInput): string[] {
+function touchedTargets(input: PlanInput, targets: readonly PlanTarget[]): string[] {
   const activations = input.steps.filter((s) => s.action === "ACTIVATE");
   const broken = new Set(activations.filter((s) => BROKEN.includes(s.status)).map((s) => s.targetId));
   const ok = new Set(activations.filter((s) => s.status === "SUCCEEDED").map((s) => s.targetId));
-  const ids = input.targets.map((t) => t.id);
+  const ids = targets.map((t) => t.id);
   return [...ids.filter((id) => broken.has(id)), ...ids.filter((id) => ok.has(id) && !broken.has(id))];
 }
 
@@ -167,6 +194,7 @@ function failureReason(input: PlanInput, name: (id: string) => string): string {
   const s = input.steps.find((x) => x.action !== "ROLLBACK" && BROKEN.includes(x.status));
   if (!s) return input.deployment.cancelRequested ? "Cancelled." : "Failed.";
   const what = s.action === "STAGE" ? "staging the release" : "activating the release";
-  const how = s.status === "INTERRUPTED" ? "was interrupted (the agent restarted or stopped answering)" : "failed";
-  return `${name(s.targetId)}: ${what} ${how}${s.message ? `: ${s.message}` : ""}.`;
+  // The step's message says why when there is one (lease expired, agent restarted, agent revoked).
+  const how = s.status === "INTERRUPTED" ? (s.message ? "was interrupted" : "was interrupted (the agent restarted or stopped answering)") : "failed";
+  return `${name(s.targetId)}: ${what} ${how}${s.message ? `: ${s.message.replace(/\.$/, "")}` : ""}.`;
 }

@@ -14,6 +14,7 @@ import { db } from "../db/client";
 import { cancelDeployment } from "../deployments/cancel-deployment";
 import { requestDeployment } from "../deployments/request-deployment";
 import { requestRevert } from "../deployments/request-revert";
+import { revokeAgent } from "../targets/revoke-agent";
 import { listenerReady } from "../events/wakeups";
 import { advanceRollout } from "./advance-rollout";
 import { sweepRollouts } from "./sweep-rollouts";
@@ -190,7 +191,7 @@ describe("the agent protocol", () => {
     const { deployment: done, ran } = await drive(f, deployment.id);
     expect(ran.map((j) => `${j.action} ${j.target} ${j.version}`)).toEqual(["ROLLBACK web-1 1.0.0"]);
     expect(done.status).toBe("FAILED");
-    expect(done.failureReason).toMatch(/^web-1: activating the release was interrupted \(the agent restarted or stopped answering\): The agent stopped reporting/);
+    expect(done.failureReason).toMatch(/^web-1: activating the release was interrupted: The agent stopped reporting/);
   });
 
   it("an agent that asks for work while its step runs lost that step: it is interrupted at once", async () => {
@@ -202,6 +203,50 @@ describe("the agent protocol", () => {
     const step = await db.deploymentStep.findUniqueOrThrow({ where: { id: job.stepId }, include: { deployment: true } });
     expect(step.status).toBe("INTERRUPTED");
     expect(step.deployment.status).toBe("FAILED"); // a stage: nothing was touched, nothing to roll back
+  });
+});
+
+describe("a server revoked during a rollout", () => {
+  it("gets no new step: its waiting step is skipped, and the rollout finishes on the other servers", async () => {
+    const f = await simulatedFleet(3);
+    const { deployment } = await requestDeployment(f.ops, { environmentId: f.environmentId, releaseId: (await release(f)).id });
+    // web-1 stages; web-2 never picks its stage up before ops revoke it (its agent is refused from then on).
+    const first = (await tryClaim(f.agents[0]!))!;
+    await reportStep(f.agents[0]!, first.stepId, { leaseId: first.leaseId, status: "SUCCEEDED" });
+    await revokeAgent(f.ops, { targetId: f.agents[1]!.targetId });
+
+    const { deployment: done, ran } = await drive(f, deployment.id);
+    expect(done.status).toBe("SUCCEEDED");
+    expect(ran.map((j) => `${j.action} ${j.target}`)).toEqual(["STAGE web-3", "ACTIVATE web-1", "ACTIVATE web-3"]);
+    const steps = await db.deploymentStep.findMany({ where: { deploymentId: deployment.id, targetId: f.agents[1]!.targetId } });
+    expect(steps.map((s) => [s.action, s.status, s.message])).toEqual([
+      ["STAGE", "SKIPPED", "Not run: the agent of web-2 was revoked, so this server is no longer part of the rollout."],
+    ]);
+  });
+
+  it("revoked while its activation runs: the step is interrupted at once, the rollout halts and rolls the others back", async () => {
+    const f = await simulatedFleet(3);
+    const v1 = await release(f, "1.0.0");
+    await drive(f, (await requestDeployment(f.ops, { environmentId: f.environmentId, releaseId: v1.id })).deployment.id);
+    const { deployment } = await requestDeployment(f.ops, { environmentId: f.environmentId, releaseId: (await release(f, "2.0.0")).id });
+    // web-2's activation is under way (acknowledged, never finished) when ops revoke its agent.
+    let started = false;
+    let revoked = false;
+    const { deployment: done, ran } = await drive(
+      f,
+      deployment.id,
+      (job) => (job.action === "ACTIVATE" && job.target.name === "web-2" ? ((started = true), "SILENT") : "SUCCEEDED"),
+      async () => {
+        if (started && !revoked) {
+          revoked = true;
+          await revokeAgent(f.ops, { targetId: f.agents[1]!.targetId });
+        }
+      },
+    );
+    expect(done.status).toBe("FAILED");
+    expect(done.failureReason).toContain("web-2: activating the release was interrupted: The agent of web-2 was revoked during this step");
+    expect(ran.map((j) => `${j.action} ${j.target} ${j.version}`).slice(-3)).toEqual(["ACTIVATE web-1 2.0.0", "ACTIVATE web-2 2.0.0", "ROLLBACK web-1 1.0.0"]);
+    expect(await db.deploymentStep.count({ where: { deploymentId: deployment.id, targetId: f.agents[1]!.targetId, action: { not: "STAGE" } } })).toBe(1);
   });
 });
 

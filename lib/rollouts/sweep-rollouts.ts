@@ -64,7 +64,9 @@ export async function sweepRollouts(now = new Date()): Promise<{ reoffered: numb
     where: {
       status: "PENDING",
       createdAt: { lt: offlineSince },
-      target: { OR: [{ status: { not: "ACTIVE" } }, { lastSeenAt: null }, { lastSeenAt: { lt: offlineSince } }] },
+      // A revoked server's steps are ended by the planner (skipped: it left the rollout); a rotated one that has
+      // not enrolled again, or an agent gone silent, strands its step.
+      target: { OR: [{ status: "PENDING" }, { status: "ACTIVE", lastSeenAt: null }, { status: "ACTIVE", lastSeenAt: { lt: offlineSince } }] },
     },
     select: { id: true, target: { select: { name: true, status: true } } },
   });
@@ -72,7 +74,7 @@ export async function sweepRollouts(now = new Date()): Promise<{ reoffered: numb
     stranded,
     async (id) => {
       const t = stranded.find((s) => s.id === id)!.target;
-      return t.status === "ACTIVE" ? `${t.name} went offline before it picked up this step.` : `${t.name}'s agent was revoked before it picked up this step.`;
+      return t.status === "ACTIVE" ? `${t.name} went offline before it picked up this step.` : `${t.name}'s agent credential was rotated and it has not enrolled again.`;
     },
     "FAILED",
   );

@@ -3,13 +3,17 @@ import { z } from "zod";
 import { recordAuditEvent } from "../audit/record-audit-event";
 import type { UserActor } from "../auth/actor";
 import { db } from "../db/client";
+import { advanceRollout } from "../rollouts/advance-rollout";
 import { loadManagedTarget } from "./load-managed-target";
 import { conflict } from "../errors";
 
 export const ZRevokeAgentRequestSchema = z.object({ targetId: z.uuid() });
 export type TRevokeAgentRequest = z.infer<typeof ZRevokeAgentRequestSchema>;
 
-/** Revokes a server's agent: its secret and any unused enrollment token are refused from the next call on. */
+/**
+ * Revokes a server's agent: its secret and any unused enrollment token are refused from the next call on. A rollout
+ * under way in its environment learns it at once (lib/rollouts/planner.ts): the server leaves the rollout.
+ */
 export async function revokeAgent(actor: UserActor, input: TRevokeAgentRequest) {
   const target = await loadManagedTarget(actor, input.targetId);
   await db.$transaction(async (tx) => {
@@ -28,4 +32,6 @@ export async function revokeAgent(actor: UserActor, input: TRevokeAgentRequest) 
       after: { status: "REVOKED" },
     });
   });
+  const active = await db.deployment.findMany({ where: { environmentId: target.environmentId, status: { in: ["RUNNING", "ROLLING_BACK"] } }, select: { id: true } });
+  for (const d of active) await advanceRollout(d.id);
 }
