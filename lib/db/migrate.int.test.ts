@@ -126,3 +126,66 @@ describe("migrateDatabase with a failing migration", () => {
     expect(await tableExists(db, "after_table")).toBe(true);
   });
 });
+
+// The revert history (Deployment.returnToDeploymentId) of deployments made before it existed is read from their
+// order: a database upgraded with history reverts exactly as if it had been recorded all along.
+describe("the revert_history migration on an existing database", () => {
+  it("links each existing deployment to what ran before it, redeploys and reverts included", async () => {
+    const all = await readMigrations();
+    const at = all.findIndex((m) => m.name.endsWith("_revert_history"));
+    expect(at).toBeGreaterThan(0);
+    const before = await mkdtemp(path.join(os.tmpdir(), "rg-migrations-"));
+    try {
+      for (const m of all.slice(0, at)) {
+        await mkdir(path.join(before, m.name));
+        await writeFile(path.join(before, m.name, "migration.sql"), await readFile(path.join(DEFAULT_MIGRATIONS_DIR, m.name, "migration.sql")));
+      }
+      const db = await scratch();
+      await migrateDatabase(db.url, { dir: before });
+      const ids = await db.query(`SELECT gen_random_uuid() AS u, gen_random_uuid() AS c, gen_random_uuid() AS a, gen_random_uuid() AS e`);
+      const { u, c, a, e } = ids.rows[0] as Record<string, string>;
+      await db.query(`INSERT INTO "User" (id, email, name, "passwordHash", "updatedAt") VALUES ($1, 'dev@example.test', 'Dev', 'x', now())`, [u]);
+      await db.query(`INSERT INTO "Customer" (id, name, slug, "updatedAt") VALUES ($1, 'Acme', 'acme', now())`, [c]);
+      await db.query(`INSERT INTO "Application" (id, "customerId", name, slug, "updatedAt") VALUES ($1, $2, 'Shop', 'shop', now())`, [a, c]);
+      await db.query(`INSERT INTO "Environment" (id, "applicationId", name, slug, position, "updatedAt") VALUES ($1, $2, 'Production', 'production', 0, now())`, [e, a]);
+      const release = async (version: string) =>
+        (
+          await db.query(
+            `INSERT INTO "Release" (id, "applicationId", version, "artifactSha256", "artifactSize", "artifactFileName", "artifactStorageKey", "uploadedById", "updatedAt")
+             VALUES (gen_random_uuid(), $1, $2, repeat('a', 64), 1, 'a.tar.gz', 'k', $3, now()) RETURNING id`,
+            [a, version, u],
+          )
+        ).rows[0].id as string;
+      const [r1, r2, r3] = [await release("1"), await release("2"), await release("3")];
+      // One deployment a minute: 1, 2, 2 again (a redeploy), 3, a revert to 2 (the old code went by previousReleaseId),
+      // then 3 failing.
+      let minute = 0;
+      const deployment = async (kind: "DEPLOY" | "REVERT", releaseId: string, status = "SUCCEEDED") => {
+        minute += 1;
+        return (
+          await db.query(
+            `INSERT INTO "Deployment" (id, "releaseId", "environmentId", kind, strategy, status, "createdAt", "finishedAt", "updatedAt")
+             VALUES (gen_random_uuid(), $1, $2, $3::"DeploymentKind", 'ROLLING', $4::"DeploymentStatus", timestamp '2026-01-01' + make_interval(mins => $5), timestamp '2026-01-01' + make_interval(mins => $5, secs => 30), now())
+             RETURNING id`,
+            [releaseId, e, kind, status, minute],
+          )
+        ).rows[0].id as string;
+      };
+      const d1 = await deployment("DEPLOY", r1);
+      const d2 = await deployment("DEPLOY", r2);
+      const d2again = await deployment("DEPLOY", r2);
+      const d3 = await deployment("DEPLOY", r3);
+      const back = await deployment("REVERT", r2);
+      const failed = await deployment("DEPLOY", r3, "FAILED");
+
+      await migrateDatabase(db.url);
+
+      const rows = (await db.query(`SELECT id, "returnToDeploymentId" AS "to" FROM "Deployment"`)).rows as { id: string; to: string | null }[];
+      const to = Object.fromEntries(rows.map((r) => [r.id, r.to]));
+      expect([to[d1], to[d2], to[d2again], to[d3], to[back], to[failed]]).toEqual([null, d1, d1, d2again, d1, back]);
+    } finally {
+      await rm(before, { recursive: true, force: true });
+    }
+  });
+});
+

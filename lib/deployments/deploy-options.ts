@@ -11,6 +11,7 @@ import { liveReleaseOf } from "./live-release";
 import { cancelPermissionFor } from "./cancel-deployment";
 import { loadDeploymentFacts } from "./load-deployment-facts";
 import { loadDeploymentFactsForReleases } from "./load-deployment-facts-for-releases";
+import { revertTargetOf } from "./revert-target";
 import { scheduledDeploymentBlockers } from "./scheduled-deployment-blockers";
 
 export const ZDeployOptionsRequestSchema = z.object({
@@ -50,11 +51,12 @@ export async function deployOptions(actor: UserActor, raw: TDeployOptionsRequest
   const env = await db.environment.findUnique({ where: { id: input.environmentId } });
   if (!env || !can(actor, "application.view", env.applicationId)) throw notFound("Environment");
 
-  const live = await liveReleaseOf(db, env.id);
+  const [live, back] = await Promise.all([liveReleaseOf(db, env.id), revertTargetOf(db, env.id)]);
   const now = new Date();
   const [current, previous, frozen, nextFreeze, servers, scheduled] = await Promise.all([
     live ? db.release.findUnique({ where: { id: live.releaseId }, select: { id: true, version: true, needsMigration: true } }) : null,
-    live?.previousReleaseId ? db.release.findUnique({ where: { id: live.previousReleaseId } }) : null,
+    // What a revert returns to (not simply what the live deployment replaced: see revert-target.ts).
+    back ? db.release.findUnique({ where: { id: back.releaseId } }) : null,
     db.freeze.findFirst({ where: { environmentId: env.id, startsAt: { lte: now }, endsAt: { gt: now } }, orderBy: { endsAt: "desc" } }),
     // So whoever picks a maintenance window sees the freeze it must avoid.
     db.freeze.findFirst({ where: { environmentId: env.id, startsAt: { gt: now } }, orderBy: { startsAt: "asc" } }),

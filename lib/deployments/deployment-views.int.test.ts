@@ -246,7 +246,10 @@ describe("deployOptions", () => {
     expect((await deployOptions(g.dev, { environmentId: g.production.id })).revert).toBeNull();
     const { deployment } = await requestRevert(g.ops, { environmentId: g.production.id, reason: "5.1.0 breaks checkout" });
     expect((await drive(g, deployment.id)).status).toBe("SUCCEEDED");
-    expect((await deployOptions(g.ops, { environmentId: g.production.id })).live).toMatchObject({ version: "5.0.0", previousVersion: "5.1.0" });
+    // Back at the first release: nothing earlier ran, so no further revert (not a ping-pong back to 5.1.0).
+    const after = await deployOptions(g.ops, { environmentId: g.production.id });
+    expect(after.live).toMatchObject({ version: "5.0.0", previousVersion: null });
+    expect(after.revert).toBeNull();
   });
 
   it("is NOT_FOUND for another tenant's environment", async () => {

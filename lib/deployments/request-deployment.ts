@@ -12,6 +12,7 @@ import { deploymentBlockers } from "../releases/policy";
 import { advanceRolloutInTransaction, announceStatusChange } from "../rollouts/advance-rollout";
 import { liveReleaseOf } from "./live-release";
 import { loadDeploymentFacts } from "./load-deployment-facts";
+import { returnToForDeployment } from "./revert-target";
 
 /** How far ahead a deployment may be scheduled: a maintenance window is planned in days or weeks, not years. */
 export const MAX_SCHEDULE_AHEAD_DAYS = 90;
@@ -86,7 +87,10 @@ export async function requestDeployment(actor: UserActor | ApiTokenActor, raw: T
         strategy: env.strategy,
         batchSize: env.batchSize,
         status: input.scheduledFor ? "SCHEDULED" : "QUEUED",
+        // What the servers run now: what a failure rolls them back to (for a redeploy, the same release).
         previousReleaseId: live?.releaseId ?? null,
+        // Where this result goes in the history a revert walks back (a redeploy takes the running one's place).
+        returnToDeploymentId: await returnToForDeployment(tx, env.id, release.id),
         requestedById: actor.type === "USER" ? actor.id : actor.createdById,
         reason: input.reason,
         freezeOverrideReason: facts.activeFreeze ? (input.freezeOverrideReason ?? null) : null,

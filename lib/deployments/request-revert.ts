@@ -9,8 +9,8 @@ import { AppError, notFound } from "../errors";
 import { CHANNELS, notifyInTransaction } from "../events/wakeups";
 import { deploymentBlockers } from "../releases/policy";
 import { advanceRolloutInTransaction, announceStatusChange } from "../rollouts/advance-rollout";
-import { liveReleaseOf } from "./live-release";
 import { loadDeploymentFacts } from "./load-deployment-facts";
+import { revertTargetOf } from "./revert-target";
 import { assertFleetReady, assertNoActiveDeployment, lockEnvironment } from "./request-deployment";
 
 export const ZRequestRevertSchema = z.object({
@@ -20,10 +20,11 @@ export const ZRequestRevertSchema = z.object({
 export type TRequestRevertRequest = z.input<typeof ZRequestRevertSchema>;
 
 /**
- * Returns an environment to the release that was live before the current one. The nodes still hold that build
- * (kept releases), so the rollout skips the download and goes straight to the same drain/switch/health sequence as
- * a deployment, batch by batch. Needs no acceptance or approval (that build passed them) and is allowed during a
- * freeze: it is how a bad release is taken out.
+ * Returns an environment to the release that ran before the current one (lib/deployments/revert-target.ts: repeated
+ * reverts walk back what ran, one release each). The nodes normally still hold that build (kept releases), so the
+ * rollout skips the download and goes straight to the same drain/switch/health sequence as a deployment, batch by
+ * batch. Needs no acceptance or approval (that build passed them) and is allowed during a freeze: it is how a bad
+ * release is taken out.
  */
 export async function requestRevert(actor: UserActor | ApiTokenActor, raw: TRequestRevertRequest) {
   const input = parseInput(ZRequestRevertSchema, raw);
@@ -34,12 +35,12 @@ export async function requestRevert(actor: UserActor | ApiTokenActor, raw: TRequ
 
   const deployment = await db.$transaction(async (tx) => {
     await lockEnvironment(tx, env.id);
-    const live = await liveReleaseOf(tx, env.id);
-    if (!live?.previousReleaseId) {
+    const back = await revertTargetOf(tx, env.id);
+    if (!back) {
       throw new AppError("PRECONDITION_FAILED", `${env.name} has no earlier release to return to.`);
     }
-    const current = await tx.release.findUniqueOrThrow({ where: { id: live.releaseId } });
-    const target = await tx.release.findUniqueOrThrow({ where: { id: live.previousReleaseId } });
+    const current = await tx.release.findUniqueOrThrow({ where: { id: back.fromReleaseId } });
+    const target = await tx.release.findUniqueOrThrow({ where: { id: back.releaseId } });
     const facts = await loadDeploymentFacts(tx, actor, {
       kind: "REVERT",
       environment: env,
@@ -57,7 +58,9 @@ export async function requestRevert(actor: UserActor | ApiTokenActor, raw: TRequ
         strategy: env.strategy,
         batchSize: env.batchSize,
         status: "QUEUED",
+        // A revert that fails part-way returns its servers to what they ran: the release it reverts from.
         previousReleaseId: current.id,
+        returnToDeploymentId: back.returnToDeploymentId,
         requestedById: actor.type === "USER" ? actor.id : actor.createdById,
         reason: input.reason,
       },

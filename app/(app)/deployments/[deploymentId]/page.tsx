@@ -115,7 +115,10 @@ export default async function DeploymentPage({ params }: { params: Promise<{ dep
           </Fact>
           <Fact label={d.kind === "REVERT" ? "Returns from" : "Replaces"}>
             {d.previousRelease ? (
-              <span title={`sha256 ${d.previousRelease.artifactSha256}`}>{d.previousRelease.version}</span>
+              <span title={`sha256 ${d.previousRelease.artifactSha256}`}>
+                {d.previousRelease.version}
+                {d.previousRelease.id === d.release.id && <span className="text-slate-500"> (the same release: a redeploy)</span>}
+              </span>
             ) : (
               <span className="text-slate-500">nothing (first deployment)</span>
             )}
