@@ -140,10 +140,29 @@ export const ZStepReportResponseSchema = z.object({
 });
 export type TStepReportResponse = z.infer<typeof ZStepReportResponseSchema>;
 
-/** Log lines in ordered chunks. `seq` starts at 0 per step; a chunk sent twice is stored once. */
+/**
+ * Log lines in ordered chunks. `seq` starts at 0 per step; a chunk sent twice is stored once. An agent keeps chunks
+ * it could not send (the control plane unreachable) and sends them when it is back; when its buffer is full it
+ * drops the oldest unsent ones and says so in `lost`, so the page marks the hole instead of hiding it.
+ */
 export const ZStepLogRequestSchema = z.object({
   leaseId: z.uuid(),
-  chunks: z.array(z.object({ seq: z.number().int().min(0), text: z.string().max(64 * 1024) })).min(1).max(64),
+  chunks: z
+    .array(
+      z.object({
+        seq: z.number().int().min(0),
+        text: z.string().max(64 * 1024),
+        /** The number of the chunk's first line in the step's log (1-based); older agents leave it out. */
+        line: z.number().int().min(1).optional(),
+      }),
+    )
+    .min(1)
+    .max(64),
+  /** Chunks the agent dropped unsent (buffer cap exceeded): they will never arrive. `fromLine` numbers their first line. */
+  lost: z
+    .array(z.object({ fromSeq: z.number().int().min(0), toSeq: z.number().int().min(0), fromLine: z.number().int().min(1).optional() }).refine((r) => r.toSeq >= r.fromSeq, "toSeq must not be before fromSeq"))
+    .max(64)
+    .optional(),
 });
 export type TStepLogRequest = z.infer<typeof ZStepLogRequestSchema>;
 

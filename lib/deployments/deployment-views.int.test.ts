@@ -186,6 +186,58 @@ describe("readStepLogs", () => {
     expect(tail).toMatchObject({ omittedBytes: 3000, totalBytes: 4000 });
   });
 
+  it("marks every hole it cannot fill: lines the agent dropped, lines not arrived yet, and lines that never arrived", async () => {
+    const g = await fleet(1);
+    await requestDeployment(g.ops, { environmentId: g.production.id, releaseId: (await release(g)).id });
+    const agent = g.agents[0]!;
+    const job = (await tryClaim(agent))!;
+    await reportStep(agent, job.stepId, { leaseId: job.leaseId, status: "RUNNING" });
+    const lines = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `line ${from + i}\n`).join("");
+    const d = (await db.deploymentStep.findUniqueOrThrow({ where: { id: job.stepId } })).deploymentId;
+    const read = () => readStepLogs(g.ops, { deploymentId: d, stepId: job.stepId });
+
+    // Chunks 0-1 arrive; 2-4 were dropped by the agent (its buffer was full); 5 arrives with the report of the loss.
+    await appendStepLogs(agent, job.stepId, { leaseId: job.leaseId, chunks: [{ seq: 0, line: 1, text: lines(1, 3) }, { seq: 1, line: 4, text: lines(4, 5) }] });
+    await appendStepLogs(agent, job.stepId, { leaseId: job.leaseId, chunks: [{ seq: 5, line: 20, text: lines(20, 21) }], lost: [{ fromSeq: 2, toSeq: 4, fromLine: 6 }] });
+    // Chunk 7 arrives before 6 (still on its way, as retries can deliver them).
+    await appendStepLogs(agent, job.stepId, { leaseId: job.leaseId, chunks: [{ seq: 7, line: 25, text: lines(25, 25) }] });
+
+    const running = await read();
+    expect(running.text).toBe(lines(1, 5) + lines(20, 21) + lines(25, 25));
+    expect(running.segments).toEqual([
+      { text: lines(1, 5) },
+      { gap: { fromSeq: 2, toSeq: 4, fromLine: 6, toLine: 19, reason: "dropped" } },
+      { text: lines(20, 21) },
+      { gap: { fromSeq: 6, toSeq: 6, fromLine: 22, toLine: 24, reason: "pending" } },
+      { text: lines(25, 25) },
+    ]);
+    expect(running).toMatchObject({ nextSeq: 8, gapsBefore: 0 });
+
+    // The step ends without chunk 6: it never arrived.
+    await reportStep(agent, job.stepId, { leaseId: job.leaseId, status: "SUCCEEDED" });
+    expect((await read()).segments[3]).toEqual({ gap: { fromSeq: 6, toSeq: 6, fromLine: 22, toLine: 24, reason: "missing" } });
+
+    // The tail view says how many holes lie in the part it leaves out.
+    const tail = await readStepLogs(g.ops, { deploymentId: d, stepId: job.stepId, maxBytes: 8 });
+    expect(tail.segments).toEqual([{ text: lines(25, 25) }]);
+    expect(tail.gapsBefore).toBe(2);
+  });
+
+  it("names the chunks of a hole when an older agent sent no line numbers", async () => {
+    const g = await fleet(1);
+    await requestDeployment(g.ops, { environmentId: g.production.id, releaseId: (await release(g)).id });
+    const agent = g.agents[0]!;
+    const job = (await tryClaim(agent))!;
+    await appendStepLogs(agent, job.stepId, { leaseId: job.leaseId, chunks: [{ seq: 0, text: "a\n" }, { seq: 3, text: "d\n" }] });
+    await reportStep(agent, job.stepId, { leaseId: job.leaseId, status: "SUCCEEDED" });
+    const d = (await db.deploymentStep.findUniqueOrThrow({ where: { id: job.stepId } })).deploymentId;
+    expect((await readStepLogs(g.ops, { deploymentId: d, stepId: job.stepId })).segments).toEqual([
+      { text: "a\n" },
+      { gap: { fromSeq: 1, toSeq: 2, fromLine: 2, toLine: null, reason: "missing" } },
+      { text: "d\n" },
+    ]);
+  });
+
   it("is NOT_FOUND in another tenant and for a step of another deployment", async () => {
     const d = await getDeployment(f.ops, { deploymentId: failed });
     const step = d.servers[0]!.steps[0]!;

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "StepLog" ADD COLUMN     "line" INTEGER,
+ADD COLUMN     "lostThroughSeq" INTEGER;
