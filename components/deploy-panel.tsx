@@ -9,6 +9,7 @@ import { DeploymentStatusBadge, deploymentTone, formatTime, ProgressBar, WillNot
 import { ActionForm, Field } from "./form";
 import { Countdown, LocalTime } from "./local-time";
 import { MarkdownText } from "./markdown";
+import { releaseLabel } from "@/lib/deployments/release-label";
 
 type Action = (fd: FormData) => Promise<ActionResult<{ redirectTo?: string } | undefined>>;
 
@@ -37,7 +38,8 @@ export interface DeployPanelOptions {
     needsMigration: boolean;
     migrationInstructions: string;
   }[];
-  revert: { version: string; fromVersion: string | null; fromNeedsMigration: boolean } | null;
+  /** `earlierBuilds`: a revert past Releasegate's first release, to each server's build from before (still on disk). */
+  revert: { version: string; earlierBuilds: { server: string; path: string }[] | null; fromVersion: string | null; fromNeedsMigration: boolean } | null;
 }
 
 export interface ActiveDeployment {
@@ -47,7 +49,8 @@ export interface ActiveDeployment {
   reason: string;
   scheduledFor: Date | null;
   requestedBy: { name: string } | null;
-  release: { version: string };
+  /** Null for a revert to the builds from before Releasegate. */
+  release: { version: string } | null;
   progress: { done: number; total: number; servers: number; updated: number; rolledBack: number };
 }
 
@@ -99,7 +102,7 @@ export function DeployPanel({
         <div className="rounded-md border border-indigo-200 bg-white p-2 text-sm" data-testid="scheduled-deployment">
           <p className="flex items-center justify-between gap-2">
             <span>
-              Deploys <span className="font-semibold">{scheduled.release.version}</span> <Countdown to={scheduled.scheduledFor.toISOString()} now={now} refreshWhenDue />
+              Deploys <span className="font-semibold">{releaseLabel(scheduled.release)}</span> <Countdown to={scheduled.scheduledFor.toISOString()} now={now} refreshWhenDue />
             </span>
             <DeploymentStatusBadge status={scheduled.status} />
           </p>
@@ -122,7 +125,7 @@ export function DeployPanel({
                 variant="secondary"
                 submitLabel="Cancel"
                 pendingLabel="Cancelling…"
-                confirm={`Cancel the deployment of ${scheduled.release.version} to ${env.name} scheduled for ${formatTime(scheduled.scheduledFor)}?`}
+                confirm={`Cancel the deployment of ${releaseLabel(scheduled.release)} to ${env.name} scheduled for ${formatTime(scheduled.scheduledFor)}?`}
               >
                 <input type="hidden" name="deploymentId" value={scheduled.id} />
               </ActionForm>
@@ -138,7 +141,7 @@ export function DeployPanel({
         >
           <span className="flex items-center justify-between gap-2 text-sm">
             <span>
-              {active.kind === "REVERT" ? "Reverting to" : "Deploying"} <span className="font-medium">{active.release.version}</span>
+              {active.kind === "REVERT" ? "Reverting to" : "Deploying"} <span className="font-medium">{releaseLabel(active.release)}</span>
             </span>
             <DeploymentStatusBadge status={active.status} />
           </span>
@@ -204,6 +207,21 @@ export function DeployPanel({
         <details>
           <summary className="cursor-pointer text-sm font-medium text-rose-700">Revert to {options.revert.version}</summary>
           <div className="mt-2 space-y-2">
+            {options.revert.earlierBuilds && (
+              <div className="text-xs text-slate-600" data-testid="revert-earlier-builds">
+                <p>
+                  Before {options.revert.fromVersion}, these servers ran builds installed outside Releasegate. They are still on disk; a revert switches
+                  each back to its own:
+                </p>
+                <ul className="mt-1 list-inside list-disc">
+                  {options.revert.earlierBuilds.map((b) => (
+                    <li key={b.server}>
+                      <span className="font-medium">{b.server}</span>: <code className="font-mono">{b.path}</code>
+                    </li>
+                  ))}
+                </ul>
+              </div>
+            )}
             {options.revert.fromNeedsMigration && (
               <p className="rounded-md border border-amber-200 bg-amber-50 px-2 py-1 text-xs text-amber-900" data-testid="revert-migration-warning">
                 {options.revert.fromVersion} migrated the database. A revert switches the servers back to {options.revert.version}; it does not undo the

@@ -11,7 +11,10 @@ export interface ServerRow {
   name: string;
   health: TargetHealth;
   drift: boolean;
-  live: string | null;
+  /** What it runs, in words (lib/targets/target-health.ts whatRuns). */
+  runs: string;
+  /** It runs something Releasegate did not install. */
+  outside?: boolean;
   agent: string | null;
   lastSeen: string | null;
   /** Where the server sits in the load balancer, e.g. "HAProxy be_web/web1". */
@@ -55,9 +58,10 @@ export function ServerList({
                 <span className="font-medium">{s.name}</span>
                 <Badge tone={HEALTH[s.health].tone}>{HEALTH[s.health].label}</Badge>
                 {s.drift && <Badge tone="red">drift</Badge>}
+                {s.outside && <Badge tone="amber">outside Releasegate</Badge>}
               </div>
-              <p className="text-xs text-slate-500">
-                {s.live ? `runs ${s.live}` : "no release installed"}
+              <p className="text-xs text-slate-500" data-testid="server-runs">
+                {s.runs}
                 {s.agent && ` · agent ${s.agent}`}
                 {s.lastSeen && ` · seen ${s.lastSeen}`}
                 {s.balancer && ` · ${s.balancer}`}

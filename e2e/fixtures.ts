@@ -258,7 +258,15 @@ export interface SimulatedJob {
   /** The first activation of a migration release runs the hooks below before it starts the new build. */
   runMigration: boolean;
   hooks: { maintenanceOn: string | null; backup: string | null; migrate: string | null; maintenanceOff: string | null };
+  /** Set when the job switches `current` back to a build installed outside Releasegate. */
+  restore?: { path: string } | null;
 }
+
+/** What a newer agent reports `current` to be (lib/contracts/agent-api.ts ZCurrentReportSchema). */
+export type SimulatedCurrent =
+  | { kind: "none" }
+  | { kind: "foreign"; path: string; revision: string | null }
+  | { kind: "release"; path: string; releaseId: string; version: string; sha256: string };
 
 /**
  * An agent played by the test over the real agent API (enroll, heartbeat, claim, report, logs) with the secret it
@@ -267,6 +275,8 @@ export interface SimulatedJob {
 export class SimulatedAgent {
   private live: string | null = null;
   private readonly staged = new Set<string>();
+  /** Set to report `current` in heartbeats, as agents that know it do; left undefined, the agent is an older one. */
+  current: SimulatedCurrent | undefined;
 
   private constructor(
     private readonly request: APIRequestContext,
@@ -287,7 +297,13 @@ export class SimulatedAgent {
   }
 
   async heartbeat(): Promise<void> {
-    const res = await this.post("/api/agent/v1/heartbeat", { agentVersion: "0.1.0-e2e", hostname: this.name, liveReleaseId: this.live, stagedReleaseIds: [...this.staged] });
+    const res = await this.post("/api/agent/v1/heartbeat", {
+      agentVersion: "0.1.0-e2e",
+      hostname: this.name,
+      liveReleaseId: this.live,
+      stagedReleaseIds: [...this.staged],
+      ...(this.current ? { current: this.current } : {}),
+    });
     expect(res.status(), await res.text()).toBe(200);
   }
 
@@ -308,14 +324,26 @@ export class SimulatedAgent {
   async report(job: SimulatedJob, body: { status: "RUNNING" | "SUCCEEDED" | "FAILED"; phase?: string; message?: string; progress?: number }): Promise<void> {
     const res = await this.post(`/api/agent/v1/steps/${job.stepId}/report`, { leaseId: job.leaseId, ...body });
     expect(res.status(), await res.text()).toBe(200);
-    if (body.status === "SUCCEEDED") {
+    if (body.status === "SUCCEEDED" && job.restore) {
+      this.live = null;
+      if (this.current) this.current = { kind: "foreign", path: job.restore.path, revision: null };
+    } else if (body.status === "SUCCEEDED") {
       this.staged.add(job.release.id);
-      if (job.action !== "STAGE") this.live = job.release.id;
+      if (job.action !== "STAGE") {
+        this.live = job.release.id;
+        if (this.current) this.current = { kind: "release", path: `releases/${job.release.version}`, releaseId: job.release.id, version: job.release.version, sha256: "0".repeat(64) };
+      }
     }
   }
 
   async log(job: SimulatedJob, seq: number, text: string): Promise<void> {
     const res = await this.post(`/api/agent/v1/steps/${job.stepId}/logs`, { leaseId: job.leaseId, chunks: [{ seq, text }] });
+    expect(res.status(), await res.text()).toBe(200);
+  }
+
+  /** A log request as a newer agent sends it: numbered chunks, and the ranges it had to drop. */
+  async logChunks(job: SimulatedJob, body: { chunks: { seq: number; line: number; text: string }[]; lost?: { fromSeq: number; toSeq: number; fromLine: number }[] }): Promise<void> {
+    const res = await this.post(`/api/agent/v1/steps/${job.stepId}/logs`, { leaseId: job.leaseId, ...body });
     expect(res.status(), await res.text()).toBe(200);
   }
 

@@ -30,13 +30,14 @@ export async function runAgent({ config, log, signal }: AgentLoopOptions): Promi
   let heartbeatSeconds = 10;
   const beat = async () => {
     try {
-      const current = await store.currentRelease();
+      const current = await store.describeCurrent();
       const staged = await store.listStaged();
       const r = await api.heartbeat({
         agentVersion: AGENT_VERSION,
         hostname: os.hostname(),
-        liveReleaseId: current?.releaseId ?? null,
+        liveReleaseId: current.kind === "release" ? current.releaseId : null,
         stagedReleaseIds: staged.map((s) => s.releaseId).slice(0, 100),
+        current,
       });
       heartbeatSeconds = r.heartbeatIntervalSeconds;
     } catch (err) {

@@ -2,12 +2,9 @@
 // away and comes back (a proxy between them is cut and restored). The lines written meanwhile reach the deployment's
 // log once it is back, in order; past the agent's buffer cap the dropped lines are named as a hole, never skipped
 // silently.
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { createReadStream, createWriteStream } from "node:fs";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
 // Before any module reads the environment: this file's artifacts go to a directory of its own.
@@ -19,33 +16,28 @@ const ARTIFACT_DIR = vi.hoisted(() => {
 
 import { type AgentApiServer, startAgentApiServer } from "../../test/agent-api-server";
 import { type CuttableProxy, startCuttableProxy } from "../../test/support/cuttable-proxy";
-import { ensureAgentBundle, waitFor } from "../../test/support/fleet";
-import { buildSampleArtifact } from "../../test/support/sample-artifact";
+import { waitFor } from "../../test/support/fleet";
+import { RealAgent, uploadSample } from "../../test/support/real-agent";
 import { createMember, createTenant, environmentsOf, uniq } from "../../test/factories";
 import type { UserActor } from "../../lib/auth/actor";
 import { db } from "../../lib/db/client";
 import { readStepLogs, type StepLogGap } from "../../lib/deployments/read-step-logs";
 import { requestDeployment } from "../../lib/deployments/request-deployment";
-import { createRelease } from "../../lib/releases/create-release";
 import { addTarget } from "../../lib/targets/add-target";
 
-const exec = promisify(execFile);
 const LINES = 80;
 
 let api: AgentApiServer;
 let proxy: CuttableProxy;
-let bundle: string;
 let work: string;
 let ops: UserActor;
 let dev: UserActor;
 let tenant: Awaited<ReturnType<typeof createTenant>>;
 let qaId: string;
-let agentDir: string;
-let agent: ChildProcess | null = null;
-let agentLog: string;
+let agent: RealAgent;
 
 beforeAll(async () => {
-  [api, bundle] = await Promise.all([startAgentApiServer(), ensureAgentBundle()]);
+  api = await startAgentApiServer();
   proxy = await startCuttableProxy(Number(new URL(api.url).port));
   work = await fs.mkdtemp(path.join(os.tmpdir(), "rg-log-outage-"));
   tenant = await createTenant();
@@ -58,56 +50,23 @@ beforeAll(async () => {
     data: { startCommand: `i=1; while [ $i -le ${LINES} ]; do echo "output line $i"; i=$((i+1)); sleep 0.05; done`, healthCheckUrl: null, hookTimeoutSeconds: 60 },
   });
   const { enrollmentToken } = await addTarget(ops, { environmentId: qaId, name: "web-1" });
-  agentDir = path.join(work, "web-1");
-  await exec(process.execPath, [bundle, "enroll", "--server", proxy.url, "--dir", agentDir], { env: { ...process.env, RELEASEGATE_ENROLL_TOKEN: enrollmentToken } });
+  agent = await RealAgent.enroll({ server: proxy.url, token: enrollmentToken, dir: path.join(work, "web-1") });
 }, 120_000);
 
 afterAll(async () => {
-  await stopAgent();
+  await agent?.stop();
   await proxy?.close();
   await api?.close();
   await fs.rm(work, { recursive: true, force: true });
   await fs.rm(ARTIFACT_DIR, { recursive: true, force: true });
 });
 
-async function startAgent(env: Record<string, string> = {}) {
-  agentLog = path.join(work, `agent-${Date.now()}.log`);
-  const out = createWriteStream(agentLog);
-  agent = spawn(process.execPath, [bundle, "run", "--dir", agentDir], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  agent.stdout!.pipe(out);
-  agent.stderr!.pipe(out);
-  await waitFor("the agent to connect", agentSays("waiting for work"));
-}
-
-async function stopAgent() {
-  const a = agent;
-  agent = null;
-  if (!a || a.exitCode !== null) return;
-  const exited = new Promise((r) => a.once("exit", r));
-  a.kill("SIGTERM");
-  await exited;
-}
-
-const agentSays = (text: string) => async () => (await fs.readFile(agentLog, "utf8").catch(() => "")).includes(text);
-
-/** Every line the agent itself logged for a step (it logs each one as it writes it to the step's log). */
-async function agentLinesOf(stepId: string): Promise<string[]> {
-  return (await fs.readFile(agentLog, "utf8"))
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as { msg: string; step?: string })
-    .filter((l) => l.step === stepId && /^\d\d:\d\d:\d\d\.\d{3} /.test(l.msg)) // its own notes are not step lines
-    .map((l) => l.msg);
-}
-
 /** Deploys a new release to QA and cuts the control plane off while the start hook talks; restores it when `until` holds. */
 async function deployThroughOutage(until: () => Promise<boolean>) {
-  const version = uniq("1.0").replace(/[^0-9A-Za-z.-]/g, "");
-  const artifact = await buildSampleArtifact(version, path.join(work, `${version}.tar.gz`));
-  const release = await createRelease(dev, { applicationId: tenant.application.id, version, notes: "", needsMigration: false, migrationInstructions: "" }, { fileName: "app.tar.gz", stream: createReadStream(artifact.file) });
+  const release = await uploadSample(dev, tenant.application.id, uniq("1.0").replace(/[^0-9A-Za-z.-]/g, ""), work);
   const { deployment } = await requestDeployment(ops, { environmentId: qaId, releaseId: release.id });
 
-  await waitFor("the start hook to talk", agentSays("output line 3"), 60_000);
+  await waitFor("the start hook to talk", agent.says("output line 3"), 60_000);
   await proxy.cut();
   await waitFor("the outage to last while the hook writes", until, 60_000);
   await proxy.restore();
@@ -120,34 +79,34 @@ async function deployThroughOutage(until: () => Promise<boolean>) {
 
 describe("step logs while the control plane is unreachable", () => {
   it("are kept by the agent and sent when it is back: the whole log, in order, no hole", async () => {
-    await startAgent();
-    const { deploymentId, stepId } = await deployThroughOutage(agentSays(`output line ${LINES - 10}`));
+    await agent.start();
+    const { deploymentId, stepId } = await deployThroughOutage(agent.says(`output line ${LINES - 10}`));
     const log = await readStepLogs(ops, { deploymentId, stepId, maxBytes: 1024 * 1024 });
 
     const numbered = [...log.text.matchAll(/output line (\d+)$/gm)].map((m) => Number(m[1]));
     expect(numbered).toEqual(Array.from({ length: LINES }, (_, i) => i + 1));
     expect(log.segments.filter((s) => "gap" in s)).toEqual([]);
-    expect(log.text.split("\n").filter(Boolean)).toEqual(await agentLinesOf(stepId));
+    expect(log.text.split("\n").filter(Boolean)).toEqual(await agent.stepLines(stepId));
     // The outage was real: the agent could not send for a while.
-    expect(await agentSays("keeping the log until the control plane answers")()).toBe(true);
-    await stopAgent();
+    expect(await agent.says("keeping the log until the control plane answers")()).toBe(true);
+    await agent.stop();
   }, 180_000);
 
   it("past the agent's buffer cap, drops the oldest unsent lines and the log names exactly which", async () => {
-    await startAgent({ RELEASEGATE_LOG_BUFFER_BYTES: "600" });
-    const { deploymentId, stepId } = await deployThroughOutage(async () => (await agentSays("dropping the oldest")()) && (await agentSays(`output line ${LINES - 10}`)()));
+    await agent.start({ RELEASEGATE_LOG_BUFFER_BYTES: "600" });
+    const { deploymentId, stepId } = await deployThroughOutage(async () => (await agent.says("dropping the oldest")()) && (await agent.says(`output line ${LINES - 10}`)()));
     const log = await readStepLogs(ops, { deploymentId, stepId, maxBytes: 1024 * 1024 });
 
     const gaps = log.segments.flatMap((s) => ("gap" in s ? [s.gap] : []));
     expect(gaps.length).toBeGreaterThan(0);
     expect(gaps.every((g) => g.reason === "dropped" && g.fromLine !== null && g.toLine !== null)).toBe(true);
     // What the page shows plus the holes it names is exactly what the agent wrote, in order.
-    const written = await agentLinesOf(stepId);
+    const written = await agent.stepLines(stepId);
     const dropped = (g: StepLogGap) => Array.from({ length: g.toLine! - g.fromLine! + 1 }, (_, i) => g.fromLine! + i);
     const lost = new Set(gaps.flatMap(dropped));
     expect(log.text.split("\n").filter(Boolean)).toEqual(written.filter((_, i) => !lost.has(i + 1)));
     // The last lines, where a failure would show, are there.
     expect(log.text).toContain(`output line ${LINES}`);
-    await stopAgent();
+    await agent.stop();
   }, 180_000);
 });

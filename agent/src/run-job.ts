@@ -4,6 +4,7 @@
 //   start -> health check proving the new version -> validate -> put back (ready, wait until the balancer says UP).
 // The node is out of rotation only from "take out" to "put back", and never serves a half-installed build: builds
 // are extracted under a temporary name and renamed complete, and `current` flips in one rename.
+import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import type { TJob, TStepReport } from "../../lib/contracts/agent-api";
 import { type AgentApi, AgentApiError } from "./api-client";
@@ -86,7 +87,8 @@ export async function runJob(ctx: RunJobContext): Promise<void> {
   try {
     if (job.action === "STAGE") await stage(ctx, logs, abort.signal, (p) => report({ status: "RUNNING", phase: "downloading", progress: p }));
     else await activate(ctx, logs, abort.signal, enter);
-    result = { status: "SUCCEEDED", phase: "done", message: job.action === "STAGE" ? `${job.release.version} staged` : `${job.target.name} serves ${job.release.version}` };
+    const serves = job.restore ? `${job.restore.path} again` : job.release.version;
+    result = { status: "SUCCEEDED", phase: "done", message: job.action === "STAGE" ? `${job.release.version} staged` : `${job.target.name} serves ${serves}` };
   } catch (err) {
     const reason = abort.signal.reason;
     if (reason instanceof LeaseLost || err instanceof LeaseLost) {
@@ -163,10 +165,14 @@ async function activate(
   enter: (phase: string, extra?: { outOfRotation?: boolean; cancellable?: boolean }) => Promise<void>,
 ): Promise<void> {
   const { job, store, dir, vars } = ctx;
-  // A node without the build (a new server, a pruned old release) stages it first; normally this is instant.
-  const staged = await stage(ctx, logs, signal, async () => undefined);
+  // A node without the build (a new server, a pruned old release) stages it first; normally this is instant. A
+  // restore goes back to a directory Releasegate did not install: nothing to stage, nothing to prune.
+  const restore = job.restore ?? null;
+  const staged = restore ? { dir: path.resolve(dir, restore.path), name: restore.path } : await stage(ctx, logs, signal, async () => undefined);
   const previous = await store.currentRelease();
   const env = { ...vars, ...hookEnvironment({ job, releaseDir: staged.dir, previousReleaseDir: previous?.dir ?? null }) };
+  // A build from before Releasegate is no release of it: hooks see its directory, and no release id or version.
+  if (restore) Object.assign(env, { RELEASEGATE_RELEASE_ID: "", RELEASEGATE_RELEASE_VERSION: "", RELEASEGATE_RELEASE_SHA256: "", RELEASEGATE_NEEDS_MIGRATION: "false" });
   // Where the activation's time goes: hooks, balancer waits and health checks are the application's and the
   // balancer's; the rest is Releasegate's own overhead (bench/rollout.ts reads this line).
   const waits: Record<string, number> = {};
@@ -192,7 +198,8 @@ async function activate(
     upTimeoutSeconds: Math.min(job.hooks.timeoutSeconds, 60),
   });
 
-  logs.line(`${job.action === "ROLLBACK" ? "Rolling back" : "Switching"} ${job.target.name} from ${previous?.version ?? "nothing"} to ${job.release.version}`);
+  const to = restore ? `${restore.path} (a build installed outside Releasegate)` : job.release.version;
+  logs.line(`${job.action === "ROLLBACK" ? "Rolling back" : "Switching"} ${job.target.name} from ${previous?.version ?? "nothing"} to ${to}`);
   await enter("draining", { cancellable: false, outOfRotation: true });
   await timed("balancer:take-out", () => lb.takeOut());
   await enter("stopping");
@@ -204,15 +211,18 @@ async function activate(
     await hook("migrate", job.hooks.migrate);
   }
   await enter("switching");
-  await store.activateRelease(staged.name);
-  logs.line(`current -> releases/${staged.name}`);
+  if (restore) await store.activateDirectory(restore.path);
+  else await store.activateRelease(staged.name);
+  logs.line(`current -> ${restore ? restore.path : `releases/${staged.name}`}`);
   await enter("starting-app");
   await hook("start", job.hooks.start);
   if (job.hooks.healthCheckUrl) {
     await enter("health-check");
     const url = expandVars(job.hooks.healthCheckUrl, vars);
-    const h = await timed("health-check", () => checkHealth({ url, ...(job.hooks.healthCheckExpectsVersion ? { expectVersion: job.release.version } : {}), timeoutSeconds: job.hooks.timeoutSeconds, intervalMs: 100, signal }));
-    logs.line(`Health check ${url} passed (HTTP ${h.status}, ${h.attempts} attempt(s))${job.hooks.healthCheckExpectsVersion ? `, answering ${job.release.version}` : ""}`);
+    // An earlier build's version is not Releasegate's to know: a restore only needs a healthy answer.
+    const expectVersion = job.hooks.healthCheckExpectsVersion && !restore;
+    const h = await timed("health-check", () => checkHealth({ url, ...(expectVersion ? { expectVersion: job.release.version } : {}), timeoutSeconds: job.hooks.timeoutSeconds, intervalMs: 100, signal }));
+    logs.line(`Health check ${url} passed (HTTP ${h.status}, ${h.attempts} attempt(s))${expectVersion ? `, answering ${job.release.version}` : ""}`);
   }
   if (job.hooks.validate) {
     await enter("validating");
@@ -223,7 +233,7 @@ async function activate(
   await timed("balancer:put-back", () => lb.putBack());
   await enter("finishing", { outOfRotation: false });
   // The build this node ran before stays: it is what a revert or rollback switches back to without a download.
-  await prune(ctx, logs, previous ? [previous.name] : []);
+  if (!restore) await prune(ctx, logs, previous ? [previous.name] : []);
   logs.line(`waits ${JSON.stringify(waits)}`);
 }
 

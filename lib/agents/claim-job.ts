@@ -93,6 +93,8 @@ const JOB_QUERY = `
     e."hookTimeoutSeconds", e."keepReleases", e."persistentPaths",
     t.id AS "targetId", t.name AS "targetName", t."lbKind", t."lbAddress", t."lbBackend", t."lbServer", t."drainCommand", t."undrainCommand",
     r.id AS "releaseId", r.version, r."artifactSha256", r."artifactSize"::text AS "artifactSize", r."artifactFileName", r."needsMigration",
+    -- A directory outside Releasegate to switch back to (finish-step.ts stepInstalls says the same).
+    CASE WHEN s.action = 'ROLLBACK' THEN act."fromPath" WHEN s.action = 'ACTIVATE' AND d."releaseId" IS NULL THEN t."takenOverFromPath" END AS "restorePath",
     -- Migrations run once per deployment: on the first node activated, before it starts the new build.
     (s.action = 'ACTIVATE' AND d.kind = 'DEPLOY' AND r."needsMigration" AND s.id = (
       SELECT f.id FROM "DeploymentStep" f WHERE f."deploymentId" = d.id AND f.action = 'ACTIVATE'
@@ -102,8 +104,18 @@ const JOB_QUERY = `
   JOIN "Environment" e ON e.id = d."environmentId"
   JOIN "Application" a ON a.id = e."applicationId"
   JOIN "Target" t ON t.id = s."targetId"
-  -- A rollback installs the release the deployment replaced.
-  LEFT JOIN "Release" r ON r.id = CASE WHEN s.action = 'ROLLBACK' THEN d."previousReleaseId" ELSE d."releaseId" END
+  -- What the node's activation in this deployment replaced: what its rollback returns it to.
+  LEFT JOIN LATERAL (
+    SELECT a."fromPath", a."fromReleaseId" FROM "DeploymentStep" a
+    WHERE s.action = 'ROLLBACK' AND a."deploymentId" = d.id AND a."targetId" = s."targetId" AND a.action = 'ACTIVATE'
+    ORDER BY a."createdAt" DESC, a.id DESC LIMIT 1) act ON true
+  -- The release installed: a rollback's is what the activation replaced (else what the deployment replaced). A
+  -- restore installs nothing; its job names the release the node is taken off.
+  LEFT JOIN "Release" r ON r.id = CASE
+    WHEN s.action = 'ROLLBACK' AND act."fromPath" IS NOT NULL THEN COALESCE(d."releaseId", d."previousReleaseId")
+    WHEN s.action = 'ROLLBACK' THEN COALESCE(act."fromReleaseId", d."previousReleaseId")
+    WHEN d."releaseId" IS NULL THEN d."previousReleaseId"
+    ELSE d."releaseId" END
   WHERE s.id = $1::uuid`;
 
 type Nullable = string | null;
@@ -118,10 +130,11 @@ type JobRow = {
   targetId: string; targetName: string; lbKind: "NONE" | "HAPROXY" | "HOOK"; lbAddress: Nullable; lbBackend: Nullable; lbServer: Nullable; drainCommand: Nullable; undrainCommand: Nullable;
   releaseId: Nullable; version: string; artifactSha256: string; artifactSize: string; artifactFileName: string; needsMigration: boolean;
   runMigration: boolean | null;
+  restorePath: Nullable;
 };
 
 function toJob(r: JobRow): TJob {
-  if (!r.releaseId) throw new Error(`step ${r.stepId}: a rollback needs the deployment's previous release`);
+  if (!r.releaseId) throw new Error(`step ${r.stepId}: a rollback needs a release or a directory to return to`);
   return {
     stepId: r.stepId,
     leaseId: r.leaseId,
@@ -142,6 +155,7 @@ function toJob(r: JobRow): TJob {
       needsMigration: r.needsMigration,
     },
     runMigration: r.runMigration === true,
+    restore: r.restorePath ? { path: r.restorePath } : null,
     hooks: {
       stop: r.stopCommand,
       start: r.startCommand,

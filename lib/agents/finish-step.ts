@@ -36,29 +36,40 @@ export async function finishStep(tx: Tx, actor: Actor, stepId: string, result: {
   });
   if (ended.count === 0) return null;
   const d = step.deployment;
-  const release = step.action === "ROLLBACK" ? d.previousRelease! : d.release;
+  const { release, restorePath } = await stepInstalls(tx, step);
   if (result.status === "SUCCEEDED") {
+    const staged = release ? [...new Set([...step.target.stagedReleaseIds, release.id])] : step.target.stagedReleaseIds;
+    // What `current` is now, until the agent's next heartbeat says it itself (only for agents that report it).
+    const reports = step.target.currentKind !== null;
     await tx.target.update({
       where: { id: step.targetId },
       data:
         step.action === "STAGE"
-          ? { stagedReleaseIds: [...new Set([...step.target.stagedReleaseIds, release.id])] }
-          : { liveReleaseId: release.id, stagedReleaseIds: [...new Set([...step.target.stagedReleaseIds, release.id])] },
+          ? { stagedReleaseIds: staged }
+          : {
+              liveReleaseId: release?.id ?? null,
+              stagedReleaseIds: staged,
+              ...(reports ? { currentKind: release ? "release" : "foreign", currentPath: restorePath, currentRevision: null } : {}),
+              // Switched away from a build another tool installed: a revert past this release returns there.
+              ...(step.action === "ACTIVATE" && step.fromPath ? { takenOverFromPath: step.fromPath } : {}),
+            },
     });
   }
   const env = d.environment;
+  const what = release ? release.version : `${restorePath ?? "an earlier build"} (installed outside Releasegate)`;
   await recordAuditEvent(tx, actor, {
     type: "DEPLOYMENT_STEP_FINISHED",
     object: { type: "DeploymentStep", id: step.id },
     scope: { customerId: env.application.customerId, applicationId: env.applicationId, environmentId: env.id, releaseId: d.releaseId },
-    summary: `${step.target.name} ${VERB[result.status][step.action]} ${release.version}${result.message ? `: ${result.message}` : ""}`,
+    summary: `${step.target.name} ${VERB[result.status][step.action]} ${what}${result.message ? `: ${result.message}` : ""}`,
     before: { status: step.status },
     after: {
       status: result.status,
       action: step.action,
       target: step.target.name,
-      version: release.version,
-      artifactSha256: release.artifactSha256,
+      version: release?.version ?? null,
+      artifactSha256: release?.artifactSha256 ?? null,
+      ...(restorePath ? { restoredPath: restorePath } : {}),
       attempt: step.attempt,
       ...(result.message ? { message: result.message } : {}),
     },
@@ -66,4 +77,29 @@ export async function finishStep(tx: Tx, actor: Actor, stepId: string, result: {
   });
   await notifyInTransaction(tx, CHANNELS.deployment, d.id);
   return d.id;
+}
+
+type Release = { id: string; version: string; artifactSha256: string };
+
+/**
+ * What a step puts on its node (claim-job.ts hands out the same): a stage or an activation installs the deployment's
+ * release; an activation of a revert past Releasegate's first release restores the build the node ran before
+ * Releasegate (Target.takenOverFromPath); a rollback returns the node to what its activation replaced there (a
+ * release, or a directory outside Releasegate), or else to the release the deployment replaced.
+ */
+export async function stepInstalls(
+  tx: Tx,
+  step: { deploymentId: string; targetId: string; action: "STAGE" | "ACTIVATE" | "ROLLBACK"; target: { takenOverFromPath: string | null }; deployment: { release: Release | null; previousRelease: Release | null } },
+): Promise<{ release: Release | null; restorePath: string | null }> {
+  const d = step.deployment;
+  if (step.action === "STAGE") return { release: d.release, restorePath: null };
+  if (step.action === "ACTIVATE") return d.release ? { release: d.release, restorePath: null } : { release: null, restorePath: step.target.takenOverFromPath };
+  const activation = await tx.deploymentStep.findFirst({
+    where: { deploymentId: step.deploymentId, targetId: step.targetId, action: "ACTIVATE" },
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    select: { fromPath: true, fromReleaseId: true },
+  });
+  if (activation?.fromPath) return { release: null, restorePath: activation.fromPath };
+  const replaced = activation?.fromReleaseId ? await tx.release.findUnique({ where: { id: activation.fromReleaseId } }) : null;
+  return { release: replaced ?? d.previousRelease, restorePath: null };
 }

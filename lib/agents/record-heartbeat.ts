@@ -12,6 +12,11 @@ export async function recordHeartbeat(agent: AuthenticatedAgent, input: THeartbe
   // Release ids the node reports are kept only if they are releases of this target's own application. One
   // plain-SQL statement: a fleet heartbeats hundreds of times a second (see sqlQuery).
   const staged = [...new Set(input.stagedReleaseIds)];
+  // What `current` is, whoever installed it (null from older agents, which do not say). For a build this agent
+  // installed, the version is kept too: it names the build when it is not a release of this application.
+  const c = input.current;
+  const currentPath = c && "path" in c ? c.path : null;
+  const currentRevision = c?.kind === "foreign" || c?.kind === "directory" ? c.revision : c?.kind === "release" ? c.version : null;
   await sqlQuery(
     `UPDATE "Target" SET
        "lastSeenAt" = now(),
@@ -22,9 +27,12 @@ export async function recordHeartbeat(agent: AuthenticatedAgent, input: THeartbe
        "stagedReleaseIds" = ARRAY(
          SELECT s.id FROM unnest($6::uuid[]) WITH ORDINALITY AS s(id, n)
          WHERE EXISTS (SELECT 1 FROM "Release" r WHERE r.id = s.id AND r."applicationId" = $5::uuid)
-         ORDER BY s.n)
+         ORDER BY s.n),
+       "currentKind" = $7,
+       "currentPath" = $8,
+       "currentRevision" = $9
      WHERE id = $1::uuid`,
-    [agent.targetId, input.agentVersion, input.hostname, input.liveReleaseId, agent.applicationId, staged],
+    [agent.targetId, input.agentVersion, input.hostname, input.liveReleaseId, agent.applicationId, staged, c?.kind ?? null, currentPath, currentRevision],
   );
   return { serverTime: new Date().toISOString(), heartbeatIntervalSeconds: HEARTBEAT_INTERVAL_SECONDS };
 }

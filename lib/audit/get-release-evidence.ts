@@ -4,6 +4,7 @@ import { can } from "../auth/permissions";
 import { db } from "../db/client";
 import { notFound } from "../errors";
 import { AUDIT_EVENT_TYPES, type AuditEventType, isAuditEventType } from "./event-types";
+import { releaseLabel } from "../deployments/release-label";
 
 export interface EvidenceEvent {
   seq: bigint;
@@ -59,7 +60,7 @@ export async function getReleaseEvidence(actor: UserActor, releaseId: string) {
   // Reverts that took this release out are part of its story, though their events are about the release they
   // returned to (and carry its hash).
   const reverts = await db.deployment.findMany({ where: { kind: "REVERT", previousReleaseId: releaseId }, select: { id: true, release: { select: { version: true } } } });
-  const revertedTo = new Map(reverts.map((d) => [d.id, d.release.version]));
+  const revertedTo = new Map(reverts.map((d) => [d.id, releaseLabel(d.release)]));
   const [rows, environments, checkpoint] = await Promise.all([
     db.auditEvent.findMany({
       where: { OR: [{ releaseId }, { objectType: "Release", objectId: releaseId }, { objectType: "Deployment", objectId: { in: [...revertedTo.keys()] } }] },

@@ -26,6 +26,24 @@ export const ZEnrollResponseSchema = z.object({
 });
 export type TEnrollResponse = z.infer<typeof ZEnrollResponseSchema>;
 
+/**
+ * What the node's `current` is, whoever put it there: so a server taken over from another tool (or changed by one)
+ * shows what it runs, not "no release installed". `path` is where the symlink points, as readlink gives it.
+ */
+export const ZCurrentReportSchema = z.discriminatedUnion("kind", [
+  /** No `current` at all: nothing installed yet. */
+  z.object({ kind: z.literal("none") }),
+  /** A build this agent installed (its marker is there). */
+  z.object({ kind: z.literal("release"), path: z.string().max(4096), releaseId: z.uuid(), version: z.string().max(200), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
+  /** A symlink to a directory another tool installed; `revision`: the first line of its REVISION or VERSION file. */
+  z.object({ kind: z.literal("foreign"), path: z.string().max(4096), revision: z.string().max(200).nullable() }),
+  /** `current` is a plain directory, not a symlink (copied there by hand or by another tool). */
+  z.object({ kind: z.literal("directory"), revision: z.string().max(200).nullable() }),
+  /** A symlink to something that is not there. */
+  z.object({ kind: z.literal("missing"), path: z.string().max(4096) }),
+]);
+export type TCurrentReport = z.infer<typeof ZCurrentReportSchema>;
+
 export const ZHeartbeatRequestSchema = z.object({
   agentVersion: z.string().trim().min(1).max(64),
   hostname: z.string().trim().min(1).max(255),
@@ -33,6 +51,8 @@ export const ZHeartbeatRequestSchema = z.object({
   liveReleaseId: z.uuid().nullable(),
   /** Releases extracted on the node, ready for an instant switch (revert). */
   stagedReleaseIds: z.array(z.uuid()).max(100),
+  /** What `current` is; older agents leave it out (the server then knows only liveReleaseId). */
+  current: ZCurrentReportSchema.optional(),
 });
 export type THeartbeatRequest = z.infer<typeof ZHeartbeatRequestSchema>;
 
@@ -108,8 +128,16 @@ export const ZJobSchema = z.object({
   application: z.object({ id: z.uuid(), name: z.string(), slug: z.string() }),
   environment: z.object({ id: z.uuid(), name: z.string(), slug: z.string() }),
   target: z.object({ id: z.uuid(), name: z.string() }),
-  /** The build this step installs (for ROLLBACK: the one the node returns to). */
+  /**
+   * The build this step installs (for ROLLBACK: the one the node returns to). With `restore`, the release the node
+   * is taken off (for hooks' environment and the log): it installs nothing.
+   */
   release: ZJobReleaseSchema,
+  /**
+   * Switch `current` back to this directory, which Releasegate did not install (a build from before Releasegate
+   * took the server over), instead of installing `release`. Sent only to agents that report `current` (heartbeat).
+   */
+  restore: z.object({ path: z.string().max(4096) }).nullable().optional(),
   /** Run the backup and migrate hooks on this node before it starts the new build (the first node of a migration). */
   runMigration: z.boolean(),
   hooks: ZJobHooksSchema,

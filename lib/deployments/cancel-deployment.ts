@@ -10,6 +10,7 @@ import { CHANNELS, notifyInTransaction } from "../events/wakeups";
 import { runInBackground } from "../notifications/background";
 import { onDeploymentFinished } from "../notifications/on-deployment-finished";
 import { advanceRollout } from "../rollouts/advance-rollout";
+import { releaseLabel } from "./release-label";
 
 export const ZCancelDeploymentSchema = z.object({ deploymentId: z.uuid() });
 
@@ -45,8 +46,8 @@ export async function cancelDeployment(actor: UserActor | ApiTokenActor, raw: z.
       scope: { customerId: d.environment.application.customerId, applicationId: d.environment.applicationId, environmentId: d.environmentId, releaseId: d.releaseId },
       summary:
         d.status === "SCHEDULED"
-          ? `cancelled the deployment of ${d.release.version} to ${d.environment.application.name} / ${d.environment.name} scheduled for ${d.scheduledFor?.toISOString()}`
-          : `asked the deployment of ${d.release.version} to ${d.environment.application.name} / ${d.environment.name} to stop`,
+          ? `cancelled the deployment of ${releaseLabel(d.release)} to ${d.environment.application.name} / ${d.environment.name} scheduled for ${d.scheduledFor?.toISOString()}`
+          : `asked the deployment of ${releaseLabel(d.release)} to ${d.environment.application.name} / ${d.environment.name} to stop`,
       before: { status: d.status },
       after: { status: d.status === "SCHEDULED" ? "CANCELLED" : d.status, cancelRequested: true },
     });

@@ -11,6 +11,7 @@ import { liveReleaseOf } from "./live-release";
 import { cancelPermissionFor } from "./cancel-deployment";
 import { loadDeploymentFacts } from "./load-deployment-facts";
 import { loadDeploymentFactsForReleases } from "./load-deployment-facts-for-releases";
+import { EARLIER_BUILDS } from "./release-label";
 import { revertTargetOf } from "./revert-target";
 import { scheduledDeploymentBlockers } from "./scheduled-deployment-blockers";
 
@@ -56,7 +57,7 @@ export async function deployOptions(actor: UserActor, raw: TDeployOptionsRequest
   const [current, previous, frozen, nextFreeze, servers, scheduled] = await Promise.all([
     live ? db.release.findUnique({ where: { id: live.releaseId }, select: { id: true, version: true, needsMigration: true } }) : null,
     // What a revert returns to (not simply what the live deployment replaced: see revert-target.ts).
-    back ? db.release.findUnique({ where: { id: back.releaseId } }) : null,
+    back?.kind === "release" ? db.release.findUnique({ where: { id: back.releaseId } }) : null,
     db.freeze.findFirst({ where: { environmentId: env.id, startsAt: { lte: now }, endsAt: { gt: now } }, orderBy: { endsAt: "desc" } }),
     // So whoever picks a maintenance window sees the freeze it must avoid.
     db.freeze.findFirst({ where: { environmentId: env.id, startsAt: { gt: now } }, orderBy: { startsAt: "asc" } }),
@@ -115,17 +116,28 @@ export async function deployOptions(actor: UserActor, raw: TDeployOptionsRequest
     });
   }
 
-  let revert: { releaseId: string; version: string; fromVersion: string | null; fromNeedsMigration: boolean; blockers: Blocker[] } | null = null;
-  if (previous && can(actor, "deployment.revert", env.applicationId)) {
+  let revert: {
+    releaseId: string | null;
+    version: string;
+    /** Set for a revert past Releasegate's first release: each server's build from before it (still on disk). */
+    earlierBuilds: { server: string; path: string }[] | null;
+    fromVersion: string | null;
+    fromNeedsMigration: boolean;
+    blockers: Blocker[];
+  } | null = null;
+  const earlier = back?.kind === "earlier-builds" && back.missing.length === 0 ? back : null;
+  const revertProbe = previous ?? (earlier ? await db.release.findUnique({ where: { id: earlier.fromReleaseId } }) : null);
+  if (revertProbe && can(actor, "deployment.revert", env.applicationId)) {
     const facts = await loadDeploymentFacts(db, actor, {
       kind: "REVERT",
       environment: env,
-      release: { id: previous.id, version: previous.version, status: previous.status, sha256: previous.artifactSha256, uploadedById: previous.uploadedById },
+      release: { id: revertProbe.id, version: revertProbe.version, status: revertProbe.status, sha256: revertProbe.artifactSha256, uploadedById: revertProbe.uploadedById },
       freezeOverrideReason: null,
     });
     revert = {
-      releaseId: previous.id,
-      version: previous.version,
+      releaseId: previous?.id ?? null,
+      version: previous?.version ?? EARLIER_BUILDS,
+      earlierBuilds: previous ? null : (earlier?.servers.map((x) => ({ server: x.name, path: x.path })) ?? null),
       fromVersion: current?.version ?? null,
       fromNeedsMigration: current?.needsMigration ?? false,
       blockers: deploymentBlockers(facts),
@@ -145,7 +157,7 @@ export async function deployOptions(actor: UserActor, raw: TDeployOptionsRequest
       migrationHooks: { maintenanceOn: env.maintenanceOnCommand, backup: env.backupCommand, migrate: env.migrateCommand, maintenanceOff: env.maintenanceOffCommand },
       servers: servers.map((t) => t.name),
     },
-    live: current ? { releaseId: current.id, version: current.version, previousVersion: previous?.version ?? null } : null,
+    live: current ? { releaseId: current.id, version: current.version, previousVersion: previous?.version ?? (earlier ? EARLIER_BUILDS : null) } : null,
     freeze: frozen ? { reason: frozen.reason, endsAt: frozen.endsAt } : null,
     nextFreeze: nextFreeze ? { reason: nextFreeze.reason, startsAt: nextFreeze.startsAt, endsAt: nextFreeze.endsAt } : null,
     scheduled: scheduled ? { deploymentId: scheduled.id, blockers: scheduledBlockers } : null,

@@ -49,6 +49,7 @@ export async function getDeployment(actor: UserActor, raw: TGetDeploymentRequest
           progress: true,
           attempt: true,
           logSeq: true,
+          fromPath: true,
           startedAt: true,
           finishedAt: true,
           target: { select: { name: true } },
@@ -72,6 +73,14 @@ export async function getDeployment(actor: UserActor, raw: TGetDeploymentRequest
   }
   // A scheduled deployment that would be refused at its time, as the deploy panel shows it.
   const scheduledBlockers = d.status === "SCHEDULED" && d.scheduledFor ? await scheduledDeploymentBlockers(db, d, d.scheduledFor) : [];
+  // A revert past Releasegate's first release: each server's build from before it, as the rollout restores them.
+  const earlierBuilds =
+    d.releaseId === null
+      ? (await db.target.findMany({ where: { environmentId: d.environment.id, status: "ACTIVE", takenOverFromPath: { not: null } }, select: { name: true, takenOverFromPath: true }, orderBy: { name: "asc" } })).map((t) => ({
+          server: t.name,
+          path: t.takenOverFromPath ?? "",
+        }))
+      : [];
   const cancelRequestedBy = d.cancelRequestedById
     ? await db.user.findUnique({ where: { id: d.cancelRequestedById }, select: { name: true } })
     : null;
@@ -80,6 +89,7 @@ export async function getDeployment(actor: UserActor, raw: TGetDeploymentRequest
     ...deployment,
     cancelRequestedBy,
     scheduledBlockers,
+    earlierBuilds,
     servers: [...servers.values()].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id)),
     progress: rolloutProgress(d.status, waiting.map((t) => t.id), steps),
     active,

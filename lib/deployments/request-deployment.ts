@@ -13,6 +13,7 @@ import { advanceRolloutInTransaction, announceStatusChange } from "../rollouts/a
 import { liveReleaseOf } from "./live-release";
 import { loadDeploymentFacts } from "./load-deployment-facts";
 import { returnToForDeployment } from "./revert-target";
+import { releaseLabel } from "./release-label";
 
 /** How far ahead a deployment may be scheduled: a maintenance window is planned in days or weeks, not years. */
 export const MAX_SCHEDULE_AHEAD_DAYS = 90;
@@ -138,7 +139,7 @@ export async function assertNoActiveDeployment(tx: Tx, environmentId: string, en
   });
   if (active) {
     const what = active.status === "SCHEDULED" ? `is scheduled for ${active.scheduledFor?.toISOString().slice(0, 16).replace("T", " ")} UTC` : "is in progress";
-    throw conflict(`A deployment of ${active.release.version} to ${environmentName} ${what}. Wait for it to finish or cancel it first.`);
+    throw conflict(`A deployment of ${releaseLabel(active.release)} to ${environmentName} ${what}. Wait for it to finish or cancel it first.`);
   }
 }
 

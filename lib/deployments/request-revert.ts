@@ -10,6 +10,7 @@ import { CHANNELS, notifyInTransaction } from "../events/wakeups";
 import { deploymentBlockers } from "../releases/policy";
 import { advanceRolloutInTransaction, announceStatusChange } from "../rollouts/advance-rollout";
 import { loadDeploymentFacts } from "./load-deployment-facts";
+import { EARLIER_BUILDS } from "./release-label";
 import { revertTargetOf } from "./revert-target";
 import { assertFleetReady, assertNoActiveDeployment, lockEnvironment } from "./request-deployment";
 
@@ -40,11 +41,19 @@ export async function requestRevert(actor: UserActor | ApiTokenActor, raw: TRequ
       throw new AppError("PRECONDITION_FAILED", `${env.name} has no earlier release to return to.`);
     }
     const current = await tx.release.findUniqueOrThrow({ where: { id: back.fromReleaseId } });
-    const target = await tx.release.findUniqueOrThrow({ where: { id: back.releaseId } });
+    if (back.kind === "earlier-builds" && back.missing.length > 0) {
+      throw new AppError(
+        "PRECONDITION_FAILED",
+        `Before ${current.version}, ${back.missing.join(", ")} ran no build in ${env.name}: a revert to the builds from before Releasegate would leave ${back.missing.length === 1 ? "it" : "them"} with nothing to serve. Deploy a release instead.`,
+      );
+    }
+    const target = back.kind === "release" ? await tx.release.findUniqueOrThrow({ where: { id: back.releaseId } }) : null;
+    // Who may revert is the one gate of a revert (the policy asks nothing of the release it returns to).
+    const probe = target ?? current;
     const facts = await loadDeploymentFacts(tx, actor, {
       kind: "REVERT",
       environment: env,
-      release: { id: target.id, version: target.version, status: target.status, sha256: target.artifactSha256, uploadedById: target.uploadedById },
+      release: { id: probe.id, version: probe.version, status: probe.status, sha256: probe.artifactSha256, uploadedById: probe.uploadedById },
       freezeOverrideReason: null,
     });
     const blockers = deploymentBlockers(facts);
@@ -52,7 +61,8 @@ export async function requestRevert(actor: UserActor | ApiTokenActor, raw: TRequ
     await assertNoActiveDeployment(tx, env.id, env.name);
     const d = await tx.deployment.create({
       data: {
-        releaseId: target.id,
+        // None: back to the builds another tool had installed, which each server still holds (Target.takenOverFromPath).
+        releaseId: target?.id ?? null,
         environmentId: env.id,
         kind: "REVERT",
         strategy: env.strategy,
@@ -65,13 +75,16 @@ export async function requestRevert(actor: UserActor | ApiTokenActor, raw: TRequ
         reason: input.reason,
       },
     });
+    const to = target ? target.version : `${EARLIER_BUILDS} (${back.kind === "earlier-builds" ? back.servers.map((x) => `${x.name}: ${x.path}`).join(", ") : ""})`;
     await recordAuditEvent(tx, actor, {
       type: "REVERT_REQUESTED",
       object: { type: "Deployment", id: d.id },
-      scope: { customerId: env.application.customerId, applicationId: env.applicationId, environmentId: env.id, releaseId: target.id },
-      summary: `requested revert of ${env.application.name} / ${env.name} from ${current.version} to ${target.version}: ${input.reason}`,
+      scope: { customerId: env.application.customerId, applicationId: env.applicationId, environmentId: env.id, releaseId: target?.id ?? current.id },
+      summary: `requested revert of ${env.application.name} / ${env.name} from ${current.version} to ${to}: ${input.reason}`,
       before: { version: current.version, artifactSha256: current.artifactSha256 },
-      after: { version: target.version, artifactSha256: target.artifactSha256, reason: input.reason },
+      after: target
+        ? { version: target.version, artifactSha256: target.artifactSha256, reason: input.reason }
+        : { earlierBuilds: back.kind === "earlier-builds" ? back.servers.map((x) => ({ server: x.name, path: x.path })) : [], reason: input.reason },
     });
     await notifyInTransaction(tx, CHANNELS.deployment, d.id);
     // The engine's first move commits with the request: the commit that records it also queues the first jobs.

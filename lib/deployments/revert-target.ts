@@ -14,7 +14,8 @@ const MAX_STEPS = 1000;
 
 interface Entry {
   id: string;
-  releaseId: string;
+  /** Null: a revert to the builds the servers ran before Releasegate. */
+  releaseId: string | null;
   returnToDeploymentId: string | null;
 }
 
@@ -32,29 +33,49 @@ export async function returnToForDeployment(tx: Tx, environmentId: string, relea
   return live.releaseId === releaseId ? live.returnToDeploymentId : live.id;
 }
 
-export interface RevertTarget {
-  /** The release running now (what the revert takes out). */
-  fromReleaseId: string;
-  /** The release the revert returns to. */
-  releaseId: string;
-  /** Where the revert's own result sits in the history: what a further revert returns to. */
-  returnToDeploymentId: string | null;
-}
+export type RevertTarget =
+  | {
+      kind: "release";
+      /** The release running now (what the revert takes out). */
+      fromReleaseId: string;
+      /** The release the revert returns to. */
+      releaseId: string;
+      /** Where the revert's own result sits in the history: what a further revert returns to. */
+      returnToDeploymentId: string | null;
+    }
+  | {
+      /**
+       * Back past Releasegate's first release: each server returns to the build another tool had installed before
+       * Releasegate switched it (still on disk). `missing`: servers with no such build (a revert is refused then).
+       */
+      kind: "earlier-builds";
+      fromReleaseId: string;
+      servers: { targetId: string; name: string; path: string }[];
+      missing: string[];
+      returnToDeploymentId: null;
+    };
 
 /**
- * What a revert of the environment returns to now: the release that ran before the running one, or null when there
- * is nothing earlier (or no deployment yet). Entries of the running release itself are passed over, so neither a
- * redeploy nor a history written before this chain existed makes a release its own predecessor.
+ * What a revert of the environment returns to now: the release that ran before the running one; past the first
+ * release, the builds the servers ran before Releasegate took them over (what the fleet reported); or null when
+ * there is nothing earlier. Entries of the running release itself are passed over, so neither a redeploy nor a
+ * history written before this chain existed makes a release its own predecessor.
  */
 export async function revertTargetOf(tx: Tx, environmentId: string): Promise<RevertTarget | null> {
   const live = await liveEntry(tx, environmentId);
-  if (!live) return null;
+  if (!live?.releaseId) return null; // nothing deployed, or already back on the earlier builds
+  const fromReleaseId = live.releaseId;
   let at = live.returnToDeploymentId;
-  for (let steps = 0; at !== null && steps < MAX_STEPS; steps++) {
+  for (let steps = 0; at !== null; steps++) {
+    if (steps >= MAX_STEPS) return null;
     const entry = await tx.deployment.findUnique({ where: { id: at }, select: ENTRY });
     if (!entry) return null;
-    if (entry.releaseId !== live.releaseId) return { fromReleaseId: live.releaseId, releaseId: entry.releaseId, returnToDeploymentId: entry.returnToDeploymentId };
+    if (entry.releaseId === null) break; // an earlier revert to the builds from before Releasegate: back there
+    if (entry.releaseId !== fromReleaseId) return { kind: "release", fromReleaseId, releaseId: entry.releaseId, returnToDeploymentId: entry.returnToDeploymentId };
     at = entry.returnToDeploymentId;
   }
-  return null;
+  const targets = await tx.target.findMany({ where: { environmentId, status: "ACTIVE" }, orderBy: [{ name: "asc" }, { id: "asc" }], select: { id: true, name: true, takenOverFromPath: true } });
+  const servers = targets.flatMap((t) => (t.takenOverFromPath ? [{ targetId: t.id, name: t.name, path: t.takenOverFromPath }] : []));
+  if (servers.length === 0) return null;
+  return { kind: "earlier-builds", fromReleaseId, servers, missing: targets.filter((t) => !t.takenOverFromPath).map((t) => t.name), returnToDeploymentId: null };
 }

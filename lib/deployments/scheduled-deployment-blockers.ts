@@ -5,7 +5,8 @@ import { type Blocker, deploymentBlockers } from "../releases/policy";
 import { loadDeploymentFacts } from "./load-deployment-facts";
 
 export interface ScheduledDeployment {
-  releaseId: string;
+  /** Always set for what can be scheduled (a deploy); null only for a revert to the builds from before Releasegate. */
+  releaseId: string | null;
   environmentId: string;
   requestedById: string | null;
   freezeOverrideReason: string | null;
@@ -19,6 +20,7 @@ export interface ScheduledDeployment {
  * deployment that would not start while there is still time to act.
  */
 export async function scheduledDeploymentBlockers(tx: Tx, d: ScheduledDeployment, at: Date): Promise<Blocker[]> {
+  if (d.releaseId === null) return [];
   const env = await tx.environment.findUniqueOrThrow({ where: { id: d.environmentId } });
   const release = await tx.release.findUniqueOrThrow({ where: { id: d.releaseId } });
   const requester = d.requestedById

@@ -5,6 +5,7 @@ import type { NotificationEventType } from "./event-types";
 import { publish } from "./publish";
 import { publicUrl } from "./public-url";
 import { links, membersWithRoles } from "./recipients";
+import { releaseLabel } from "../deployments/release-label";
 
 const ENDED = new Set(["SUCCEEDED", "FAILED", "CANCELLED"]);
 
@@ -36,13 +37,14 @@ export async function onDeploymentFinished(deploymentId: string): Promise<void> 
   const app = env.application;
   const ops = env.isProduction ? await membersWithRoles(app.id, ["OPS"]) : [];
   const link = links.deployment(d.id);
-  const v = d.release.version;
+  const v = releaseLabel(d.release);
   const what = d.kind === "REVERT" ? `Revert of ${app.name} / ${env.name} to ${v}` : `Deployment of ${app.name} ${v} to ${env.name}`;
   const by = d.requestedBy ? ` by ${d.requestedBy.name}` : "";
   const data = (status: string) => ({
     application: { id: app.id, name: app.name },
     environment: { id: env.id, name: env.name, url: env.url, isProduction: env.isProduction },
-    release: { id: d.release.id, version: v, sha256: d.release.artifactSha256 },
+    // Null for a revert to the builds the servers ran before Releasegate.
+    release: d.release ? { id: d.release.id, version: v, sha256: d.release.artifactSha256 } : null,
     previousRelease: d.previousRelease ? { id: d.previousRelease.id, version: d.previousRelease.version, sha256: d.previousRelease.artifactSha256 } : null,
     deployment: {
       id: d.id,
@@ -68,7 +70,7 @@ export async function onDeploymentFinished(deploymentId: string): Promise<void> 
       occurredAt: d.createdAt,
       idempotent: true,
       excludeIds: [d.requestedById],
-      audiences: [{ recipientIds: [...ops, d.release.uploadedById], title: `${what} is scheduled for ${formatUtc(d.scheduledFor)}`, body: `Scheduled${by}${d.reason ? `: ${d.reason}` : "."}`, link }],
+      audiences: [{ recipientIds: [...ops, d.release?.uploadedById], title: `${what} is scheduled for ${formatUtc(d.scheduledFor)}`, body: `Scheduled${by}${d.reason ? `: ${d.reason}` : "."}`, link }],
       data: data("SCHEDULED"),
     });
   }
@@ -80,7 +82,7 @@ export async function onDeploymentFinished(deploymentId: string): Promise<void> 
       occurredAt: d.startedAt,
       idempotent: true,
       excludeIds: [d.requestedById],
-      audiences: [{ recipientIds: [...ops, d.release.uploadedById], title: `${what} started`, body: `Started${by}${d.reason ? `: ${d.reason}` : "."}`, link }],
+      audiences: [{ recipientIds: [...ops, d.release?.uploadedById], title: `${what} started`, body: `Started${by}${d.reason ? `: ${d.reason}` : "."}`, link }],
       data: data("RUNNING"),
     });
   }
@@ -110,15 +112,16 @@ export async function onDeploymentFinished(deploymentId: string): Promise<void> 
     idempotent: true,
     // The person who started it is told how it ended: it ran without them. Not who cancelled one before it started.
     excludeIds: d.status === "CANCELLED" && !d.startedAt ? [d.cancelRequestedById] : [],
-    audiences: [{ recipientIds: [d.requestedById, d.release.uploadedById, d.previousRelease?.uploadedById, ...ops], title, body, link }],
+    audiences: [{ recipientIds: [d.requestedById, d.release?.uploadedById, d.previousRelease?.uploadedById, ...ops], title, body, link }],
     data: data(d.status),
   });
 
   const acceptance = acceptanceEnvironment(app.environments);
-  if (d.kind === "DEPLOY" && d.status === "SUCCEEDED" && acceptance?.id === env.id && d.release.status === "CANDIDATE") {
+  if (d.kind === "DEPLOY" && d.status === "SUCCEEDED" && acceptance?.id === env.id && d.release?.status === "CANDIDATE") {
+    const release = d.release;
     // The deployment in the link makes it this occurrence's (publish's idempotence relies on it): a later deployment
     // of the same build to acceptance asks again.
-    const review = `${links.review(app.id, d.release.id)}?deployment=${d.id}`;
+    const review = `${links.review(app.id, release.id)}?deployment=${d.id}`;
     const customers = await membersWithRoles(app.id, ["CUSTOMER"]);
     await publish({
       id: `release.ready_for_acceptance:${d.id}`,
@@ -127,7 +130,7 @@ export async function onDeploymentFinished(deploymentId: string): Promise<void> 
       occurredAt: d.finishedAt,
       idempotent: true,
       // Whoever uploaded it may not judge it, even holding the customer role.
-      excludeIds: [d.release.uploadedById],
+      excludeIds: [release.uploadedById],
       audiences: [
         {
           recipientIds: customers,
@@ -136,7 +139,7 @@ export async function onDeploymentFinished(deploymentId: string): Promise<void> 
           link: review,
         },
       ],
-      data: { ...data(d.status), url: publicUrl(links.review(app.id, d.release.id)) },
+      data: { ...data(d.status), url: publicUrl(links.review(app.id, release.id)) },
     });
   }
 }

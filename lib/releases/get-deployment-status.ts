@@ -36,7 +36,8 @@ export async function getDeploymentStatus(actor: UserActor | ApiTokenActor, depl
       finished: FINISHED.has(d.status),
       applicationId: d.environment.applicationId,
       environment: { id: d.environment.id, name: d.environment.name, slug: d.environment.slug },
-      release: { id: d.release.id, version: d.release.version, sha256: d.release.artifactSha256 },
+      // Null for a revert to the builds the servers ran before Releasegate (no release of this application).
+      release: d.release ? { id: d.release.id, version: d.release.version, sha256: d.release.artifactSha256 } : null,
       reason: d.reason,
       failureReason: d.failureReason,
       cancelRequested: d.cancelRequestedAt !== null,

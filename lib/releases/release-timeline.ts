@@ -3,6 +3,7 @@
 // it). Pure, so its wording and order are unit-tested (release-timeline.test.ts).
 import { z } from "zod";
 import { formatBytes } from "../storage/format-bytes";
+import { releaseLabel } from "../deployments/release-label";
 
 export type TimelineTone = "gray" | "green" | "amber" | "red" | "blue";
 
@@ -24,7 +25,8 @@ export interface TimelineDeployment {
   kind: "DEPLOY" | "REVERT";
   status: string;
   environment: { name: string };
-  release: { id: string; version: string };
+  /** Null for a revert to the builds the servers ran before Releasegate. */
+  release: { id: string; version: string } | null;
   previousRelease: { id: string; version: string } | null;
   requestedBy: { name: string } | null;
   reason: string;
@@ -77,9 +79,9 @@ export function buildReleaseTimeline(releaseId: string, facts: { deployments: Ti
     const outcome = OUTCOME[d.status] ?? { word: d.status.toLowerCase(), tone: "gray" as const };
     const env = d.environment.name;
     let title: string;
-    if (d.kind === "DEPLOY" && d.release.id === releaseId) title = `Deployed to ${env}: ${outcome.word}`;
-    else if (d.kind === "REVERT" && d.release.id === releaseId) title = `${env} reverted to this release${d.previousRelease ? ` from ${d.previousRelease.version}` : ""}: ${outcome.word}`;
-    else if (d.kind === "REVERT" && d.previousRelease?.id === releaseId) title = `Reverted in ${env} to ${d.release.version}: ${outcome.word}`;
+    if (d.kind === "DEPLOY" && d.release?.id === releaseId) title = `Deployed to ${env}: ${outcome.word}`;
+    else if (d.kind === "REVERT" && d.release?.id === releaseId) title = `${env} reverted to this release${d.previousRelease ? ` from ${d.previousRelease.version}` : ""}: ${outcome.word}`;
+    else if (d.kind === "REVERT" && d.previousRelease?.id === releaseId) title = `Reverted in ${env} to ${releaseLabel(d.release)}: ${outcome.word}`;
     else continue;
     const notes = [d.reason && `Reason: ${d.reason}`, d.status === "FAILED" || d.status === "CANCELLED" ? d.failureReason : null].filter((x): x is string => !!x);
     entries.push({

@@ -8,6 +8,7 @@ import { runInBackground } from "../notifications/background";
 import { onDeploymentFinished } from "../notifications/on-deployment-finished";
 import { finishStep } from "../agents/finish-step";
 import { type PlanAction, type PlanInput, planRollout } from "./planner";
+import { releaseLabel } from "../deployments/release-label";
 
 const ENGINE = "rollout engine";
 /** A plan can take several consecutive actions (start, then create the first steps); more would mean a loop. */
@@ -80,18 +81,33 @@ async function loadPlanInput(tx: Tx, deploymentId: string) {
       previousReleaseId: d.previousReleaseId,
       cancelRequested: d.cancelRequestedAt !== null,
     },
-    targets: targets.map((t) => ({ id: t.id, name: t.name, stagedReleaseIds: t.stagedReleaseIds, revoked: t.status === "REVOKED" })),
+    targets: targets.map((t) => ({
+      id: t.id,
+      name: t.name,
+      stagedReleaseIds: t.stagedReleaseIds,
+      revoked: t.status === "REVOKED",
+      // Its activation here recorded what it ran before (a release, or a build outside Releasegate).
+      canReturn: d.steps.some((s) => s.targetId === t.id && s.action === "ACTIVATE" && (s.fromReleaseId !== null || s.fromPath !== null)),
+    })),
     steps: d.steps.map((s) => ({ id: s.id, targetId: s.targetId, action: s.action, batch: s.batch, status: s.status, message: s.message })),
   };
-  return { deployment: d, plan };
+  return { deployment: d, targets, plan };
 }
 
 type Loaded = Awaited<ReturnType<typeof loadPlanInput>>;
 
-async function apply(tx: Tx, { deployment: d }: Loaded, action: PlanAction): Promise<void> {
+async function apply(tx: Tx, { deployment: d, targets }: Loaded, action: PlanAction): Promise<void> {
   switch (action.type) {
     case "createSteps": {
-      await tx.deploymentStep.createMany({ data: action.steps.map((s) => ({ deploymentId: d.id, targetId: s.targetId, action: s.action, batch: s.batch })) });
+      // An activation records what its server runs now (its agent's last report, kept fresh by heartbeats after
+      // every job): that, not the environment's history, is what a rollback of this server returns it to.
+      const from = (targetId: string) => {
+        const t = targets.find((x) => x.id === targetId);
+        return { fromReleaseId: t?.liveReleaseId ?? null, fromPath: t?.currentKind === "foreign" ? t.currentPath : null };
+      };
+      await tx.deploymentStep.createMany({
+        data: action.steps.map((s) => ({ deploymentId: d.id, targetId: s.targetId, action: s.action, batch: s.batch, ...(s.action === "ACTIVATE" ? from(s.targetId) : {}) })),
+      });
       await notifyInTransaction(tx, CHANNELS.targetWork, ...action.steps.map((s) => s.targetId));
       return;
     }
@@ -117,14 +133,14 @@ async function apply(tx: Tx, { deployment: d }: Loaded, action: PlanAction): Pro
           ...(action.failureReason !== undefined ? { failureReason: action.failureReason } : {}),
         },
       });
-      if (action.status === "SUCCEEDED" && d.kind === "DEPLOY" && d.environment.isProduction) {
+      if (action.status === "SUCCEEDED" && d.kind === "DEPLOY" && d.environment.isProduction && d.releaseId) {
         await tx.release.update({ where: { id: d.releaseId }, data: { status: "RELEASED" } });
       }
       const type = (
         { RUNNING: "DEPLOYMENT_STARTED", ROLLING_BACK: "DEPLOYMENT_ROLLING_BACK", SUCCEEDED: "DEPLOYMENT_SUCCEEDED", FAILED: "DEPLOYMENT_FAILED", CANCELLED: "DEPLOYMENT_CANCELLED" } as const
       )[action.status as "RUNNING" | "ROLLING_BACK" | "SUCCEEDED" | "FAILED" | "CANCELLED"];
       if (!type) return;
-      const what = d.kind === "REVERT" ? `revert of ${d.environment.application.name} / ${d.environment.name} to ${d.release.version}` : `deployment of ${d.release.version} to ${d.environment.application.name} / ${d.environment.name}`;
+      const what = d.kind === "REVERT" ? `revert of ${d.environment.application.name} / ${d.environment.name} to ${releaseLabel(d.release)}` : `deployment of ${releaseLabel(d.release)} to ${d.environment.application.name} / ${d.environment.name}`;
       const verb = { DEPLOYMENT_STARTED: "started", DEPLOYMENT_ROLLING_BACK: "is rolling back", DEPLOYMENT_SUCCEEDED: "succeeded", DEPLOYMENT_FAILED: "failed", DEPLOYMENT_CANCELLED: "was cancelled" }[type];
       await recordAuditEvent(tx, systemActor(ENGINE), {
         type,
@@ -132,7 +148,7 @@ async function apply(tx: Tx, { deployment: d }: Loaded, action: PlanAction): Pro
         scope: { customerId: d.environment.application.customerId, applicationId: d.environment.applicationId, environmentId: d.environmentId, releaseId: d.releaseId },
         summary: `${what} ${verb}${action.failureReason ? `: ${action.failureReason}` : ""}`,
         before: { status: d.status },
-        after: { status: action.status, artifactSha256: d.release.artifactSha256, ...(action.failureReason ? { failureReason: action.failureReason } : {}) },
+        after: { status: action.status, artifactSha256: d.release?.artifactSha256 ?? null, ...(action.failureReason ? { failureReason: action.failureReason } : {}) },
       });
       return;
     }

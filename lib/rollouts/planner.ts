@@ -25,6 +25,8 @@ export interface PlanTarget {
   stagedReleaseIds: readonly string[];
   /** Its agent was revoked: nothing can run there any more. */
   revoked?: boolean;
+  /** Its activation in this deployment recorded what it ran before, so a rollback can return it there. */
+  canReturn?: boolean;
 }
 
 export interface PlanStep {
@@ -42,8 +44,9 @@ export interface PlanInput {
     strategy: "ROLLING" | "ALL_AT_ONCE";
     batchSize: number;
     autoRollback: boolean;
-    releaseId: string;
-    /** What the environment ran before; null on a first deployment (nothing to roll back to). */
+    /** Null for a revert to the builds the servers ran before Releasegate: nothing to stage. */
+    releaseId: string | null;
+    /** What the environment ran before; null on a first deployment (nothing to roll back to but what servers report). */
     previousReleaseId: string | null;
     cancelRequested: boolean;
   };
@@ -104,7 +107,8 @@ export function planRollout(input: PlanInput): PlanAction[] {
   if (d.status === "QUEUED") {
     if (targets.length === 0) return [{ type: "setStatus", status: "FAILED", failureReason: "The environment has no servers." }];
     if (d.cancelRequested) return [{ type: "setStatus", status: "CANCELLED" }];
-    const toStage = targets.filter((t) => !t.stagedReleaseIds.includes(d.releaseId));
+    const releaseId = d.releaseId;
+    const toStage = releaseId === null ? [] : targets.filter((t) => !t.stagedReleaseIds.includes(releaseId));
     const first =
       toStage.length > 0
         ? toStage.map((t) => ({ targetId: t.id, action: "STAGE" as const, batch: 0 }))
@@ -147,7 +151,10 @@ export function planRollout(input: PlanInput): PlanAction[] {
     const actions: PlanAction[] = pending.length ? [{ type: "cancelSteps", stepIds: pending.map((s) => s.id) }] : [];
     if (running.length > 0) return actions; // let in-flight steps finish: never abandon a node mid-switch
     const touched = touchedTargets(input, targets);
-    if (touched.length > 0 && d.autoRollback && d.previousReleaseId !== null) {
+    // Each touched server returns to what it ran before: the release the deployment replaced, or what its own
+    // activation recorded it ran (a first deployment over servers another tool had installed).
+    const returnable = (id: string) => d.previousReleaseId !== null || targets.find((t) => t.id === id)?.canReturn === true;
+    if (touched.length > 0 && d.autoRollback && touched.every(returnable)) {
       return [
         ...actions,
         { type: "setStatus", status: "ROLLING_BACK", ...(broken ? { failureReason: failureReason(input, name) } : {}) },

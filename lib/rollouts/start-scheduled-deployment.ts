@@ -4,6 +4,7 @@ import { systemActor } from "../auth/actor";
 import { db } from "../db/client";
 import { scheduledDeploymentBlockers } from "../deployments/scheduled-deployment-blockers";
 import { CHANNELS, notifyInTransaction } from "../events/wakeups";
+import { releaseLabel } from "../deployments/release-label";
 
 /**
  * Starts a scheduled deployment whose time has come, after checking the lifecycle gates again as they stand now:
@@ -34,9 +35,9 @@ export async function startScheduledDeployment(deploymentId: string, now = new D
       type: "DEPLOYMENT_FAILED",
       object: { type: "Deployment", id: d.id },
       scope: { customerId: d.environment.application.customerId, applicationId: d.environment.applicationId, environmentId: d.environmentId, releaseId: d.releaseId },
-      summary: `scheduled deployment of ${d.release.version} to ${d.environment.application.name} / ${d.environment.name} did not start: ${blockers.map((b) => b.message).join(" ")}`,
+      summary: `scheduled deployment of ${releaseLabel(d.release)} to ${d.environment.application.name} / ${d.environment.name} did not start: ${blockers.map((b) => b.message).join(" ")}`,
       before: { status: "SCHEDULED", scheduledFor: d.scheduledFor?.toISOString() ?? null },
-      after: { status: "FAILED", artifactSha256: d.release.artifactSha256, failureReason, blockers: blockers.map((b) => b.code) },
+      after: { status: "FAILED", artifactSha256: d.release?.artifactSha256 ?? null, failureReason, blockers: blockers.map((b) => b.code) },
     });
     await notifyInTransaction(tx, CHANNELS.deployment, d.id);
     return "FAILED";

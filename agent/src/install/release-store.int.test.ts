@@ -271,3 +271,53 @@ describe("pruneReleases", () => {
     expect((await store.listStaged()).map((r) => r.version)).toEqual(["3.0.0"]);
   });
 });
+
+// A server Releasegate takes over may run a build another tool installed; the agent reports what `current` is,
+// whoever put it there, and can switch back to such a build (a revert past Releasegate's first release).
+describe("describeCurrent and activateDirectory", () => {
+  async function foreignBuild(name: string, revision?: string) {
+    const dir = store.releaseDir(name);
+    await fs.mkdir(dir, { recursive: true });
+    await fs.writeFile(path.join(dir, "index.js"), `console.log("${name}")`);
+    if (revision) await fs.writeFile(path.join(dir, "REVISION"), `${revision}\nsecond line\n`);
+    return dir;
+  }
+
+  it("tells what current is: nothing, a release of this agent, another tool's build, a plain directory, a dangling link", async () => {
+    expect(await store.describeCurrent()).toEqual({ kind: "none" });
+
+    await foreignBuild("20240301090000", "4f2a9c1");
+    await fs.symlink("releases/20240301090000", store.currentLink);
+    expect(await store.describeCurrent()).toEqual({ kind: "foreign", path: "releases/20240301090000", revision: "4f2a9c1" });
+
+    const r1 = (await (await artifact("1.0.0")).stage()).release;
+    await store.activateRelease(r1.name);
+    expect(await store.describeCurrent()).toEqual({ kind: "release", path: `releases/${r1.name}`, releaseId: r1.releaseId, version: "1.0.0", sha256: r1.sha256 });
+
+    await fs.rm(store.currentLink);
+    await fs.symlink("/nonexistent/build", store.currentLink);
+    expect(await store.describeCurrent()).toEqual({ kind: "missing", path: "/nonexistent/build" });
+
+    await fs.rm(store.currentLink);
+    await fs.mkdir(store.currentLink);
+    await fs.writeFile(path.join(store.currentLink, "VERSION"), "7.1\n");
+    expect(await store.describeCurrent()).toEqual({ kind: "directory", revision: "7.1" });
+  });
+
+  it("switches current back to another tool's build atomically, as it was written, and refuses what is not a directory", async () => {
+    await foreignBuild("legacy-1.4.2");
+    await fs.symlink("releases/legacy-1.4.2", store.currentLink);
+    const r1 = (await (await artifact("1.0.0")).stage()).release;
+    await store.activateRelease(r1.name);
+
+    await store.activateDirectory("releases/legacy-1.4.2");
+    expect(await fs.readlink(store.currentLink)).toBe("releases/legacy-1.4.2");
+    expect(await readCurrent("index.js")).toBe('console.log("legacy-1.4.2")');
+
+    await expect(store.activateDirectory("releases/gone")).rejects.toThrow(/not a directory/);
+    await fs.writeFile(path.join(store.root, "a-file"), "x");
+    await expect(store.activateDirectory("a-file")).rejects.toThrow(/not a directory/);
+    expect(await fs.readlink(store.currentLink)).toBe("releases/legacy-1.4.2");
+  });
+});
+

@@ -22,7 +22,7 @@ import type { Dirent, Stats } from "node:fs";
 import fs, { type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
-import type { TJobRelease } from "../../../lib/contracts/agent-api";
+import type { TCurrentReport, TJobRelease } from "../../../lib/contracts/agent-api";
 import { downloadArtifact, type DownloadOptions } from "./download";
 import { extractArchive, type ExtractLimits } from "./extract";
 
@@ -222,6 +222,41 @@ export class ReleaseStore {
     return { release, previous };
   }
 
+  /**
+   * Points `current` at a directory this agent did not install (a build from before Releasegate took the server over),
+   * written as `target` was reported (relative to DIR or absolute), in one atomic step like activateRelease.
+   */
+  async activateDirectory(target: string): Promise<void> {
+    const resolved = path.resolve(this.root, target);
+    const stat = await fs.stat(resolved).catch(() => null);
+    if (!stat?.isDirectory()) throw new Error(`${resolved} is not a directory on this server; not switching to it.`);
+    const existing = await lstatOrNull(this.currentLink);
+    if (existing && !existing.isSymbolicLink()) throw new Error(`${this.currentLink} exists and is not a symlink; not replacing it.`);
+    const tmp = path.join(this.root, `current.tmp-${randomBytes(8).toString("hex")}`);
+    await fs.symlink(target, tmp);
+    try {
+      await fs.rename(tmp, this.currentLink);
+    } catch (error) {
+      await fs.rm(tmp, { force: true });
+      throw error;
+    }
+    await fsyncDir(this.root);
+  }
+
+  /** What `current` is, whoever put it there (heartbeats report it; see ZCurrentReportSchema). */
+  async describeCurrent(): Promise<TCurrentReport> {
+    const link = await lstatOrNull(this.currentLink);
+    if (!link) return { kind: "none" };
+    if (!link.isSymbolicLink()) return link.isDirectory() ? { kind: "directory", revision: await readRevision(this.currentLink) } : { kind: "missing", path: "current" };
+    const target = await fs.readlink(this.currentLink);
+    const resolved = path.resolve(this.root, target);
+    if (!(await fs.stat(resolved).catch(() => null))?.isDirectory()) return { kind: "missing", path: target };
+    const name = await this.currentTargetName();
+    const release = name === null ? null : await this.readStaged(name);
+    if (release) return { kind: "release", path: target, releaseId: release.releaseId, version: release.version, sha256: release.sha256 };
+    return { kind: "foreign", path: target, revision: await readRevision(resolved) };
+  }
+
   /** The release `current` points at, or null before the first install (or if it points at something unmanaged). */
   async currentRelease(): Promise<StagedRelease | null> {
     const name = await this.currentTargetName();
@@ -315,6 +350,16 @@ export class ReleaseStore {
     if (!parsed.success || releaseDirName(parsed.data.version, parsed.data.sha256) !== name) return null;
     return { ...parsed.data, name, dir };
   }
+}
+
+/** What another tool says it deployed: the first line of REVISION (Capistrano writes it) or VERSION, if present. */
+async function readRevision(dir: string): Promise<string | null> {
+  for (const file of ["REVISION", "VERSION"]) {
+    const text = await fs.readFile(path.join(dir, file), "utf8").catch(() => null);
+    const first = text?.split("\n")[0]?.trim();
+    if (first) return first.slice(0, 200);
+  }
+  return null;
 }
 
 /** Written to a temporary name and renamed, so a marker is either absent or complete. */

@@ -10,7 +10,7 @@ import { listWorkItems } from "@/lib/home/list-work-items";
 import { deployOptions } from "@/lib/deployments/deploy-options";
 import { listDeployments } from "@/lib/deployments/list-deployments";
 import { loadForPage, requirePageActor } from "@/lib/entry/page";
-import { hasDrift, targetHealth } from "@/lib/targets/target-health";
+import { hasDrift, targetHealth, whatRuns } from "@/lib/targets/target-health";
 import { cancelDeploymentAction } from "../../deployments/[deploymentId]/actions";
 import { addTargetAction, reissueEnrollmentAction, requestDeploymentAction, requestRevertAction, revokeAgentAction } from "./actions";
 
@@ -107,7 +107,8 @@ export default async function ApplicationPage({ params }: { params: Promise<{ ap
                 name: t.name,
                 health: targetHealth(t, now),
                 drift: t.status === "ACTIVE" && hasDrift(t.liveReleaseId, e.expectedReleaseId),
-                live: t.liveRelease?.version ?? null,
+                runs: whatRuns(t).text,
+                outside: whatRuns(t).outside,
                 agent: t.agentVersion ? `${t.agentVersion} on ${t.agentHostname ?? "?"}` : null,
                 lastSeen: t.lastSeenAt ? `${t.lastSeenAt.toISOString().slice(11, 19)} UTC` : null,
               }))}

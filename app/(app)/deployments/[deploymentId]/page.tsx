@@ -11,6 +11,7 @@ import { getDeployment } from "@/lib/deployments/get-deployment";
 import { progressFraction, serverRolloutState } from "@/lib/deployments/rollout-progress";
 import { loadForPage, requirePageActor } from "@/lib/entry/page";
 import { cancelDeploymentAction } from "./actions";
+import { releaseLabel } from "@/lib/deployments/release-label";
 
 export const metadata: Metadata = { title: "Deployment" };
 export const dynamic = "force-dynamic";
@@ -22,7 +23,10 @@ export default async function DeploymentPage({ params }: { params: Promise<{ dep
   const now = new Date().toISOString();
   const env = d.environment;
   const app = env.application;
-  const title = d.kind === "REVERT" ? `Revert ${env.name} to ${d.release.version}` : `Deploy ${d.release.version} to ${env.name}`;
+  const version = releaseLabel(d.release);
+  const title = d.kind === "REVERT" ? `Revert ${env.name} to ${version}` : `Deploy ${version} to ${env.name}`;
+  // Builds another tool had installed, which this deployment's activations replaced (or, for a revert to them, restores).
+  const outside = d.servers.flatMap((x) => x.steps.filter((s) => s.action === "ACTIVATE" && s.fromPath).map((s) => `${x.name}: ${s.fromPath}`));
   const p = d.progress;
   const stopping = d.cancelRequestedAt !== null && d.active;
   const broken = (status: string) => status === "FAILED" || status === "INTERRUPTED";
@@ -57,8 +61,8 @@ export default async function DeploymentPage({ params }: { params: Promise<{ dep
                 pendingLabel={d.status === "SCHEDULED" ? "Cancelling…" : "Stopping…"}
                 confirm={
                   d.status === "SCHEDULED"
-                    ? `Cancel the deployment of ${d.release.version} to ${env.name} scheduled for ${formatTime(d.scheduledFor)}?`
-                    : `Stop the ${d.kind === "REVERT" ? "revert" : "deployment"} of ${d.release.version} to ${env.name}? Servers already switched are returned to ${d.previousRelease?.version ?? "the previous release"}.`
+                    ? `Cancel the deployment of ${version} to ${env.name} scheduled for ${formatTime(d.scheduledFor)}?`
+                    : `Stop the ${d.kind === "REVERT" ? "revert" : "deployment"} of ${version} to ${env.name}? Servers already switched are returned to ${d.previousRelease?.version ?? "what they ran before"}.`
                 }
               >
                 <input type="hidden" name="deploymentId" value={d.id} />
@@ -103,13 +107,21 @@ export default async function DeploymentPage({ params }: { params: Promise<{ dep
         )}
         <dl className="mt-4 grid gap-x-6 gap-y-3 text-sm sm:grid-cols-2 lg:grid-cols-4">
           <Fact label="Release">
-            <span className="font-medium">{d.release.version}</span>{" "}
-            <code className="rounded bg-slate-100 px-1 font-mono text-xs text-slate-700" title={`sha256 ${d.release.artifactSha256}`} data-testid="release-sha">
-              {d.release.artifactSha256.slice(0, 12)}
-            </code>
-            {d.release.needsMigration && (
-              <span className="ml-1">
-                <Badge tone="amber">migration</Badge>
+            {d.release ? (
+              <>
+                <span className="font-medium">{d.release.version}</span>{" "}
+                <code className="rounded bg-slate-100 px-1 font-mono text-xs text-slate-700" title={`sha256 ${d.release.artifactSha256}`} data-testid="release-sha">
+                  {d.release.artifactSha256.slice(0, 12)}
+                </code>
+                {d.release.needsMigration && (
+                  <span className="ml-1">
+                    <Badge tone="amber">migration</Badge>
+                  </span>
+                )}
+              </>
+            ) : (
+              <span data-testid="release-earlier-builds">
+                none: each server returns to the build installed outside Releasegate it ran before ({d.earlierBuilds.map((b) => `${b.server}: ${b.path}`).join(", ") || "see the servers below"})
               </span>
             )}
           </Fact>
@@ -117,8 +129,10 @@ export default async function DeploymentPage({ params }: { params: Promise<{ dep
             {d.previousRelease ? (
               <span title={`sha256 ${d.previousRelease.artifactSha256}`}>
                 {d.previousRelease.version}
-                {d.previousRelease.id === d.release.id && <span className="text-slate-500"> (the same release: a redeploy)</span>}
+                {d.previousRelease.id === d.release?.id && <span className="text-slate-500"> (the same release: a redeploy)</span>}
               </span>
+            ) : outside.length > 0 ? (
+              <span>builds installed outside Releasegate ({outside.join(", ")})</span>
             ) : (
               <span className="text-slate-500">nothing (first deployment)</span>
             )}

@@ -11,10 +11,11 @@ import { can } from "@/lib/auth/permissions";
 import { listDeployments } from "@/lib/deployments/list-deployments";
 import { getEnvironment } from "@/lib/environments/get-environment";
 import { loadForPage, requirePageActor } from "@/lib/entry/page";
-import { hasDrift, targetHealth } from "@/lib/targets/target-health";
+import { hasDrift, targetHealth, whatRuns } from "@/lib/targets/target-health";
 import { addTargetAction, reissueEnrollmentAction, revokeAgentAction } from "../../actions";
 import { createFreezeAction, endFreezeAction } from "../../freezes/actions";
 import { updateRolloutSettingsAction, updateTargetBalancerAction } from "./actions";
+import { releaseLabel } from "@/lib/deployments/release-label";
 
 export const metadata: Metadata = { title: "Environment" };
 
@@ -49,6 +50,8 @@ export default async function EnvironmentPage({ params }: { params: Promise<{ ap
               <>
                 runs <span className="font-medium text-slate-800">{env.expectedRelease.version}</span>
               </>
+            ) : env.targets.some((t) => t.status === "ACTIVE" && whatRuns(t).outside) ? (
+              "runs builds installed outside Releasegate (see its servers)"
             ) : (
               "no release deployed yet"
             )}
@@ -77,7 +80,8 @@ export default async function EnvironmentPage({ params }: { params: Promise<{ ap
                 name: t.name,
                 health: targetHealth(t, now),
                 drift: t.status === "ACTIVE" && hasDrift(t.liveReleaseId, env.expectedRelease?.id ?? null),
-                live: t.liveRelease?.version ?? null,
+                runs: whatRuns(t).text,
+                outside: whatRuns(t).outside,
                 agent: t.agentVersion ? `${t.agentVersion} on ${t.agentHostname ?? "?"}` : null,
                 lastSeen: t.lastSeenAt ? `${t.lastSeenAt.toISOString().slice(11, 19)} UTC` : null,
                 balancer: balancer(t),
@@ -151,7 +155,7 @@ export default async function EnvironmentPage({ params }: { params: Promise<{ ap
                 <tr key={d.id} className="align-top">
                   <td className="px-4 py-2">
                     <Link href={`/deployments/${d.id}`} className="font-medium text-indigo-700 hover:underline">
-                      {d.release.version}
+                      {releaseLabel(d.release)}
                     </Link>
                   </td>
                   <td className="px-4 py-2">{KIND_LABELS[d.kind]}</td>
