@@ -231,7 +231,7 @@ export function DeployPanel({
             <ActionForm
               action={revert}
               variant="danger"
-              submitLabel={`Revert to ${options.revert.version}`}
+              submitLabel={options.revert.earlierBuilds ? "Revert to the earlier builds" : `Revert to ${options.revert.version}`}
               pendingLabel="Starting…"
               confirm={`Revert ${env.name} from ${options.revert.fromVersion ?? "its current release"} to ${options.revert.version}?`}
               className="space-y-2"

@@ -78,7 +78,7 @@ test("a server taken over from another tool shows what it runs; a revert of the 
     await expect(qa.getByTestId("revert-earlier-builds")).toContainText("web-1: releases/20240301090000");
     await screenshot(page, "revert-to-earlier-builds");
     await qa.getByLabel("Why revert? (recorded)").fill("the new build misbehaves");
-    await clickAndConfirm(qa.getByRole("button", { name: "Revert to the builds from before Releasegate" }), "Revert QA from 1.0.0 to the builds from before Releasegate?");
+    await clickAndConfirm(qa.getByRole("button", { name: "Revert to the earlier builds" }), "Revert QA from 1.0.0 to the builds from before Releasegate?");
     await expect(page.getByRole("heading", { level: 1 })).toHaveText("Revert QA to the builds from before Releasegate");
     const back = await web1.expectJob("ACTIVATE");
     expect(back.restore).toEqual({ path: "releases/20240301090000" });

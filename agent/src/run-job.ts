@@ -170,7 +170,10 @@ async function activate(
   const restore = job.restore ?? null;
   const staged = restore ? { dir: path.resolve(dir, restore.path), name: restore.path } : await stage(ctx, logs, signal, async () => undefined);
   const previous = await store.currentRelease();
-  const env = { ...vars, ...hookEnvironment({ job, releaseDir: staged.dir, previousReleaseDir: previous?.dir ?? null }) };
+  // Not a release of this agent: what another tool installed (or nothing), named as such in the log and for hooks.
+  const outside = previous ? null : await store.describeCurrent();
+  const outsideDir = outside?.kind === "foreign" ? path.resolve(dir, outside.path) : outside?.kind === "directory" ? store.currentLink : null;
+  const env = { ...vars, ...hookEnvironment({ job, releaseDir: staged.dir, previousReleaseDir: previous?.dir ?? outsideDir }) };
   // A build from before Releasegate is no release of it: hooks see its directory, and no release id or version.
   if (restore) Object.assign(env, { RELEASEGATE_RELEASE_ID: "", RELEASEGATE_RELEASE_VERSION: "", RELEASEGATE_RELEASE_SHA256: "", RELEASEGATE_NEEDS_MIGRATION: "false" });
   // Where the activation's time goes: hooks, balancer waits and health checks are the application's and the
@@ -199,7 +202,8 @@ async function activate(
   });
 
   const to = restore ? `${restore.path} (a build installed outside Releasegate)` : job.release.version;
-  logs.line(`${job.action === "ROLLBACK" ? "Rolling back" : "Switching"} ${job.target.name} from ${previous?.version ?? "nothing"} to ${to}`);
+  const from = previous?.version ?? (outside?.kind === "foreign" ? `${outside.path} (installed outside Releasegate)` : outside?.kind === "directory" ? "the files in current/" : "nothing");
+  logs.line(`${job.action === "ROLLBACK" ? "Rolling back" : "Switching"} ${job.target.name} from ${from} to ${to}`);
   await enter("draining", { cancellable: false, outOfRotation: true });
   await timed("balancer:take-out", () => lb.takeOut());
   await enter("stopping");

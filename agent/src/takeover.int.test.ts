@@ -84,6 +84,8 @@ describe("a server taken over from another tool", () => {
     expect(first.status, first.failureReason ?? "").toBe("SUCCEEDED");
     expect(await fs.readlink(path.join(s.dir, "current"))).toMatch(/^releases\/1\.0\.0-[0-9a-f]{12}$/);
     expect((await serverLine()).text).toBe("runs 1.0.0");
+    const activation = await db.deploymentStep.findFirstOrThrow({ where: { deploymentId: first.id, action: "ACTIVATE" }, include: { logs: true } });
+    expect(activation.logs.map((l) => l.content).join("")).toContain("Switching web-1 from releases/20240301090000 (installed outside Releasegate) to 1.0.0");
 
     // The page says what a revert returns to: the build another tool installed, still on disk.
     const options = await deployOptions(s.ops, { environmentId: s.qa.id });
