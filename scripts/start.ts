@@ -3,8 +3,11 @@
 //   2. uses DATABASE_URL, or starts an embedded PostgreSQL with its data under DATA_DIR;
 //   3. applies pending migrations;
 //   4. builds the app when the build is missing or older than the sources (`--dev` runs Next's dev server instead);
-//   5. serves it; the first-run administrator is created by instrumentation.ts and printed once;
-//   6. on Ctrl-C / SIGTERM stops accepting requests, then stops the embedded database cleanly.
+//   5. starts the background work (server/background-work.ts: the first-run administrator, printed once, and the
+//      periodic sweeps), then serves;
+//   6. on Ctrl-C / SIGTERM stops accepting requests, stops the background work, closes the database pool, and only
+//      then stops the embedded database (it runs in a session of its own, so a signal to our process group does not
+//      reach it before we are done with it).
 import { spawnSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { chmod, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
@@ -12,10 +15,12 @@ import type http from "node:http";
 import { register } from "node:module";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
-import { type EmbeddedDatabase, handleShutdownSignalsOurselves, startEmbeddedPostgres } from "../lib/db/embedded";
+import { closeDatabase } from "../lib/db/client";
+import { type EmbeddedDatabase, startEmbeddedPostgres } from "../lib/db/embedded";
 import { ensureAppRole } from "../lib/db/app-role";
 import { migrateDatabase } from "../lib/db/migrate";
 import { parseEnv } from "../lib/env";
+import { stopBackgroundWork } from "../lib/shutdown";
 import { NEXT_BUILD_ARGS } from "./lib/next-build";
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -38,7 +43,7 @@ async function buildIsStale(): Promise<boolean> {
   const buildId = path.join(root, ".next", "BUILD_ID");
   if (!existsSync(buildId)) return true;
   const built = statSync(buildId).mtimeMs;
-  const sources = await Promise.all(["app", "lib", "components", "public", "instrumentation.ts", "next.config.mjs"].map((p) => {
+  const sources = await Promise.all(["app", "lib", "components", "public", "next.config.mjs"].map((p) => {
     const full = path.join(root, p);
     return existsSync(full) && statSync(full).isFile() ? statSync(full).mtimeMs : newestMtime(full);
   }));
@@ -67,7 +72,7 @@ async function main(): Promise<void> {
   let embedded: EmbeddedDatabase | undefined;
   let databaseUrl = env.DATABASE_URL;
   if (!databaseUrl) {
-    embedded = await startEmbeddedPostgres({ dataDir, database: "releasegate" });
+    embedded = await startEmbeddedPostgres({ dataDir, database: "releasegate", log: say });
     databaseUrl = embedded.url;
     say(`PostgreSQL (embedded, port ${embedded.port}): data in ${embedded.dataDir}`);
   } else {
@@ -93,13 +98,14 @@ async function main(): Promise<void> {
       }, 2_000).unref();
     });
     await closeApp?.().catch(() => undefined);
+    for (const f of await stopBackgroundWork()) console.error(`[releasegate] stopping ${f.name} failed: ${f.error instanceof Error ? f.error.message : String(f.error)}`);
+    await closeDatabase().catch(() => undefined);
     if (embedded) {
       await embedded.stop();
       say("PostgreSQL stopped");
     }
     process.exit(0);
   };
-  handleShutdownSignalsOurselves();
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
 
@@ -143,6 +149,8 @@ async function main(): Promise<void> {
   const handle = app.getRequestHandler();
   await app.prepare();
   closeApp = () => app.close();
+  const { startBackgroundWork } = await import("../server/background-work");
+  await startBackgroundWork();
   server = createControlPlaneServer({ trustProxy: env.TRUST_PROXY, next: (req, res) => handle(req, res) });
   await new Promise<void>((resolve) => server!.listen(env.PORT, env.HOST, resolve));
   say(`ready: ${process.env.NEXTAUTH_URL}`);

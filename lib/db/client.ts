@@ -30,11 +30,23 @@ function createDatabase(): Database {
   return { pool, prisma: new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) }) };
 }
 
-const globalForDb = globalThis as unknown as { releasegateDatabase?: Database };
+const globalForDb = globalThis as unknown as { releasegateDatabase?: Database; releasegateDatabaseClosed?: boolean };
 
 function database(): Database {
+  if (globalForDb.releasegateDatabaseClosed) throw new Error("the database pool is closed: this process is shutting down");
   globalForDb.releasegateDatabase ??= createDatabase();
   return globalForDb.releasegateDatabase;
+}
+
+/**
+ * Ends the pool once the queries in flight are done (scripts/start.ts, after the background work has stopped:
+ * lib/shutdown.ts). Later queries fail at once instead of opening connections to a server about to stop.
+ */
+export async function closeDatabase(): Promise<void> {
+  globalForDb.releasegateDatabaseClosed = true;
+  const open = globalForDb.releasegateDatabase;
+  globalForDb.releasegateDatabase = undefined;
+  await open?.prisma.$disconnect();
 }
 
 export const db: PrismaClient = new Proxy({} as PrismaClient, {

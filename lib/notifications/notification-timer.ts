@@ -1,6 +1,7 @@
 import "server-only";
 import { db } from "../db/client";
 import { log } from "../log";
+import { runPeriodically } from "../util/periodic";
 import { deliverDueWebhooks } from "./deliver-webhooks";
 import { onDeploymentFinished } from "./on-deployment-finished";
 
@@ -31,28 +32,23 @@ export async function catchUpDeploymentNotifications(): Promise<number> {
   return ids.length;
 }
 
-const globalForTimer = globalThis as unknown as { releasegateNotificationTimer?: NodeJS.Timeout };
+const globalForTimer = globalThis as unknown as { releasegateNotificationTimerStarted?: boolean };
 
 /**
- * Starts, once per process (instrumentation.ts), the loop that sends due webhook deliveries (first attempts and
+ * Starts, once per process (server/background-work.ts), the loop that sends due webhook deliveries (first attempts and
  * retries with backoff) and catches up on deployment notifications. Runs never overlap; the timer does not keep the
  * process alive.
  */
 export function startNotificationTimer(): void {
-  if (globalForTimer.releasegateNotificationTimer) return;
-  let running = false;
-  const tick = async () => {
-    if (running) return;
-    running = true;
-    try {
+  if (globalForTimer.releasegateNotificationTimerStarted) return;
+  globalForTimer.releasegateNotificationTimerStarted = true;
+  runPeriodically(
+    "notifications",
+    INTERVAL_MS,
+    async () => {
       await catchUpDeploymentNotifications();
       await deliverDueWebhooks();
-    } catch (err) {
-      log.error({ err }, "notification sweep failed; retrying on the next tick");
-    } finally {
-      running = false;
-    }
-  };
-  globalForTimer.releasegateNotificationTimer = setInterval(() => void tick(), INTERVAL_MS);
-  globalForTimer.releasegateNotificationTimer.unref();
+    },
+    (err) => log.error({ err }, "notification sweep failed; retrying on the next tick"),
+  );
 }

@@ -9,6 +9,7 @@ import { ERRORS, type Locker, Server } from "@tus/server";
 import { z } from "zod";
 import { env } from "../env";
 import { log } from "../log";
+import { runPeriodically } from "../util/periodic";
 import { FilesystemArtifactStore } from "./filesystem-store";
 import { formatBytes } from "./format-bytes";
 import { getUploadLocker } from "./upload-locker";
@@ -238,5 +239,5 @@ export function getUploadStaging(): UploadStaging {
 
 /** Removes abandoned uploads (older than STAGED_UPLOAD_TTL_MS) every hour, also on an instance nobody uploads to. */
 export function startUploadSweepTimer(): void {
-  setInterval(() => void getUploadStaging().sweepExpired().catch((err: unknown) => log.error({ err }, "sweeping abandoned uploads failed")), 60 * 60_000).unref();
+  runPeriodically("abandoned uploads", 60 * 60_000, () => getUploadStaging().sweepExpired(), (err) => log.error({ err }, "sweeping abandoned uploads failed"));
 }
