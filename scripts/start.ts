@@ -15,7 +15,6 @@ import type http from "node:http";
 import { register } from "node:module";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
-import { closeDatabase } from "../lib/db/client";
 import { type EmbeddedDatabase, startEmbeddedPostgres } from "../lib/db/embedded";
 import { ensureAppRole } from "../lib/db/app-role";
 import { migrateDatabase } from "../lib/db/migrate";
@@ -99,6 +98,8 @@ async function main(): Promise<void> {
     });
     await closeApp?.().catch(() => undefined);
     for (const f of await stopBackgroundWork()) console.error(`[releasegate] stopping ${f.name} failed: ${f.error instanceof Error ? f.error.message : String(f.error)}`);
+    // Loaded only now: lib/db/client reads the settings (lib/env.ts caches them) once DATABASE_URL names the database.
+    const { closeDatabase } = await import("../lib/db/client");
     await closeDatabase().catch(() => undefined);
     if (embedded) {
       await embedded.stop();
