@@ -100,7 +100,7 @@ async function main(): Promise<void> {
     for (const f of await stopBackgroundWork()) console.error(`[releasegate] stopping ${f.name} failed: ${f.error instanceof Error ? f.error.message : String(f.error)}`);
     // Loaded only now: lib/db/client reads the settings (lib/env.ts caches them) once DATABASE_URL names the database.
     const { closeDatabase } = await import("../lib/db/client");
-    await closeDatabase().catch(() => undefined);
+    await closeDatabase().catch((e: unknown) => console.error("[releasegate] closing the pool failed:", e));
     if (embedded) {
       await embedded.stop();
       say("PostgreSQL stopped");

@@ -46,7 +46,11 @@ export async function closeDatabase(): Promise<void> {
   globalForDb.releasegateDatabaseClosed = true;
   const open = globalForDb.releasegateDatabase;
   globalForDb.releasegateDatabase = undefined;
-  await open?.prisma.$disconnect();
+  if (!open) return;
+  await open.prisma.$disconnect();
+  // Prisma ends the pool it was given (disposeExternalPool) only if it ever used it itself; the pool may have served
+  // only the plain-SQL paths (sqlQuery, the audit export's COPY), so end it here in any case.
+  if (!open.pool.ending) await open.pool.end();
 }
 
 export const db: PrismaClient = new Proxy({} as PrismaClient, {
