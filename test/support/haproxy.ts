@@ -73,6 +73,11 @@ export interface RunningHaproxy {
   configPath: string;
   /** HAProxy's stderr so far (warnings and server state changes), for failure messages. */
   output(): string;
+  /**
+   * HAProxy's log so far (the config logs at level notice to stdout): server state changes as ops' log pipeline
+   * receives them ("Server app/web-1 is DOWN, ..."), and no request lines. The last 256 KB.
+   */
+  log(): string;
   stop(): Promise<void>;
 }
 
@@ -109,9 +114,13 @@ export async function startHaproxy(options: StartHaproxyOptions): Promise<Runnin
     "global",
     `    stats socket ${adminBind} level admin`,
     "    maxconn 2000",
+    // What ops' alerting reads: server state changes are logged at notice (UP, MAINT) and alert (DOWN); request
+    // lines (info) are left out.
+    "    log stdout format raw local0 notice",
     "",
     "defaults",
     "    mode http",
+    "    log global",
     "    retries 3",
     "    option redispatch",
     "    timeout connect 1s",
@@ -139,10 +148,14 @@ export async function startHaproxy(options: StartHaproxyOptions): Promise<Runnin
 
   const child = spawn(binary, ["-f", configPath, "-db"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
+  let log = "";
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString("utf8")).slice(-64 * 1024);
   };
-  child.stdout?.on("data", keep);
+  child.stdout?.on("data", (chunk: Buffer) => {
+    log = (log + chunk.toString("utf8")).slice(-256 * 1024);
+    keep(chunk);
+  });
   child.stderr?.on("data", keep);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   child.once("error", (error) => keep(Buffer.from(`spawn failed: ${error.message}\n`)));
@@ -167,7 +180,7 @@ export async function startHaproxy(options: StartHaproxyOptions): Promise<Runnin
     throw error;
   }
 
-  return { url: `http://127.0.0.1:${frontendPort}`, frontendPort, adminAddress, backend, configPath, output: () => output, stop };
+  return { url: `http://127.0.0.1:${frontendPort}`, frontendPort, adminAddress, backend, configPath, output: () => output, log: () => log, stop };
 }
 
 async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
