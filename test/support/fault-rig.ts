@@ -35,6 +35,9 @@ export interface FaultRigOptions {
 
 export interface FaultRig {
   workDir: string;
+  databaseUrl: string;
+  /** The audit signing key every instance shares; its public half is beside it (.pub.pem). */
+  signingKeyPath: string;
   controlPlanes: ControlPlaneProcess[];
   /** The HAProxy in front of the control planes: the agents' --server. */
   controlPlaneBalancer: RunningHaproxy;
@@ -87,6 +90,8 @@ export async function startFaultRig(options: FaultRigOptions): Promise<FaultRig>
     let databaseUrl: string;
     let postgres: FaultRig["postgres"] = null;
     if (options.ownPostgres) {
+      // As root, PostgreSQL runs as the postgres user, which must reach its data directory (mkdtemp makes 0700).
+      await fs.chmod(workDir, 0o755);
       const pgDir = path.join(workDir, "postgres");
       let cluster = await startEmbeddedPostgres({ dataDir: pgDir, database: "releasegate", port: await freePort() });
       cleanups.push(() => cluster.stop());
@@ -124,20 +129,13 @@ export async function startFaultRig(options: FaultRigOptions): Promise<FaultRig>
     const domain = await import("./fault-domain");
     cleanups.push(() => domain.db.$disconnect());
 
-    // One after the other: the first creates the audit signing key the second reads.
-    const controlPlanes: ControlPlaneProcess[] = [];
-    for (let i = 1; i <= options.controlPlanes; i++) {
-      const cp = await startControlPlaneProcess(`cp-${i}`, shared);
-      controlPlanes.push(cp);
-      cleanups.push(() => cp.stop());
-    }
-    const controlPlaneBalancer = await startHaproxy({
-      nodes: controlPlanes.map((cp) => ({ name: cp.name, port: cp.port })),
-      backend: "releasegate",
-      healthPath: null,
-      balance: "first",
-    });
-    cleanups.push(() => controlPlaneBalancer.stop());
+    // The first instance creates the first administrator and the audit signing key; the others start beside the
+    // seeding (which finds that administrator), to keep the set-up short.
+    const first = await startControlPlaneProcess("cp-1", shared);
+    cleanups.push(() => first.stop());
+    const others = Array.from({ length: options.controlPlanes - 1 }, (_, i) =>
+      startControlPlaneProcess(`cp-${i + 2}`, shared).then((cp) => (cleanups.push(() => cp.stop()), cp)),
+    );
 
     const ports = NODES.map(() => 0);
     for (let i = 0; i < ports.length; i++) ports[i] = await freePort();
@@ -146,15 +144,26 @@ export async function startFaultRig(options: FaultRigOptions): Promise<FaultRig>
 
     const tag = `${options.name}-${Date.now().toString(36)}`;
     const emailDomain = `${tag}.example.test`;
-    const seeded = await domain.seedFleet({
-      customerName: `Faults ${tag}`,
-      applicationName: `Shop ${tag}`,
-      password: `faults-${randomBytes(8).toString("hex")}`,
-      ports: { qa: await freePort(), acceptance: await freePort(), production: ports },
-      haproxy: { url: site.url, adminAddress: site.adminAddress, backend: site.backend },
-      gates: false,
-      emailDomain,
+    const [seeded, ...rest] = await Promise.all([
+      domain.seedFleet({
+        customerName: `Faults ${tag}`,
+        applicationName: `Shop ${tag}`,
+        password: `faults-${randomBytes(8).toString("hex")}`,
+        ports: { qa: await freePort(), acceptance: await freePort(), production: ports },
+        haproxy: { url: site.url, adminAddress: site.adminAddress, backend: site.backend },
+        gates: false,
+        emailDomain,
+      }),
+      ...others,
+    ]);
+    const controlPlanes: ControlPlaneProcess[] = [first, ...(rest as ControlPlaneProcess[])];
+    const controlPlaneBalancer = await startHaproxy({
+      nodes: controlPlanes.map((cp) => ({ name: cp.name, port: cp.port })),
+      backend: "releasegate",
+      healthPath: null,
+      balance: "first",
     });
+    cleanups.push(() => controlPlaneBalancer.stop());
     const ops = await domain.personOf(`ops@${emailDomain}`);
     const dev = await domain.personOf(`dev@${emailDomain}`);
 
@@ -179,6 +188,8 @@ export async function startFaultRig(options: FaultRigOptions): Promise<FaultRig>
     const page = (id: string) => domain.deploymentPage(ops, id);
     const rig: FaultRig = {
       workDir,
+      databaseUrl,
+      signingKeyPath: shared.signingKeyPath,
       controlPlanes,
       controlPlaneBalancer,
       site,
@@ -270,11 +281,13 @@ export function describeSteps(d: DeploymentPage): string {
   return d.servers.flatMap((s) => s.steps.map((st) => `${st.action} ${s.name} ${st.status}${st.phase ? ` (${st.phase})` : ""}${st.message ? `: ${st.message}` : ""}`)).join("; ");
 }
 
-/** "ACTIVATE web-1 SUCCEEDED", in the order the steps ran. */
+/** "ACTIVATE web-1 SUCCEEDED", in the order the steps ran; the stages (which run side by side) first, by server. */
 export function stepsInOrder(d: DeploymentPage): string[] {
   return d.servers
-    .flatMap((s) => s.steps.map((st) => ({ at: st.startedAt?.getTime() ?? Number.MAX_SAFE_INTEGER, line: `${st.action} ${s.name} ${st.status}` })))
-    .sort((a, b) => a.at - b.at)
+    .flatMap((s) =>
+      s.steps.map((st) => ({ stage: st.action === "STAGE", at: st.startedAt?.getTime() ?? Number.MAX_SAFE_INTEGER, name: s.name, line: `${st.action} ${s.name} ${st.status}` })),
+    )
+    .sort((a, b) => (a.stage !== b.stage ? (a.stage ? -1 : 1) : a.stage ? a.name.localeCompare(b.name) : a.at - b.at))
     .map((x) => x.line);
 }
 
