@@ -9,7 +9,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { getServerState } from "../../agent/src/lb/haproxy";
-import { describeSteps, type FaultRig, jobStartsByStep, startFaultRig, stepsInOrder } from "../support/fault-rig";
+import { type DeploymentPage, describeSteps, type FaultRig, jobStartsByStep, startFaultRig, stepsInOrder } from "../support/fault-rig";
 import type { OpenLoadSummary } from "../support/open-load";
 
 let rig: FaultRig;
@@ -46,6 +46,12 @@ async function expectEachJobRanOnce(deploymentId: string): Promise<void> {
   }
 }
 
+/** One line per scenario for docs/reliability.md: how long the deployment took and what the visitors saw. */
+function report(scenario: string, d: DeploymentPage, load: OpenLoadSummary, extra = ""): void {
+  const took = ((d.finishedAt!.getTime() - d.startedAt!.getTime()) / 1000).toFixed(1);
+  console.log(`[reliability] ${scenario}: ${d.status} in ${took} s; ${load.sent} requests, ${load.failed} failed${extra ? `; ${extra}` : ""}`);
+}
+
 async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
@@ -64,6 +70,7 @@ it("a rolling deploy puts each node back into rotation without HAProxy ever logg
   // What ops alert on: a server DOWN. Entering maintenance ("is going DOWN for maintenance") is not that.
   expect(log.filter((l) => /is DOWN/.test(l))).toEqual([]);
   await expectEachJobRanOnce(d.id);
+  report("rolling deploy", d, load, `HAProxy logged ${log.filter((l) => /is UP/.test(l)).length} UP and ${log.filter((l) => /is DOWN/.test(l)).length} DOWN lines`);
 }, 120_000);
 
 it("a build that answers 500 is halted and rolled back at once, without waiting for the hook timeout", async () => {
@@ -88,7 +95,7 @@ it("a build that answers 500 is halted and rolled back at once, without waiting 
     .map((l) => JSON.parse(l) as { time: string; msg: string })
     .find((e) => / HTTP 500 \(1 of 3 in a row/.test(e.msg));
   const seconds = (d.finishedAt!.getTime() - Date.parse(first500!.time)) / 1000;
-  console.log(`[reliability] build answering 500: first 500 seen by the agent -> deployment FAILED and rolled back: ${seconds.toFixed(1)} s (hook timeout 60 s)`);
+  report("build answering 500", d, load, `first 500 seen by the agent -> rolled back and FAILED: ${seconds.toFixed(1)} s (hook timeout 60 s)`);
 }, 120_000);
 
 it("a start hook that hangs past its timeout is stopped, and the node is rolled back", async () => {
@@ -109,6 +116,7 @@ it("a start hook that hangs past its timeout is stopped, and the node is rolled 
   expect(stepsInOrder(d).filter((s) => !s.startsWith("STAGE"))).toEqual(["ACTIVATE web-1 FAILED", "ROLLBACK web-1 SUCCEEDED"]);
   await expectFleetWhole("2.0.0", load);
   await expectEachJobRanOnce(d.id);
+  report("start hook hanging (hook timeout 5 s)", d, load);
 }, 120_000);
 
 it("HAProxy's runtime socket gone mid-drain: the step fails saying where it left the node, and the rollback completes once HAProxy answers again", async () => {
@@ -143,6 +151,7 @@ it("HAProxy's runtime socket gone mid-drain: the step fails saying where it left
   await expectFleetWhole("2.0.0", load);
   expect(rig.siteLogSince(logFrom).filter((l) => /is DOWN/.test(l))).toEqual([]);
   await expectEachJobRanOnce(d.id);
+  report("runtime socket gone mid-drain (back 1.5 s into the rollback)", d, load, `the held request on web-2: HTTP ${result.held}`);
 }, 120_000);
 
 it("a node whose disk fills up while the build is staged: the deployment stops before any node leaves rotation, saying why", async () => {
@@ -159,4 +168,5 @@ it("a node whose disk fills up while the build is staged: the deployment stops b
   expect(await rig.disk!.free()).toBeGreaterThan(freeBefore - 64 * 1024);
   await expectFleetWhole("2.0.0", load);
   await expectEachJobRanOnce(d.id);
+  report("disk full while staging", d, load, `web-2's disk: ${((await rig.disk!.free()) / 1024 / 1024).toFixed(1)} MiB free after, ${(freeBefore / 1024 / 1024).toFixed(1)} MiB before`);
 }, 120_000);
