@@ -135,6 +135,7 @@ test("an agent killed mid-activation reports the step interrupted after its rest
   expect(await nodeVersions(f)).toEqual({ "web-1": "2.0.0", "web-2": "2.0.0", "web-3": "2.0.0" });
   // The killed agent's node was out of rotation; the rollback put it back: none is left in MAINT.
   expect(await balancerStates()).toEqual(IN_ROTATION);
+  console.log(`[reliability] agent killed mid-activation: ${d.status} in ${((Date.parse(d.finishedAt!) - Date.parse(d.startedAt!)) / 1000).toFixed(1)} s; ${load.sent} requests, ${load.failed} failed`);
   // Every node's `current` is a complete build: the agent writes its marker last, after extraction.
   for (const a of f.fleet.agents.filter((x) => x.name.startsWith("web-"))) {
     const current = await fs.realpath(path.join(a.dir, "current"));
