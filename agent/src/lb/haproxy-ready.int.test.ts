@@ -52,3 +52,26 @@ it("never marks a node UP that HAProxy's own check finds unhealthy, even if one 
   await expect(readyServer({ ...target(), upTimeoutSeconds: 2 })).rejects.toThrow(/did not report app\/a UP within 2 s.*left in MAINT$/);
   healthy = true;
 });
+
+it("with fall 1, where a passing check leaves no trace, waits one default check interval in DRAIN, and never puts back a node whose check fails", async () => {
+  const fallOne = await startHaproxy({ nodes: [{ name: "a", port: (node.address() as { port: number }).port }], check: { interMs: 500, rise: 1, fall: 1 } });
+  try {
+    const at = { address: fallOne.adminAddress, backend: "app", server: "a", pollIntervalMs: 25 };
+    for (let i = 0; i < 50 && (await getServerState(fallOne.adminAddress, "app", "a")).operationalState !== "UP"; i++) await new Promise((r) => setTimeout(r, 100));
+    const logFrom = fallOne.log().length;
+    await setServerAdminState(fallOne.adminAddress, "app", "a", "maint");
+    const started = Date.now();
+    await readyServer({ ...at, upTimeoutSeconds: 10 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
+    expect(await getServerState(fallOne.adminAddress, "app", "a")).toMatchObject({ adminState: "READY", operationalState: "UP" });
+    expect(fallOne.log().slice(logFrom)).not.toMatch(/is DOWN/);
+
+    await setServerAdminState(fallOne.adminAddress, "app", "a", "maint");
+    healthy = false;
+    await expect(readyServer({ ...at, upTimeoutSeconds: 3 })).rejects.toThrow(/did not report app\/a UP within 3 s.*left in MAINT$/);
+    expect(await getServerState(fallOne.adminAddress, "app", "a")).toMatchObject({ adminState: "MAINT" });
+  } finally {
+    healthy = true;
+    await fallOne.stop();
+  }
+});
