@@ -63,7 +63,7 @@ export function RolloutSettingsForm({ action, environmentId, settings }: { actio
           label="Fail after this many 5xx answers in a row"
           type="number"
           defaultValue={settings.healthCheckFailAfter5xx}
-          hint="A build answering 500 is rolled back at once instead of after the hook timeout. 0 = wait for the timeout (apps that answer 503 while warming up for long)."
+          hint="Rolls a build that answers 500 back at once, not after the hook timeout. Raise it for apps that answer 503 while warming up; 0 = off."
         />
         <Field name="hookTimeoutSeconds" label="Timeout per hook (seconds)" type="number" defaultValue={settings.hookTimeoutSeconds} hint="5 to 3600. Also bounds the health check and the load balancer's waits." />
         <Field name="keepReleases" label="Releases kept on each server" type="number" defaultValue={settings.keepReleases} hint="For instant reverts: 1 to 50." />
