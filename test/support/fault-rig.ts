@@ -156,7 +156,7 @@ export async function startFaultRig(options: FaultRigOptions): Promise<FaultRig>
       }),
       ...others,
     ]);
-    const controlPlanes: ControlPlaneProcess[] = [first, ...(rest as ControlPlaneProcess[])];
+    const controlPlanes: ControlPlaneProcess[] = [first, ...rest];
     const controlPlaneBalancer = await startHaproxy({
       nodes: controlPlanes.map((cp) => ({ name: cp.name, port: cp.port })),
       backend: "releasegate",
