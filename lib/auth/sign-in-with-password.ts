@@ -7,7 +7,7 @@ import { AppError } from "../errors";
 import { type RequestContext, systemActor } from "./actor";
 import { verifyPassword } from "./password";
 import { toUserActor } from "./session";
-import { assertSignInAllowed, recordFailedSignIn, recordSuccessfulSignIn } from "./throttle";
+import { takeSignInAttempt } from "./throttle";
 
 export const ZSignInRequestSchema = z.object({
   email: z.string().trim().toLowerCase().pipe(z.email("Enter a valid email address.")),
@@ -41,8 +41,9 @@ export async function signInWithPassword(input: unknown, ctx: RequestContext): P
       }),
     );
 
+  let attempt;
   try {
-    await assertSignInAllowed(email, ctx.ip);
+    attempt = await takeSignInAttempt(email, ctx.ip);
   } catch (e) {
     await failAudit("throttled");
     throw e;
@@ -51,16 +52,17 @@ export async function signInWithPassword(input: unknown, ctx: RequestContext): P
   const user = await db.user.findUnique({ where: { email } });
   const ok = await verifyPassword(user?.passwordHash ?? null, password);
   if (!user || !ok) {
-    await recordFailedSignIn(email, ctx.ip);
+    await attempt.settle("wrong-password");
     await failAudit(user ? "wrong password" : "unknown account", user?.id);
     throw new AppError("UNAUTHENTICATED", WRONG);
   }
   if (user.status !== "ACTIVE") {
+    await attempt.settle("not-counted");
     await failAudit("account disabled", user.id);
     throw new AppError("FORBIDDEN", "This account is disabled. Ask your administrator to enable it.");
   }
 
-  await recordSuccessfulSignIn(email, ctx.ip);
+  await attempt.settle("right-password");
   const maxAgeMs = env().SESSION_MAX_AGE_HOURS * 3_600_000;
   const session = await db.$transaction(async (tx) => {
     const created = await tx.authSession.create({
