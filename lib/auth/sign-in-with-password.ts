@@ -3,10 +3,11 @@ import { z } from "zod";
 import { recordAuditEvent } from "../audit/record-audit-event";
 import { db } from "../db/client";
 import { env } from "../env";
-import { AppError } from "../errors";
+import { AppError, isAppError } from "../errors";
 import { type RequestContext, systemActor } from "./actor";
 import { verifyPassword } from "./password";
 import { toUserActor } from "./session";
+import { tallyThrottledSignIn } from "./report-throttled-sign-ins";
 import { takeSignInAttempt } from "./throttle";
 
 export const ZSignInRequestSchema = z.object({
@@ -24,8 +25,8 @@ const WRONG = "Wrong email or password.";
 
 /**
  * Checks a password sign-in and opens a new server-side session for it (a fresh session id on every sign-in).
- * Throws UNAUTHENTICATED with one message for unknown email and wrong password alike, TOO_MANY_REQUESTS when
- * throttled, FORBIDDEN for a disabled account (said only after the right password, so it leaks nothing).
+ * Throws UNAUTHENTICATED with one message for unknown email and wrong password alike (each such password check is
+ * audited), TOO_MANY_REQUESTS when throttled (tallied per address and window, not audited one by one), FORBIDDEN for a disabled account (said only after the right password, so it leaks nothing).
  */
 export async function signInWithPassword(input: unknown, ctx: RequestContext): Promise<SignInResult> {
   const parsed = ZSignInRequestSchema.safeParse(input);
@@ -45,7 +46,8 @@ export async function signInWithPassword(input: unknown, ctx: RequestContext): P
   try {
     attempt = await takeSignInAttempt(email, ctx.ip);
   } catch (e) {
-    await failAudit("throttled");
+    // Tallied, not audited one by one: anyone can send refused attempts without end (report-throttled-sign-ins.ts).
+    if (isAppError(e) && e.code === "TOO_MANY_REQUESTS") await tallyThrottledSignIn(email, ctx.ip);
     throw e;
   }
 
