@@ -6,6 +6,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createRelease, expect, markDocument, signedInMember, test } from "./fixtures";
+import { screenshot } from "./support/releases";
 
 const directive = (csp: string, name: string) => csp.split(";").map((d) => d.trim()).find((d) => d.startsWith(`${name} `)) ?? null;
 
@@ -114,4 +115,15 @@ test("the upload endpoint answers tus discovery (OPTIONS), and /favicon.ico exis
   expect([...bytes.subarray(0, 4)]).toEqual([0, 0, 1, 0]); // an ICO file's header
   const svg = await request.get("/icon.svg");
   expect(svg.status()).toBe(200);
+});
+
+test("a webhook cannot be pointed at the cloud metadata service or another internal address: the form says why", async ({ adminPage: admin, tenant }) => {
+  await admin.goto(`/apps/${tenant.applicationId}/webhooks`);
+  const form = admin.getByRole("region", { name: "New webhook", exact: true });
+  await form.getByLabel("Receiver URL").fill("http://169.254.169.254/latest/meta-data/iam/");
+  await form.getByRole("button", { name: "Add webhook" }).click();
+  await expect(form.getByText("169.254.169.254 is a link-local address. Webhooks go only to public addresses unless an administrator allows the network (WEBHOOK_ALLOWED_NETWORKS).").first()).toBeVisible();
+  await expect(form.getByLabel("Receiver URL")).toHaveValue("http://169.254.169.254/latest/meta-data/iam/");
+  await screenshot(admin, "webhook-refused-destination");
+  await expect(admin.getByTestId("webhook")).toHaveCount(0);
 });

@@ -1,7 +1,7 @@
 import "server-only";
 import { db } from "../db/client";
 import { log } from "../log";
-import { deliverDueWebhooks } from "./deliver-webhooks";
+import { deliverDueWebhooks, holdWebhookDeliveries, releaseWebhookDeliveries } from "./deliver-webhooks";
 import { onDeploymentFinished } from "./on-deployment-finished";
 
 const INTERVAL_MS = 5_000;
@@ -40,12 +40,16 @@ const globalForTimer = globalThis as unknown as { releasegateNotificationTimer?:
  */
 export function startNotificationTimer(): void {
   if (globalForTimer.releasegateNotificationTimer) return;
+  // Until the first catch-up has run, events this process publishes wait: the catch-up may find earlier events a
+  // previous run committed but never published, and those must go out first (deliver-webhooks.ts).
+  holdWebhookDeliveries();
   let running = false;
   const tick = async () => {
     if (running) return;
     running = true;
     try {
       await catchUpDeploymentNotifications();
+      releaseWebhookDeliveries();
       await deliverDueWebhooks();
     } catch (err) {
       log.error({ err }, "notification sweep failed; retrying on the next tick");
