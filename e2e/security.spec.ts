@@ -5,7 +5,7 @@
 // upload endpoint's tus discovery and /favicon.ico.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { createRelease, expect, markDocument, signedInMember, test } from "./fixtures";
+import { createRelease, expect, markDocument, signedInMember, test, watchContentSecurityPolicy } from "./fixtures";
 import { screenshot } from "./support/releases";
 
 const directive = (csp: string, name: string) => csp.split(";").map((d) => d.trim()).find((d) => d.startsWith(`${name} `)) ?? null;
@@ -49,6 +49,30 @@ test("another site cannot show a Releasegate page in a frame", async ({ browser,
     const frame = page.frames().find((f) => f.url().includes("/signin"));
     const signInButton = frame ? await frame.locator("button", { hasText: "Sign in" }).count() : 0;
     expect(signInButton).toBe(0);
+  } finally {
+    await context.close();
+  }
+});
+
+test("the policy is enforced, and the suite's watch sees it: an image from elsewhere or an injected event handler is blocked and reported", async ({ browser, baseURL }) => {
+  // A context of its own, watched like the fixtures' ones, so its violations are looked at here instead of failing.
+  const context = await browser.newContext({ baseURL });
+  const violations = watchContentSecurityPolicy(context);
+  try {
+    const page = await context.newPage();
+    await page.goto("/signin");
+    await page.evaluate(() => {
+      const img = document.createElement("img");
+      img.src = "http://127.0.0.1:9/pixel.gif";
+      document.body.append(img);
+      // Markup an attacker got into a page: its inline event handler must not run.
+      const injected = document.createElement("div");
+      injected.innerHTML = '<img src="/favicon.ico" onload="window.__injected = true">';
+      document.body.append(injected);
+    });
+    await expect.poll(() => violations().join("\n")).toMatch(/img-src/);
+    await expect.poll(() => violations().join("\n")).toMatch(/script-src/);
+    expect(await page.evaluate(() => (window as unknown as { __injected?: boolean }).__injected)).toBeUndefined();
   } finally {
     await context.close();
   }
