@@ -3,11 +3,12 @@
 //
 // Started before the server listens (so the first-run credentials are printed before "ready:", and an instance that
 // only agents talk to sweeps too): the first-run administrator, then the periodic work every instance shares (audit
-// checkpoints, the rollout sweep, notification deliveries, abandoned upload clean-up); each takes turns with other
-// instances through the database. Stopped in order: the HTTP server stops taking requests, the background work
+// checkpoints, the rollout sweep, notification deliveries, abandoned upload clean-up, the report of refused
+// sign-ins); each takes turns with other instances through the database. Stopped in order: the HTTP server stops taking requests, the background work
 // stops (lib/shutdown.ts), then the pool closes; only after that may an embedded PostgreSQL stop.
 import type http from "node:http";
 import { startCheckpointTimer } from "../lib/audit/checkpoint-timer";
+import { startThrottleReportTimer } from "../lib/auth/report-throttled-sign-ins";
 import { closeDatabase } from "../lib/db/client";
 import { startNotificationTimer } from "../lib/notifications/notification-timer";
 import { startRolloutTimer } from "../lib/rollouts/rollout-timer";
@@ -21,6 +22,7 @@ export async function startBackgroundWork(): Promise<void> {
   startRolloutTimer();
   startNotificationTimer();
   startUploadSweepTimer();
+  startThrottleReportTimer();
 }
 
 /** How long requests in flight may finish before their connections are closed. */

@@ -397,7 +397,7 @@ export async function seedProductionFleet(o: { customers: number; applications: 
 
   const ctx = () => ({ requestId: randomUUID().slice(0, 16), ip: null, userAgent: "releasegate bench seed" });
   const actorOf = async (userId: string) => toUserActor(await db.user.findUniqueOrThrow({ where: { id: userId }, include: { memberships: true } }), null, ctx());
-  // The first-run administrator the control plane created when it started (server/background-work.ts).
+  // The first-run administrator the control plane created when it started (server/lifecycle.ts).
   const adminRow = await db.user.findFirstOrThrow({ where: { isPlatformAdmin: true, status: "ACTIVE" }, orderBy: { createdAt: "asc" } });
   const admin = await actorOf(adminRow.id);
   const password = `bench-${randomUUID()}`;
