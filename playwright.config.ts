@@ -53,6 +53,8 @@ export default defineConfig({
       NEXTAUTH_URL: baseURL,
       NEXT_TELEMETRY_DISABLED: "1",
       LOG_LEVEL: "warn",
+      // The specs' webhook receivers listen on loopback, which webhooks may not reach unless allow-listed.
+      WEBHOOK_ALLOWED_NETWORKS: "127.0.0.1/32",
     },
   },
 });

@@ -56,49 +56,49 @@ export function ApiTokenList({
         {tokens.length === 0 ? (
           <p className="text-sm text-slate-500">No tokens yet. Create one for each pipeline that uploads or deploys releases.</p>
         ) : (
-          <div className="overflow-x-auto">
-            <table className="w-full text-left text-sm" data-testid="api-tokens">
-              <thead className="text-xs uppercase tracking-wide text-slate-500">
-                <tr>
-                  <th className="py-2 pr-3 font-medium">Name</th>
-                  <th className="py-2 pr-3 font-medium">Roles</th>
-                  <th className="py-2 pr-3 font-medium">Created by</th>
-                  <th className="py-2 pr-3 font-medium">Last used</th>
-                  <th className="py-2 pr-3 font-medium">Expires</th>
-                  <th className="py-2 font-medium">
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody className="divide-y divide-slate-100">
-                {tokens.map((t) => (
-                  <tr key={t.id} data-testid={`api-token-${t.name}`} className={t.state === "active" ? "" : "text-slate-400"}>
-                    <td className="py-2 pr-3 align-top">
-                      <div className="flex items-center gap-2">
-                        <span className="font-medium">{t.name}</span>
-                        <Badge tone={STATE[t.state].tone}>{STATE[t.state].label}</Badge>
-                      </div>
-                      <code className="text-xs text-slate-500">{t.prefix}…</code>
-                    </td>
-                    <td className="py-2 pr-3 align-top">{t.roles.map((r) => ROLE_LABELS[r] ?? r).join(", ")}</td>
-                    <td className="py-2 pr-3 align-top">
-                      {t.createdBy}
-                      <div className="text-xs text-slate-500">{t.created}</div>
-                    </td>
-                    <td className="py-2 pr-3 align-top">{t.lastUsed ?? "never"}</td>
-                    <td className="py-2 pr-3 align-top">{t.expires ?? "never"}</td>
-                    <td className="py-2 text-right align-top">
-                      {t.state === "active" && (
-                        <ActionForm action={revoke} inline variant="danger" submitLabel="Revoke" confirm={`Revoke the token ${t.name}? Pipelines using it are refused from their next call.`}>
-                          <input type="hidden" name="tokenId" value={t.id} />
-                        </ActionForm>
-                      )}
-                    </td>
+            <div className="overflow-x-auto">
+              <table className="w-full text-left text-sm" data-testid="api-tokens">
+                <thead className="text-xs uppercase tracking-wide text-slate-500">
+                  <tr>
+                    <th className="py-2 pr-3 font-medium">Name</th>
+                    <th className="py-2 pr-3 font-medium">Roles</th>
+                    <th className="py-2 pr-3 font-medium">Created by</th>
+                    <th className="py-2 pr-3 font-medium">Last used</th>
+                    <th className="py-2 pr-3 font-medium">Expires</th>
+                    <th className="py-2 font-medium">
+                      <span className="sr-only">Actions</span>
+                    </th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+                </thead>
+                <tbody className="divide-y divide-slate-100">
+                  {tokens.map((t) => (
+                    <tr key={t.id} data-testid={`api-token-${t.name}`} className={t.state === "active" ? "" : "text-slate-400"}>
+                      <td className="py-2 pr-3 align-top">
+                        <div className="flex items-center gap-2">
+                          <span className="font-medium">{t.name}</span>
+                          <Badge tone={STATE[t.state].tone}>{STATE[t.state].label}</Badge>
+                        </div>
+                        <code className="text-xs text-slate-500">{t.prefix}…</code>
+                      </td>
+                      <td className="py-2 pr-3 align-top">{t.roles.map((r) => ROLE_LABELS[r] ?? r).join(", ")}</td>
+                      <td className="py-2 pr-3 align-top">
+                        {t.createdBy}
+                        <div className="text-xs text-slate-500">{t.created}</div>
+                      </td>
+                      <td className="py-2 pr-3 align-top">{t.lastUsed ?? "never"}</td>
+                      <td className="py-2 pr-3 align-top">{t.expires ?? "never"}</td>
+                      <td className="py-2 text-right align-top">
+                        {t.state === "active" && (
+                          <ActionForm action={revoke} inline variant="danger" submitLabel="Revoke" confirm={`Revoke the token ${t.name}? Pipelines using it are refused from their next call.`}>
+                            <input type="hidden" name="tokenId" value={t.id} />
+                          </ActionForm>
+                        )}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
         )}
         <details className="mt-4 text-sm">
           <summary className="cursor-pointer font-medium text-indigo-700">How a pipeline uses a token</summary>
@@ -112,20 +112,28 @@ export function ApiTokenList({
         </details>
       </Card>
       <Card title="New API token">
-        <ActionForm action={create} submitLabel="Create token">
-          <input type="hidden" name="applicationId" value={applicationId} />
-          <Field name="name" label="Token name" placeholder="github-actions" hint="Name it after the pipeline that uses it." />
-          <fieldset>
-            <legend className="text-sm font-medium text-slate-700">What it may do</legend>
-            <div className="mt-1 flex flex-wrap gap-4">
-              {roleChoices.map((r) => (
-                <CheckboxField key={r} name="roles" value={r} label={ROLE_LABELS[r] ?? r} defaultChecked={r === "DEVELOPER" || roleChoices.length === 1} />
-              ))}
-            </div>
-            <p className="mt-1 text-xs text-slate-500">At most the roles you hold here; it stops working if you lose them.</p>
-          </fieldset>
-          <SelectField name="expiresInDays" label="Expires" options={EXPIRY_CHOICES} defaultValue="90" />
-        </ActionForm>
+        {roleChoices.length === 0 ? (
+          <p className="text-sm text-slate-600" data-testid="api-token-no-roles">
+            A token carries only roles you hold on this application, and you hold none a token can carry (Developer, Ops or
+            Auditor). Whoever runs the pipeline creates its token; an administrator who does grants themselves the role first,
+            under People.
+          </p>
+        ) : (
+          <ActionForm action={create} submitLabel="Create token">
+            <input type="hidden" name="applicationId" value={applicationId} />
+            <Field name="name" label="Token name" placeholder="github-actions" hint="Name it after the pipeline that uses it." />
+            <fieldset>
+              <legend className="text-sm font-medium text-slate-700">What it may do</legend>
+              <div className="mt-1 flex flex-wrap gap-4">
+                {roleChoices.map((r) => (
+                  <CheckboxField key={r} name="roles" value={r} label={ROLE_LABELS[r] ?? r} defaultChecked={r === "DEVELOPER" || roleChoices.length === 1} />
+                ))}
+              </div>
+              <p className="mt-1 text-xs text-slate-500">At most the roles you hold here; it stops working if you lose them.</p>
+            </fieldset>
+            <SelectField name="expiresInDays" label="Expires" options={EXPIRY_CHOICES} defaultValue="90" />
+          </ActionForm>
+        )}
       </Card>
     </div>
   );

@@ -26,10 +26,40 @@ function htmlAsText() {
   return walk;
 }
 
+interface HastNode {
+  type: string;
+  tagName?: string;
+  value?: string;
+  properties?: Record<string, unknown>;
+  children?: HastNode[];
+}
+
 /**
- * Markdown written by people (release notes, instructions), rendered safely: raw HTML stays text (above), and
- * rehype-sanitize (GitHub's allow-list) strips anything else dangerous, such as `javascript:` links. Links open in
- * a new tab without handing over the page.
+ * Images are never loaded: one would be fetched from wherever its URL points as soon as someone opens the page (a
+ * tracking pixel in migration instructions tells its owner who read them, when and from where). Each becomes a link
+ * to it, named by its alt text ("Image: schema diagram"), or just that text inside a link or when the sanitizer
+ * removed its address. The Content-Security-Policy's img-src backs this up (lib/entry/security-headers.ts).
+ * Runs after rehype-sanitize, so a `src` that is left is one the sanitizer allows for a link too.
+ */
+function imagesAsLinks() {
+  const walk = (node: HastNode, inLink: boolean) => {
+    node.children = node.children?.map((child) => {
+      if (child.type !== "element" || child.tagName !== "img") return child;
+      const alt = typeof child.properties?.alt === "string" && child.properties.alt.trim() !== "" ? child.properties.alt : null;
+      const src = typeof child.properties?.src === "string" && child.properties.src !== "" ? child.properties.src : null;
+      const label: HastNode = { type: "text", value: alt ? `Image: ${alt}` : "Image" };
+      if (inLink || !src) return { type: "element", tagName: "span", properties: {}, children: [label] };
+      return { type: "element", tagName: "a", properties: { href: src, title: "An image: opens in a new tab, not loaded here" }, children: [label] };
+    });
+    node.children?.forEach((child) => walk(child, inLink || (child.type === "element" && child.tagName === "a")));
+  };
+  return (tree: HastNode) => walk(tree, false);
+}
+
+/**
+ * Markdown written by people (release notes, instructions), rendered safely: raw HTML stays text (above),
+ * rehype-sanitize (GitHub's allow-list) strips anything else dangerous, such as `javascript:` links, and images
+ * become links (above). Links open in a new tab without handing over the page.
  */
 export function MarkdownText({ text, className = "" }: { text: string; className?: string }) {
   return (
@@ -38,7 +68,7 @@ export function MarkdownText({ text, className = "" }: { text: string; className
     >
       <Markdown
         remarkPlugins={[htmlAsText]}
-        rehypePlugins={[rehypeSanitize]}
+        rehypePlugins={[rehypeSanitize, imagesAsLinks]}
         components={{
           // A link whose address the sanitizer removed (javascript:, say) is plain text, not a dead link.
           a: ({ node: _node, href, ...props }) => (href ? <a {...props} href={href} target="_blank" rel="noopener noreferrer nofollow" /> : <span {...props} />),

@@ -7,6 +7,7 @@ export interface RolloutSettings {
   autoRollback: boolean;
   healthCheckUrl: string | null;
   healthCheckExpectsVersion: boolean;
+  healthCheckFailAfter5xx: number;
   stopCommand: string | null;
   startCommand: string | null;
   backupCommand: string | null;
@@ -57,7 +58,14 @@ export function RolloutSettingsForm({ action, environmentId, settings }: { actio
         <div className="self-end pb-2">
           <CheckboxField name="healthCheckExpectsVersion" label="The answer must contain the new version" defaultChecked={settings.healthCheckExpectsVersion} />
         </div>
-        <Field name="hookTimeoutSeconds" label="Timeout per hook (seconds)" type="number" defaultValue={settings.hookTimeoutSeconds} hint="5 to 3600." />
+        <Field
+          name="healthCheckFailAfter5xx"
+          label="Fail after this many 5xx answers in a row"
+          type="number"
+          defaultValue={settings.healthCheckFailAfter5xx}
+          hint="Rolls a build that answers 500 back at once, not after the hook timeout. Raise it for apps that answer 503 while warming up; 0 = off."
+        />
+        <Field name="hookTimeoutSeconds" label="Timeout per hook (seconds)" type="number" defaultValue={settings.hookTimeoutSeconds} hint="5 to 3600. Also bounds the health check and the load balancer's waits." />
         <Field name="keepReleases" label="Releases kept on each server" type="number" defaultValue={settings.keepReleases} hint="For instant reverts: 1 to 50." />
         <div className="self-end pb-2">
           <CheckboxField name="autoRollback" label="Roll back automatically when a server fails" defaultChecked={settings.autoRollback} />

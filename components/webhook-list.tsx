@@ -13,13 +13,15 @@ export interface WebhookRow {
   url: string;
   events: string[];
   created: string;
-  deliveries: { id: string; event: string; state: "delivered" | "retrying" | "failed"; attempts: number; lastError: string | null; nextAttemptAt: string; createdAt: string; deliveredAt: string | null }[];
+  deliveries: { id: string; event: string; state: "delivered" | "queued" | "retrying" | "failed" | "skipped"; attempts: number; lastError: string | null; nextAttemptAt: string; createdAt: string; deliveredAt: string | null }[];
 }
 
 const STATE = {
   delivered: { label: "delivered", tone: "green" },
+  queued: { label: "queued", tone: "gray" },
   retrying: { label: "retrying", tone: "amber" },
   failed: { label: "failed", tone: "red" },
+  skipped: { label: "not sent", tone: "gray" },
 } as const;
 
 const label = (event: string) => NOTIFICATION_EVENT_LABELS[event as keyof typeof NOTIFICATION_EVENT_LABELS] ?? event;
@@ -77,7 +79,9 @@ export function WebhookList({ applicationId, webhooks, create, remove }: { appli
                               ? `at ${formatTime(d.deliveredAt, true)}`
                               : d.state === "retrying"
                                 ? `${d.lastError ? `${d.lastError}; ` : ""}next try ${formatTime(d.nextAttemptAt, true)}`
-                                : d.lastError}
+                                : d.state === "queued"
+                                  ? "Goes out after the earlier deliveries to this webhook (each gets its events in order)."
+                                  : d.lastError}
                           </td>
                         </tr>
                       ))}

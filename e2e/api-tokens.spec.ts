@@ -1,7 +1,9 @@
 // A developer creates an API token for their pipeline in the application's settings and sees it once; the
-// pipeline uploads a build and lists releases with it over the real HTTP API; revoking the token stops it.
+// pipeline uploads a build and lists releases with it over the real HTTP API; revoking the token stops it. An
+// administrator holds no role by the admin flag, so their token could carry none.
 import { createHash, randomBytes } from "node:crypto";
 import { clickAndConfirm, expect, signedInMember, test } from "./fixtures";
+import { screenshot } from "./support/releases";
 
 test("a developer's pipeline token uploads and lists releases, is shown once, and stops working when revoked", async ({ adminPage: admin, tenant, newBrowserPage, request }) => {
   const { page, person } = await signedInMember(admin, tenant.applicationId, newBrowserPage, { first: "Pia", last: "Pipeline", role: "Developer" });
@@ -64,4 +66,13 @@ test("a customer tester has no API tokens to manage", async ({ adminPage: admin,
   const { page } = await signedInMember(admin, tenant.applicationId, newBrowserPage, { first: "Cleo", last: "Customer", role: "Customer tester" });
   const response = await page.goto(`/apps/${tenant.applicationId}/settings`);
   expect(response?.status()).toBe(404);
+});
+
+test("an administrator without a role on the application is told a token carries only roles its creator holds", async ({ adminPage: admin, tenant }) => {
+  await admin.goto(`/apps/${tenant.applicationId}/settings`);
+  const form = admin.getByRole("region", { name: "New API token", exact: true });
+  await expect(form.getByTestId("api-token-no-roles")).toContainText("A token carries only roles you hold on this application");
+  await expect(form.getByRole("button", { name: "Create token" })).toHaveCount(0);
+  await form.scrollIntoViewIfNeeded();
+  await screenshot(admin, "api-token-admin-without-roles");
 });

@@ -1,14 +1,15 @@
 // `npm run demo`, tried as a newcomer would: start it, read what it prints, sign in with the credentials it gives,
-// promote the release it says is ready and watch it roll through HAProxy onto three nodes, revert it, then press
-// Ctrl-C and find everything stopped. The demo runs as its own process tree (its own embedded PostgreSQL, control
+// promote the release it says is ready and watch it roll through HAProxy onto three nodes, revert it, then stop it
+// with SIGINT to npm's process (as a supervisor, or `kill -INT`, sends it) and find everything stopped. The demo runs as its own process tree (its own embedded PostgreSQL, control
 // plane, HAProxy, agents and sample apps), exactly as the README starts it; only its port and data dir are chosen
 // here so it can run beside the suite's control plane.
+import { existsSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import { clickAndConfirm, expect, submitSignIn, test } from "./fixtures";
 import { freePort } from "../test/support/haproxy";
-import { exitWithin, reachableTempDir, type RunningCommand, runNode } from "./support/processes";
+import { exitWithin, reachableTempDir, type RunningCommand, runNpm } from "./support/processes";
 import { screenshot } from "./support/releases";
 
 interface Demo extends RunningCommand {
@@ -21,8 +22,8 @@ let demo: Demo | null = null;
 async function startDemo(): Promise<Demo> {
   const dataDir = await reachableTempDir("releasegate-demo-");
   const port = await freePort();
-  // package.json's "demo" script, in a process group of its own so Ctrl-C reaches the whole group, as in a shell.
-  const run = runNode(["--conditions=react-server", "--import", "tsx", "scripts/demo.ts"], { DEMO_PORT: String(port), DEMO_DATA_DIR: path.join(dataDir, "demo"), DATABASE_URL: "", LOG_LEVEL: "warn" }, { detached: true });
+  // `npm run demo`, in a process group of its own, as in a shell.
+  const run = runNpm("demo", { DEMO_PORT: String(port), DEMO_DATA_DIR: path.join(dataDir, "demo"), DATABASE_URL: "", LOG_LEVEL: "warn" }, { detached: true });
   return { ...run, url: `http://127.0.0.1:${port}`, dataDir };
 }
 
@@ -105,10 +106,12 @@ test("npm run demo: a newcomer signs in with what it prints, promotes 1.1.0 thro
   await expect(page.getByTestId("deployment-status")).toHaveText("succeeded", { timeout: 60_000 });
   expect(await siteVersions(site!, 6)).toEqual({ "1.0.0": 6 });
 
-  // Ctrl-C: the terminal signals the whole group; everything stops and the demo exits 0.
+  // SIGINT to npm's process alone (not the group): npm hands it to the demo, which stops everything and exits 0.
   const exited = exitWithin(d, 60_000);
-  process.kill(-d.child.pid!, "SIGINT");
+  d.child.kill("SIGINT");
   expect(await exited).toBe(0);
+  expect(d.output()).toContain("[demo] stopped.");
+  expect(existsSync(path.join(d.dataDir, "demo", "postgres", "postmaster.pid")), "the demo's PostgreSQL stopped").toBe(false);
   expect(await listening(d.url), "the control plane stopped").toBe(false);
   expect(await listening(site!), "HAProxy stopped").toBe(false);
   // Nothing of it is left running: agents, sample apps, HAProxy, PostgreSQL (a stopped process may linger briefly

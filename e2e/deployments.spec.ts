@@ -28,6 +28,9 @@ test("ops set an environment's rollout settings and a server's HAProxy membershi
   await settings.getByLabel("Strategy").selectOption("ROLLING");
   await settings.getByLabel("Servers per batch").fill("2");
   await settings.getByLabel("Health check URL").fill("http://${NODE_HOST}:8080/health");
+  // A build answering 5xx fails the check at once after 3 in a row by default; this app warms up slowly.
+  await expect(settings.getByLabel("Fail after this many 5xx answers in a row")).toHaveValue("3");
+  await settings.getByLabel("Fail after this many 5xx answers in a row").fill("5");
   await settings.getByLabel("Start", { exact: true }).fill("systemctl start shop");
   await settings.getByLabel("Stop", { exact: true }).fill("systemctl stop shop");
   await settings.getByLabel("Timeout per hook (seconds)").fill("300");
@@ -63,6 +66,7 @@ test("ops set an environment's rollout settings and a server's HAProxy membershi
   await expect(settings.getByLabel("Health check URL")).toHaveValue("http://${NODE_HOST}:8080/health");
   await expect(settings.getByLabel("Stop", { exact: true })).toHaveValue("systemctl stop shop");
   await expect(settings.getByLabel("Timeout per hook (seconds)")).toHaveValue("300");
+  await expect(settings.getByLabel("Fail after this many 5xx answers in a row")).toHaveValue("5");
   await expect(settings.getByLabel("Persistent paths")).toHaveValue("storage/uploads\nvar/cache");
   await page.getByTestId("balancer-web-1").locator("summary").click();
   await expect(page.getByTestId("balancer-web-1").getByLabel("Backend")).toHaveValue("be_web");

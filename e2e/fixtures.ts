@@ -379,6 +379,26 @@ export async function completeRollout(agents: SimulatedAgent[]): Promise<void> {
 
 // ---- fixtures ---------------------------------------------------------------------------------------------------
 
+/**
+ * Records every Content-Security-Policy violation in a browser context: Chromium's own console message ("Refused to
+ * ... because it violates the following Content Security Policy directive") and the page's securitypolicyviolation
+ * event. Every spec's browsers are watched, so each page the suite visits (uploads, live deployment pages and all)
+ * proves that the policy (proxy.ts) lets it work; a violation fails the test that caused it.
+ */
+export function watchContentSecurityPolicy(context: BrowserContext): () => string[] {
+  const violations: string[] = [];
+  void context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) => {
+      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"} on ${e.documentURI}`);
+    });
+  });
+  context.on("console", (message) => {
+    const text = message.text();
+    if (message.type() === "error" && /Content Security Policy|^CSP violation/.test(text)) violations.push(text);
+  });
+  return () => violations;
+}
+
 export interface Tenant {
   customer: string;
   application: string;
@@ -400,6 +420,11 @@ interface Fixtures {
 }
 
 export const test = base.extend<Fixtures>({
+  context: async ({ context }, use) => {
+    const violations = watchContentSecurityPolicy(context);
+    await use(context);
+    expect(violations(), "Content-Security-Policy violations in the test's pages").toEqual([]);
+  },
   admin: async ({}, use) => {
     await use(await loadAdminCredentials());
   },
@@ -408,13 +433,14 @@ export const test = base.extend<Fixtures>({
     await use(page);
   },
   newBrowserPage: async ({ browser, baseURL }, use) => {
-    const contexts: BrowserContext[] = [];
+    const contexts: { context: BrowserContext; violations: () => string[] }[] = [];
     await use(async (options = {}) => {
       const context = await browser.newContext({ baseURL, ...options });
-      contexts.push(context);
+      contexts.push({ context, violations: watchContentSecurityPolicy(context) });
       return context.newPage();
     });
-    for (const context of contexts) await context.close();
+    for (const { context } of contexts) await context.close();
+    expect(contexts.flatMap((c) => c.violations()), "Content-Security-Policy violations in the test's pages").toEqual([]);
   },
   tenant: async ({ adminPage }, use) => {
     const customer = uniq("Customer");

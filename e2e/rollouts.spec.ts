@@ -4,7 +4,9 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
+import { getServerState } from "../agent/src/lb/haproxy";
 import { startOpenLoad } from "../test/support/open-load";
+import { signIn } from "./fixtures";
 import { deploymentStatus, deployViaApi, type E2EFleet, nodeVersions, startE2EFleet, uploadSampleRelease, waitForDeployment } from "./support/fleet-fixture";
 
 test.describe.configure({ mode: "serial" });
@@ -28,6 +30,18 @@ test.afterAll(async () => {
   await f?.stop();
 });
 
+/** Each production node's state on HAProxy, e.g. "READY UP" (read through its second, observer socket). */
+async function balancerStates(): Promise<Record<string, string>> {
+  const haproxy = f.fleet.haproxy!;
+  const out: Record<string, string> = {};
+  for (const name of ["web-1", "web-2", "web-3"]) {
+    const s = await getServerState(haproxy.observerAddress, haproxy.backend, name);
+    out[name] = `${s.adminState} ${s.operationalState}`;
+  }
+  return out;
+}
+const IN_ROTATION = { "web-1": "READY UP", "web-2": "READY UP", "web-3": "READY UP" };
+
 /** Runs `during` under a 200 req/s open-model load through HAProxy, with a margin before and after. */
 async function underLoad<T>(during: () => Promise<T>): Promise<{ result: T; load: Awaited<ReturnType<ReturnType<typeof startOpenLoad>["stop"]>> }> {
   const load = startOpenLoad({ url: f.siteUrl, ratePerSecond: 200, paths: ["/version", "/version", "/slow?ms=300"], keepAlive: true });
@@ -37,7 +51,8 @@ async function underLoad<T>(during: () => Promise<T>): Promise<{ result: T; load
   return { result, load: await load.stop() };
 }
 
-test("a rolling deploy under load: zero failed requests, every node ends on the new version", async ({ request }) => {
+test("a rolling deploy under load: zero failed requests, every node ends on the new version, HAProxy never logs a node DOWN", async ({ request }) => {
+  const logFrom = f.fleet.haproxy!.log().length;
   const { result: d, load } = await underLoad(async () => waitForDeployment(request, f, await deployViaApi(request, f, "production", "2.0.0")));
   expect(d.status, d.failureReason ?? "").toBe("SUCCEEDED");
   expect(load.failures, `failed requests: ${JSON.stringify(load.failures.slice(0, 5))}`).toEqual([]);
@@ -46,17 +61,35 @@ test("a rolling deploy under load: zero failed requests, every node ends on the 
   expect(await nodeVersions(f)).toEqual({ "web-1": "2.0.0", "web-2": "2.0.0", "web-3": "2.0.0" });
   // One node at a time: staged everywhere first, then activated in turn.
   expect(d.steps.items.map((s) => `${s.action} ${s.server}`)).toEqual(["STAGE web-1", "STAGE web-2", "STAGE web-3", "ACTIVATE web-1", "ACTIVATE web-2", "ACTIVATE web-3"]);
+  // Putting a node back must not fire ops' alerts on DOWN events (maintenance is logged as "going DOWN for maintenance").
+  expect(f.fleet.haproxy!.log().slice(logFrom).split("\n").filter((l) => /is DOWN/.test(l))).toEqual([]);
+  expect(await balancerStates()).toEqual(IN_ROTATION);
 });
 
-test("a build whose health check fails halts after the first node and rolls it back, with zero failed requests", async ({ request }) => {
+test("a build whose health check answers 500 halts after the first node and rolls it back at once, with zero failed requests; its page says why", async ({ request, page }) => {
   const { result: d, load } = await underLoad(async () => waitForDeployment(request, f, await deployViaApi(request, f, "production", "2.2.0-broken")));
   expect(d.status).toBe("FAILED");
-  expect(d.failureReason).toMatch(/^web-1: activating the release failed: Health check http:\/\/127\.0\.0\.1:\d+\/health did not pass/);
-  expect(d.failureReason).toMatch(/Rolled back 1 node\(s\) to the previous release\.$/);
+  expect(d.failureReason).toMatch(
+    /^web-1: activating the release failed: Health check http:\/\/127\.0\.0\.1:\d+\/health answered HTTP 500 3 times in a row over \d+\.\d s: broken 2\.2\.0-broken\. Left behind on web-1: HAProxy: app\/web-1 was last seen in MAINT \(no traffic\); it runs 2\.2\.0-broken\. Rolled back 1 node\(s\) to the previous release\.$/,
+  );
   expect(d.steps.items.filter((s) => s.action !== "STAGE").map((s) => `${s.action} ${s.server} ${s.status}`)).toEqual(["ACTIVATE web-1 FAILED", "ROLLBACK web-1 SUCCEEDED"]);
   expect(load.failures, `failed requests: ${JSON.stringify(load.failures.slice(0, 5))}`).toEqual([]);
   expect(load.versionsSeen["2.2.0-broken"] ?? 0).toBe(0);
   expect(await nodeVersions(f)).toEqual({ "web-1": "2.0.0", "web-2": "2.0.0", "web-3": "2.0.0" });
+  expect(await balancerStates()).toEqual(IN_ROTATION);
+
+  // What ops see: the deployment's page says what failed, where, what it left behind, and that it was rolled back.
+  const ops = f.seeded.people.find((p) => p.role === "OPS")!;
+  await signIn(page, { email: ops.email, password: ops.password });
+  await page.goto(`/deployments/${d.id}`);
+  await expect(page.getByTestId("failure-reason")).toContainText("Why it failed: web-1: activating the release failed: Health check");
+  await expect(page.getByTestId("failure-reason")).toContainText("answered HTTP 500 3 times in a row");
+  await expect(page.getByTestId("failure-reason")).toContainText("Rolled back 1 node(s) to the previous release.");
+  const web1 = page.getByTestId("rollout-server-web-1");
+  await expect(web1.getByTestId("step-ACTIVATE")).toContainText("failed");
+  await expect(web1.getByTestId("step-ACTIVATE")).toContainText("during health-check");
+  await expect(web1.getByTestId("step-ROLLBACK")).toContainText("web-1 serves 2.0.0");
+  await page.screenshot({ path: test.info().outputPath("failed-health-check.png"), fullPage: true });
 });
 
 test("a revert returns production to the previous release from the staged builds, with zero failed requests", async ({ request }) => {
@@ -100,6 +133,9 @@ test("an agent killed mid-activation reports the step interrupted after its rest
   expect(d.steps.items.filter((s) => s.action === "ROLLBACK").map((s) => `${s.server} ${s.status}`)).toEqual(["web-2 SUCCEEDED", "web-1 SUCCEEDED"]);
   expect(load.failures, `failed requests: ${JSON.stringify(load.failures.slice(0, 5))}`).toEqual([]);
   expect(await nodeVersions(f)).toEqual({ "web-1": "2.0.0", "web-2": "2.0.0", "web-3": "2.0.0" });
+  // The killed agent's node was out of rotation; the rollback put it back: none is left in MAINT.
+  expect(await balancerStates()).toEqual(IN_ROTATION);
+  console.log(`[reliability] agent killed mid-activation: ${d.status} in ${((Date.parse(d.finishedAt!) - Date.parse(d.startedAt!)) / 1000).toFixed(1)} s; ${load.sent} requests, ${load.failed} failed`);
   // Every node's `current` is a complete build: the agent writes its marker last, after extraction.
   for (const a of f.fleet.agents.filter((x) => x.name.startsWith("web-"))) {
     const current = await fs.realpath(path.join(a.dir, "current"));

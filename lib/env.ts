@@ -1,6 +1,7 @@
 // The one place that reads process.env. Every setting is declared here with its default, validated at start,
 // and documented in README.md's configuration table (keep the two in step).
 import { z } from "zod";
+import { parseAllowedNetworks } from "./notifications/webhook-address-policy";
 
 const emptyAsUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
 
@@ -65,6 +66,23 @@ export const ZEnvSchema = z.object({
   SMTP_URL: z.preprocess(emptyAsUndefined, z.string().regex(/^smtps?:\/\/[^\s]+$/, "must be an smtp:// or smtps:// URL").optional()),
   /** Sender of notification emails. */
   MAIL_FROM: z.preprocess(emptyAsUndefined, z.string().min(3).max(200).default("Releasegate <releasegate@localhost>")),
+  /**
+   * Private or reserved networks webhooks may be delivered to (addresses and CIDRs, comma-separated, e.g.
+   * "10.20.0.0/16, 127.0.0.1"). Unset: only public addresses (lib/notifications/webhook-address-policy.ts).
+   */
+  WEBHOOK_ALLOWED_NETWORKS: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .superRefine((v, ctx) => {
+        try {
+          parseAllowedNetworks(v);
+        } catch (e) {
+          ctx.addIssue({ code: "custom", message: e instanceof Error ? e.message : String(e) });
+        }
+      })
+      .optional(),
+  ),
 });
 
 export type Env = z.infer<typeof ZEnvSchema>;

@@ -10,7 +10,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { handleShutdownSignalsOurselves, startEmbeddedPostgres } from "../lib/db/embedded";
+import net from "node:net";
+import { startEmbeddedPostgres } from "../lib/db/embedded";
 import { migrateDatabase } from "../lib/db/migrate";
 import { type Fleet, startFleet, startFleetHaproxy } from "../test/support/fleet";
 import { freePort, haproxyAvailable } from "../test/support/haproxy";
@@ -34,16 +35,65 @@ async function waitUntilUp(url: string, timeoutMs: number): Promise<void> {
   throw new Error(`${url} did not come up within ${timeoutMs / 1000} s`);
 }
 
+const pidFile = `${dataDir}.pid`;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Claims `dataDir` for this run (exclusively: two demos started at the same moment cannot both wipe and use it), or
+ * returns the pid of the demo still running on it. A pid file left by a demo that was killed outright is taken over.
+ */
+async function claimDataDir(): Promise<number | null> {
+  await fs.mkdir(path.dirname(pidFile), { recursive: true });
+  for (;;) {
+    try {
+      await fs.writeFile(pidFile, `${process.pid}\n`, { flag: "wx" });
+      return null;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      const pid = Number((await fs.readFile(pidFile, "utf8").catch(() => "")).trim());
+      if (pid > 0 && isAlive(pid)) return pid;
+      await fs.rm(pidFile, { force: true });
+    }
+  }
+}
+
+function portIsFree(p: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once("error", () => resolve(false));
+    srv.listen(p, "127.0.0.1", () => srv.close(() => resolve(true)));
+  });
+}
+
 async function main(): Promise<void> {
   // Ctrl-C in a terminal signals the whole process group; if npm's wrapper dies first, our stdout goes with it.
   // Keep shutting down cleanly rather than dying on EPIPE.
   process.stdout.on("error", () => undefined);
   process.stderr.on("error", () => undefined);
+  // Each run starts from fresh data: never wipe the data of a demo that is still running on it.
+  const other = await claimDataDir();
+  if (other) {
+    console.error(`[demo] another demo (process ${other}) is running on ${path.relative(root, dataDir)}. Stop it first, or run this one beside it with DEMO_DATA_DIR=.data/demo2 DEMO_PORT=3001.`);
+    process.exit(1);
+  }
+  if (!(await portIsFree(port))) {
+    await fs.rm(pidFile, { force: true });
+    console.error(`[demo] port ${port} is in use, so the control plane cannot listen there. Stop what uses it, or choose another with DEMO_PORT=3001.`);
+    process.exit(1);
+  }
   await fs.rm(dataDir, { recursive: true, force: true });
   await fs.mkdir(dataDir, { recursive: true });
   say(`fresh demo data in ${path.relative(root, dataDir)}`);
   const pg = await startEmbeddedPostgres({ dataDir, database: "releasegate" });
-  const cleanups: (() => Promise<unknown>)[] = [() => pg.stop()];
+  const cleanups: (() => Promise<unknown>)[] = [() => fs.rm(pidFile, { force: true }), () => pg.stop()];
   let controlPlane: ChildProcess | null = null;
   let fleet: Fleet | null = null;
   let haproxy: RunningHaproxy | null = null;
@@ -63,7 +113,6 @@ async function main(): Promise<void> {
     say("stopped.");
     process.exit(code);
   };
-  handleShutdownSignalsOurselves();
   process.on("SIGINT", () => void stop(0));
   process.on("SIGTERM", () => void stop(0));
 
@@ -186,4 +235,9 @@ ${people}
   }
 }
 
-void main();
+main().catch(async (err: unknown) => {
+  // Before the fleet exists (PostgreSQL would not start, say): nothing else to stop.
+  await fs.rm(pidFile, { force: true }).catch(() => undefined);
+  console.error(`[demo] failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -3,16 +3,18 @@
 //   2. uses DATABASE_URL, or starts an embedded PostgreSQL with its data under DATA_DIR;
 //   3. applies pending migrations;
 //   4. builds the app when the build is missing or older than the sources (`--dev` runs Next's dev server instead);
-//   5. serves it; the first-run administrator is created by instrumentation.ts and printed once;
-//   6. on Ctrl-C / SIGTERM stops accepting requests, then stops the embedded database cleanly.
+//   5. starts the background work (server/lifecycle.ts: the first-run administrator, printed once, and the
+//      periodic sweeps), then serves;
+//   6. on Ctrl-C / SIGTERM stops accepting requests, stops the background work, closes the database pool, and only
+//      then stops the embedded database (it runs in a session of its own, so a signal to our process group does not
+//      reach it before we are done with it).
 import { spawnSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { chmod, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
-import type http from "node:http";
 import { register } from "node:module";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
-import { type EmbeddedDatabase, handleShutdownSignalsOurselves, startEmbeddedPostgres } from "../lib/db/embedded";
+import { type EmbeddedDatabase, startEmbeddedPostgres } from "../lib/db/embedded";
 import { ensureAppRole } from "../lib/db/app-role";
 import { migrateDatabase } from "../lib/db/migrate";
 import { parseEnv } from "../lib/env";
@@ -38,7 +40,7 @@ async function buildIsStale(): Promise<boolean> {
   const buildId = path.join(root, ".next", "BUILD_ID");
   if (!existsSync(buildId)) return true;
   const built = statSync(buildId).mtimeMs;
-  const sources = await Promise.all(["app", "lib", "components", "public", "instrumentation.ts", "next.config.mjs"].map((p) => {
+  const sources = await Promise.all(["app", "lib", "components", "public", "next.config.mjs"].map((p) => {
     const full = path.join(root, p);
     return existsSync(full) && statSync(full).isFile() ? statSync(full).mtimeMs : newestMtime(full);
   }));
@@ -67,7 +69,7 @@ async function main(): Promise<void> {
   let embedded: EmbeddedDatabase | undefined;
   let databaseUrl = env.DATABASE_URL;
   if (!databaseUrl) {
-    embedded = await startEmbeddedPostgres({ dataDir, database: "releasegate" });
+    embedded = await startEmbeddedPostgres({ dataDir, database: "releasegate", log: say });
     databaseUrl = embedded.url;
     say(`PostgreSQL (embedded, port ${embedded.port}): data in ${embedded.dataDir}`);
   } else {
@@ -75,31 +77,19 @@ async function main(): Promise<void> {
   }
 
   let stopping = false;
-  let server: http.Server | undefined;
-  let closeApp: (() => Promise<void>) | undefined;
+  // Set once the server modules are loaded: until then nothing serves and no background work runs.
+  let stopServing: (() => Promise<void>) | undefined;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     say(`${signal}: stopping`);
-    // Agents hold long-polls open for up to 30 s: give requests in flight a moment, then close what is left (an
-    // agent whose poll is cut simply polls again, possibly another instance).
-    await new Promise<void>((resolve) => {
-      if (!server) return resolve();
-      server.close(() => resolve());
-      server.closeIdleConnections();
-      setTimeout(() => {
-        server?.closeAllConnections();
-        resolve();
-      }, 2_000).unref();
-    });
-    await closeApp?.().catch(() => undefined);
+    await stopServing?.();
     if (embedded) {
       await embedded.stop();
       say("PostgreSQL stopped");
     }
     process.exit(0);
   };
-  handleShutdownSignalsOurselves();
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
 
@@ -138,13 +128,15 @@ async function main(): Promise<void> {
   // Next's pipeline. The domain code it loads needs `server-only` resolved as Next resolves it (server/load-hooks.mjs).
   register("../server/load-hooks.mjs", import.meta.url);
   const { createControlPlaneServer } = await import("../server/http-server");
+  const { startBackgroundWork, stopControlPlane } = await import("../server/lifecycle");
   const { default: next } = await import("next");
   const app = next({ dev, dir: root, hostname: env.HOST, port: env.PORT });
   const handle = app.getRequestHandler();
   await app.prepare();
-  closeApp = () => app.close();
-  server = createControlPlaneServer({ trustProxy: env.TRUST_PROXY, next: (req, res) => handle(req, res) });
-  await new Promise<void>((resolve) => server!.listen(env.PORT, env.HOST, resolve));
+  const server = createControlPlaneServer({ trustProxy: env.TRUST_PROXY, next: (req, res) => handle(req, res) });
+  stopServing = () => stopControlPlane(server, () => app.close(), say);
+  await startBackgroundWork();
+  await new Promise<void>((resolve) => server.listen(env.PORT, env.HOST, resolve));
   say(`ready: ${process.env.NEXTAUTH_URL}`);
   await chmod(dataDir, 0o755).catch(() => undefined);
 }

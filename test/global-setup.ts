@@ -20,6 +20,8 @@ export async function setup(): Promise<void> {
   process.env.DATABASE_URL = url;
   process.env.NEXTAUTH_SECRET ??= "integration-tests-secret-integration-tests-secret";
   process.env.LOG_LEVEL ??= "silent";
+  // The webhook tests' receivers listen on 127.0.0.1; every other private address stays refused.
+  process.env.WEBHOOK_ALLOWED_NETWORKS ??= "127.0.0.1/32";
 }
 
 export async function teardown(): Promise<void> {

@@ -4,6 +4,7 @@
 //   start -> health check proving the new version -> validate -> put back (ready, wait until the balancer says UP).
 // The node is out of rotation only from "take out" to "put back", and never serves a half-installed build: builds
 // are extracted under a temporary name and renamed complete, and `current` flips in one rename.
+import { statfs } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import type { TJob, TStepReport } from "../../lib/contracts/agent-api";
@@ -12,6 +13,7 @@ import { expandVars } from "./config";
 import { checkHealth, hookEnvironment, runHook } from "./install/hooks";
 import type { ReleaseStore } from "./install/release-store";
 import type { Journal } from "./journal";
+import { HaproxyUnreachableError } from "./lb/haproxy";
 import { createLoadBalancer } from "./lb/load-balancer";
 import { StepLogStream } from "./log-stream";
 import type { AgentLogger } from "./logger";
@@ -27,6 +29,8 @@ export interface RunJobContext {
 }
 
 const RENEW_MS = 5_000;
+/** What an older control plane, whose jobs do not carry healthCheckFailAfter5xx, gets: the environments' default. */
+const DEFAULT_FAIL_AFTER_5XX = 3;
 
 class Cancelled extends Error {}
 class LeaseLost extends Error {}
@@ -79,6 +83,8 @@ export async function runJob(ctx: RunJobContext): Promise<void> {
     await journal.clear();
     return;
   }
+  // The agent's own record that this lease's work started: one line per job actually run (the fault tests count them).
+  log.info(`started ${job.action} ${job.release.version}`, { step: job.stepId, lease: job.leaseId, attempt: job.attempt });
   // Every few seconds: renews the lease, and the answer carries ops' cancel, so a cancel reaches a node within
   // RENEW_MS even while a long hook runs.
   const renew = setInterval(() => void report({ status: "RUNNING", phase }).catch(() => undefined), Math.min(RENEW_MS, (job.leaseSeconds * 1000) / 4));
@@ -132,7 +138,7 @@ async function stage(ctx: RunJobContext, logs: StepLogStream, signal: AbortSigna
   const { url, headers } = api.artifact(job.release.downloadPath);
   logs.line(`Downloading ${job.release.fileName} (${formatBytes(job.release.size)}), sha256 ${job.release.sha256}`);
   let lastReported = 0;
-  const { release } = await store.stageRelease({
+  const { release } = await diskFullSaysSo(ctx, () => store.stageRelease({
     release: job.release,
     url,
     headers,
@@ -145,11 +151,35 @@ async function stage(ctx: RunJobContext, logs: StepLogStream, signal: AbortSigna
       void progress(total > 0 ? done / total : 0).catch(() => undefined);
     },
     onLog: (line) => logs.line(line),
-  });
+  }));
   logs.line(`Verified size and SHA-256; extracted into ${release.dir}`);
   if (job.persistentPaths.length) logs.line(`Linked persistent paths from shared/: ${job.persistentPaths.join(", ")}`);
   await prune(ctx, logs);
   return release;
+}
+
+/**
+ * A full disk fails the stage with the one sentence ops need (what, where, how much room there is) instead of a bare
+ * "ENOSPC: no space left on device, write". The stage has already removed what it wrote (the partial download, the
+ * half-extracted directory), so the node's disk is as it was and the release it serves is untouched.
+ */
+async function diskFullSaysSo<T>(ctx: RunJobContext, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "ENOSPC" && code !== "EDQUOT") throw err;
+    const room = await statfs(ctx.dir).then(
+      (s) => `${formatBytes(s.bavail * s.bsize)} free of ${formatBytes(s.blocks * s.bsize)}`,
+      () => "free space unknown",
+    );
+    const what = code === "EDQUOT" ? "The disk quota" : "The disk";
+    throw new Error(
+      `${what} holding ${ctx.dir} is full (${code}): staging ${ctx.job.release.version} (a ${formatBytes(ctx.job.release.size)} archive, more once extracted) did not fit; ${room} after cleaning up. ` +
+        `Nothing changed on ${ctx.job.target.name}: it still serves what it served. Free some space and deploy again.`,
+      { cause: err },
+    );
+  }
 }
 
 /** Keeps the last `keepReleases` builds, never the live one nor the one being installed. */
@@ -193,49 +223,80 @@ async function activate(
     const r = await timed(`hook:${name}`, () => runHook({ name, command, cwd: dir, env, timeoutSeconds: job.hooks.timeoutSeconds, onOutput: (l) => logs.line(`  ${l}`), signal }));
     logs.line(`${name} finished in ${(r.durationMs / 1000).toFixed(1)} s`);
   };
+  // The balancer's waits, including for a runtime API that does not answer, are bounded like a hook.
+  const balancerWaitSeconds = Math.min(job.hooks.timeoutSeconds, 60);
   const lb = createLoadBalancer(job.loadBalancer, {
     onLog: (l) => logs.line(l),
     runCommand: (name, command) => hook(name, command),
     signal,
-    drainTimeoutSeconds: Math.min(job.hooks.timeoutSeconds, 60),
-    upTimeoutSeconds: Math.min(job.hooks.timeoutSeconds, 60),
+    drainTimeoutSeconds: balancerWaitSeconds,
+    upTimeoutSeconds: balancerWaitSeconds,
+    unreachableRetrySeconds: balancerWaitSeconds,
   });
 
+  // What the node runs at each point, so a failure out of rotation can say exactly what it left behind.
+  const was = previous?.version ?? (outside?.kind === "foreign" ? `${outside.path} (installed outside Releasegate)` : outside?.kind === "directory" ? "the files in current/" : "nothing");
   const to = restore ? `${restore.path} (a build installed outside Releasegate)` : job.release.version;
-  const from = previous?.version ?? (outside?.kind === "foreign" ? `${outside.path} (installed outside Releasegate)` : outside?.kind === "directory" ? "the files in current/" : "nothing");
-  logs.line(`${job.action === "ROLLBACK" ? "Rolling back" : "Switching"} ${job.target.name} from ${from} to ${to}`);
-  await enter("draining", { cancellable: false, outOfRotation: true });
-  await timed("balancer:take-out", () => lb.takeOut());
-  await enter("stopping");
-  await hook("stop", job.hooks.stop);
-  if (job.runMigration) {
-    await enter("migrating");
-    await hook("maintenance-on", job.hooks.maintenanceOn);
-    await hook("backup", job.hooks.backup);
-    await hook("migrate", job.hooks.migrate);
+  let app = `its app still runs ${was}`;
+  let outOfRotation = false;
+  try {
+    logs.line(`${job.action === "ROLLBACK" ? "Rolling back" : "Switching"} ${job.target.name} from ${was} to ${to}`);
+    await enter("draining", { cancellable: false, outOfRotation: true });
+    outOfRotation = true;
+    await timed("balancer:take-out", () => lb.takeOut());
+    await enter("stopping");
+    if (job.hooks.stop) app = `its app (${was}) may be stopped`;
+    await hook("stop", job.hooks.stop);
+    if (job.hooks.stop) app = `its app (${was}) is stopped`;
+    if (job.runMigration) {
+      await enter("migrating");
+      app = `its app (${was}) is stopped and the migration may have run`;
+      await hook("maintenance-on", job.hooks.maintenanceOn);
+      await hook("backup", job.hooks.backup);
+      await hook("migrate", job.hooks.migrate);
+    }
+    await enter("switching");
+    if (restore) await store.activateDirectory(restore.path);
+    else await store.activateRelease(staged.name);
+    app = `current points at ${to}, not started`;
+    logs.line(`current -> ${restore ? restore.path : `releases/${staged.name}`}`);
+    await enter("starting-app");
+    await hook("start", job.hooks.start);
+    app = `it runs ${to}`;
+    if (job.hooks.healthCheckUrl) {
+      await enter("health-check");
+      const url = expandVars(job.hooks.healthCheckUrl, vars);
+      // An earlier build's version is not Releasegate's to know: a restore only needs a healthy answer.
+      const expectVersion = job.hooks.healthCheckExpectsVersion && !restore;
+      const h = await timed("health-check", () =>
+        checkHealth({
+          url,
+          ...(expectVersion ? { expectVersion: job.release.version } : {}),
+          timeoutSeconds: job.hooks.timeoutSeconds,
+          intervalMs: 100,
+          // A build answering 5xx is broken: fail now, not at the timeout, so the rollback starts at once.
+          failAfter5xx: job.hooks.healthCheckFailAfter5xx ?? DEFAULT_FAIL_AFTER_5XX,
+          onLog: (l) => logs.line(l),
+          signal,
+        }),
+      );
+      logs.line(`Health check ${url} passed (HTTP ${h.status}, ${h.attempts} attempt(s))${expectVersion ? `, answering ${job.release.version}` : ""}`);
+    }
+    if (job.hooks.validate) {
+      await enter("validating");
+      await hook("validate", job.hooks.validate);
+    }
+    if (job.runMigration) await hook("maintenance-off", job.hooks.maintenanceOff);
+    await enter("undraining");
+    await timed("balancer:put-back", () => lb.putBack());
+    await enter("finishing", { outOfRotation: false });
+    outOfRotation = false;
+  } catch (err) {
+    // A cancel or a lost lease is reported by the caller as such; a failure says what it left on the node.
+    if (signal.aborted || !outOfRotation || !(err instanceof Error)) throw err;
+    const balancer = err instanceof HaproxyUnreachableError ? null : lb.describeState();
+    throw new Error(`${err.message.replace(/\.?$/, ".")} Left behind on ${job.target.name}: ${balancer ? `${balancer}; ` : ""}${app}.`, { cause: err });
   }
-  await enter("switching");
-  if (restore) await store.activateDirectory(restore.path);
-  else await store.activateRelease(staged.name);
-  logs.line(`current -> ${restore ? restore.path : `releases/${staged.name}`}`);
-  await enter("starting-app");
-  await hook("start", job.hooks.start);
-  if (job.hooks.healthCheckUrl) {
-    await enter("health-check");
-    const url = expandVars(job.hooks.healthCheckUrl, vars);
-    // An earlier build's version is not Releasegate's to know: a restore only needs a healthy answer.
-    const expectVersion = job.hooks.healthCheckExpectsVersion && !restore;
-    const h = await timed("health-check", () => checkHealth({ url, ...(expectVersion ? { expectVersion: job.release.version } : {}), timeoutSeconds: job.hooks.timeoutSeconds, intervalMs: 100, signal }));
-    logs.line(`Health check ${url} passed (HTTP ${h.status}, ${h.attempts} attempt(s))${expectVersion ? `, answering ${job.release.version}` : ""}`);
-  }
-  if (job.hooks.validate) {
-    await enter("validating");
-    await hook("validate", job.hooks.validate);
-  }
-  if (job.runMigration) await hook("maintenance-off", job.hooks.maintenanceOff);
-  await enter("undraining");
-  await timed("balancer:put-back", () => lb.putBack());
-  await enter("finishing", { outOfRotation: false });
   // The build this node ran before stays: it is what a revert or rollback switches back to without a download.
   if (!restore) await prune(ctx, logs, previous ? [previous.name] : []);
   logs.line(`waits ${JSON.stringify(waits)}`);

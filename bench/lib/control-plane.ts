@@ -278,7 +278,7 @@ export interface ControlPlane {
 
 /**
  * Starts `node <SERVER_NODE_ARGS> --import tsx scripts/start.ts` (what `npm start` runs) from the private tree against `databaseUrl` (a scratch database:
- * start.ts applies the migrations and instrumentation creates the first administrator), waits until /signin
+ * start.ts applies the migrations and creates the first administrator), waits until /signin
  * answers, and starts sampling its resources. BENCH_CPU_PROF=1 runs it under --cpu-prof (the profile is written
  * when it stops, into <data dir>/cpu-profile, which is then kept).
  */
@@ -397,7 +397,7 @@ export async function seedProductionFleet(o: { customers: number; applications: 
 
   const ctx = () => ({ requestId: randomUUID().slice(0, 16), ip: null, userAgent: "releasegate bench seed" });
   const actorOf = async (userId: string) => toUserActor(await db.user.findUniqueOrThrow({ where: { id: userId }, include: { memberships: true } }), null, ctx());
-  // The first-run administrator instrumentation.ts created when the control plane started.
+  // The first-run administrator the control plane created when it started (server/lifecycle.ts).
   const adminRow = await db.user.findFirstOrThrow({ where: { isPlatformAdmin: true, status: "ACTIVE" }, orderBy: { createdAt: "asc" } });
   const admin = await actorOf(adminRow.id);
   const password = `bench-${randomUUID()}`;

@@ -58,7 +58,7 @@ probe() {
   case "$check_host" in 0.0.0.0 | :: | "") check_host=127.0.0.1 ;; esac
   "$NODE" -e '
     fetch(process.argv[1], { signal: AbortSignal.timeout(1000) })
-      .then((r) => { console.log(r.status); process.exit(0); }, () => process.exit(1));
+      .then((r) => { console.log(String(r.status)); process.exit(0); }, () => process.exit(1));
   ' "http://$check_host:$PORT/health" 2>/dev/null
 }
 

@@ -29,16 +29,26 @@ export interface RunningCommand {
 }
 
 /**
- * `node <nodeArgs>` from the project root, with `env` over the suite's environment. `detached`: in a process group of
- * its own, as a command started in a terminal is, so that Ctrl-C can be sent to the whole group.
+ * `cmd args` from the project root, with `env` over the suite's environment. `detached`: in a process group of its
+ * own, as a command started in a terminal is, so that Ctrl-C can be sent to the whole group.
  */
-export function runNode(nodeArgs: string[], env: Record<string, string>, o: { detached?: boolean } = {}): RunningCommand {
+export function runCommand(cmd: string, args: string[], env: Record<string, string>, o: { detached?: boolean } = {}): RunningCommand {
   let out = "";
-  const child = spawn(process.execPath, nodeArgs, { cwd: root, detached: o.detached ?? false, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+  const child = spawn(cmd, args, { cwd: root, detached: o.detached ?? false, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
   const closed = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
   return { child, output: () => out, closed };
+}
+
+/** `node <nodeArgs>` from the project root (see runCommand). */
+export function runNode(nodeArgs: string[], env: Record<string, string>, o: { detached?: boolean } = {}): RunningCommand {
+  return runCommand(process.execPath, nodeArgs, env, o);
+}
+
+/** `npm run <script>`, exactly as the README tells a user to type it (see runCommand). */
+export function runNpm(script: string, env: Record<string, string>, o: { detached?: boolean } = {}): RunningCommand {
+  return runCommand("npm", ["run", script], env, o);
 }
 
 /** Its exit code once it has exited and its output is read, or "still running" after `ms`. */

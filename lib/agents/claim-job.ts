@@ -89,7 +89,7 @@ const JOB_QUERY = `
     a.id AS "applicationId", a.name AS "applicationName", a.slug AS "applicationSlug",
     e.id AS "environmentId", e.name AS "environmentName", e.slug AS "environmentSlug",
     e."stopCommand", e."startCommand", e."backupCommand", e."migrateCommand", e."validateCommand",
-    e."maintenanceOnCommand", e."maintenanceOffCommand", e."healthCheckUrl", e."healthCheckExpectsVersion",
+    e."maintenanceOnCommand", e."maintenanceOffCommand", e."healthCheckUrl", e."healthCheckExpectsVersion", e."healthCheckFailAfter5xx",
     e."hookTimeoutSeconds", e."keepReleases", e."persistentPaths",
     t.id AS "targetId", t.name AS "targetName", t."lbKind", t."lbAddress", t."lbBackend", t."lbServer", t."drainCommand", t."undrainCommand",
     r.id AS "releaseId", r.version, r."artifactSha256", r."artifactSize"::text AS "artifactSize", r."artifactFileName", r."needsMigration",
@@ -125,7 +125,7 @@ type JobRow = {
   applicationId: string; applicationName: string; applicationSlug: string;
   environmentId: string; environmentName: string; environmentSlug: string;
   stopCommand: Nullable; startCommand: Nullable; backupCommand: Nullable; migrateCommand: Nullable; validateCommand: Nullable;
-  maintenanceOnCommand: Nullable; maintenanceOffCommand: Nullable; healthCheckUrl: Nullable; healthCheckExpectsVersion: boolean;
+  maintenanceOnCommand: Nullable; maintenanceOffCommand: Nullable; healthCheckUrl: Nullable; healthCheckExpectsVersion: boolean; healthCheckFailAfter5xx: number;
   hookTimeoutSeconds: number; keepReleases: number; persistentPaths: string[];
   targetId: string; targetName: string; lbKind: "NONE" | "HAPROXY" | "HOOK"; lbAddress: Nullable; lbBackend: Nullable; lbServer: Nullable; drainCommand: Nullable; undrainCommand: Nullable;
   releaseId: Nullable; version: string; artifactSha256: string; artifactSize: string; artifactFileName: string; needsMigration: boolean;
@@ -166,6 +166,7 @@ function toJob(r: JobRow): TJob {
       maintenanceOff: r.maintenanceOffCommand,
       healthCheckUrl: r.healthCheckUrl,
       healthCheckExpectsVersion: r.healthCheckExpectsVersion,
+      healthCheckFailAfter5xx: r.healthCheckFailAfter5xx,
       timeoutSeconds: r.hookTimeoutSeconds,
     },
     keepReleases: r.keepReleases,

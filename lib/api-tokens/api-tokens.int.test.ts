@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { expectAppError } from "../../test/assertions";
 import { actorFor, createMember, createTenant, testContext, uniq } from "../../test/factories";
 import type { UserActor } from "../auth/actor";
+import { hashCredential } from "../agents/credentials";
 import { db } from "../db/client";
 import { setUserStatus } from "../users/set-user-status";
 import { revokeRole } from "../memberships/revoke-role";
@@ -43,12 +44,28 @@ describe("creating a token", () => {
     expect([...actor.roles.keys()]).toEqual([tenant.application.id]);
   });
 
-  it("never gives a token a role its creator does not hold; administrators may choose", async () => {
+  it("never gives a token a role its creator does not hold", async () => {
     const name = uniq("ci");
     await expectAppError(createApiToken(dev, request({ name, roles: ["DEVELOPER", "OPS"] })), "FORBIDDEN", /you are not Ops there/);
     expect(await db.apiToken.count({ where: { name } })).toBe(0);
-    const { plaintext } = await createApiToken(tenant.admin, request({ roles: ["OPS", "AUDITOR"] }));
-    expect([...(await authenticate(plaintext)).roles.get(tenant.application.id)!].sort()).toEqual(["AUDITOR", "OPS"]);
+  });
+
+  // The permission matrix keeps administrators out of the release procedure (uploading, deploying: admin: false);
+  // a token must not be a way around it.
+  it("gives an administrator's token no role the administrator does not hold on the application", async () => {
+    const other = await createTenant();
+    const name = uniq("ci");
+    await expectAppError(
+      createApiToken(other.admin, ZCreateApiTokenRequestSchema.parse({ applicationId: other.application.id, name, roles: ["DEVELOPER", "OPS"] })),
+      "FORBIDDEN",
+      /you are not Developer and Ops there/,
+    );
+    expect(await db.apiToken.count({ where: { name } })).toBe(0);
+
+    // Holding the role (granted in the open, audited), the administrator may put it on a token, like anyone.
+    await grantRole(other.admin, { applicationId: other.application.id, userId: other.admin.id, role: "OPS" });
+    const { plaintext } = await createApiToken(await actorFor(other.admin.id), ZCreateApiTokenRequestSchema.parse({ applicationId: other.application.id, name: uniq("ci"), roles: ["OPS"] }));
+    expect([...(await authenticate(plaintext)).roles.get(other.application.id)!]).toEqual(["OPS"]);
   });
 
   it("never delegates a person's judgement: customer and approver roles cannot be put on a token", () => {
@@ -120,6 +137,21 @@ describe("using a token", () => {
     const dev = await db.membership.findFirstOrThrow({ where: { userId: creator.id, applicationId: tenant.application.id } });
     await revokeRole(tenant.admin, { membershipId: dev.id });
     await expectAppError(authenticate(plaintext), "UNAUTHENTICATED", /no longer holds its roles/);
+  });
+
+  it("acts only with roles an administrator creator holds now: the admin flag is no role on the application", async () => {
+    const other = await createTenant();
+    const ops = await grantRole(other.admin, { applicationId: other.application.id, userId: other.admin.id, role: "OPS" });
+    const { plaintext } = await createApiToken(await actorFor(other.admin.id), ZCreateApiTokenRequestSchema.parse({ applicationId: other.application.id, name: uniq("ci"), roles: ["OPS"] }));
+    await revokeRole(other.admin, { membershipId: ops.id });
+    await expectAppError(authenticate(plaintext), "UNAUTHENTICATED", /no longer holds its roles/);
+
+    // A token an administrator minted before this rule, with roles they never held: it no longer works either.
+    const legacy = `rgt_${"L".repeat(43)}`;
+    await db.apiToken.create({
+      data: { applicationId: other.application.id, name: uniq("legacy"), prefix: legacy.slice(0, 10), tokenHash: hashCredential(legacy), roles: ["DEVELOPER", "OPS"], createdById: other.admin.id },
+    });
+    await expectAppError(authenticate(legacy), "UNAUTHENTICATED", /no longer holds its roles/);
   });
 
   it("records when it was last used, at most once a minute", async () => {

@@ -15,8 +15,8 @@ const refuse = (message: string) => new AppError("UNAUTHENTICATED", message);
 /**
  * The pipeline behind an `Authorization: Bearer rgt_...` header, or UNAUTHENTICATED. Checked in full on every call:
  * a revoked or expired token, or one whose creator was disabled, is refused at once. The token acts with the roles
- * it was given that its creator still holds on the application (platform administrators: all it was given), so
- * taking a role from a person takes it from their tokens too.
+ * it was given that its creator holds on the application now (the administrator flag counts for nothing here, as at
+ * creation), so taking a role from a person takes it from their tokens on their very next call.
  */
 export async function authenticateApiToken(authorization: string | null, ctx: RequestContext): Promise<ApiTokenActor> {
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1];
@@ -27,7 +27,7 @@ export async function authenticateApiToken(authorization: string | null, ctx: Re
     where: { tokenHash: hashCredential(bearer) },
     include: {
       application: { select: { name: true } },
-      createdBy: { select: { status: true, isPlatformAdmin: true, memberships: { select: { applicationId: true, role: true } } } },
+      createdBy: { select: { status: true, memberships: { select: { applicationId: true, role: true } } } },
     },
   });
   if (!token) throw refuse("This API token is not valid.");
@@ -38,7 +38,7 @@ export async function authenticateApiToken(authorization: string | null, ctx: Re
   }
   if (token.createdBy.status !== "ACTIVE") throw refuse(`The account that created this API token (${token.name}) is disabled, so the token no longer works.`);
   const held = new Set(token.createdBy.memberships.filter((m) => m.applicationId === token.applicationId).map((m) => m.role));
-  const roles = token.roles.filter((r) => token.createdBy.isPlatformAdmin || held.has(r));
+  const roles = token.roles.filter((r) => held.has(r));
   if (roles.length === 0) {
     throw refuse(`The person who created this API token (${token.name}) no longer holds its roles on ${token.application.name}, so the token no longer works.`);
   }

@@ -32,25 +32,25 @@ export const ZCreateApiTokenRequestSchema = z.object({
 export type TCreateApiTokenRequest = z.infer<typeof ZCreateApiTokenRequestSchema>;
 
 /**
- * Creates a token a build pipeline uses to call /api/v1 on one application. It carries at most its creator's roles
- * there (platform administrators, who could grant themselves any role, may choose freely), and when it is used
- * the creator must still hold them (lib/api-tokens/authenticate-api-token.ts). The plaintext is returned this
- * once; only its hash is stored.
+ * Creates a token a build pipeline uses to call /api/v1 on one application. It carries at most the roles its creator
+ * holds there, and when it is used the creator must still hold them (lib/api-tokens/authenticate-api-token.ts). No
+ * exception for platform administrators: the permission matrix keeps them out of the release procedure (they may not
+ * upload or deploy), and a token must not be the way around it. An administrator who runs a pipeline grants
+ * themselves the role first, in the open (ROLE_GRANTED is audited). The plaintext is returned this once; only its
+ * hash is stored.
  */
 export async function createApiToken(actor: UserActor, input: TCreateApiTokenRequest) {
   const app = await db.application.findUnique({ where: { id: input.applicationId } });
   if (!app || !can(actor, "application.view", input.applicationId)) throw notFound("Application");
   assertCan(actor, "api-token.manage", app.id);
   const roles = [...new Set(input.roles)];
-  if (!actor.isPlatformAdmin) {
-    const held = actor.roles.get(app.id) ?? new Set();
-    const missing = roles.filter((r) => !held.has(r));
-    if (missing.length > 0) {
-      const names = missing.map((r) => ROLE_NAMES[r]).join(" and ");
-      throw new AppError("FORBIDDEN", `A token can only carry roles you hold on ${app.name}, and you are not ${names} there.`, {
-        fieldErrors: { roles: [`You do not hold ${names} on ${app.name}.`] },
-      });
-    }
+  const held = actor.roles.get(app.id) ?? new Set();
+  const missing = roles.filter((r) => !held.has(r));
+  if (missing.length > 0) {
+    const names = missing.map((r) => ROLE_NAMES[r]).join(" and ");
+    throw new AppError("FORBIDDEN", `A token can only carry roles you hold on ${app.name}, and you are not ${names} there.`, {
+      fieldErrors: { roles: [`You do not hold ${names} on ${app.name}.`] },
+    });
   }
   const plaintext = newApiToken();
   const prefix = displayPrefix(plaintext);

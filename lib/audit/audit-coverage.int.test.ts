@@ -114,6 +114,7 @@ const COVERED: Record<string, string> = {
   "lib/environments/delete-environment.ts": "deleteEnvironment",
   "lib/auth/sign-in-with-password.ts": "signInWithPassword",
   "lib/auth/session.ts": "revokeSession",
+  "lib/auth/report-throttled-sign-ins.ts": "reportThrottledSignIns (lib/auth/throttle.int.test.ts)",
   "lib/audit/record-denial.ts": "recordDenial",
   "lib/targets/add-target.ts": "addTarget",
   "lib/targets/reissue-enrollment.ts": "reissueEnrollment",
@@ -152,6 +153,7 @@ const NOT_COVERED_HERE: Record<string, string> = {
 // agent or a pipeline asks for: those are all audited (every step result, through finishStep, included).
 const WRITES_WITHOUT_EVENT: Record<string, string> = {
   "lib/api-tokens/authenticate-api-token.ts": "a token's last-used time",
+  "lib/auth/throttle.ts": "sign-in throttling counters (refused attempts are reported by lib/auth/report-throttled-sign-ins.ts, audited)",
   "lib/agents/claim-job.ts": "the lease on a step an agent claims; a step it finds interrupted is ended through finishStep (audited)",
   "lib/agents/report-step.ts": "a running step's progress and lease renewal; final results go through finishStep (audited)",
   "lib/agents/record-heartbeat.ts": "an agent's last-seen time, hostname and version",

@@ -1,6 +1,7 @@
 import "server-only";
 import { env } from "../env";
 import { log } from "../log";
+import { runPeriodically } from "../util/periodic";
 import { auditSigningKey, createCheckpoint, signingKeyPath } from "./create-checkpoint";
 
 /**
@@ -11,10 +12,11 @@ import { auditSigningKey, createCheckpoint, signingKeyPath } from "./create-chec
 export async function startCheckpointTimer(): Promise<void> {
   const key = await auditSigningKey();
   log.info({ keyPath: signingKeyPath(), keyId: key.keyId }, "audit checkpoints signed with this key");
-  const tick = () =>
-    createCheckpoint()
-      .then((c) => c && log.info({ checkpoint: c.number.toString(), lastSeq: c.lastSeq.toString() }, "audit checkpoint signed"))
-      .catch((err: unknown) => log.error({ err }, "audit checkpoint failed"));
-  await tick();
-  setInterval(() => void tick(), env().AUDIT_CHECKPOINT_INTERVAL_SECONDS * 1000).unref();
+  const tick = async () => {
+    const c = await createCheckpoint();
+    if (c) log.info({ checkpoint: c.number.toString(), lastSeq: c.lastSeq.toString() }, "audit checkpoint signed");
+  };
+  const failed = (err: unknown) => log.error({ err }, "audit checkpoint failed");
+  await tick().catch(failed);
+  runPeriodically("audit checkpoints", env().AUDIT_CHECKPOINT_INTERVAL_SECONDS * 1000, tick, failed);
 }

@@ -6,6 +6,8 @@ export const AUDIT_EVENT_TYPES = {
   USER_SIGNED_IN: "a person signed in",
   USER_SIGNED_OUT: "a person signed out",
   USER_SIGN_IN_FAILED: "a sign-in failed (wrong password, unknown or disabled account, throttled)",
+  USER_SIGN_IN_THROTTLED: "sign-in attempts from one address were refused by throttling: one event per address and window, with the count",
+  USER_PASSWORD_CHANGE_FAILED: "someone signed in as a user gave a wrong current password when changing it",
   USER_CREATED: "a user account was created",
   USER_UPDATED: "a user's name, customer or admin flag changed",
   USER_DISABLED: "a user was disabled; their sessions were revoked",

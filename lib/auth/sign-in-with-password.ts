@@ -3,11 +3,12 @@ import { z } from "zod";
 import { recordAuditEvent } from "../audit/record-audit-event";
 import { db } from "../db/client";
 import { env } from "../env";
-import { AppError } from "../errors";
+import { AppError, isAppError } from "../errors";
 import { type RequestContext, systemActor } from "./actor";
 import { verifyPassword } from "./password";
 import { toUserActor } from "./session";
-import { assertSignInAllowed, recordFailedSignIn, recordSuccessfulSignIn } from "./throttle";
+import { tallyThrottledSignIn } from "./report-throttled-sign-ins";
+import { takeSignInAttempt } from "./throttle";
 
 export const ZSignInRequestSchema = z.object({
   email: z.string().trim().toLowerCase().pipe(z.email("Enter a valid email address.")),
@@ -24,8 +25,8 @@ const WRONG = "Wrong email or password.";
 
 /**
  * Checks a password sign-in and opens a new server-side session for it (a fresh session id on every sign-in).
- * Throws UNAUTHENTICATED with one message for unknown email and wrong password alike, TOO_MANY_REQUESTS when
- * throttled, FORBIDDEN for a disabled account (said only after the right password, so it leaks nothing).
+ * Throws UNAUTHENTICATED with one message for unknown email and wrong password alike (each such password check is
+ * audited), TOO_MANY_REQUESTS when throttled (tallied per address and window, not audited one by one), FORBIDDEN for a disabled account (said only after the right password, so it leaks nothing).
  */
 export async function signInWithPassword(input: unknown, ctx: RequestContext): Promise<SignInResult> {
   const parsed = ZSignInRequestSchema.safeParse(input);
@@ -41,26 +42,29 @@ export async function signInWithPassword(input: unknown, ctx: RequestContext): P
       }),
     );
 
+  let attempt;
   try {
-    await assertSignInAllowed(email, ctx.ip);
+    attempt = await takeSignInAttempt(email, ctx.ip);
   } catch (e) {
-    await failAudit("throttled");
+    // Tallied, not audited one by one: anyone can send refused attempts without end (report-throttled-sign-ins.ts).
+    if (isAppError(e) && e.code === "TOO_MANY_REQUESTS") await tallyThrottledSignIn(email, ctx.ip);
     throw e;
   }
 
   const user = await db.user.findUnique({ where: { email } });
   const ok = await verifyPassword(user?.passwordHash ?? null, password);
   if (!user || !ok) {
-    await recordFailedSignIn(email, ctx.ip);
+    await attempt.settle("wrong-password");
     await failAudit(user ? "wrong password" : "unknown account", user?.id);
     throw new AppError("UNAUTHENTICATED", WRONG);
   }
   if (user.status !== "ACTIVE") {
+    await attempt.settle("not-counted");
     await failAudit("account disabled", user.id);
     throw new AppError("FORBIDDEN", "This account is disabled. Ask your administrator to enable it.");
   }
 
-  await recordSuccessfulSignIn(email, ctx.ip);
+  await attempt.settle("right-password");
   const maxAgeMs = env().SESSION_MAX_AGE_HOURS * 3_600_000;
   const session = await db.$transaction(async (tx) => {
     const created = await tx.authSession.create({

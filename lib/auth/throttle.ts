@@ -12,6 +12,14 @@ import { AppError } from "../errors";
 //    attacker can lock a real user out for at most one window;
 //  - per address over all accounts: stops spraying one password over many accounts.
 // Counters live in PostgreSQL (model RateLimit) so they hold across control-plane instances.
+//
+// INVARIANT: an attempt takes its place in all three counters (one atomic increment each, in the database) BEFORE
+// its password is checked, and only the attempts that found every counter within its limit go on to the check.
+// Checking first and counting afterwards let every attempt sent at once pass the check before any was counted
+// (30 parallel guesses got 29 password checks against a limit of 10). Afterwards the attempt settles: a wrong
+// password keeps its places (that is the failure being counted), a right one gives them back (and clears the
+// account-and-address count, as before), and a refused attempt gives back its places in the counters that still had
+// room, so hammering a blocked address does not use up the account's own limit.
 
 interface Limiters {
   accountIp: RateLimiterPrisma;
@@ -25,8 +33,8 @@ function getLimiters(): Limiters {
   if (limiters) return limiters;
   const e = env();
   const duration = e.LOGIN_BLOCK_MINUTES * 60;
-  const make = (keyPrefix: string, points: number) =>
-    new RateLimiterPrisma({ storeClient: db, tableName: "rateLimit", keyPrefix, points, duration, blockDuration: duration });
+  // No blockDuration: the wait ends with the window that began at its first failure, not a new one from the refusal.
+  const make = (keyPrefix: string, points: number) => new RateLimiterPrisma({ storeClient: db, tableName: "rateLimit", keyPrefix, points, duration });
   limiters = {
     accountIp: make("login_account_ip", e.LOGIN_MAX_FAILURES_PER_ACCOUNT_IP),
     account: make("login_account", e.LOGIN_MAX_FAILURES_PER_ACCOUNT),
@@ -35,7 +43,10 @@ function getLimiters(): Limiters {
   return limiters;
 }
 
-const keys = (email: string, ip: string | null) => ({
+type Counter = keyof Limiters;
+const COUNTERS: readonly Counter[] = ["accountIp", "account", "ip"];
+
+const keys = (email: string, ip: string | null): Record<Counter, string> => ({
   accountIp: `${email}|${ip ?? "unknown"}`,
   account: email,
   ip: ip ?? "unknown",
@@ -46,37 +57,69 @@ function minutes(ms: number): string {
   return m === 1 ? "1 minute" : `${m} minutes`;
 }
 
-/** Throws TOO_MANY_REQUESTS with a readable wait time when any counter for this attempt is exhausted. */
-export async function assertSignInAllowed(email: string, ip: string | null): Promise<void> {
-  const l = getLimiters();
-  const k = keys(email, ip);
-  const [accountIp, account, byIp] = await Promise.all([l.accountIp.get(k.accountIp), l.account.get(k.account), l.ip.get(k.ip)]);
-  const blocked = [
-    { res: accountIp, max: l.accountIp.points },
-    { res: account, max: l.account.points },
-    { res: byIp, max: l.ip.points },
-  ].filter(({ res, max }) => res !== null && res.consumedPoints >= max);
-  if (blocked.length > 0) {
-    const wait = Math.max(...blocked.map(({ res }) => res!.msBeforeNext));
-    throw new AppError("TOO_MANY_REQUESTS", `Too many failed sign-ins. Try again in ${minutes(wait)}.`);
-  }
+/** Gives back one place in a counter, only within its current window (never below zero, never into a new window). */
+async function giveBack(limiter: RateLimiterPrisma, key: string): Promise<void> {
+  await db.rateLimit.updateMany({
+    where: { key: limiter.getKey(key), points: { gt: 0 }, expire: { gt: new Date() } },
+    data: { points: { decrement: 1 } },
+  });
 }
 
-/** Counts one failed sign-in against all three limits. */
-export async function recordFailedSignIn(email: string, ip: string | null): Promise<void> {
+/** How an admitted attempt ended, for its counters. */
+export type SignInOutcome =
+  /** The password was wrong (or the account unknown): the attempt stays counted. */
+  | "wrong-password"
+  /** The password was right: the attempt is given back and the account-and-address count starts again. */
+  | "right-password"
+  /** The password was right but the account may not sign in (disabled): given back, nothing is reset. */
+  | "not-counted";
+
+export interface SignInAttempt {
+  settle(outcome: SignInOutcome): Promise<void>;
+}
+
+/**
+ * Takes this attempt's place in every counter, atomically, before any password is looked at. Throws
+ * TOO_MANY_REQUESTS with a readable wait time when any counter is over its limit (the places it took in the
+ * counters that had room are given back: a refused attempt is no failure). Otherwise the caller checks the password
+ * and must settle the returned attempt with what it found.
+ */
+export async function takeSignInAttempt(email: string, ip: string | null): Promise<SignInAttempt> {
   const l = getLimiters();
   const k = keys(email, ip);
-  await Promise.all(
-    [l.accountIp.penalty(k.accountIp), l.account.penalty(k.account), l.ip.penalty(k.ip)].map((p) =>
-      p.catch((e: unknown) => {
-        if (e instanceof RateLimiterRes) return e; // already over the limit: nothing more to count
-        throw e;
-      }),
+  const taken = await Promise.all(
+    COUNTERS.map((c) =>
+      l[c].consume(k[c]).then(
+        (res) => ({ counter: c, over: false, res }),
+        (e: unknown) => {
+          // consume rejects with the counter's state when this attempt took it over the limit.
+          if (e instanceof RateLimiterRes) return { counter: c, over: true, res: e };
+          throw e;
+        },
+      ),
     ),
   );
-}
-
-/** A successful sign-in clears the consecutive-failure count for this account from this address. */
-export async function recordSuccessfulSignIn(email: string, ip: string | null): Promise<void> {
-  await getLimiters().accountIp.delete(keys(email, ip).accountIp);
+  const over = taken.filter((t) => t.over);
+  if (over.length > 0) {
+    // Given back only where it fitted. A counter it went over keeps it (harmless: the window does not move), so that
+    // counter only ever grows and exactly the first `limit` attempts of a burst fit: giving it back there too would
+    // let refusals still in flight push later attempts over early.
+    await Promise.all(taken.filter((t) => !t.over).map((t) => giveBack(l[t.counter], k[t.counter])));
+    const wait = Math.max(...over.map((t) => t.res.msBeforeNext));
+    throw new AppError("TOO_MANY_REQUESTS", `Too many failed sign-ins. Try again in ${minutes(wait)}.`);
+  }
+  let settled = false;
+  return {
+    async settle(outcome) {
+      if (settled) return;
+      settled = true;
+      if (outcome === "wrong-password") return;
+      if (outcome === "right-password") {
+        // A person who got in is not the one guessing: their mistakes from this address are forgotten.
+        await Promise.all([l.accountIp.delete(k.accountIp), giveBack(l.account, k.account), giveBack(l.ip, k.ip)]);
+        return;
+      }
+      await Promise.all(COUNTERS.map((c) => giveBack(l[c], k[c])));
+    },
+  };
 }

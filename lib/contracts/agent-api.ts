@@ -106,6 +106,11 @@ export const ZJobHooksSchema = z.object({
   healthCheckUrl: z.string().nullable(),
   /** ... and its body must contain the release's version. */
   healthCheckExpectsVersion: z.boolean(),
+  /**
+   * The check fails once this many answers in a row carry a 5xx status, instead of waiting for the timeout; 0 = off.
+   * Optional so agents and control planes of either age understand each other; absent means 3, the default.
+   */
+  healthCheckFailAfter5xx: z.number().int().min(0).optional(),
   timeoutSeconds: z.number().int().positive(),
 });
 export type TJobHooks = z.infer<typeof ZJobHooksSchema>;

@@ -30,11 +30,27 @@ function createDatabase(): Database {
   return { pool, prisma: new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) }) };
 }
 
-const globalForDb = globalThis as unknown as { releasegateDatabase?: Database };
+const globalForDb = globalThis as unknown as { releasegateDatabase?: Database; releasegateDatabaseClosed?: boolean };
 
 function database(): Database {
+  if (globalForDb.releasegateDatabaseClosed) throw new Error("the database pool is closed: this process is shutting down");
   globalForDb.releasegateDatabase ??= createDatabase();
   return globalForDb.releasegateDatabase;
+}
+
+/**
+ * Ends the pool once the queries in flight are done (scripts/start.ts, after the background work has stopped:
+ * lib/shutdown.ts). Later queries fail at once instead of opening connections to a server about to stop.
+ */
+export async function closeDatabase(): Promise<void> {
+  globalForDb.releasegateDatabaseClosed = true;
+  const open = globalForDb.releasegateDatabase;
+  globalForDb.releasegateDatabase = undefined;
+  if (!open) return;
+  await open.prisma.$disconnect();
+  // Prisma ends the pool it was given (disposeExternalPool) only if it ever used it itself; the pool may have served
+  // only the plain-SQL paths (sqlQuery, the audit export's COPY), so end it here in any case.
+  if (!open.pool.ending) await open.pool.end();
 }
 
 export const db: PrismaClient = new Proxy({} as PrismaClient, {

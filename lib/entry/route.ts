@@ -32,3 +32,17 @@ export function sessionRoute<S extends z.ZodType>(
     }
   };
 }
+
+/**
+ * The wrapper for the few route handlers anyone may call without signing in (protocol discovery): no actor, only the
+ * status table for errors. What such a handler answers must hold no secret and no state of anyone's.
+ */
+export function publicRoute(handler: (request: Request) => Promise<Response>) {
+  return async (request: Request): Promise<Response> => {
+    try {
+      return await handler(request);
+    } catch (e) {
+      return errorResponse(e, request.headers.get("x-request-id") ?? "unknown");
+    }
+  };
+}

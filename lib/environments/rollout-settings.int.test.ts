@@ -38,6 +38,7 @@ const form = (environmentId: string, changes: Partial<Record<keyof TUpdateRollou
     batchSize: "1",
     autoRollback: "on",
     healthCheckExpectsVersion: "",
+    healthCheckFailAfter5xx: "3",
     healthCheckUrl: "",
     stopCommand: "",
     startCommand: "",
@@ -66,6 +67,7 @@ describe("updateRolloutSettings", () => {
         strategy: "ROLLING",
         batchSize: "2",
         healthCheckUrl: "http://${NODE_HOST}:8080/health",
+        healthCheckFailAfter5xx: "5",
         startCommand: "  systemctl start shop  ",
         stopCommand: "systemctl stop shop",
         hookTimeoutSeconds: "300",
@@ -73,13 +75,14 @@ describe("updateRolloutSettings", () => {
         persistentPaths: "storage/uploads\n./var/cache/\n\nstorage/uploads",
       }),
     );
-    expect(changed).toEqual(["strategy", "batchSize", "healthCheckUrl", "stopCommand", "startCommand", "hookTimeoutSeconds", "keepReleases", "persistentPaths"]);
+    expect(changed).toEqual(["strategy", "batchSize", "healthCheckUrl", "healthCheckFailAfter5xx", "stopCommand", "startCommand", "hookTimeoutSeconds", "keepReleases", "persistentPaths"]);
     const saved = await db.environment.findUniqueOrThrow({ where: { id: env.id } });
     expect(saved).toMatchObject({
       strategy: "ROLLING",
       batchSize: 2,
       autoRollback: true,
       healthCheckUrl: "http://${NODE_HOST}:8080/health",
+      healthCheckFailAfter5xx: 5,
       startCommand: "systemctl start shop",
       stopCommand: "systemctl stop shop",
       migrateCommand: null,
@@ -90,11 +93,12 @@ describe("updateRolloutSettings", () => {
     const [event, ...more] = await eventsSince(since, env.id);
     expect(more).toEqual([]);
     expect(event).toMatchObject({ type: "ENVIRONMENT_UPDATED", actorId: tOps.id, applicationId: t.application.id, environmentId: env.id });
-    expect(event!.before).toEqual({ strategy: "ALL_AT_ONCE", batchSize: 1, healthCheckUrl: null, stopCommand: null, startCommand: null, hookTimeoutSeconds: 120, keepReleases: 5, persistentPaths: [] });
+    expect(event!.before).toEqual({ strategy: "ALL_AT_ONCE", batchSize: 1, healthCheckUrl: null, healthCheckFailAfter5xx: 3, stopCommand: null, startCommand: null, hookTimeoutSeconds: 120, keepReleases: 5, persistentPaths: [] });
     expect(event!.after).toEqual({
       strategy: "ROLLING",
       batchSize: 2,
       healthCheckUrl: "http://${NODE_HOST}:8080/health",
+      healthCheckFailAfter5xx: 5,
       stopCommand: "systemctl stop shop",
       startCommand: "systemctl start shop",
       hookTimeoutSeconds: 300,
@@ -103,7 +107,7 @@ describe("updateRolloutSettings", () => {
     });
 
     // Clearing a command makes it "not configured" again; saving the same form twice records nothing the second time.
-    const cleared = form(env.id, { strategy: "ROLLING", batchSize: "2", healthCheckUrl: "http://${NODE_HOST}:8080/health", startCommand: "systemctl start shop", hookTimeoutSeconds: "300", keepReleases: "3", persistentPaths: "storage/uploads\nvar/cache" });
+    const cleared = form(env.id, { strategy: "ROLLING", batchSize: "2", healthCheckUrl: "http://${NODE_HOST}:8080/health", healthCheckFailAfter5xx: "5", startCommand: "systemctl start shop", hookTimeoutSeconds: "300", keepReleases: "3", persistentPaths: "storage/uploads\nvar/cache" });
     expect((await updateRolloutSettings(tOps, cleared)).changed).toEqual(["stopCommand"]);
     const again = await lastAuditSeq();
     expect((await updateRolloutSettings(tOps, cleared)).changed).toEqual([]);
@@ -118,7 +122,7 @@ describe("updateRolloutSettings", () => {
     const r = await createReleaseRow({ applicationId: t.application.id, uploadedById: dev.id });
     await requestDeployment(dev, { environmentId: env.id, releaseId: r.id });
     const job = (await tryClaim(agent))!;
-    expect(job.hooks).toMatchObject({ start: "systemctl start shop", stop: null, healthCheckUrl: "http://${NODE_HOST}:8080/health", timeoutSeconds: 300 });
+    expect(job.hooks).toMatchObject({ start: "systemctl start shop", stop: null, healthCheckUrl: "http://${NODE_HOST}:8080/health", healthCheckFailAfter5xx: 5, timeoutSeconds: 300 });
     expect(job).toMatchObject({ keepReleases: 3, persistentPaths: ["storage/uploads", "var/cache"] });
   });
 
@@ -126,6 +130,9 @@ describe("updateRolloutSettings", () => {
     [{ healthCheckUrl: "ftp://example.test/health" }, /http:\/\/ or https:\/\//],
     [{ healthCheckUrl: "not a url" }, /http:\/\/ or https:\/\//],
     [{ hookTimeoutSeconds: "4" }, /At least 5/],
+    [{ healthCheckFailAfter5xx: "-1" }, /At least 0/],
+    [{ healthCheckFailAfter5xx: "101" }, /At most 100/],
+    [{ healthCheckFailAfter5xx: "two" }, /how many 5xx answers in a row/],
     [{ hookTimeoutSeconds: "3601" }, /At most 3600/],
     [{ keepReleases: "0" }, /At least 1/],
     [{ keepReleases: "51" }, /At most 50/],

@@ -72,6 +72,8 @@ export const ZUpdateRolloutSettingsRequestSchema = z.object({
   autoRollback: ZCheckbox,
   healthCheckUrl: ZHealthCheckUrl,
   healthCheckExpectsVersion: ZCheckbox,
+  /** 0 = off: only the hook timeout ends a failing health check. Absent (older callers): the default, 3. */
+  healthCheckFailAfter5xx: z.preprocess((v) => (v === "" ? undefined : v), ZWhole(0, 100, "how many 5xx answers in a row fail the health check")).default(3),
   stopCommand: ZCommand,
   startCommand: ZCommand,
   backupCommand: ZCommand,
@@ -92,6 +94,7 @@ const FIELDS = [
   "autoRollback",
   "healthCheckUrl",
   "healthCheckExpectsVersion",
+  "healthCheckFailAfter5xx",
   "stopCommand",
   "startCommand",
   "backupCommand",
@@ -108,7 +111,7 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 
 /**
  * Sets how an environment's releases are rolled out and installed on each server: strategy and batch size,
- * automatic rollback, the health check, the hooks the agent runs, how long each may take, how many releases a node
+ * automatic rollback, the health check (and after how many 5xx answers in a row it fails), the hooks the agent runs, how long each may take, how many releases a node
  * keeps (for instant reverts) and the paths shared between releases. A running deployment keeps its strategy and
  * batch size; hooks apply to jobs claimed from now on. Ops run this (target.manage). The audit event records only
  * the fields that changed; saving without changes records nothing.

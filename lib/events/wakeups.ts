@@ -3,6 +3,7 @@ import pg from "pg";
 import type { Tx } from "../db/client";
 import { env } from "../env";
 import { log } from "../log";
+import { isShuttingDown, onShutdown } from "../shutdown";
 
 // Wake-ups across control-plane instances. A state change NOTIFYs inside its transaction (PostgreSQL delivers the
 // notification at commit, never for a rolled-back change); every instance LISTENs on one dedicated connection and
@@ -46,7 +47,7 @@ class Listener {
   }
 
   private ensureConnected(): Promise<void> {
-    if (this.client) return Promise.resolve();
+    if (this.client || isShuttingDown()) return Promise.resolve();
     this.connecting ??= this.connect().finally(() => (this.connecting = null));
     return this.connecting;
   }
@@ -61,6 +62,7 @@ class Listener {
       this.client = null;
       log.warn({ err }, "wake-up listener lost its database connection; waiters fall back to polling until it is back");
       client.end().catch(() => undefined);
+      if (isShuttingDown()) return;
       // Everyone re-checks at once: whatever was notified while we were away is found by the re-check.
       for (const k of this.subscribers.keys()) this.dispatch(k);
       setTimeout(() => void this.ensureConnected(), 1_000).unref();
@@ -78,6 +80,14 @@ class Listener {
     }
   }
 
+  /** Ends the LISTEN connection for good (shutdown): it is not re-opened. */
+  async close(): Promise<void> {
+    await this.connecting;
+    const client = this.client;
+    this.client = null;
+    await client?.end();
+  }
+
   /** Whether LISTEN is in place right now. */
   get connected(): boolean {
     return this.client !== null;
@@ -92,7 +102,10 @@ class Listener {
 
 const globalForListener = globalThis as unknown as { releasegateListener?: Listener };
 function listener(): Listener {
-  globalForListener.releasegateListener ??= new Listener();
+  if (!globalForListener.releasegateListener) {
+    const created = (globalForListener.releasegateListener = new Listener());
+    onShutdown("wake-up listener", () => created.close());
+  }
   return globalForListener.releasegateListener;
 }
 

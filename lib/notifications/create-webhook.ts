@@ -6,8 +6,9 @@ import type { UserActor } from "../auth/actor";
 import { assertCan, can } from "../auth/permissions";
 import { db } from "../db/client";
 import { parseInput } from "../validation";
-import { notFound } from "../errors";
+import { AppError, notFound } from "../errors";
 import { NOTIFICATION_EVENT_TYPES } from "./event-types";
+import { ForbiddenDestination, resolveWebhookDestination } from "./webhook-destination";
 
 export const ZCreateWebhookRequestSchema = z.object({
   applicationId: z.uuid(),
@@ -25,6 +26,22 @@ export const ZCreateWebhookRequestSchema = z.object({
 });
 export type TCreateWebhookRequest = z.input<typeof ZCreateWebhookRequestSchema>;
 
+/** How long adding a webhook waits for its host name to resolve before accepting it unchecked (deliveries check). */
+const RESOLVE_TIMEOUT_MS = 5_000;
+
+/**
+ * Refuses, on the URL field, a destination webhooks may not reach (webhook-destination.ts). A name that does not
+ * resolve (yet, or not from here within a few seconds) is accepted: every delivery resolves and checks it again.
+ */
+async function assertDestinationAllowed(url: string): Promise<void> {
+  const timeout = new Promise<null>((resolve) => setTimeout(resolve, RESOLVE_TIMEOUT_MS, null).unref());
+  try {
+    await Promise.race([resolveWebhookDestination(new URL(url)), timeout]);
+  } catch (e) {
+    if (e instanceof ForbiddenDestination) throw new AppError("INVALID_INPUT", e.explanation, { fieldErrors: { url: [e.explanation] } });
+  }
+}
+
 /** 256 random bits, recognisable in a secrets store. */
 const newWebhookSecret = () => `rgw_${randomBytes(32).toString("base64url")}`;
 
@@ -37,6 +54,7 @@ export async function createWebhook(actor: UserActor, raw: TCreateWebhookRequest
   const app = await db.application.findUnique({ where: { id: input.applicationId } });
   if (!app || !can(actor, "application.view", app.id)) throw notFound("Application");
   assertCan(actor, "webhook.manage", app.id);
+  await assertDestinationAllowed(input.url);
   const secret = newWebhookSecret();
   const events = [...new Set(input.events)];
   const webhook = await db.$transaction(async (tx) => {

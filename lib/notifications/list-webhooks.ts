@@ -5,7 +5,11 @@ import { db } from "../db/client";
 import { notFound } from "../errors";
 import { MAX_DELIVERY_ATTEMPTS } from "./webhook-signature";
 
-export type DeliveryState = "delivered" | "retrying" | "failed";
+/**
+ * delivered; queued (not tried yet: due, or waiting for an earlier delivery to this webhook); retrying (tried, will
+ * try again); failed (gave up); skipped (not sent: a later event had gone out first).
+ */
+export type DeliveryState = "delivered" | "queued" | "retrying" | "failed" | "skipped";
 
 /** An application's webhooks (never their secrets) with their latest deliveries, for those who manage them. */
 export async function listWebhooks(actor: UserActor, applicationId: string, options: { deliveries?: number } = {}) {
@@ -23,7 +27,7 @@ export async function listWebhooks(actor: UserActor, applicationId: string, opti
       deliveries: {
         orderBy: { createdAt: "desc" },
         take: options.deliveries ?? 20,
-        select: { id: true, event: true, attempts: true, nextAttemptAt: true, deliveredAt: true, lastError: true, createdAt: true },
+        select: { id: true, event: true, attempts: true, nextAttemptAt: true, deliveredAt: true, skippedAt: true, lastError: true, createdAt: true },
       },
     },
   });
@@ -31,7 +35,15 @@ export async function listWebhooks(actor: UserActor, applicationId: string, opti
     ...h,
     deliveries: h.deliveries.map((d) => ({
       ...d,
-      state: (d.deliveredAt ? "delivered" : d.attempts >= MAX_DELIVERY_ATTEMPTS ? "failed" : "retrying") as DeliveryState,
+      state: (d.deliveredAt
+        ? "delivered"
+        : d.skippedAt
+          ? "skipped"
+          : d.attempts >= MAX_DELIVERY_ATTEMPTS
+            ? "failed"
+            : d.attempts === 0
+              ? "queued"
+              : "retrying") as DeliveryState,
     })),
   }));
 }

@@ -1,7 +1,8 @@
 import "server-only";
 import { db } from "../db/client";
 import { log } from "../log";
-import { deliverDueWebhooks } from "./deliver-webhooks";
+import { runPeriodically } from "../util/periodic";
+import { deliverDueWebhooks, holdWebhookDeliveries, releaseWebhookDeliveries } from "./deliver-webhooks";
 import { onDeploymentFinished } from "./on-deployment-finished";
 
 const INTERVAL_MS = 5_000;
@@ -31,28 +32,27 @@ export async function catchUpDeploymentNotifications(): Promise<number> {
   return ids.length;
 }
 
-const globalForTimer = globalThis as unknown as { releasegateNotificationTimer?: NodeJS.Timeout };
+const globalForTimer = globalThis as unknown as { releasegateNotificationTimerStarted?: boolean };
 
 /**
- * Starts, once per process (instrumentation.ts), the loop that sends due webhook deliveries (first attempts and
+ * Starts, once per process (server/lifecycle.ts), the loop that sends due webhook deliveries (first attempts and
  * retries with backoff) and catches up on deployment notifications. Runs never overlap; the timer does not keep the
  * process alive.
  */
 export function startNotificationTimer(): void {
-  if (globalForTimer.releasegateNotificationTimer) return;
-  let running = false;
-  const tick = async () => {
-    if (running) return;
-    running = true;
-    try {
+  if (globalForTimer.releasegateNotificationTimerStarted) return;
+  globalForTimer.releasegateNotificationTimerStarted = true;
+  // Until the first catch-up has run, events this process publishes wait: the catch-up may find earlier events a
+  // previous run committed but never published, and those must go out first (deliver-webhooks.ts).
+  holdWebhookDeliveries();
+  runPeriodically(
+    "notifications",
+    INTERVAL_MS,
+    async () => {
       await catchUpDeploymentNotifications();
+      releaseWebhookDeliveries();
       await deliverDueWebhooks();
-    } catch (err) {
-      log.error({ err }, "notification sweep failed; retrying on the next tick");
-    } finally {
-      running = false;
-    }
-  };
-  globalForTimer.releasegateNotificationTimer = setInterval(() => void tick(), INTERVAL_MS);
-  globalForTimer.releasegateNotificationTimer.unref();
+    },
+    (err) => log.error({ err }, "notification sweep failed; retrying on the next tick"),
+  );
 }

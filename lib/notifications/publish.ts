@@ -1,5 +1,5 @@
 import "server-only";
-import { db } from "../db/client";
+import { db, type Tx } from "../db/client";
 import type { Prisma } from "../db/generated/client";
 import { runInBackground } from "./background";
 import { deliverDueWebhooks } from "./deliver-webhooks";
@@ -43,10 +43,25 @@ export interface OutgoingEvent {
 const present = (ids: readonly (string | null | undefined)[]) => ids.filter((id): id is string => typeof id === "string");
 
 /**
+ * A delivery of a later event that this webhook has already been sent (or is being sent), if any. Takes the
+ * webhook's row lock first, as claiming a delivery does (deliver-webhooks.ts): either the claim sees this event's
+ * delivery as the earlier one and waits for it, or this sees the claimed one here.
+ */
+async function laterEventAlreadySent(tx: Tx, webhookId: string, occurredAt: Date) {
+  await tx.$queryRaw`SELECT id FROM "Webhook" WHERE id = ${webhookId}::uuid FOR NO KEY UPDATE`;
+  return tx.webhookDelivery.findFirst({
+    where: { webhookId, occurredAt: { gt: occurredAt }, skippedAt: null, OR: [{ deliveredAt: { not: null } }, { attempts: { gt: 0 } }] },
+    orderBy: { occurredAt: "desc" },
+    select: { event: true, occurredAt: true },
+  });
+}
+
+/**
  * Tells the people concerned and the application's subscribed webhooks about an event: one in-app notification per
  * recipient and one delivery row per webhook, written in one transaction; then, after commit and without waiting,
  * an email per new notification and a first delivery attempt (retries come from the rows: deliver-webhooks.ts).
- * Only active users are notified. Call it after the change it reports has committed.
+ * Only active users are notified, and only webhooks that existed when the event happened; each webhook gets its
+ * events in the order they happened. Call it after the change it reports has committed.
  */
 export async function publish(event: OutgoingEvent): Promise<{ notificationIds: string[]; deliveryIds: string[] }> {
   const excluded = new Set(present(event.excludeIds ?? []));
@@ -76,7 +91,13 @@ export async function publish(event: OutgoingEvent): Promise<{ notificationIds: 
     }
     const created = rows.length ? await tx.notification.createManyAndReturn({ data: rows, select: { id: true, userId: true, title: true, body: true, link: true } }) : [];
 
-    const hooks = await tx.webhook.findMany({ where: { applicationId: event.applicationId, active: true, events: { has: event.type } }, select: { id: true } });
+    // Only webhooks that existed when the event happened: one added later must not be sent the past (the catch-up
+    // after a restart publishes recent events again).
+    const hooks = await tx.webhook.findMany({
+      where: { applicationId: event.applicationId, active: true, events: { has: event.type }, createdAt: { lte: event.occurredAt } },
+      select: { id: true },
+      orderBy: { id: "asc" },
+    });
     const payload = { id: event.id, type: event.type, occurredAt: event.occurredAt.toISOString(), ...event.data } as Prisma.InputJsonObject;
     const ids: string[] = [];
     for (const hook of hooks) {
@@ -84,7 +105,17 @@ export async function publish(event: OutgoingEvent): Promise<{ notificationIds: 
         const existing = await tx.webhookDelivery.findFirst({ where: { webhookId: hook.id, event: event.type, payload: { path: ["id"], equals: event.id } }, select: { id: true } });
         if (existing) continue;
       }
-      ids.push((await tx.webhookDelivery.create({ data: { webhookId: hook.id, event: event.type, payload }, select: { id: true } })).id);
+      const late = await laterEventAlreadySent(tx, hook.id, event.occurredAt);
+      const data = { webhookId: hook.id, event: event.type, payload, occurredAt: event.occurredAt };
+      if (late) {
+        // Each webhook gets its events in the order they happened. This one comes too late for that (published after
+        // a restart, say, when a later event had already gone out): it is kept, marked not sent, with the reason.
+        await tx.webhookDelivery.create({
+          data: { ...data, skippedAt: new Date(), lastError: `Not sent: a later event (${late.event} of ${late.occurredAt.toISOString()}) was already delivered, and events are never delivered out of order.` },
+        });
+        continue;
+      }
+      ids.push((await tx.webhookDelivery.create({ data, select: { id: true } })).id);
     }
     return { notifications: created.map((n) => ({ ...n, email: emailOf.get(n.userId)! })), deliveryIds: ids };
   });

@@ -3,7 +3,7 @@
 // backoff after failures, and one delivery per event however often it is published.
 import { createHmac } from "node:crypto";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectAppError } from "../../test/assertions";
 import { testContext } from "../../test/factories";
@@ -13,9 +13,10 @@ import { db } from "../db/client";
 import { settleBackgroundWork } from "./background";
 import { createWebhook } from "./create-webhook";
 import { deleteWebhook } from "./delete-webhook";
-import { deliverDueWebhooks } from "./deliver-webhooks";
+import { deliverDueWebhooks, holdWebhookDeliveries, releaseWebhookDeliveries } from "./deliver-webhooks";
 import { listWebhooks } from "./list-webhooks";
 import { onDeploymentFinished } from "./on-deployment-finished";
+import { publish } from "./publish";
 import { backoffMs, MAX_DELIVERY_ATTEMPTS, verifyWebhookSignature } from "./webhook-signature";
 
 interface Received {
@@ -207,12 +208,12 @@ describe("deliveries", () => {
     await recordVerdict(f.customer, { releaseId: release.id, verdict: "ACCEPTED", artifactSha256: release.artifactSha256 });
     const row = () => db.webhookDelivery.findFirstOrThrow({ where: { webhook: { applicationId: f.tenant.application.id } } });
     await eventually(async () => (await row()).attempts === 1 && (await row()).lastError !== null, "the first attempt");
-    expect((await row()).lastError).toBe("connection refused");
+    expect((await row()).lastError).toBe("Could not deliver: no HTTP answer");
 
     await db.webhookDelivery.update({ where: { id: (await row()).id }, data: { attempts: MAX_DELIVERY_ATTEMPTS - 1 } });
     const last = await row();
-    expect(await deliverDueWebhooks({ ids: [last.id], now: last.nextAttemptAt })).toEqual([{ deliveryId: last.id, attempt: MAX_DELIVERY_ATTEMPTS, ok: false, error: "connection refused" }]);
-    expect((await row()).lastError).toBe(`connection refused (gave up after ${MAX_DELIVERY_ATTEMPTS} attempts)`);
+    expect(await deliverDueWebhooks({ ids: [last.id], now: last.nextAttemptAt })).toEqual([{ deliveryId: last.id, attempt: MAX_DELIVERY_ATTEMPTS, ok: false, error: "Could not deliver: no HTTP answer" }]);
+    expect((await row()).lastError).toBe(`Could not deliver: no HTTP answer (gave up after ${MAX_DELIVERY_ATTEMPTS} attempts)`);
     expect(await deliverDueWebhooks({ ids: [last.id], now: new Date(Date.now() + 365 * 86_400_000) })).toEqual([]);
     const [listed] = await listWebhooks(f.ops, f.tenant.application.id);
     expect(listed?.deliveries.map((d) => d.state)).toEqual(["failed"]);
@@ -235,5 +236,221 @@ describe("deliveries", () => {
     const forThis = payloads.filter((p) => p.deployment.id === deployment.id);
     expect(forThis.map((p) => p.type).sort()).toEqual(["deployment.started", "deployment.succeeded", "release.ready_for_acceptance"]);
     expect(receiver.on("/unsubscribed")).toEqual([]);
+  });
+});
+
+describe("delivery order", () => {
+  /** A synthetic event of the application, published through the real publisher (no people to tell). */
+  const event = (f: Flow, name: string, occurredAt: Date) =>
+    publish({ id: `deployment.started:${name}`, type: "deployment.started", applicationId: f.tenant.application.id, occurredAt, audiences: [], data: { name } });
+  const namesAt = (path: string) => receiver.on(path).map((r) => (JSON.parse(r.body) as { name?: string; type: string }).name ?? (JSON.parse(r.body) as { type: string }).type);
+  /** `s` seconds after now: the webhooks of these tests exist by then (none is sent what happened before it). */
+  const soon = (s: number) => new Date(Date.now() + s * 1000);
+
+  it("a webhook never receives events from before it was created, even when they are published again after a restart", async () => {
+    const f = await releaseFlow();
+    const { deployment } = await releaseInAcceptance(f);
+    await settleBackgroundWork();
+    const { webhook } = await createWebhook(f.ops, {
+      applicationId: f.tenant.application.id,
+      url: `${base}/created-later`,
+      events: ["release.ready_for_acceptance", "deployment.started", "deployment.succeeded"],
+    });
+    // What the notification timer's catch-up does on start: publish again what recent deployments owe.
+    await onDeploymentFinished(deployment.id);
+    await event(f, "before", new Date(Date.now() - 5 * 60_000));
+    await settleBackgroundWork();
+    expect(await db.webhookDelivery.count({ where: { webhookId: webhook.id } })).toBe(0);
+    expect(receiver.on("/created-later")).toEqual([]);
+  });
+
+  it("deliveries go out in event order: an earlier delivery that is being retried holds back the later ones", async () => {
+    const f = await releaseFlow();
+    await createWebhook(f.ops, { applicationId: f.tenant.application.id, url: `${base}/ordered`, events: ["deployment.started"] });
+    let down = true;
+    receiver.respond = (r) => (r.path === "/ordered" && down ? 503 : 200);
+    try {
+      await event(f, "first", new Date());
+      await settleBackgroundWork();
+      await event(f, "second", new Date());
+      await event(f, "third", new Date());
+      await settleBackgroundWork();
+      // Only the first was tried; the others wait for it.
+      expect(namesAt("/ordered")).toEqual(["first"]);
+      const first = await db.webhookDelivery.findFirstOrThrow({ where: { webhook: { applicationId: f.tenant.application.id }, payload: { path: ["name"], equals: "first" } } });
+      expect(await deliverDueWebhooks({ now: new Date(first.nextAttemptAt.getTime() - 1000) })).not.toContainEqual(expect.objectContaining({ deliveryId: first.id }));
+      expect(namesAt("/ordered")).toEqual(["first"]);
+
+      down = false;
+      await deliverDueWebhooks({ now: first.nextAttemptAt });
+      expect(namesAt("/ordered")).toEqual(["first", "first", "second", "third"]);
+    } finally {
+      receiver.respond = () => 200;
+    }
+  });
+
+  it("events published out of order (a catch-up after a restart) are still delivered in the order they happened", async () => {
+    const f = await releaseFlow();
+    await createWebhook(f.ops, { applicationId: f.tenant.application.id, url: `${base}/catch-up`, events: ["deployment.started"] });
+    let down = true;
+    receiver.respond = (r) => (r.path === "/catch-up" && down ? 503 : 200);
+    try {
+      // The receiver is down; meanwhile a later event is published before an earlier one.
+      await event(f, "one", soon(1));
+      await settleBackgroundWork();
+      await event(f, "three", soon(3));
+      await event(f, "two", soon(2));
+      await settleBackgroundWork();
+      down = false;
+      await deliverDueWebhooks({ now: new Date(Date.now() + 60 * 60_000) });
+      expect(namesAt("/catch-up")).toEqual(["one", "one", "two", "three"]);
+    } finally {
+      receiver.respond = () => 200;
+    }
+  });
+
+  it("after a restart nothing goes out until the catch-up has published what the previous run owed, which then goes first", async () => {
+    const f = await releaseFlow();
+    await createWebhook(f.ops, { applicationId: f.tenant.application.id, url: `${base}/restart`, events: ["deployment.started"] });
+    holdWebhookDeliveries(); // what the notification timer does when the process starts
+    try {
+      await event(f, "newer, published at once", soon(2));
+      await settleBackgroundWork();
+      expect(namesAt("/restart")).toEqual([]);
+      await event(f, "owed by the previous run", soon(1)); // what the catch-up finds
+    } finally {
+      releaseWebhookDeliveries();
+    }
+    await deliverDueWebhooks({ now: soon(60) });
+    expect(namesAt("/restart")).toEqual(["owed by the previous run", "newer, published at once"]);
+  });
+
+  it("an event published after a later one was already delivered is not sent out of order: it is listed as skipped, with why", async () => {
+    const f = await releaseFlow();
+    const { webhook } = await createWebhook(f.ops, { applicationId: f.tenant.application.id, url: `${base}/late`, events: ["deployment.started"] });
+    await event(f, "later", soon(2));
+    await settleBackgroundWork();
+    expect(namesAt("/late")).toEqual(["later"]);
+    await event(f, "earlier", soon(1));
+    await settleBackgroundWork();
+    await deliverDueWebhooks({ now: new Date(Date.now() + 24 * 60 * 60_000) });
+    expect(namesAt("/late")).toEqual(["later"]);
+    const [listed] = await listWebhooks(f.ops, f.tenant.application.id);
+    const skipped = listed?.deliveries.find((d) => d.state !== "delivered");
+    expect(skipped).toMatchObject({ state: "skipped", lastError: expect.stringMatching(/^Not sent: a later event .* was already delivered/) });
+    expect(await db.webhookDelivery.count({ where: { webhookId: webhook.id } })).toBe(2);
+  });
+});
+
+describe("destinations", () => {
+  // These tests run with WEBHOOK_ALLOWED_NETWORKS=127.0.0.1/32 (test/global-setup.ts): the receiver above is
+  // allow-listed; every other private or reserved address is not.
+  const create = (url: string) => createWebhook(flow.ops, { applicationId: flow.tenant.application.id, url, events: ["deployment.started"] });
+
+  /** A TCP listener on `host` that counts connections and answers them as `answer` says. */
+  async function listener(host: string, answer: (socket: net.Socket) => void = (s) => s.destroy()) {
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((socket) => {
+      sockets.add(socket);
+      answer(socket);
+    });
+    await new Promise<void>((resolve) => server.listen(0, host, resolve));
+    return {
+      port: (server.address() as AddressInfo).port,
+      connections: () => sockets.size,
+      close: () => {
+        for (const s of sockets) s.destroy();
+        return new Promise((resolve) => server.close(resolve));
+      },
+    };
+  }
+
+  it("refuses to add a webhook to loopback, link-local, private or reserved addresses, saying why on the URL field", async () => {
+    const refused = [
+      "http://127.0.0.2:5432/",
+      "http://169.254.169.254/latest/meta-data/",
+      "http://10.1.2.3/hook",
+      "http://172.16.5.4/",
+      "http://192.168.0.10:8080/",
+      "http://100.64.0.1/",
+      "http://0.0.0.0:3000/",
+      "http://2130706434/", // 127.0.0.2 spelled as a number
+      "http://224.0.0.1/",
+      "http://255.255.255.255/",
+      "http://198.18.0.1/",
+      "http://[::1]:8080/",
+      "http://[::]/",
+      "http://[::ffff:127.0.0.2]/",
+      "http://[::ffff:a9fe:a9fe]/", // 169.254.169.254, IPv4-mapped
+      "http://[fd12:3456::1]/",
+      "http://[fe80::1]/",
+      "http://[ff02::1]/",
+      "http://[2001:db8::1]/",
+    ];
+    for (const url of refused) {
+      const e = await expectAppError(create(url), "INVALID_INPUT");
+      expect(e.fieldErrors?.url?.[0], url).toMatch(/^\S+ is an? .+ address\. Webhooks go only to public addresses unless an administrator allows the network \(WEBHOOK_ALLOWED_NETWORKS\)\.$/);
+    }
+    expect(await db.webhook.count({ where: { url: { in: refused } } })).toBe(0);
+  });
+
+  it("accepts public addresses, and private ones an administrator allow-listed", async () => {
+    await expect(create("https://93.184.216.34/hooks/releasegate")).resolves.toMatchObject({ webhook: { url: "https://93.184.216.34/hooks/releasegate" } });
+    await expect(create("https://[2606:4700:4700::1111]/hook")).resolves.toBeDefined();
+    await expect(create(`${base}/allow-listed`)).resolves.toBeDefined();
+  });
+
+  it("checks the address again when it delivers, and connects to nothing that is not allowed", async () => {
+    const f = await releaseFlow();
+    const inside = await listener("127.0.0.2");
+    try {
+      const { webhook } = await createWebhook(f.ops, { applicationId: f.tenant.application.id, url: `${base}/moved`, events: ["deployment.started"] });
+      // What a name re-pointed after the check would do (DNS rebinding): the destination is now a loopback address.
+      await db.webhook.update({ where: { id: webhook.id }, data: { url: `http://127.0.0.2:${inside.port}/moved` } });
+      await publish({ id: `deployment.started:moved`, type: "deployment.started", applicationId: f.tenant.application.id, occurredAt: new Date(), audiences: [], data: {} });
+      await settleBackgroundWork();
+      const delivery = await db.webhookDelivery.findFirstOrThrow({ where: { webhookId: webhook.id } });
+      expect(delivery).toMatchObject({ deliveredAt: null, attempts: 1 });
+      expect(delivery.lastError).toMatch(/^Not sent: 127\.0\.0\.2 is a loopback address/);
+      expect(inside.connections()).toBe(0);
+    } finally {
+      await inside.close();
+    }
+  });
+
+  it("a failed delivery says the same whether the port is closed, resets the connection or is not HTTP: no port scanner", async () => {
+    const f = await releaseFlow();
+    const reset = await listener("127.0.0.1");
+    const ssh = await listener("127.0.0.1", (s) => s.end("SSH-2.0-OpenSSH_9.2\r\n"));
+    const closed = await listener("127.0.0.1");
+    const closedPort = closed.port;
+    await closed.close();
+    try {
+      const urls = [`http://127.0.0.1:${closedPort}/`, `http://127.0.0.1:${reset.port}/`, `http://127.0.0.1:${ssh.port}/`];
+      for (const url of urls) await createWebhook(f.ops, { applicationId: f.tenant.application.id, url, events: ["deployment.started"] });
+      await publish({ id: `deployment.started:scan`, type: "deployment.started", applicationId: f.tenant.application.id, occurredAt: new Date(), audiences: [], data: {} });
+      await settleBackgroundWork();
+      const deliveries = await db.webhookDelivery.findMany({ where: { webhook: { applicationId: f.tenant.application.id } }, include: { webhook: { select: { url: true } } } });
+      expect(deliveries).toHaveLength(3);
+      expect(new Set(deliveries.map((d) => d.lastError))).toEqual(new Set(["Could not deliver: no HTTP answer"]));
+    } finally {
+      await Promise.all([reset.close(), ssh.close()]);
+    }
+  });
+
+  it("a redirect is not followed: the delivery fails with its status, and nothing reaches where it points", async () => {
+    const f = await releaseFlow();
+    const target = await listener("127.0.0.2");
+    const redirecting = http.createServer((_req, res) => res.writeHead(302, { location: `http://127.0.0.2:${target.port}/stolen` }).end());
+    await new Promise<void>((resolve) => redirecting.listen(0, "127.0.0.1", resolve));
+    try {
+      const { webhook } = await createWebhook(f.ops, { applicationId: f.tenant.application.id, url: `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/hook`, events: ["deployment.started"] });
+      await publish({ id: `deployment.started:redirect`, type: "deployment.started", applicationId: f.tenant.application.id, occurredAt: new Date(), audiences: [], data: {} });
+      await settleBackgroundWork();
+      expect((await db.webhookDelivery.findFirstOrThrow({ where: { webhookId: webhook.id } })).lastError).toBe("HTTP 302: redirects are not followed");
+      expect(target.connections()).toBe(0);
+    } finally {
+      await Promise.all([target.close(), new Promise((resolve) => redirecting.close(resolve))]);
+    }
   });
 });

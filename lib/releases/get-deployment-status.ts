@@ -4,16 +4,53 @@ import { can } from "../auth/permissions";
 import { db } from "../db/client";
 import type { StepStatus } from "../db/generated/enums";
 import { notFound } from "../errors";
+import { armWakeup, CHANNELS, recheckAfterMs } from "../events/wakeups";
 
 const FINISHED = new Set(["SUCCEEDED", "FAILED", "CANCELLED"]);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * Where a deployment stands, for a pipeline that polls it: status, whether it is over, why it failed, and each
- * server's step. Visible to anyone who may view the application; otherwise NOT_FOUND.
+ * How long one request may wait for a deployment to end: under the 60 s after which common proxies and load
+ * balancers cut an idle response. A pipeline that needs longer asks again.
  */
-export async function getDeploymentStatus(actor: UserActor | ApiTokenActor, deploymentId: string) {
+export const MAX_WAIT_SECONDS = 50;
+
+export interface StatusWait {
+  /** Hold the answer until the deployment has finished, at most this long (0: answer at once). */
+  waitSeconds?: number;
+  /** The client went away: stop waiting. */
+  signal?: AbortSignal;
+}
+
+/** Returns once the deployment has finished, `ms` have passed, or `signal` aborted, on any instance's change (NOTIFY). */
+async function waitUntilFinished(deploymentId: string, ms: number, signal?: AbortSignal): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!signal?.aborted) {
+    // Armed before the read: a change committed between the read and the wait still wakes us.
+    const wakeup = armWakeup(CHANNELS.deployment, deploymentId);
+    const row = await db.deployment.findUnique({ where: { id: deploymentId }, select: { status: true } });
+    const left = deadline - Date.now();
+    if (!row || FINISHED.has(row.status) || left <= 0) {
+      wakeup.cancel();
+      return;
+    }
+    await wakeup.wait(recheckAfterMs(left), signal);
+  }
+}
+
+/**
+ * Where a deployment stands, for a pipeline: status, whether it is over, why it failed, and each server's step.
+ * With `waitSeconds`, a long-poll: the answer comes when the deployment finishes (or when the wait is up, with the
+ * status at that moment), so a CI job needs no polling loop. Visible to anyone who may view the application;
+ * otherwise NOT_FOUND.
+ */
+export async function getDeploymentStatus(actor: UserActor | ApiTokenActor, deploymentId: string, wait: StatusWait = {}) {
   if (!UUID.test(deploymentId)) throw notFound("Deployment");
+  if (wait.waitSeconds) {
+    const visible = await db.deployment.findUnique({ where: { id: deploymentId }, select: { environment: { select: { applicationId: true } } } });
+    if (!visible || !can(actor, "application.view", visible.environment.applicationId)) throw notFound("Deployment");
+    await waitUntilFinished(deploymentId, Math.min(wait.waitSeconds, MAX_WAIT_SECONDS) * 1000, wait.signal);
+  }
   const d = await db.deployment.findUnique({
     where: { id: deploymentId },
     include: {

@@ -42,6 +42,16 @@ export async function handleReleaseUpload(actor: UserActor, request: Request, st
   }
 }
 
+/**
+ * tus's discovery request (OPTIONS): the protocol version, the extensions this endpoint accepts and the size limit.
+ * Static facts about the endpoint, no upload's state, so it needs no session (a browser's CORS preflight, which is an
+ * OPTIONS request too, never carries one).
+ */
+export async function describeUploadProtocol(request: Request, staging: UploadStaging = getUploadStaging()): Promise<Response> {
+  if (request.method !== "OPTIONS") throw invalid(`${request.method} is not a discovery request.`);
+  return staging.handle(request);
+}
+
 async function admitNewUpload(actor: UserActor, request: Request) {
   const headers = request.headers;
   if (headers.has("upload-concat")) throw invalid("Parallel (concatenated) uploads are not supported; upload the file in one sequence.");

@@ -18,6 +18,7 @@ import { POST as deployRoute } from "../../app/api/v1/applications/[applicationI
 import { GET as listRoute, POST as uploadRoute } from "../../app/api/v1/applications/[applicationId]/releases/route";
 import { GET as deploymentRoute } from "../../app/api/v1/deployments/[deploymentId]/route";
 import { type AgentApiServer, startAgentApiServer } from "../../test/agent-api-server";
+import { drive, release as releaseOf, simulatedFleet } from "../../test/simulated-fleet";
 import { createMember, createTenant, environmentsOf, testContext, uniq } from "../../test/factories";
 import { authenticateAgent } from "../agents/authenticate-agent";
 import { enrollAgent } from "../agents/enroll-agent";
@@ -394,5 +395,47 @@ describe("deploying through the API", () => {
     const past = await deploy({ environment: "acceptance", release: version, scheduledFor: "2020-01-01T22:00:00+01:00" });
     expect(past.status).toBe(400);
     expect(((await past.json()) as ErrorJson).error.message).toBe("scheduledFor: That time has passed: pick a time in the future.");
+  });
+});
+
+describe("waiting for a deployment through the API (?wait=N)", () => {
+  type StatusJson = { deployment: { status: string; finished: boolean } };
+  const poll = (id: string, secret: string, query = "") =>
+    deploymentRoute(new Request(`http://localhost/api/v1/deployments/${id}${query}`, { headers: bearer(secret) }), { params: Promise.resolve({ deploymentId: id }) });
+
+  it("answers when the deployment ends, in one request: a pipeline needs no polling loop", async () => {
+    const f = await simulatedFleet(2);
+    const rel = await releaseOf(f);
+    const pipeline = await newToken(f.tenant, f.ops, ["OPS"]);
+    const res = await deployRoute(
+      new Request(`${base}/${f.tenant.application.id}/deployments`, { method: "POST", headers: { ...bearer(pipeline), "content-type": "application/json" }, body: JSON.stringify({ environment: "production", release: rel.version }) }),
+      appParams(f.tenant.application.id),
+    );
+    expect(res.status).toBe(201);
+    const { deployment } = (await res.json()) as { deployment: { id: string } };
+
+    // Nothing happens within the wait: the answer comes when it is up, with the status at that moment.
+    const unchanged = (await (await poll(deployment.id, pipeline, "?wait=1")).json()) as StatusJson;
+    expect(unchanged.deployment.finished).toBe(false);
+
+    let answered: StatusJson | null = null;
+    const waiting = poll(deployment.id, pipeline, "?wait=30").then(async (r) => (answered = (await r.json()) as StatusJson));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(answered, "still waiting while the rollout runs").toBeNull();
+    await drive(f, deployment.id);
+    expect((await waiting).deployment).toMatchObject({ status: "SUCCEEDED", finished: true });
+
+    // A finished deployment answers at once, whatever the wait.
+    expect(((await (await poll(deployment.id, pipeline, "?wait=50")).json()) as StatusJson).deployment.status).toBe("SUCCEEDED");
+    // Another tenant's token learns nothing, and is not kept waiting.
+    expect((await poll(deployment.id, token, "?wait=50")).status).toBe(404);
+  });
+
+  it("refuses a wait longer than a proxy would hold the request, with the reason", async () => {
+    const id = "00000000-0000-4000-8000-000000000000";
+    const tooLong = await poll(id, token, "?wait=600");
+    expect(tooLong.status).toBe(400);
+    expect(((await tooLong.json()) as ErrorJson).error.message).toBe("wait: At most 50 seconds per request (proxies cut longer ones); ask again to wait longer.");
+    expect((await poll(id, token, "?wait=soon")).status).toBe(400);
   });
 });

@@ -16,7 +16,7 @@ import { FilesystemArtifactStore } from "../storage/filesystem-store";
 import { PostgresUploadLocker } from "../storage/upload-locker";
 import { STAGED_UPLOAD_TTL_MS, UploadStaging } from "../storage/upload-staging";
 import { completeReleaseUpload, type TCompleteReleaseUploadRequest } from "./complete-release-upload";
-import { handleReleaseUpload } from "./handle-release-upload";
+import { describeUploadProtocol, handleReleaseUpload } from "./handle-release-upload";
 
 type Tenant = Awaited<ReturnType<typeof createTenant>>;
 let tenant: Tenant;
@@ -202,6 +202,19 @@ describe("browser upload, then the release form", () => {
     const deferred = new Request(URL_BASE, { method: "POST", headers: { "tus-resumable": "1.0.0", "upload-defer-length": "1" } });
     await expectAppError(handleReleaseUpload(dev, deferred, staging), "INVALID_INPUT", /Declare the file's size/);
     expect(await stagedFiles()).toEqual(before);
+  });
+});
+
+describe("protocol discovery", () => {
+  // tus clients and people checking an endpoint ask OPTIONS what it speaks; the answer must be the truth about this
+  // endpoint: the extensions it refuses (deferred length, concatenation) are not offered.
+  it("answers OPTIONS with the tus version, the extensions this endpoint accepts and the size limit", async () => {
+    const res = await describeUploadProtocol(new Request(URL_BASE, { method: "OPTIONS" }), staging);
+    expect(res.status).toBe(204);
+    expect(res.headers.get("tus-resumable")).toBe("1.0.0");
+    expect(res.headers.get("tus-version")).toBe("1.0.0");
+    expect(res.headers.get("tus-max-size")).toBe(String(env().MAX_ARTIFACT_BYTES));
+    expect(res.headers.get("tus-extension")?.split(",").sort()).toEqual(["creation", "creation-with-upload", "expiration", "termination"]);
   });
 });
 

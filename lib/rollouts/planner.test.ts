@@ -142,6 +142,32 @@ describe("failures", () => {
     expect(status(planRollout(input({ previousReleaseId: null }, 3, steps)))).toMatchObject({ status: "FAILED" });
   });
 
+  it("does not double the full stop when the agent's message ends with one", () => {
+    const steps = [...staged(), step("t1", "ACTIVATE", "FAILED", 1, "Hook \"start\" timed out after 5s. Left behind on web-1: it runs 2.0.0.")];
+    expect(status(planRollout(input({}, 3, steps)))).toMatchObject({
+      failureReason: 'web-1: activating the release failed: Hook "start" timed out after 5s. Left behind on web-1: it runs 2.0.0.',
+    });
+  });
+
+  it("when a rollback fails, says which node is where: the one that failed, those rolled back, those still on the new release", () => {
+    // web-1 and web-2 took the new release, web-3 failed; web-3 went back, then web-2's rollback could not reach HAProxy.
+    const steps = [
+      ...staged(),
+      step("t1", "ACTIVATE", "SUCCEEDED", 1),
+      step("t2", "ACTIVATE", "SUCCEEDED", 2),
+      step("t3", "ACTIVATE", "FAILED", 3, "boom."),
+      step("t3", "ROLLBACK", "SUCCEEDED", 1),
+      step("t2", "ROLLBACK", "FAILED", 2, "HAProxy's runtime API at /run/haproxy.sock could not be reached for 60 s (ENOENT); app/web-2 was last seen in MAINT (no traffic)."),
+    ];
+    expect(status(planRollout(input({ status: "ROLLING_BACK" }, 3, steps)))).toEqual({
+      type: "setStatus",
+      status: "FAILED",
+      failureReason:
+        "web-3: activating the release failed: boom. The rollback failed on web-2: HAProxy's runtime API at /run/haproxy.sock could not be reached for 60 s (ENOENT); " +
+        "app/web-2 was last seen in MAINT (no traffic); it needs attention. Rolled back to the previous release: web-3. Still on the new release: web-1.",
+    });
+  });
+
   it("stops and reports when a rollback itself fails", () => {
     const steps = [...staged(), step("t1", "ACTIVATE", "FAILED", 1, "boom"), step("t1", "ROLLBACK", "FAILED", 1, "previous release missing")];
     expect(status(planRollout(input({ status: "ROLLING_BACK" }, 3, steps)))).toMatchObject({

@@ -125,12 +125,23 @@ export function planRollout(input: PlanInput): PlanAction[] {
     if (brokenRollback) {
       const actions: PlanAction[] = pending.length ? [{ type: "cancelSteps", stepIds: pending.map((s) => s.id) }] : [];
       if (running.length > 0) return actions;
+      // Where every node the rollout touched is now: ops take it from here and need the whole picture.
+      const back = new Set(rollbacks.filter((s) => s.status === "SUCCEEDED").map((s) => s.targetId));
+      const brokenIds = new Set(rollbacks.filter((s) => BROKEN.includes(s.status)).map((s) => s.targetId));
+      const activated = new Set(of("ACTIVATE").filter((s) => s.status === "SUCCEEDED").map((s) => s.targetId));
+      const names = (ids: string[]) => ids.map(name).join(", ");
+      const rolledBack = touchedTargets(input, targets).filter((id) => back.has(id));
+      const stillNew = touchedTargets(input, targets).filter((id) => activated.has(id) && !back.has(id) && !brokenIds.has(id));
+      const why = brokenRollback.message ? `: ${brokenRollback.message.replace(/\.+$/, "")}` : "";
       return [
         ...actions,
         {
           type: "setStatus",
           status: "FAILED",
-          failureReason: `${failureReason(input, name)} The rollback failed on ${name(brokenRollback.targetId)}${brokenRollback.message ? `: ${brokenRollback.message}` : ""}; it needs attention.`,
+          failureReason:
+            `${failureReason(input, name)} The rollback failed on ${name(brokenRollback.targetId)}${why}; it needs attention.` +
+            (rolledBack.length ? ` Rolled back to the previous release: ${names(rolledBack)}.` : "") +
+            (stillNew.length ? ` Still on the new release: ${names(stillNew)}.` : ""),
         },
       ];
     }
@@ -203,5 +214,5 @@ function failureReason(input: PlanInput, name: (id: string) => string): string {
   const what = s.action === "STAGE" ? "staging the release" : "activating the release";
   // The step's message says why when there is one (lease expired, agent restarted, agent revoked).
   const how = s.status === "INTERRUPTED" ? (s.message ? "was interrupted" : "was interrupted (the agent restarted or stopped answering)") : "failed";
-  return `${name(s.targetId)}: ${what} ${how}${s.message ? `: ${s.message.replace(/\.$/, "")}` : ""}.`;
+  return `${name(s.targetId)}: ${what} ${how}${s.message ? `: ${s.message}` : ""}`.replace(/\.*$/, ".");
 }

@@ -2,11 +2,13 @@
 // disabling, and what each does to open sessions.
 import { beforeAll, describe, expect, it } from "vitest";
 import { expectAppError } from "../../test/assertions";
-import { createAdmin, createTenant, createUserRow, testContext, uniq } from "../../test/factories";
+import { createAdmin, createTenant, createUserRow, testContext, testIp, uniq } from "../../test/factories";
 import type { UserActor } from "../auth/actor";
 import { loadSessionActor, type SessionClaims } from "../auth/session";
 import { signInWithPassword } from "../auth/sign-in-with-password";
 import { db } from "../db/client";
+import { env } from "../env";
+import { AppError } from "../errors";
 import { changeOwnPassword, ZChangeOwnPasswordRequestSchema } from "./change-own-password";
 import { createUser, ZCreateUserRequestSchema } from "./create-user";
 import { resetUserPassword } from "./reset-user-password";
@@ -99,6 +101,37 @@ describe("changeOwnPassword", () => {
     expect((await loadSessionActor(current.claims, testContext()))?.mustChangePassword).toBe(false);
     await expectAppError(signInWithPassword({ email: user.email, password: oneTimePassword }, testContext()), "UNAUTHENTICATED");
     await expect(signIn(user.email, NEW_PASSWORD)).resolves.toBeDefined();
+  });
+
+  // A stolen session must not become a way around the sign-in limits: the current password is checked under the very
+  // counters sign-in uses (lib/auth/throttle.ts), and each wrong one is audited.
+  it("audits a wrong current password, and after the sign-in limit even the right one waits, as it would at sign-in", async () => {
+    const user = await createUserRow({ password: PASSWORD });
+    const ip = testIp();
+    const { actor: signedIn } = await signIn(user.email, PASSWORD);
+    const actor = { ...signedIn, ctx: { ...signedIn.ctx, ip } };
+    const limit = env().LOGIN_MAX_FAILURES_PER_ACCOUNT_IP;
+    for (let i = 0; i < limit; i++) await expectAppError(changeOwnPassword(actor, request(`wrong guess ${i}`)), "INVALID_INPUT", "Your current password is not correct.");
+
+    const failures = await db.auditEvent.findMany({ where: { ip, type: "USER_PASSWORD_CHANGE_FAILED" } });
+    expect(failures).toHaveLength(limit);
+    expect(failures[0]).toMatchObject({ actorType: "USER", actorId: user.id, objectType: "User", objectId: user.id });
+    expect(failures[0]!.summary).toBe(`${user.email} gave a wrong current password when changing it`);
+
+    await expectAppError(changeOwnPassword(actor, request(PASSWORD)), "TOO_MANY_REQUESTS", /^Too many failed sign-ins\. Try again in \d+ minutes?\.$/);
+    await expectAppError(signInWithPassword({ email: user.email, password: PASSWORD }, { ...testContext(), ip }), "TOO_MANY_REQUESTS");
+    await expect(signIn(user.email, PASSWORD)).resolves.toBeDefined(); // the password did not change
+  });
+
+  it("checks at most the limit of current passwords when many guesses arrive at once", async () => {
+    const user = await createUserRow({ password: PASSWORD });
+    const { actor: signedIn } = await signIn(user.email, PASSWORD);
+    const actor = { ...signedIn, ctx: { ...signedIn.ctx, ip: testIp() } };
+    const limit = env().LOGIN_MAX_FAILURES_PER_ACCOUNT_IP;
+    const settled = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => changeOwnPassword(actor, request(`wrong guess ${i}`))));
+    const codes = settled.map((r) => (r.status === "rejected" && r.reason instanceof AppError ? r.reason.code : "other"));
+    expect(codes.filter((c) => c === "INVALID_INPUT")).toHaveLength(limit);
+    expect(codes.filter((c) => c === "TOO_MANY_REQUESTS")).toHaveLength(30 - limit);
   });
 
   it("the schema refuses a weak, mismatched or unchanged new password", () => {

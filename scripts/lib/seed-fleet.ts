@@ -163,7 +163,12 @@ export async function seedFleet(o: SeedFleetOptions): Promise<SeededFleet> {
   await add("acceptance", "acc-1", o.ports.acceptance, false);
   for (const [i, port] of o.ports.production.entries()) await add("production", `web-${i + 1}`, port, true);
 
-  const { plaintext } = await createApiToken(admin.actor, { applicationId: app.id, name: "ci-pipeline", roles: ["DEVELOPER", "OPS"], expiresInDays: undefined });
+  // A token carries only roles its creator holds on the application (the administrator flag gives it none), so the
+  // pipeline's token belongs to an account of its own holding exactly what the pipeline does: upload and deploy.
+  // Nobody signs in as it (its one-time password is never shown).
+  const pipeline = await createUser(admin.actor, { name: "CI pipeline", email: `ci@${domain}`, customerId: null, isPlatformAdmin: false });
+  for (const role of ["DEVELOPER", "OPS"] as const) await grantRole(admin.actor, { applicationId: app.id, userId: pipeline.user.id, role });
+  const { plaintext } = await createApiToken(await actorOf(pipeline.user.id), { applicationId: app.id, name: "ci-pipeline", roles: ["DEVELOPER", "OPS"], expiresInDays: undefined });
   return { admin: { email: admin.email, password: o.password }, people, customerId: customer.id, applicationId: app.id, environments, nodes, apiToken: plaintext };
 }
 

@@ -55,7 +55,15 @@ export interface StartHaproxyOptions {
   nodes: HaproxyNode[];
   frontendPort?: number;
   backend?: string;
-  healthPath?: string;
+  /** HTTP health check path (default /health); null: HAProxy only checks that the port accepts connections. */
+  healthPath?: string | null;
+  /** roundrobin (default), or first: every request to the first server that is up (active/standby). */
+  balance?: "roundrobin" | "first";
+  /**
+   * A request with `X-Test-Node: <server>` goes to that server (`use-server`), so a test can hold a request open on
+   * a given node. Visitors' requests (no such header) are balanced as usual.
+   */
+  pinHeader?: boolean;
   /** Runtime API on TCP (default, `127.0.0.1:<port>`) or on a unix socket in the temp dir. */
   adminSocket?: "tcp" | "unix";
   /** Health-check timing; the defaults make a node go UP within ~0.5 s and DOWN within ~1 s. */
@@ -69,10 +77,17 @@ export interface RunningHaproxy {
   frontendPort: number;
   /** What the agent's loadBalancer.address holds: "127.0.0.1:<port>" or the unix socket path. */
   adminAddress: string;
+  /** A second runtime API socket on TCP, for a test to watch HAProxy while it takes adminAddress away. */
+  observerAddress: string;
   backend: string;
   configPath: string;
   /** HAProxy's stderr so far (warnings and server state changes), for failure messages. */
   output(): string;
+  /**
+   * HAProxy's log so far (the config logs at level notice to stdout): server state changes as ops' log pipeline
+   * receives them ("Server app/web-1 is DOWN, ..."), and no request lines. The last 256 KB.
+   */
+  log(): string;
   stop(): Promise<void>;
 }
 
@@ -80,9 +95,9 @@ export async function startHaproxy(options: StartHaproxyOptions): Promise<Runnin
   const binary = await findHaproxy();
   if (!binary) throw new Error("haproxy is not installed (Debian: apt-get install haproxy; .ci/run installs it)");
   const backend = options.backend ?? "app";
-  const healthPath = options.healthPath ?? "/health";
+  const healthPath = options.healthPath === undefined ? "/health" : options.healthPath;
   if (!/^[A-Za-z0-9_.:-]+$/.test(backend)) throw new Error(`invalid backend name ${backend}`);
-  if (!/^\/[A-Za-z0-9_./?=&-]*$/.test(healthPath)) throw new Error(`invalid health path ${healthPath}`);
+  if (healthPath !== null && !/^\/[A-Za-z0-9_./?=&-]*$/.test(healthPath)) throw new Error(`invalid health path ${healthPath}`);
   for (const node of options.nodes) {
     if (!/^[A-Za-z0-9_.:-]+$/.test(node.name)) throw new Error(`invalid server name ${node.name}`);
     if (!Number.isInteger(node.port) || node.port < 1 || node.port > 65535) throw new Error(`invalid port for ${node.name}`);
@@ -102,16 +117,22 @@ export async function startHaproxy(options: StartHaproxyOptions): Promise<Runnin
     adminAddress = `127.0.0.1:${await freePort()}`;
     adminBind = `ipv4@${adminAddress}`;
   }
+  const observerAddress = `127.0.0.1:${await freePort()}`;
 
   // No `user`/`group`/`chroot`/`daemon`: HAProxy runs as whoever starts it (root or not) in the foreground, and
   // with -db it prints server state changes ("Server app/a is DOWN ...") on stderr, which output() keeps.
   const config = [
     "global",
     `    stats socket ${adminBind} level admin`,
+    `    stats socket ipv4@${observerAddress} level admin`,
     "    maxconn 2000",
+    // What ops' alerting reads: server state changes are logged at notice (UP, MAINT) and alert (DOWN); request
+    // lines (info) are left out.
+    "    log stdout format raw local0 notice",
     "",
     "defaults",
     "    mode http",
+    "    log global",
     "    retries 3",
     "    option redispatch",
     "    timeout connect 1s",
@@ -127,10 +148,10 @@ export async function startHaproxy(options: StartHaproxyOptions): Promise<Runnin
     `    default_backend ${backend}`,
     "",
     `backend ${backend}`,
-    "    balance roundrobin",
-    `    option httpchk GET ${healthPath}`,
-    "    http-check expect status 200",
+    `    balance ${options.balance ?? "roundrobin"}`,
+    ...(healthPath !== null ? [`    option httpchk GET ${healthPath}`, "    http-check expect status 200"] : []),
     `    default-server inter ${inter} fastinter ${inter} downinter ${inter} fall ${fall} rise ${rise}`,
+    ...(options.pinHeader ? options.nodes.map((node) => `    use-server ${node.name} if { req.hdr(x-test-node) -m str ${node.name} }`) : []),
     ...options.nodes.map((node) => `    server ${node.name} ${node.host ?? "127.0.0.1"}:${node.port} check`),
     "",
   ].join("\n");
@@ -139,10 +160,14 @@ export async function startHaproxy(options: StartHaproxyOptions): Promise<Runnin
 
   const child = spawn(binary, ["-f", configPath, "-db"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
+  let log = "";
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString("utf8")).slice(-64 * 1024);
   };
-  child.stdout?.on("data", keep);
+  child.stdout?.on("data", (chunk: Buffer) => {
+    log = (log + chunk.toString("utf8")).slice(-256 * 1024);
+    keep(chunk);
+  });
   child.stderr?.on("data", keep);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   child.once("error", (error) => keep(Buffer.from(`spawn failed: ${error.message}\n`)));
@@ -158,7 +183,7 @@ export async function startHaproxy(options: StartHaproxyOptions): Promise<Runnin
       if (child.exitCode !== null || child.signalCode !== null) {
         throw new Error(`haproxy exited during start (${child.exitCode ?? child.signalCode}):\n${output}`);
       }
-      if ((await canConnect(frontendPort)) && (await runtimeApiAnswers(adminAddress))) break;
+      if ((await canConnect(frontendPort)) && (await runtimeApiAnswers(adminAddress)) && (await runtimeApiAnswers(observerAddress))) break;
       if (Date.now() > deadline) throw new Error(`haproxy did not start within the timeout:\n${output}`);
       await sleep(50);
     }
@@ -167,7 +192,7 @@ export async function startHaproxy(options: StartHaproxyOptions): Promise<Runnin
     throw error;
   }
 
-  return { url: `http://127.0.0.1:${frontendPort}`, frontendPort, adminAddress, backend, configPath, output: () => output, stop };
+  return { url: `http://127.0.0.1:${frontendPort}`, frontendPort, adminAddress, observerAddress, backend, configPath, output: () => output, log: () => log, stop };
 }
 
 async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {

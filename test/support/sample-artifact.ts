@@ -14,6 +14,8 @@ export interface SampleArtifactOptions {
   format?: "tar.gz" | "zip";
   /** Adds a BROKEN marker: the app starts but its /health answers 500 (a build that must not go live). */
   brokenHealth?: boolean;
+  /** Changes the release's files before they are packed (a build whose start hangs, a build padded to a size...). */
+  customize?: (dir: string) => Promise<void>;
 }
 
 export interface SampleArtifact {
@@ -27,6 +29,7 @@ export async function buildSampleArtifact(version: string, outFile: string, opti
   const staging = await fs.mkdtemp(path.join(os.tmpdir(), "rg-sample-artifact-"));
   try {
     await writeSampleRelease(staging, version, options.brokenHealth ?? false);
+    await options.customize?.(staging);
     const entries = (await fs.readdir(staging)).sort();
     await fs.mkdir(path.dirname(outFile), { recursive: true });
     if ((options.format ?? "tar.gz") === "tar.gz") {

@@ -4,6 +4,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ArtifactDownloadError, ArtifactMismatchError, downloadArtifact, type DownloadOptions } from "./download";
+import { mountSmallDisk } from "../../../test/support/small-disk";
 import { makeTempDir, sha256Hex, startArtifactServer, type ArtifactServer } from "./test-fixtures";
 
 const body = randomBytes(1024 * 1024 + 123);
@@ -36,6 +37,21 @@ const download = (overrides: Partial<DownloadOptions> = {}) =>
 const exists = (p: string) => fs.lstat(p).then(() => true, () => false);
 
 describe("downloadArtifact", () => {
+  it("on a disk that runs full, fails with ENOSPC and removes the partial download, leaving the disk as it was", async () => {
+    server = await startArtifactServer(body);
+    const disk = await mountSmallDisk(path.join(work.dir, "small"), 512 * 1024);
+    try {
+      const before = await disk.free();
+      const onSmallDisk = path.join(disk.dir, "downloads", "build.tar.gz");
+      await expect(download({ dest: onSmallDisk })).rejects.toMatchObject({ code: "ENOSPC" });
+      expect(await exists(`${onSmallDisk}.part`)).toBe(false);
+      expect(await disk.free()).toBe(before);
+      expect(server.requests).toHaveLength(1); // a full disk is not a network blip: no retries
+    } finally {
+      await disk.unmount();
+    }
+  });
+
   it("streams the artifact to dest with the caller's headers, reporting progress up to the total", async () => {
     server = await startArtifactServer(body);
     const progress: [number, number][] = [];

@@ -4,7 +4,8 @@
 // - an interrupted transfer resumes from what `dest.part` holds (HTTP Range), within this call (retries) and across
 //   calls (the part file stays after a transient failure);
 // - `dest` only ever appears complete and verified (rename), and a part file that fails verification is deleted so
-//   the next attempt starts clean instead of resuming garbage.
+//   the next attempt starts clean instead of resuming garbage;
+// - a full disk deletes the part file too: the node's live release and its app share that disk.
 import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import fs from "node:fs/promises";
@@ -102,6 +103,11 @@ export async function downloadArtifact(options: DownloadOptions): Promise<Downlo
         await fs.rm(part, { force: true });
         if (++failures > retries) throw new ArtifactDownloadError(`Download of ${options.url} failed: ${error.message}`, undefined, false);
         continue;
+      }
+      if (isDiskFull(error)) {
+        // Keeping the part file for a resume would keep the disk full, under the release the node serves now.
+        await fs.rm(part, { force: true });
+        throw error;
       }
       if (signal?.aborted || !isTransient(error) || ++failures > retries) throw error;
       options.onLog?.(`Download interrupted (${describe(error)}); retrying in ${wait / 1000}s (retry ${failures} of ${retries}).`);
@@ -212,6 +218,11 @@ function rangeStart(contentRange: string | null): number {
 function isTransient(error: unknown): boolean {
   if (error instanceof ArtifactDownloadError) return error.transient;
   return error instanceof TypeError;
+}
+
+function isDiskFull(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === "ENOSPC" || code === "EDQUOT";
 }
 
 /** fetch's own message is just "fetch failed"; the useful part (ECONNRESET...) is in its cause. */

@@ -198,4 +198,33 @@ describe("checkHealth", () => {
     server = undefined;
     await expect(checkHealth({ url, timeoutSeconds: 0.2, intervalMs: 50 })).rejects.toThrow(/last: ECONNREFUSED/);
   });
+
+  it("fails after N answers in a row with a 5xx status, without waiting for the timeout", async () => {
+    let probes = 0;
+    const url = await serve(() => (probes++, { status: 500, body: "broken 2.2.0" }));
+    const logs: string[] = [];
+    const error = await checkHealth({ url, timeoutSeconds: 5, intervalMs: 20, failAfter5xx: 3, fiveXxIntervalMs: 50, onLog: (l) => logs.push(l) }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HealthCheckError);
+    expect((error as Error).message).toMatch(/^Health check http:\/\/127\.0\.0\.1:\d+\/health answered HTTP 500 3 times in a row over \d+\.\d s: broken 2\.2\.0$/);
+    expect(probes).toBe(3);
+    expect(logs).toEqual([
+      expect.stringMatching(/: HTTP 500 \(1 of 3 in a row before the build counts as failed\)$/),
+      expect.stringMatching(/: HTTP 500 \(2 of 3 in a row before the build counts as failed\)$/),
+      expect.stringMatching(/: HTTP 500 \(3 of 3 in a row before the build counts as failed\)$/),
+    ]);
+  });
+
+  it("starts the count again after any other answer, so a node that recovers passes", async () => {
+    const answers = [500, 503, 200, 502, 500, 200, 200].map((status, i) => ({ status, body: i >= 5 ? '{"version":"2.0.0"}' : "warming up" }));
+    let probes = 0;
+    const url = await serve((i) => (probes++, answers[i] ?? { status: 200, body: '{"version":"2.0.0"}' }));
+    const result = await checkHealth({ url, expectVersion: "2.0.0", timeoutSeconds: 5, intervalMs: 20, failAfter5xx: 3, fiveXxIntervalMs: 20 });
+    expect(result).toEqual({ attempts: 6, status: 200 });
+    expect(probes).toBe(6);
+  });
+
+  it("with 0, 5xx answers do not end it early: it waits for the timeout as before", async () => {
+    const url = await serve(() => ({ status: 500, body: "broken" }));
+    await expect(checkHealth({ url, timeoutSeconds: 0.3, intervalMs: 20, failAfter5xx: 0 })).rejects.toThrow(/did not pass within 0\.3s \(\d+ attempts\); last: HTTP 500: broken$/);
+  });
 });

@@ -200,6 +200,16 @@ export interface CheckHealthOptions {
   expectVersion?: string;
   timeoutSeconds: number;
   intervalMs: number;
+  /**
+   * Fail as soon as this many answers in a row carry a 5xx status, instead of waiting for the timeout: a build that
+   * answers 500 is broken, and waiting keeps its node out of rotation for nothing. Any other answer starts the count
+   * again; a connection error neither counts nor breaks the row (the app may still be starting). 0 or absent: off.
+   */
+  failAfter5xx?: number;
+  /** Between probes after a 5xx answer (default 1 s): an app that answers 500 for a moment while it warms up passes. */
+  fiveXxIntervalMs?: number;
+  /** Each 5xx answer, for the deployment log. */
+  onLog?: (line: string) => void;
   signal?: AbortSignal;
 }
 
@@ -210,11 +220,21 @@ const MAX_PROBE_MS = 10_000;
 /** ...and at least this long, even near the deadline: a probe we cut short ourselves tells nothing about the node. */
 const MIN_PROBE_MS = 2_000;
 
-/** Polls until the node answers healthy; otherwise fails with what it saw last, which is what ops need to know. */
+/** A 5xx answer is probed again after this by default (see CheckHealthOptions.fiveXxIntervalMs). */
+export const DEFAULT_5XX_INTERVAL_MS = 1_000;
+
+/**
+ * Polls until the node answers healthy; otherwise fails with what it saw last, which is what ops need to know: at the
+ * timeout, or at once after `failAfter5xx` server errors in a row.
+ */
 export async function checkHealth(options: CheckHealthOptions): Promise<{ attempts: number; status: number }> {
   const { url, expectVersion, timeoutSeconds, intervalMs, signal } = options;
+  const failAfter5xx = options.failAfter5xx ?? 0;
   const deadline = Date.now() + timeoutSeconds * 1000;
   let lastSeen = "no answer yet";
+  /** Answers in a row with a 5xx status, and when the first of them came. */
+  let row = 0;
+  let rowStartedAt = 0;
   for (let attempts = 1; ; attempts++) {
     signal?.throwIfAborted();
     const probeMs = Math.min(MAX_PROBE_MS, Math.max(MIN_PROBE_MS, deadline - Date.now()));
@@ -228,16 +248,28 @@ export async function checkHealth(options: CheckHealthOptions): Promise<{ attemp
       } else {
         lastSeen = `HTTP ${response.status}: ${snippet(body)}`;
       }
+      if (response.status >= 500 && response.status <= 599 && failAfter5xx > 0) {
+        if (row++ === 0) rowStartedAt = Date.now();
+        options.onLog?.(`Health check ${url}: HTTP ${response.status} (${row} of ${failAfter5xx} in a row before the build counts as failed)`);
+        if (row >= failAfter5xx) {
+          const over = ((Date.now() - rowStartedAt) / 1000).toFixed(1);
+          throw new HealthCheckError(`Health check ${url} answered HTTP ${response.status} ${row} times in a row over ${over} s: ${snippet(body)}`);
+        }
+      } else {
+        row = 0;
+      }
     } catch (error) {
+      if (error instanceof HealthCheckError) throw error;
       signal?.throwIfAborted();
       lastSeen = describeFetchError(error);
     }
-    if (Date.now() + intervalMs > deadline) {
+    const wait = row > 0 ? (options.fiveXxIntervalMs ?? DEFAULT_5XX_INTERVAL_MS) : intervalMs;
+    if (Date.now() + wait > deadline) {
       throw new HealthCheckError(
         `Health check ${url} did not pass within ${timeoutSeconds}s (${attempts} attempts); last: ${lastSeen}`,
       );
     }
-    await delay(intervalMs, undefined, { signal });
+    await delay(wait, undefined, { signal });
   }
 }
 

@@ -83,6 +83,8 @@ describe("HAProxy runtime API", () => {
       checkCode: 200,
       checkDescription: "Layer7 check passed",
       checkHealth: 2, // rise 1 + fall 2 - 1: fully up
+      checkRise: 1,
+      checkFall: 2,
     });
     await setServerAdminState(haproxy.adminAddress, "app", "b", "drain");
     expect(await state("b")).toMatchObject({ adminState: "DRAIN", operationalState: "UP", status: "DRAIN" });
@@ -112,6 +114,76 @@ describe("HAProxy runtime API", () => {
     await expect(haproxyCommand(viaUnix.adminAddress, "show info")).rejects.toThrow(/runtime API at .*admin\.sock is unreachable \(ENOENT\)/);
     const closedPort = await freePort();
     await expect(getServerState(`127.0.0.1:${closedPort}`, "app", "a")).rejects.toThrow(/unreachable \(ECONNREFUSED\)/);
+  });
+});
+
+describe("when the runtime API cannot be reached", () => {
+  // A second HAProxy in front of node b with its runtime API on a unix socket, which the test moves away (as when
+  // /run is cleaned or a broken reload leaves no socket) and back.
+  let viaUnix: RunningHaproxy;
+  beforeAll(async () => {
+    viaUnix = await startHaproxy({ nodes: [{ name: "b", port: nodeB.port }], adminSocket: "unix", backend: "web" });
+    await waitUntil("web/b UP", async () => (await getServerState(viaUnix.adminAddress, "web", "b")).status === "UP");
+  });
+  afterAll(async () => {
+    await fs.rename(`${viaUnix.adminAddress}.gone`, viaUnix.adminAddress).catch(() => undefined);
+    await viaUnix?.stop();
+  });
+  const gone = () => fs.rename(viaUnix.adminAddress, `${viaUnix.adminAddress}.gone`);
+  const back = () => fs.rename(`${viaUnix.adminAddress}.gone`, viaUnix.adminAddress);
+  const web = (logs: string[], onState?: (s: string) => void) => ({
+    address: viaUnix.adminAddress,
+    backend: "web",
+    server: "b",
+    pollIntervalMs: POLL_MS,
+    onLog: (line: string) => logs.push(line),
+    ...(onState ? { onState } : {}),
+  });
+
+  it("rides out a runtime API that is gone for a moment mid-drain, and carries on once it answers again", async () => {
+    const slow = fetch(`${viaUnix.url}/slow?ms=1500`).then((r) => r.status);
+    await waitUntil("the slow request on web/b", async () => (await getServerState(viaUnix.adminAddress, "web", "b")).currentSessions === 1);
+    const logs: string[] = [];
+    let movedAway = false;
+    const draining = drainServer({
+      ...web(logs, (s) => {
+        if (s === "DRAIN" && !movedAway) {
+          movedAway = true;
+          void gone().then(() => setTimeout(() => void back(), 1_000));
+        }
+      }),
+      drainTimeoutSeconds: 10,
+      unreachableRetrySeconds: 5,
+    });
+    expect(await draining).toMatchObject({ drained: true });
+    expect(await slow).toBe(200);
+    expect(logs.join("\n")).toMatch(/unreachable \(ENOENT\); retrying for up to 5 s[\s\S]*answers again[\s\S]*set to MAINT/);
+    await readyServer({ ...web([]), upTimeoutSeconds: 5 });
+    expect(await getServerState(viaUnix.adminAddress, "web", "b")).toMatchObject({ adminState: "READY", operationalState: "UP" });
+  });
+
+  it("gives up after the retry window and says where it left the server", async () => {
+    const slow = fetch(`${viaUnix.url}/slow?ms=2500`).then((r) => r.status);
+    await waitUntil("the slow request on web/b", async () => (await getServerState(viaUnix.adminAddress, "web", "b")).currentSessions === 1);
+    let movedAway = false;
+    const draining = drainServer({
+      ...web([], (s) => {
+        if (s === "DRAIN" && !movedAway) {
+          movedAway = true;
+          void gone();
+        }
+      }),
+      drainTimeoutSeconds: 10,
+      unreachableRetrySeconds: 1,
+    });
+    await expect(draining).rejects.toThrow(
+      /^HAProxy's runtime API at .*admin\.sock could not be reached for 1 s \(ENOENT\); web\/b was last seen in DRAIN \(no new requests; HAProxy still checks it\)$/,
+    );
+    expect(await slow).toBe(200);
+    await back();
+    // Putting it back works as soon as HAProxy answers again; DRAIN never stopped its checks.
+    await readyServer({ ...web([]), upTimeoutSeconds: 5 });
+    expect(await getServerState(viaUnix.adminAddress, "web", "b")).toMatchObject({ adminState: "READY", operationalState: "UP" });
   });
 });
 

@@ -96,6 +96,9 @@ describe("parseServersState and toServerState", () => {
       checkCode: 200,
       checkDescription: "Layer7 check passed",
       checkHealth: 2,
+      // This capture stops before check_rise and check_fall (haproxy.int.test.ts reads them from a live HAProxy).
+      checkRise: null,
+      checkFall: null,
     });
     const b = toServerState("app", "b", stats[1] ?? {}, states[1] ?? {});
     expect(b).toMatchObject({ adminState: "READY", operationalState: "DOWN", checkStatus: "L7STS", checkCode: 500 });

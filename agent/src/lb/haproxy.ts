@@ -20,6 +20,24 @@ export class HaproxyCommandError extends Error {
   }
 }
 
+/**
+ * The runtime API did not answer at all: nothing listens at the address (socket file gone, HAProxy stopped or
+ * restarting), the connection broke, or no answer came in time. Unlike a HaproxyCommandError, trying again later can
+ * help.
+ */
+export class HaproxyUnreachableError extends Error {
+  constructor(
+    readonly address: string,
+    /** ENOENT, ECONNREFUSED, ETIMEDOUT...: what the operating system (or our timeout) said. */
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "HaproxyUnreachableError";
+  }
+}
+
 const DEFAULT_COMMAND_TIMEOUT_MS = 5_000;
 // `show stat` of a large config is a few hundred KB; anything far larger is not HAProxy talking.
 const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
@@ -88,7 +106,7 @@ export async function haproxyCommand(address: string, cmd: string, options: Hapr
     };
     const onAbort = () => finish(options.signal?.reason instanceof Error ? options.signal.reason : new Error("aborted"));
     const timer = setTimeout(
-      () => finish(new Error(`HAProxy runtime API at ${address} did not answer "${cmd}" within ${timeoutMs} ms`)),
+      () => finish(new HaproxyUnreachableError(address, "ETIMEDOUT", `HAProxy runtime API at ${address} did not answer "${cmd}" within ${timeoutMs} ms`)),
       timeoutMs,
     );
     options.signal?.addEventListener("abort", onAbort, { once: true });
@@ -106,7 +124,7 @@ export async function haproxyCommand(address: string, cmd: string, options: Hapr
     socket.on("end", () => finish(null, Buffer.concat(chunks).toString("utf8")));
     socket.on("error", (error: NodeJS.ErrnoException) => {
       const code = error.code ? ` (${error.code})` : "";
-      finish(new Error(`HAProxy runtime API at ${address} is unreachable${code}: ${error.message}`, { cause: error }));
+      finish(new HaproxyUnreachableError(address, error.code ?? "EUNKNOWN", `HAProxy runtime API at ${address} is unreachable${code}: ${error.message}`, { cause: error }));
     });
   });
 }
@@ -199,8 +217,15 @@ export interface HaproxyServerState {
   checkCode: number | null;
   /** HAProxy's description of the last check, e.g. "HTTP status check returned code <3C>500<3E>". */
   checkDescription: string;
-  /** The health counter (srv_check_health): 0 after `health down`, +1 per passing check, UP at `rise`. */
+  /**
+   * The health counter (0 .. rise+fall-1; src/check.c): a passing check of an UP server sets it to rise+fall-1, a
+   * failing one takes one off while it is above `rise` and marks the server DOWN (0) at `rise`. Leaving MAINT sets
+   * it to `rise`, so with fall > 1, rise+fall-1 after MAINT proves a check passed since. 0 in MAINT.
+   */
   checkHealth: number | null;
+  /** The server's `rise` and `fall` (show stat's check_rise, check_fall); null without health checks. */
+  checkRise: number | null;
+  checkFall: number | null;
 }
 
 // src/server.h: SRV_ADMF_FMAINT 0x01, IMAINT 0x02, CMAINT 0x04, FDRAIN 0x08, IDRAIN 0x10, RMAINT 0x20, HMAINT 0x40.
@@ -232,6 +257,8 @@ export function toServerState(backend: string, server: string, stat: Record<stri
     checkCode: healthChecked && /^\d+$/.test(stat.check_code ?? "") ? Number(stat.check_code) : null,
     checkDescription: stat.last_chk || stat.check_desc || "",
     checkHealth: healthChecked && /^\d+$/.test(state.srv_check_health ?? "") ? Number(state.srv_check_health) : null,
+    checkRise: healthChecked && /^\d+$/.test(stat.check_rise ?? "") ? Number(stat.check_rise) : null,
+    checkFall: healthChecked && /^\d+$/.test(stat.check_fall ?? "") ? Number(stat.check_fall) : null,
   };
 }
 
@@ -289,12 +316,86 @@ export interface ServerTarget {
   backend: string;
   server: string;
   onLog?: (line: string) => void;
+  /** Told each admin state the agent sets or reads, so a failure can say where it left the server. */
+  onState?: (state: HaproxyAdminState) => void;
   signal?: AbortSignal;
   /** How often to ask HAProxy while waiting. */
   pollIntervalMs?: number;
+  /**
+   * How long a runtime API that does not answer at all (socket file gone, HAProxy restarting) is retried before the
+   * step fails. A reload recreates the socket within a second; longer than this is an outage, not a blip.
+   */
+  unreachableRetrySeconds?: number;
 }
 
 const DEFAULT_POLL_INTERVAL_MS = 200;
+const DEFAULT_UNREACHABLE_RETRY_SECONDS = 10;
+/**
+ * With `fall 1` a passing check leaves no trace in the runtime API (the health counter stays at `rise`), so after
+ * MAINT the server must stay UP this long, HAProxy's default `inter`, before it is put back; its first failing check
+ * would have marked it DOWN.
+ */
+const FALL_ONE_SETTLE_MS = 2_000;
+
+const STATE_MEANING: Record<HaproxyAdminState, string> = {
+  READY: "READY (in rotation)",
+  DRAIN: "DRAIN (no new requests; HAProxy still checks it)",
+  MAINT: "MAINT (no traffic)",
+};
+
+/** How a failure describes where the server was left, e.g. "app/web-2 was last seen in DRAIN (no new requests...)". */
+export function describeServerState(backend: string, server: string, state: HaproxyAdminState | null): string {
+  return state ? `${backend}/${server} was last seen in ${STATE_MEANING[state]}` : `the state of ${backend}/${server} is unknown`;
+}
+
+/**
+ * Runs one runtime API exchange, retrying while HAProxy cannot be reached at all, for at most
+ * unreachableRetrySeconds; then fails saying where the server was last seen. HAProxy's own refusals are not retried.
+ */
+function runtimeApi(target: ServerTarget, lastSeen: () => HaproxyAdminState | null) {
+  const log = target.onLog ?? (() => {});
+  const windowMs = (target.unreachableRetrySeconds ?? DEFAULT_UNREACHABLE_RETRY_SECONDS) * 1000;
+  return async <T>(exchange: () => Promise<T>): Promise<T> => {
+    let since: number | null = null;
+    for (;;) {
+      try {
+        const result = await exchange();
+        if (since !== null) log(`HAProxy: the runtime API at ${target.address} answers again (after ${((Date.now() - since) / 1000).toFixed(1)} s)`);
+        return result;
+      } catch (error) {
+        if (!(error instanceof HaproxyUnreachableError)) throw error;
+        target.signal?.throwIfAborted();
+        const now = Date.now();
+        if (since === null) {
+          since = now;
+          log(`HAProxy: the runtime API at ${target.address} is unreachable (${error.code}); retrying for up to ${windowMs / 1000} s`);
+        }
+        if (now - since >= windowMs) {
+          throw new HaproxyUnreachableError(
+            target.address,
+            error.code,
+            `HAProxy's runtime API at ${target.address} could not be reached for ${Math.round((now - since) / 1000)} s (${error.code}); ` +
+              `${describeServerState(target.backend, target.server, lastSeen())}`,
+            { cause: error },
+          );
+        }
+        await sleep(Math.min(500, target.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS), undefined, { signal: target.signal });
+      }
+    }
+  };
+}
+
+/** Keeps the admin state last set or read, and tells target.onState. */
+function stateTracker(target: ServerTarget) {
+  let last: HaproxyAdminState | null = null;
+  return {
+    get: () => last,
+    set: (state: HaproxyAdminState) => {
+      last = state;
+      target.onState?.(state);
+    },
+  };
+}
 
 export interface DrainResult {
   /** False when the timeout passed with sessions still open (the server went to MAINT anyway). */
@@ -317,21 +418,26 @@ export async function drainServer(options: ServerTarget & { drainTimeoutSeconds:
   const log = options.onLog ?? (() => {});
   const name = `${backend}/${server}`;
   const interval = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+  const seen = stateTracker(options);
+  const api = runtimeApi(options, seen.get);
   const started = Date.now();
 
-  const before = await getServerState(address, backend, server, { signal });
+  const before = await api(() => getServerState(address, backend, server, { signal }));
+  seen.set(before.adminState);
   if (before.adminState === "MAINT") {
     log(`HAProxy: ${name} is already in MAINT; nothing to drain`);
     return { drained: true, waitedMs: 0, remaining: 0 };
   }
-  await setServerAdminState(address, backend, server, "drain", signal);
+  await api(() => setServerAdminState(address, backend, server, "drain", signal));
+  seen.set("DRAIN");
   log(`HAProxy: ${name} set to DRAIN (${before.currentSessions} session(s), ${before.queued} queued)`);
 
   const deadline = started + options.drainTimeoutSeconds * 1000;
   let remaining = 0;
   let lastReport = 0;
   for (;;) {
-    const now = await getServerState(address, backend, server, { signal });
+    const now = await api(() => getServerState(address, backend, server, { signal }));
+    seen.set(now.adminState);
     remaining = now.currentSessions + now.queued;
     if (remaining === 0) break;
     if (Date.now() >= deadline) break;
@@ -349,63 +455,70 @@ export async function drainServer(options: ServerTarget & { drainTimeoutSeconds:
   } else {
     log(`HAProxy: ${name} drained in ${waitedMs} ms`);
   }
-  await setServerAdminState(address, backend, server, "maint", signal);
+  await api(() => setServerAdminState(address, backend, server, "maint", signal));
+  seen.set("MAINT");
   log(`HAProxy: ${name} set to MAINT`);
   return { drained: remaining === 0, waitedMs, remaining };
 }
 
 /**
- * Puts the server back into rotation once HAProxy's own health checks pass, and throws if they do not within
- * upTimeoutSeconds (the server is then left in MAINT, out of rotation).
+ * Puts the server back into rotation once a health check HAProxy ran itself, after the app was replaced, passed;
+ * throws if none does within upTimeoutSeconds (the server is then left in MAINT, out of rotation).
  *
- * Why not just `state ready`: HAProxy marks a server leaving MAINT as UP at once, before checking it ("start OK but
- * check immediately" in src/server.c), so it would get traffic while the app may still be down and "UP" would
- * prove nothing. Instead: DRAIN (leaves MAINT and resumes checks, still no new traffic) -> `health down` (forget the
- * health from before the maintenance) -> wait for HAProxy's own checks -> READY.
+ * Why not straight to READY: HAProxy marks a server leaving MAINT as UP at once, before checking it ("start OK but
+ * check immediately" in src/server.c), so it would get traffic while the app may not answer HAProxy, and "UP" would
+ * prove nothing. Why not `set server ... health down` / `health up` to force the question (what this did before):
+ * HAProxy logs "Server ... is DOWN, changed from CLI" for every node of every rollout, and ops alert on DOWN events.
  *
- * How many checks: the agent has just proved the new build healthy on the node itself (checkHealth, with the
- * version), so one passing check by HAProxy is enough to prove HAProxy reaches it too; we then mark it UP instead
- * of waiting for `rise` checks (`rise 2, inter 2s` would add 2-4 s per node to every rollout and revert).
- * `confirmChecks: "rise"` waits for HAProxy's own rule instead.
+ * So: DRAIN (leaves MAINT; HAProxy checks the server again but sends it no new requests; its health counter starts
+ * at `rise`) -> wait until the counter reaches rise+fall-1, which only a passing check does -> READY. A failing
+ * check marks it DOWN, rightly: it is broken, and stays out of rotation. The agent has just proved the build healthy
+ * on the node itself (checkHealth, with the version), so one passing check by HAProxy proves HAProxy reaches it
+ * too; HAProxy's `rise` does not apply to a server leaving MAINT.
  */
-export async function readyServer(options: ServerTarget & { upTimeoutSeconds: number; confirmChecks?: "one" | "rise" }): Promise<{ waitedMs: number }> {
+export async function readyServer(options: ServerTarget & { upTimeoutSeconds: number }): Promise<{ waitedMs: number }> {
   const { address, backend, server, signal } = options;
   const log = options.onLog ?? (() => {});
   const name = `${backend}/${server}`;
   const interval = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+  const seen = stateTracker(options);
+  const api = runtimeApi(options, seen.get);
   const started = Date.now();
   const deadline = started + options.upTimeoutSeconds * 1000;
 
-  const before = await getServerState(address, backend, server, { signal });
+  const before = await api(() => getServerState(address, backend, server, { signal }));
+  seen.set(before.adminState);
   if (!before.healthChecked) {
-    await setServerAdminState(address, backend, server, "ready", signal);
+    await api(() => setServerAdminState(address, backend, server, "ready", signal));
+    seen.set("READY");
     log(`HAProxy: ${name} set to READY; HAProxy does not health-check it, so only the agent's own health check vouches for it`);
     return { waitedMs: Date.now() - started };
   }
-  if (before.adminState === "READY" && isUp(before)) {
+  if (before.adminState === "READY" && passedCheck(before, null)) {
     log(`HAProxy: ${name} is already READY and UP`);
     return { waitedMs: 0 };
   }
-  if (before.adminState !== "READY") {
-    if (before.adminState === "MAINT") await setServerAdminState(address, backend, server, "drain", signal);
-    await runSetCommand(address, `set server ${backend}/${server} health down`, signal);
-    log(`HAProxy: ${name} out of MAINT into DRAIN, health reset; waiting for its health checks to pass`);
+  let leftMaintAt: number | null = null;
+  if (before.adminState === "MAINT") {
+    await api(() => setServerAdminState(address, backend, server, "drain", signal));
+    seen.set("DRAIN");
+    leftMaintAt = Date.now();
+    log(`HAProxy: ${name} out of MAINT into DRAIN (no new requests yet); waiting for HAProxy's own health check to pass`);
   }
 
   let last = before;
   for (;;) {
-    last = await getServerState(address, backend, server, { signal });
-    if (isUp(last)) break;
-    if (options.confirmChecks !== "rise" && (last.checkHealth ?? 0) >= 1) {
-      await runSetCommand(address, `set server ${backend}/${server} health up`, signal);
-      log(`HAProxy: ${name} passed HAProxy's own health check (${last.checkStatus ?? "ok"}); marked UP`);
-      last = await getServerState(address, backend, server, { signal });
-      break;
-    }
+    last = await api(() => getServerState(address, backend, server, { signal }));
+    seen.set(last.adminState);
+    if (passedCheck(last, leftMaintAt)) break;
     if (Date.now() >= deadline) {
-      if (last.adminState !== "READY") await setServerAdminState(address, backend, server, "maint", signal);
+      if (last.adminState !== "READY") {
+        await api(() => setServerAdminState(address, backend, server, "maint", signal));
+        seen.set("MAINT");
+      }
+      const what = isUp(last) ? `ran no passing health check of ${name} within ${options.upTimeoutSeconds} s of it leaving MAINT` : `did not report ${name} UP within ${options.upTimeoutSeconds} s`;
       throw new Error(
-        `HAProxy did not report ${name} UP within ${options.upTimeoutSeconds} s: status ${last.status}, last health check ` +
+        `HAProxy ${what}: status ${last.status}, last health check ` +
           `${last.checkStatus ?? "none"}${last.checkCode !== null ? ` ${last.checkCode}` : ""}` +
           `${last.checkDescription ? ` (${last.checkDescription})` : ""}` +
           (last.adminState !== "READY" ? "; the server is left in MAINT" : ""),
@@ -413,10 +526,25 @@ export async function readyServer(options: ServerTarget & { upTimeoutSeconds: nu
     }
     await sleep(interval, undefined, { signal });
   }
-  if (last.adminState !== "READY") await setServerAdminState(address, backend, server, "ready", signal);
+  if (last.adminState !== "READY") {
+    await api(() => setServerAdminState(address, backend, server, "ready", signal));
+    seen.set("READY");
+  }
   const waitedMs = Date.now() - started;
-  log(`HAProxy: ${name} is UP (${last.checkStatus ?? "no check"}) and READY after ${waitedMs} ms`);
+  log(`HAProxy: ${name} passed HAProxy's own health check (${last.checkStatus ?? "ok"}); READY after ${waitedMs} ms`);
   return { waitedMs };
+}
+
+/**
+ * Whether HAProxy itself has found the server healthy since `leftMaintAt` (null: it was not in MAINT, its checks ran
+ * all along). See readyServer and HaproxyServerState.checkHealth.
+ */
+function passedCheck(state: HaproxyServerState, leftMaintAt: number | null): boolean {
+  if (!isUp(state)) return false;
+  const { checkHealth: health, checkRise: rise, checkFall: fall } = state;
+  if (health === null || rise === null || fall === null) return true;
+  if (fall > 1) return health >= rise + fall - 1;
+  return leftMaintAt === null || Date.now() - leftMaintAt >= FALL_ONE_SETTLE_MS;
 }
 
 function isUp(state: HaproxyServerState): boolean {

@@ -40,7 +40,8 @@ export default async function ApplicationSettingsPage({ params }: { params: Prom
   }, "an application's settings");
   const eligible = (users ?? []).filter((u) => u.status === "ACTIVE" && (u.customer === null || u.customer.id === app.customer.id));
   const held = actor.roles.get(app.id);
-  const roleChoices = TOKEN_ROLES.filter((r) => actor.isPlatformAdmin || held?.has(r));
+  // Only roles the person holds here, administrators included (lib/api-tokens/create-api-token.ts says why).
+  const roleChoices = TOKEN_ROLES.filter((r) => held?.has(r));
   return (
     <>
       <PageHeader

@@ -123,7 +123,9 @@ export default async function EnvironmentPage({ params }: { params: Promise<{ ap
               <dl className="grid gap-x-6 gap-y-2 text-sm sm:grid-cols-2">
                 <SettingRow label="Strategy">{env.strategy === "ROLLING" ? `rolling, ${plural(env.batchSize, "server")} at a time` : "all at once"}</SettingRow>
                 <SettingRow label="Automatic rollback">{env.autoRollback ? "on" : "off"}</SettingRow>
-                <SettingRow label="Health check">{env.healthCheckUrl ?? "none"}</SettingRow>
+                <SettingRow label="Health check">
+                  {env.healthCheckUrl ? `${env.healthCheckUrl}${env.healthCheckFailAfter5xx > 0 ? `; fails after ${plural(env.healthCheckFailAfter5xx, "5xx answer")} in a row` : ""}` : "none"}
+                </SettingRow>
                 <SettingRow label="Hooks">{env.configuredHooks.length ? env.configuredHooks.join(", ") : "none"}</SettingRow>
                 <SettingRow label="Releases kept per server">{env.keepReleases}</SettingRow>
                 <SettingRow label="Persistent paths">{env.persistentPaths.length ? env.persistentPaths.join(", ") : "none"}</SettingRow>
