@@ -53,11 +53,9 @@ export async function exportAuditEvents(actor: UserActor, filter: TAuditFilter, 
           headSeq: headSeq.toString(),
         };
         out.raw(`${JSON.stringify(header)}\n`);
-        const cps = await client.query({
-          text: `SELECT ${CHECKPOINT_COLUMNS} FROM "AuditCheckpoint" WHERE "lastSeq" <= $1::bigint ORDER BY "number"`,
-          values: [headSeq.toString()],
-          types: RAW_TEXT,
-        });
+        // Every checkpoint, also one that signed past the head: in this snapshot that can only mean the events it
+        // signed were deleted, and the verifier must see that checkpoint to say so (as it does from the database).
+        const cps = await client.query({ text: `SELECT ${CHECKPOINT_COLUMNS} FROM "AuditCheckpoint" ORDER BY "number"`, types: RAW_TEXT });
         for (const c of cps.rows as Record<string, unknown>[]) out.raw(`${checkpointLine(toStoredCheckpoint(c))}\n`);
       }
       if (!nothing) {
