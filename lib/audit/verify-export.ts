@@ -11,17 +11,20 @@ import { GENESIS_HASH } from "./chain";
 import { ChainCursor } from "./chain-cursor";
 import { LineSpans, writeCanonicalExportLine } from "./export-event-line";
 import { parseExportLine } from "./export-format";
-import { checkCheckpoints, checkEnd, type StoredCheckpoint, type VerifyResult } from "./verify-chain";
+import { type Anchors, checkCheckpoints, checkEnd, type StoredCheckpoint, type VerifyResult } from "./verify-chain";
 
 const NEWLINE = 0x0a;
 // A filtered export cannot be verified at all: an error (exit 2), not a FAIL.
 const FILTERED = "this export is filtered: only a complete export (all events) verifies end to end";
 
-export async function verifyExport(file: string, key: { publicKey: KeyObject; keyId: string }): Promise<VerifyResult> {
+export async function verifyExport(file: string, key: { publicKey: KeyObject; keyId: string }, anchors: Anchors = new Map()): Promise<VerifyResult> {
   const checkpoints: StoredCheckpoint[] = [];
-  let complete = true;
+  // From the header, which must come first: whether the export is complete, and the last event it holds. (Typed
+  // through its initialiser: it is set in the line callback, which TypeScript's narrowing here does not see.)
+  let header = null as { complete: boolean; headSeq: bigint } | null;
   let sorted: StoredCheckpoint[] = [];
-  let cursor: ChainCursor | null = null;
+  let expectedAt: Extract<ReturnType<typeof checkCheckpoints>, { ok: true }>["expectedAt"] = new Map();
+  let cursor = null as ChainCursor | null;
   let failure: VerifyResult | null = null;
   let lineNo = 0;
   const writer = new CanonicalWriter();
@@ -53,10 +56,14 @@ export async function verifyExport(file: string, key: { publicKey: KeyObject; ke
       return fail(`line ${lineNo}: not a line of an export (${(err as Error).message})`);
     }
     if (parsed.kind === "header") {
-      if (cursor) return fail(`line ${lineNo}: a header after the events (lines were moved or files joined)`);
-      complete = parsed.header.complete;
+      if (header) return fail(`line ${lineNo}: a second header (lines were moved or files joined)`);
+      const headSeq = /^(0|[1-9]\d{0,18})$/.test(String(parsed.header.headSeq)) ? BigInt(String(parsed.header.headSeq)) : null;
+      if (headSeq === null) return fail(`line ${lineNo}: the header does not say which event the export runs to (headSeq)`);
+      header = { complete: parsed.header.complete === true, headSeq };
       return true;
     }
+    // The header says how far the export runs: without it, a file cut short could not be told from a whole one.
+    if (!header) return fail(`line ${lineNo}: not the header of an export (the first line must be)`);
     if (parsed.kind === "checkpoint") {
       if (cursor) return fail(`line ${lineNo}: a checkpoint after the events (lines were moved or files joined)`);
       checkpoints.push(parsed.checkpoint);
@@ -64,18 +71,19 @@ export async function verifyExport(file: string, key: { publicKey: KeyObject; ke
     }
     if (!cursor) {
       // Checkpoints come before events in an export: the first event closes them.
-      if (!complete) throw new Error(FILTERED);
-      const cps = checkCheckpoints(checkpoints, key.publicKey, key.keyId);
+      if (!header.complete) throw new Error(FILTERED);
+      const cps = checkCheckpoints(checkpoints, key.publicKey, key.keyId, anchors);
       if (!cps.ok) {
         failure = cps;
         return false;
       }
       sorted = cps.sorted;
+      expectedAt = cps.expectedAt;
       cursor = new ChainCursor(cps.expectedAt, { seq: 0n, hash: GENESIS_HASH });
     }
     if (cursor.check(parsed.event)) return true;
-    const p = cursor.problem!;
-    failure = { ok: false, events: p.index, seq: p.seq, reason: p.reason };
+    const { index, ...problem } = cursor.problem!;
+    failure = { ok: false, events: index, ...problem };
     return false;
   };
   const fail = (reason: string): boolean => {
@@ -115,10 +123,37 @@ export async function verifyExport(file: string, key: { publicKey: KeyObject; ke
     stream.destroy();
   }
   if (failure) return failure;
+  if (!header) return { ok: false, events: 0, reason: "the file is empty: not an export" };
   if (!cursor) {
-    if (!complete) throw new Error(FILTERED);
-    const cps = checkCheckpoints(checkpoints, key.publicKey, key.keyId);
-    return cps.ok ? checkEnd(cps.sorted, 0, 1n) : cps;
+    if (!header.complete) throw new Error(FILTERED);
+    const cps = checkCheckpoints(checkpoints, key.publicKey, key.keyId, anchors);
+    if (!cps.ok) return cps;
+    sorted = cps.sorted;
+    expectedAt = cps.expectedAt;
   }
-  return checkEnd(sorted, cursor.count, expectedSeq());
+  const count = cursor?.count ?? 0;
+  const next = expectedSeq();
+  const end = checkEnd(sorted, count, next, expectedAt);
+  if (!end.ok) return end;
+  // The file must hold every event up to the head its header names, and none after it. Signatures cannot tell a
+  // file cut at a line boundary among events no checkpoint covers yet; the header's head can.
+  const last = next - 1n;
+  if (last < header.headSeq) {
+    return {
+      ok: false,
+      events: count,
+      seq: next,
+      reason: `event ${next}: missing; the file ends after event ${last}, but its header says the export runs to event ${header.headSeq} (the file was cut short)`,
+    };
+  }
+  if (last > header.headSeq) {
+    const after = header.headSeq + 1n;
+    return {
+      ok: false,
+      events: count - Number(last - header.headSeq),
+      seq: after,
+      reason: `event ${after}: after the export's head (its header says it runs to event ${header.headSeq})`,
+    };
+  }
+  return end;
 }
