@@ -64,9 +64,12 @@ async function main(): Promise<number> {
     console.log(`(${result.events} events verified before it)`);
     return 1;
   }
-  const tail = BigInt(result.events) - result.signedThroughSeq;
+  const tail = result.from + BigInt(result.events) - 1n - result.signedThroughSeq;
   console.log(
-    `OK ${result.events} events, ${result.checkpoints} checkpoints; signed through event ${result.signedThroughSeq}` +
+    `OK ${result.events} events` +
+      (result.from > 1n ? ` from event ${result.from}` : "") +
+      (result.redacted ? ` (${result.redacted} of them other applications' or platform-wide, as hashes only)` : "") +
+      `, ${result.checkpoints} checkpoints; signed through event ${result.signedThroughSeq}` +
       (result.signedThroughHash ? ` (hash ${result.signedThroughHash})` : "") +
       (result.lastCheckpointAt ? `, last checkpoint ${result.lastCheckpointAt.toISOString()}` : "") +
       (tail > 0n ? `; ${tail} newer events are chained but not yet signed` : "") +

@@ -2,11 +2,21 @@
 // (verify-batch.ts) or lines of an export file (verify-export.ts). The fast path compares bytes; whatever it does not
 // accept is checked again by the reference code (verify-chain.ts) on the decoded event, which gives the answer and
 // its message, so both readers answer exactly as verifyChain does. Pure: no database, no server-only.
-import { type KnownHashes, checkEventContent, checkEventOrder, type EventProblem, type StoredEvent } from "./verify-chain";
+import {
+  checkEventContent,
+  checkEventOrder,
+  checkRedactedContent,
+  type EventProblem,
+  type KnownHashes,
+  type RedactedEvent,
+  type StoredEvent,
+} from "./verify-chain";
 
 export class ChainCursor {
   problem: (EventProblem & { index: number }) | null = null;
   count = 0;
+  /** How many of the events counted were shown as hashes only. */
+  redacted = 0;
   first: { seq: bigint; prevHash: string } | null = null;
   // The last good event: its seq, and where its stored hash (64 hex digits) is. Nothing is copied: its buffer stays
   // alive as long as it is referenced here.
@@ -51,8 +61,19 @@ export class ChainCursor {
    * returns false when it does not.
    */
   check(e: StoredEvent): boolean {
+    return this.checked(e, () => checkEventContent(e, this.expectedAt));
+  }
+
+  /** The same for an event shown as hashes only. */
+  checkRedacted(e: RedactedEvent): boolean {
+    const ok = this.checked(e, () => checkRedactedContent(e, this.expectedAt));
+    if (ok) this.redacted += 1;
+    return ok;
+  }
+
+  private checked(e: { seq: bigint; prevHash: string; hash: string }, content: () => EventProblem | null): boolean {
     const last = this.last();
-    const problem = (last ? checkEventOrder(e, last.seq + 1n, last.hash) : null) ?? checkEventContent(e, this.expectedAt);
+    const problem = (last ? checkEventOrder(e, last.seq + 1n, last.hash) : null) ?? content();
     this.first ??= { seq: e.seq, prevHash: e.prevHash };
     if (problem) {
       this.problem = { ...problem, index: this.count };

@@ -1,20 +1,21 @@
 // A real NDJSON export, made by exportAuditEvents (the lines PostgreSQL rows are turned into for the download),
 // verifies offline with the real `npm run audit:verify -- --export` and only the public key.
 import { execFile } from "node:child_process";
-import { generateKeyPairSync } from "node:crypto";
+import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
-import { afterEach, beforeEach, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { systemActor } from "../auth/actor";
 import { toUserActor } from "../auth/session";
 import { migrateDatabase } from "../db/migrate";
 import { PrismaClient } from "../db/generated/client";
 import { createScratchDatabase, type ScratchDatabase } from "../../test/scratch-database";
-import { createCheckpoint } from "./create-checkpoint";
+import { auditSigningKey, createCheckpoint } from "./create-checkpoint";
+import { type ChainedEvent, GENESIS_HASH, hashEvent } from "./chain";
 import { csvHeader, csvLine, eventLine, parseExportLine } from "./export-format";
 import { exportAuditEvents } from "./export-audit-events";
 import { readEvents, type RawQuery } from "./event-rows";
@@ -163,4 +164,207 @@ it("verifies a complete export offline, and its lines read back as the stored ev
   const exported = lines.map(parseExportLine).filter((l) => l.kind === "event");
   expect(exported).toEqual(stored.map((e) => parseExportLine(eventLine(e))));
   expect(await download(admin, "csv")).toBe([csvHeader(), ...stored.map(csvLine)].map((l) => `${l}\n`).join(""));
+});
+
+describe("an auditor's export", () => {
+  const appA = "aaaaaaaa-0000-4000-8000-00000000000a";
+  const customerA = "aaaaaaaa-0000-4000-8000-0000000000c0";
+  const appB = "bbbbbbbb-0000-4000-8000-00000000000b";
+  const customerB = "bbbbbbbb-0000-4000-8000-0000000000c0";
+  // What another tenant's events hold and an auditor of application A must never receive.
+  const secrets = ["Bravo Corp", "bravo-secret-summary", "ops@bravo.example", "203.0.113.66", "bravo-user-agent", appB, customerB];
+  const auditor = toUserActor(
+    {
+      id: "00000000-0000-4000-8000-0000000000a1",
+      email: "auditor@alpha.example",
+      name: "Audrey",
+      isPlatformAdmin: false,
+      customerId: customerA,
+      mustChangePassword: false,
+      memberships: [{ applicationId: appA, role: "AUDITOR" }],
+    },
+    null,
+    { requestId: "export-test", ip: null, userAgent: null },
+  );
+
+  async function writeTenantB(n: number): Promise<void> {
+    for (let i = 0; i < n; i++) {
+      await client.$transaction((tx) =>
+        recordAuditEvent(tx, { type: "USER", id: "00000000-0000-4000-8000-0000000000b1", email: "ops@bravo.example", name: "Bravo Ops", isPlatformAdmin: false, customerId: customerB, sessionId: null, mustChangePassword: false, roles: new Map(), ctx: { requestId: "bravo", ip: "203.0.113.66", userAgent: "bravo-user-agent" } }, {
+          type: "APPLICATION_UPDATED",
+          object: { type: "Application", id: appB },
+          scope: { customerId: customerB, applicationId: appB },
+          summary: `bravo-secret-summary ${i}`,
+          after: { name: "Bravo Corp", n: i },
+        }),
+      );
+    }
+  }
+
+  /** Two tenants' events interleaved, platform-wide ones (no application) too, and checkpoints between them. */
+  async function twoTenants(key: SigningKey): Promise<void> {
+    await writeEvents(2, { customerId: customerA, applicationId: appA }, "alpha");
+    await writeTenantB(3);
+    await writeEvents(1, {}, "platform");
+    await createCheckpoint({ client, key });
+    await writeEvents(2, { customerId: customerA, applicationId: appA }, "alpha later");
+    await writeTenantB(2);
+    await createCheckpoint({ client, key });
+    await writeEvents(1, { customerId: customerA, applicationId: appA }, "alpha unsigned");
+    await writeTenantB(1);
+  }
+
+  async function exportAs(actor: UserActor, name: string, filter: TAuditFilter = {}): Promise<{ file: string; text: string }> {
+    const text = await download(actor, "ndjson", filter);
+    const file = path.join(dir, name);
+    await writeFile(file, text);
+    return { file, text };
+  }
+
+  it("verifies on its own: their events in full, every other event as seq and hashes only, nothing else of another tenant", async () => {
+    const key = makeKey();
+    await twoTenants(key);
+    const { file, text } = await exportAs(auditor, "auditor.ndjson");
+    const lines = text.trimEnd().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines[0]).toMatchObject({ kind: "releasegate-audit-export", complete: true, filters: {}, applications: [appA], headSeq: "12" });
+    const events = lines.filter((l) => l.kind === "event");
+    expect(events.map((e) => e.seq)).toEqual(["1", "2", "7", "8", "11"]);
+    expect(new Set(events.map((e) => e.applicationId))).toEqual(new Set([appA]));
+    const hidden = lines.filter((l) => l.kind === "redacted");
+    expect(hidden.map((e) => e.seq)).toEqual(["3", "4", "5", "6", "9", "10", "12"]);
+    for (const h of hidden) expect(Object.keys(h).sort()).toEqual(["chainVersion", "contentHash", "hash", "kind", "prevHash", "seq"]);
+    for (const secret of secrets) expect(text).not.toContain(secret);
+    expect(text).not.toContain("platform 0");
+
+    const ok = await verifyCommand(key, ["--export", file]);
+    expect(ok.code, ok.out).toBe(0);
+    expect(ok.out).toMatch(/^OK 12 events \(7 of them other applications' or platform-wide, as hashes only\), 2 checkpoints; signed through event 10/);
+    // The same anchor as from the whole record.
+    const whole = await verifyCommand(key, ["--database-url", scratch.url]);
+    expect(whole.out).toContain(/--anchor \S+/.exec(ok.out)![0]);
+  });
+
+  it("catches one of their events edited in the file, even with the next line re-linked to it", async () => {
+    const key = makeKey();
+    await twoTenants(key);
+    const { file, text } = await exportAs(auditor, "auditor.ndjson");
+    await writeFile(file, text.replace('"summary":"alpha later 1"', '"summary":"alpha later one"'));
+    const edited = await verifyCommand(key, ["--export", file]);
+    expect(edited.code).toBe(1);
+    expect(edited.out).toContain("first bad sequence number: 8");
+
+    // A forger who recomputes the edited event's hash and sets the following (hidden) event's prevHash to it still
+    // cannot make that event's hash follow: it is sha256(prevHash || contentHash).
+    const lines = text.trimEnd().split("\n");
+    const i8 = lines.findIndex((l) => l.includes('"seq":"8"'));
+    const e8 = parseExportLine(lines[i8]!.replace('"summary":"alpha later 1"', '"summary":"alpha later one"'));
+    if (e8.kind !== "event") throw new Error("expected event 8");
+    const forged = { ...e8.event, hash: hashEvent(e8.event) };
+    lines[i8] = eventLine(forged);
+    const next = JSON.parse(lines[i8 + 1]!) as Record<string, unknown>;
+    expect(next).toMatchObject({ kind: "redacted", seq: "9" });
+    lines[i8 + 1] = JSON.stringify({ ...next, prevHash: forged.hash });
+    await writeFile(file, `${lines.join("\n")}\n`);
+    const relinked = await verifyCommand(key, ["--export", file]);
+    expect(relinked.code).toBe(1);
+    expect(relinked.out).toContain("FAIL event 9: shown as hashes only, its hash does not follow from the event before it and its content hash");
+  });
+
+  it("catches one of their events moved out of their sight in the database (its application changed)", async () => {
+    const key = makeKey();
+    await twoTenants(key);
+    await asSuperuser(`UPDATE "AuditEvent" SET "applicationId" = '${appB}', "customerId" = '${customerB}' WHERE "seq" = 7`);
+    const { file, text } = await exportAs(auditor, "auditor.ndjson");
+    expect(text).not.toContain("alpha later 0");
+    const r = await verifyCommand(key, ["--export", file]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("first bad sequence number: 7");
+    expect(r.out).toContain("event 7: shown as hashes only");
+  });
+
+  it("with a filter it is a filtered export, and says by what; without one it never claims to be filtered", async () => {
+    const key = makeKey();
+    await twoTenants(key);
+    const filtered = await exportAs(auditor, "filtered.ndjson", { type: "CUSTOMER_UPDATED" });
+    expect(JSON.parse(filtered.text.split("\n")[0]!)).toMatchObject({ complete: false, filters: { type: "CUSTOMER_UPDATED" } });
+    const r = await verifyCommand(key, ["--export", filtered.file]);
+    expect(r.code).toBe(2);
+    expect(r.out).toContain("this export is filtered (type CUSTOMER_UPDATED)");
+    const unfiltered = await verifyCommand(key, ["--export", (await exportAs(auditor, "whole.ndjson")).file]);
+    expect(unfiltered.out).not.toContain("filtered");
+  });
+
+  it("starts after the checkpoint that seals events written before content hashes existed (chain version 1)", async () => {
+    const key = makeKey();
+    // A record begun by an earlier version: version-1 events of both tenants, then a checkpoint, then new events.
+    await writeLegacyEvents([appA, appB, null, appB]);
+    await createCheckpoint({ client, key });
+    await writeLegacyEvents([appB]);
+    await twoTenants(key);
+    const whole = await verifyCommand(key, ["--export", (await exportAs(admin, "admin.ndjson")).file]);
+    expect(whole.code, whole.out).toBe(0);
+    expect(whole.out).toMatch(/^OK 17 events, 3 checkpoints/);
+
+    const { file, text } = await exportAs(auditor, "auditor.ndjson");
+    const header = JSON.parse(text.split("\n")[0]!) as Record<string, unknown>;
+    // Event 5 (another tenant's, version 1) is sealed by checkpoint 2, the first to sign it.
+    expect(header).toMatchObject({ complete: true, startsAfter: { checkpoint: "2", seq: "11" } });
+    for (const secret of secrets) expect(text).not.toContain(secret);
+    const r = await verifyCommand(key, ["--export", file]);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(/^OK 6 events from event 12 \(3 of them other applications' or platform-wide, as hashes only\), 3 checkpoints/);
+    const early = await verifyCommand(key, ["--export", file, "--anchor", `3:${"a".repeat(64)}`]);
+    expect(early.code).toBe(1);
+    expect(early.out).toContain("FAIL event 3: not in this export, which starts after event 11");
+  });
+
+  it("has a checkpoint signed first when none covers another tenant's version-1 events yet", async () => {
+    // The export signs with the server's own key, as the checkpoint timer does.
+    const key = await auditSigningKey();
+    await writeLegacyEvents([appA, appB]);
+    await writeEvents(1, { customerId: customerA, applicationId: appA }, "alpha");
+    const first = await exportAs(auditor, "first.ndjson");
+    expect(JSON.parse(first.text.split("\n")[0]!)).toMatchObject({ complete: true, startsAfter: { checkpoint: "1", seq: "3" } });
+    expect(await client.auditCheckpoint.count()).toBe(1);
+    await writeEvents(1, { customerId: customerA, applicationId: appA }, "alpha later");
+    const r = await verifyCommand(key, ["--export", (await exportAs(auditor, "second.ndjson")).file]);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(/^OK 1 events from event 4, 1 checkpoints; signed through event 3/);
+  });
+
+  /** Events as a version before content hashes wrote them: hash = sha256(prevHash || canonical), chainVersion 1. */
+  async function writeLegacyEvents(apps: (string | null)[]): Promise<void> {
+    for (const app of apps) {
+      const [head] = (await scratch.query(`SELECT "seq", "hash" FROM "AuditEvent" ORDER BY "seq" DESC LIMIT 1`)).rows as { seq: string; hash: string }[];
+      const e: ChainedEvent = {
+        seq: BigInt(head?.seq ?? 0) + 1n,
+        id: randomUUID(),
+        occurredAt: new Date(),
+        type: "APPLICATION_UPDATED",
+        actorType: "SYSTEM",
+        actorId: null,
+        actorLabel: app === appB ? "ops@bravo.example" : "system: legacy",
+        customerId: app === appB ? customerB : app === appA ? customerA : null,
+        applicationId: app,
+        environmentId: null,
+        releaseId: null,
+        objectType: "Application",
+        objectId: app,
+        summary: app === appB ? "bravo-secret-summary legacy" : "legacy",
+        before: null,
+        after: app === appB ? { name: "Bravo Corp" } : null,
+        data: null,
+        ip: null,
+        userAgent: null,
+        requestId: null,
+        prevHash: head?.hash ?? GENESIS_HASH,
+        chainVersion: 1,
+      };
+      await scratch.query(
+        `INSERT INTO "AuditEvent" ("seq","id","occurredAt","type","actorType","actorLabel","customerId","applicationId","objectType","objectId","summary","after","prevHash","hash","chainVersion")
+         VALUES ($1,$2,$3::timestamp(3),$4,'SYSTEM',$5,$6,$7,$8,$9,$10,$11::jsonb,$12,$13,1)`,
+        [e.seq.toString(), e.id, e.occurredAt.toISOString().replace("T", " ").replace("Z", ""), e.type, e.actorLabel, e.customerId, e.applicationId, e.objectType, e.objectId, e.summary, e.after === null ? null : JSON.stringify(e.after), e.prevHash, hashEvent(e)],
+      );
+    }
+  }
 });

@@ -439,10 +439,15 @@ describe("an export file", () => {
     expect(r.out).toMatch(/^OK 10 events, 2 checkpoints/);
   });
 
-  it("refuses a filtered export as not verifiable", async () => {
-    const r = await verifyEdited((l) => [l[0]!.replace('"complete":true', '"complete":false'), ...l.slice(1)]);
+  it("refuses a filtered export as not verifiable, naming its filters", async () => {
+    const r = await verifyEdited((l) => [l[0]!.replace('"complete":true,"filters":{}', '"complete":false,"filters":{"type":"ROLE_GRANTED"}'), ...l.slice(1)]);
     expect(r.code).toBe(2);
-    expect(r.out).toContain("this export is filtered");
+    expect(r.out).toContain("this export is filtered (type ROLE_GRANTED): only an export without filters verifies end to end");
+    // An incomplete export without filters (an auditor's, from before auditors' exports verified) is not called filtered.
+    const partial = await verifyEdited((l) => [l[0]!.replace('"complete":true', '"complete":false'), ...l.slice(1)]);
+    expect(partial.code).toBe(2);
+    expect(partial.out).toContain("this export holds only some events and not the hashes of the others");
+    expect(partial.out).not.toContain("filtered");
   });
 });
 

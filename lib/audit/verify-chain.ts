@@ -1,10 +1,22 @@
 // Recomputes the audit chain and its signed checkpoints. Pure apart from reading the iterables it is given, so the
 // same code verifies the live database (scripts/audit-verify.ts) and an export file, with only the public key.
 import { type KeyObject, verify } from "node:crypto";
-import { type ChainedEvent, type CheckpointPayload, canonicalCheckpoint, GENESIS_HASH, hashCheckpoint, hashEvent } from "./chain";
+import { type ChainedEvent, type CheckpointPayload, canonicalCheckpoint, GENESIS_HASH, hashCheckpoint, hashEvent, linkHash } from "./chain";
 
 export type StoredEvent = ChainedEvent & { hash: string };
 export type StoredCheckpoint = CheckpointPayload & { signature: string; hash: string };
+
+/**
+ * An event shown only as its hashes (another tenant's, in an auditor's export): for chain version 2, its hash is
+ * sha256(prevHash || contentHash), so the chain recomputes through it without its content.
+ */
+export interface RedactedEvent {
+  seq: bigint;
+  chainVersion: number;
+  contentHash: string;
+  prevHash: string;
+  hash: string;
+}
 
 export type VerifyResult =
   | {
@@ -18,6 +30,10 @@ export type VerifyResult =
       lastCheckpointAt: Date | null;
       /** The seqs of the anchors given, all of which held. */
       anchorsHeld: bigint[];
+      /** The first event verified: 1, or the one after the checkpoint an auditor's export starts after. */
+      from: bigint;
+      /** How many of the events were shown as hashes only (RedactedEvent). */
+      redacted: number;
     }
   | {
       ok: false;
@@ -123,7 +139,31 @@ export function checkEventOrder(e: { seq: bigint; prevHash: string }, expectedSe
 
 /** The checks of one event on its own: its hash recomputes, and it is the hash known at its seq, if one is. */
 export function checkEventContent(e: StoredEvent, expectedAt: KnownHashes): EventProblem | null {
+  if (e.chainVersion !== 1 && e.chainVersion !== 2) {
+    return { seq: e.seq, reason: `event ${e.seq}: claims chain version ${e.chainVersion}, which has no hash rule (changed after it was written?)` };
+  }
   if (hashEvent(e) !== e.hash) return { seq: e.seq, reason: `event ${e.seq}: content does not match its hash (changed after it was written)` };
+  return checkKnownHash(e.seq, e.hash, expectedAt);
+}
+
+/**
+ * The checks of an event shown as hashes only: its hash is sha256(prevHash || contentHash), and it is the hash known
+ * at its seq, if one is. (The exporter computed contentHash from the event as stored, so an event changed in the
+ * database, or moved to another application to hide it from its auditor, fails here.)
+ */
+export function checkRedactedContent(e: RedactedEvent, expectedAt: KnownHashes): EventProblem | null {
+  if (e.chainVersion !== 2) {
+    return {
+      seq: e.seq,
+      reason: `event ${e.seq}: shown as hashes only, but written with chain version ${e.chainVersion}, whose hash covers the whole event: it cannot be checked without it`,
+    };
+  }
+  if (linkHash(e.prevHash, e.contentHash) !== e.hash) {
+    return {
+      seq: e.seq,
+      reason: `event ${e.seq}: shown as hashes only, its hash does not follow from the event before it and its content hash (changed after it was written)`,
+    };
+  }
   return checkKnownHash(e.seq, e.hash, expectedAt);
 }
 
@@ -186,6 +226,8 @@ export function checkEnd(sorted: StoredCheckpoint[], events: number, expectedSeq
     signedThroughHash: last?.lastHash ?? null,
     lastCheckpointAt: last?.createdAt ?? null,
     anchorsHeld: anchors,
+    from: 1n,
+    redacted: 0,
   };
 }
 
