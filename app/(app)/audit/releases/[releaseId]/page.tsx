@@ -81,7 +81,7 @@ export default async function ReleaseEvidencePage({ params }: { params: Promise<
         ) : (
           <ul className="space-y-2 text-sm" data-testid="refusals">
             {ev.refusals.map((r) => (
-              <li key={r.seq.toString()} className="grid gap-2 sm:grid-cols-[14rem_1fr]">
+              <li key={r.seq.toString()} className="grid gap-2 sm:grid-cols-[17rem_1fr]">
                 <span>
                   <Badge tone="red">refused</Badge> <span className="text-xs text-slate-500">#{r.seq.toString()} · {when(r.occurredAt)}</span>
                 </span>
