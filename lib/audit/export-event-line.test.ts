@@ -6,12 +6,12 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { binaryCopy, binaryRow, storedEvent } from "../../test/audit-events";
 import { EVENT_COPY_FIELDS, F, storedEventFromBinaryRow } from "./binary-event-row";
-import { canonicalEvent, hashEvent } from "./chain";
+import { canonicalEvent, contentHash, hashEvent } from "./chain";
 import { CanonicalWriter } from "./canonical-writer";
 import { CopyBinaryReader } from "./copy-binary-reader";
 import { LineSpans, writeCanonicalExportLine } from "./export-event-line";
-import { csvLine, eventLine, parseExportLine } from "./export-format";
-import { writeCsvLine, writeEventLine } from "./export-row-writer";
+import { csvLine, eventLine, parseExportLine, redactedLine } from "./export-format";
+import { writeCsvLine, writeEventLine, writeRedactedLine } from "./export-row-writer";
 import { JsonBytes } from "./json-bytes";
 import type { StoredEvent } from "./verify-chain";
 
@@ -61,6 +61,25 @@ describe("export lines written from binary rows", () => {
         expect(csv).toBe(`${csvLine(readBack)}\n`);
       }),
       { numRuns: 1500 },
+    );
+  }, 60_000);
+});
+
+describe("redacted lines written from binary rows", () => {
+  it("are redactedLine of the event, its content hash computed from the row", () => {
+    const scratch = new CanonicalWriter();
+    fc.assert(
+      fc.property(storedEvent, (e) => {
+        const out = new JsonBytes();
+        const reader = new CopyBinaryReader(EVENT_COPY_FIELDS, (buf, start, end) => writeRedactedLine(out, scratch, buf, start, end));
+        reader.push(binaryCopy([binaryRow(e)]));
+        reader.finish();
+        const line = out.buf.toString("utf8", 0, out.length);
+        expect(line).toBe(`${redactedLine({ seq: e.seq, chainVersion: e.chainVersion, contentHash: contentHash(e), prevHash: e.prevHash, hash: e.hash })}\n`);
+        const parsed = parseExportLine(line.slice(0, -1));
+        expect(parsed).toEqual({ kind: "redacted", event: { seq: e.seq, chainVersion: e.chainVersion, contentHash: contentHash(e), prevHash: e.prevHash, hash: e.hash } });
+      }),
+      { numRuns: 1000 },
     );
   }, 60_000);
 });

@@ -63,13 +63,14 @@ export function writeRedactedLine(out: JsonBytes, w: CanonicalWriter, buf: Buffe
   version(out, buf, start, end);
   out.put(REDACTED_PREFIXES[2]!);
   out.string(content);
-  for (const [i, f] of [[3, F.prevHash], [4, F.hash]] as const) {
-    out.put(REDACTED_PREFIXES[i]!);
-    if (start[f]! < 0) out.null();
-    else out.text(buf, start[f]!, end[f]!);
-  }
+  out.put(REDACTED_PREFIXES[3]!);
+  textOrNull(out, buf, start[F.prevHash]!, end[F.prevHash]!);
+  out.put(REDACTED_PREFIXES[4]!);
+  textOrNull(out, buf, start[F.hash]!, end[F.hash]!);
   out.put(LINE_END);
 }
+
+const textOrNull = (out: JsonBytes, buf: Buffer, s: number, e: number): void => (s < 0 ? out.null() : out.text(buf, s, e));
 
 const CSV_FIELDS = CSV_COLUMNS.map((k) => F[k]);
 const COMMA = 0x2c;
