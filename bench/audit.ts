@@ -1,8 +1,9 @@
 // Audit benchmarks (issue: audit and evidence). Seeds AUDIT_BENCH_EVENTS (default 1,000,000) hash-chained events
 // into a fresh database, then measures, each against a baseline taken in the same run:
 //   - auditor search, server time p95 over several filters   (baseline: the same page query with no filter)
-//   - NDJSON and CSV export throughput and RSS growth       (baseline: the same binary COPY without formatting)
-//   - verify throughput, from the database and from the NDJSON export file (the audit:verify code paths)
+//   - NDJSON and CSV export throughput and RSS growth       (baseline: the same binary COPY without formatting),
+//     and an auditor's complete export (5 of 100 applications in full, every other event as its hashes)
+//   - verify throughput, from the database and from the NDJSON export files (the audit:verify code paths)
 //                                                            (baselines: the same reads + one sha256 per event)
 // Each section prints the machine's load: other work on the same cores shows in every figure, baselines included.
 // Run: npm run bench -- audit      Prints figures; asserts nothing.
@@ -156,6 +157,11 @@ async function main(): Promise<void> {
     // design), and the rows read through Prisma a page at a time, as the export did before.
     console.log(`\nexport of every event (events/s; RSS growth MB)  ${sectionStart()}`);
     const exportFile = path.join(dataDir, "export.ndjson");
+    // An auditor's complete export: their 5 of the 100 applications in full, every other event as its hashes (the
+    // content hash computed from the row, as in verification).
+    const auditorFile = path.join(dataDir, "auditor.ndjson");
+    const auditorRates: number[] = [];
+    const auditorRss: number[] = [];
     const copyOnly: number[] = [];
     const prismaOnly: number[] = [];
     const rates: Record<"ndjson" | "csv", number[]> = { ndjson: [], csv: [] };
@@ -201,6 +207,19 @@ async function main(): Promise<void> {
         rss[format].push((peak - before) / 1e6);
         sizes[format] = bytes;
       }
+      global.gc?.();
+      const before = process.memoryUsage().rss;
+      let peak = before;
+      const out = r === 0 ? createWriteStream(auditorFile) : null;
+      t = performance.now();
+      let chunks = 0;
+      for await (const chunk of await exportAuditEvents(auditorActor, {}, "ndjson")) {
+        if (out && !out.write(chunk)) await once(out, "drain");
+        if ((++chunks & 63) === 0) peak = Math.max(peak, process.memoryUsage().rss);
+      }
+      if (out) await new Promise((done) => out.end(done));
+      auditorRates.push(EVENTS / ((performance.now() - t) / 1000));
+      auditorRss.push((peak - before) / 1e6);
     }
     await copyClient.end();
     row("baseline: binary COPY of the rows, not formatted", `${fmt(median(copyOnly), 0)} /s`);
@@ -209,6 +228,8 @@ async function main(): Promise<void> {
       row(`${format.toUpperCase()} export, median (target >= 50,000)`, `${fmt(median(rates[format]), 0)} /s`, `runs ${rates[format].map((x) => fmt(x, 0)).join(" / ")}; ${fmt(sizes[format]! / 1e6)} MB`);
       row(`RSS growth during the ${format.toUpperCase()} export, median`, `${fmt(median(rss[format]))} MB`);
     }
+    row("auditor's NDJSON export (5 of 100 applications in full), median", `${fmt(median(auditorRates), 0)} /s`, `runs ${auditorRates.map((x) => fmt(x, 0)).join(" / ")}`);
+    row("RSS growth during the auditor's export, median", `${fmt(median(auditorRss))} MB`);
     console.log(`  ${machine()}`);
 
     // ── verify
@@ -221,6 +242,7 @@ async function main(): Promise<void> {
     const verifyWorkers: number[] = [];
     const fileHashOnly: number[] = [];
     const fileRates: number[] = [];
+    const auditorFileRates: number[] = [];
     const hashClient = new pg.Client({ connectionString: url });
     await hashClient.connect();
     const pub = { publicKey, keyId: key.keyId };
@@ -259,6 +281,9 @@ async function main(): Promise<void> {
       // What `npm run audit:verify -- --export` runs.
       expectOk(await verifyExport(exportFile, pub), "verify the export file");
       fileRates.push(EVENTS / ((performance.now() - t) / 1000));
+      t = performance.now();
+      expectOk(await verifyExport(auditorFile, pub), "verify the auditor's export file");
+      auditorFileRates.push(EVENTS / ((performance.now() - t) / 1000));
     }
     await hashClient.end();
     t = performance.now();
@@ -275,6 +300,7 @@ async function main(): Promise<void> {
     row("database, reference verifier (1 run)", `${fmt(referenceRate, 0)} /s`, "(verifyChain over pg rows)");
     row("export file, baseline: read lines + one sha256 each", `${fmt(median(fileHashOnly), 0)} /s`);
     row("export file, verify (audit:verify --export), median", `${fmt(median(fileRates), 0)} /s`, `(target >= 100,000) ${runs(fileRates)}`);
+    row("auditor's export file, verify, median", `${fmt(median(auditorFileRates), 0)} /s`, runs(auditorFileRates));
     console.log(`  ${machine()}`);
     await db.$disconnect();
   } finally {

@@ -1,9 +1,9 @@
-// `npm run bench -- [audit|rollout|dispatch|fleet|upload|dashboard]`: runs the named benchmarks (all when none is named) and prints their figures.
+// `npm run bench -- [audit|audit-cpu|rollout|dispatch|fleet|upload|dashboard]`: runs the named benchmarks (all when none is named) and prints their figures.
 // Results worth keeping go to docs/benchmarks.md with the machine and date.
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 
-const ALL = ["audit", "rollout", "dispatch", "fleet", "upload", "dashboard"];
+const ALL = ["audit", "audit-cpu", "rollout", "dispatch", "fleet", "upload", "dashboard"];
 const names = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const root = path.resolve(import.meta.dirname, "..");
 let failed = false;

@@ -1,13 +1,43 @@
-// An auditor reads the record of exactly their application, filters it and exports it; an administrator's complete
-// export verifies offline with nothing but the public key, through the same command the README gives auditors.
+// An auditor reads the record of exactly their application, filters it and exports it; their complete export, like
+// an administrator's, verifies offline with nothing but the public key, through the same command the README gives
+// auditors, and holds nothing of another tenant but sequence numbers and hashes. A refused attempt on a release
+// shows on its evidence page.
 import { execFile } from "node:child_process";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { createApplication, createCustomer, expect, signedInMember, test, uniq } from "./fixtures";
+import {
+  addServer,
+  createApplication,
+  createCustomer,
+  createRelease,
+  expect,
+  keepOnline,
+  setProductionGates,
+  signedInMember,
+  SimulatedAgent,
+  test,
+  uniq,
+} from "./fixtures";
+import { captureAction, replayAction, screenshot } from "./support/decisions";
 
 const run = promisify(execFile);
+
+/** `npm run audit:verify` on an export, with the public key the control plane serves; exit code and output. */
+async function verifyExport(page: import("@playwright/test").Page, text: string): Promise<{ code: number; out: string }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "releasegate-e2e-audit-"));
+  const keyFile = path.join(dir, "public.pem");
+  const key = await page.request.get("/audit/public-key");
+  expect(key.status()).toBe(200);
+  await writeFile(keyFile, await key.text());
+  const exportFile = path.join(dir, "audit.ndjson");
+  await writeFile(exportFile, text);
+  return run("npx", ["--no-install", "tsx", "scripts/audit-verify.ts", "--public-key", keyFile, "--export", exportFile]).then(
+    ({ stdout }) => ({ code: 0, out: stdout }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: `${e.stdout}${e.stderr}` }),
+  );
+}
 
 test("an auditor sees, filters and exports only their application's record", async ({ adminPage: admin, tenant, newBrowserPage }) => {
   const { page, person: auditor } = await signedInMember(admin, tenant.applicationId, newBrowserPage, { first: "Audrey", last: "Auditor", role: "Auditor" });
@@ -31,19 +61,89 @@ test("an auditor sees, filters and exports only their application's record", asy
   expect(types.length).toBeGreaterThan(0);
   expect(new Set(types)).toEqual(new Set(["ROLE_GRANTED"]));
 
-  const res = await page.request.get("/audit/export?format=ndjson");
-  expect(res.status()).toBe(200);
-  const lines = (await res.text()).trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
-  expect(lines[0]).toMatchObject({ kind: "releasegate-audit-export", complete: false });
-  const events = lines.filter((l) => l.kind === "event");
-  expect(events.length).toBeGreaterThan(1);
-  expect(new Set(events.map((e) => e.applicationId))).toEqual(new Set([tenant.applicationId]));
+  // With a filter the exports follow it and say so.
+  await expect(page.getByRole("link", { name: "Export NDJSON (filtered)" })).toBeVisible();
+  const filtered = await page.request.get("/audit/export?format=ndjson&type=ROLE_GRANTED");
+  expect(JSON.parse((await filtered.text()).split("\n")[0]!)).toMatchObject({ complete: false, filters: { type: "ROLE_GRANTED" } });
 
   const csv = await page.request.get("/audit/export?format=csv&type=ROLE_GRANTED");
   expect(csv.headers()["content-type"]).toContain("text/csv");
   const rows = (await csv.text()).trim().split("\n");
   expect(rows[0]).toMatch(/^seq,occurredAt,type,/);
   expect(rows.slice(1).every((r) => r.includes(",ROLE_GRANTED,"))).toBe(true);
+});
+
+test("an auditor's complete export verifies on its own and holds nothing of another tenant but hashes", async ({ adminPage: admin, tenant, newBrowserPage }) => {
+  // Another tenant's activity, before and after the auditor's: names, an application and its people.
+  const otherCustomer = uniq("Rival Corp");
+  await createCustomer(admin, otherCustomer);
+  const otherApp = uniq("Rival app");
+  const otherAppId = await createApplication(admin, otherCustomer, otherApp);
+  const { page } = await signedInMember(admin, tenant.applicationId, newBrowserPage, { first: "Avery", last: "Auditor", role: "Auditor" });
+  const rival = await signedInMember(admin, otherAppId, newBrowserPage, { first: "Rex", last: "Rival", role: "Developer" });
+
+  await page.goto("/audit");
+  const help = page.getByTestId("verify-help");
+  await expect(help).toContainText(`every event of the applications you audit (${tenant.application}) in full`);
+  await expect(help).toContainText("only as its sequence number and hashes, with nothing of its content");
+  await expect(page.getByRole("link", { name: "Export NDJSON", exact: true })).toBeVisible();
+  await screenshot(page, "audit-auditor");
+
+  const res = await page.request.get("/audit/export?format=ndjson");
+  expect(res.status()).toBe(200);
+  const text = await res.text();
+  const lines = text.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+  expect(lines[0]).toMatchObject({ kind: "releasegate-audit-export", complete: true, filters: {}, applications: [tenant.applicationId] });
+  const events = lines.filter((l) => l.kind === "event");
+  expect(events.length).toBeGreaterThan(1);
+  expect(new Set(events.map((e) => e.applicationId))).toEqual(new Set([tenant.applicationId]));
+  const hidden = lines.filter((l) => l.kind === "redacted");
+  expect(hidden.length).toBeGreaterThan(events.length);
+  for (const h of hidden) expect(Object.keys(h).sort()).toEqual(["chainVersion", "contentHash", "hash", "kind", "prevHash", "seq"]);
+  // Nothing of the other tenant: not its names, its application, its people.
+  for (const secret of [otherCustomer, otherApp, otherAppId, rival.person.email, rival.person.name]) expect(text).not.toContain(secret);
+
+  const ok = await verifyExport(page, text);
+  expect(ok.code, ok.out).toBe(0);
+  expect(ok.out).toMatch(/^OK \d+ events \(\d+ of them other applications' or platform-wide, as hashes only\), [1-9]\d* checkpoints; signed through event \d+ \(hash [0-9a-f]{64}\)/);
+  expect(ok.out).toMatch(/keep this anchor outside Releasegate: --anchor \d+:[0-9a-f]{64}/);
+
+  // One of their events edited: the same command names it.
+  const grant = events.find((e) => String(e.summary).startsWith("granted AUDITOR"))!;
+  const bad = await verifyExport(page, text.replace(String(grant.summary), String(grant.summary).replace("granted", "revoked")));
+  expect(bad.code).toBe(1);
+  expect(bad.out).toContain(`first bad sequence number: ${String(grant.seq)}`);
+});
+
+test("a refused attempt on a release shows on its evidence page", async ({ adminPage: admin, tenant, newBrowserPage, request }) => {
+  await setProductionGates(admin, tenant.applicationId, false);
+  const ops = await signedInMember(admin, tenant.applicationId, newBrowserPage, { first: "Otto", last: "Ops", role: "Ops" });
+  const dev = await signedInMember(admin, tenant.applicationId, newBrowserPage, { first: "Dora", last: "Developer", role: "Developer" });
+  const auditor = await signedInMember(admin, tenant.applicationId, newBrowserPage, { first: "Ada", last: "Auditor", role: "Auditor" });
+  const agent = await SimulatedAgent.enroll(request, await addServer(ops.page, tenant.applicationId, "Production", "web-1"), "web-1");
+  const stop = keepOnline([agent]);
+  try {
+    const release = await createRelease(tenant.applicationId, dev.person.email, "3.1.0");
+    // Ops promote it; the developer replays ops' request (only ops deploy to production).
+    await ops.page.goto(`/apps/${tenant.applicationId}`);
+    const card = ops.page.getByTestId("deploy-Production");
+    await card.locator("summary", { hasText: "Deploy to Production" }).click();
+    await card.getByLabel("Release", { exact: true }).selectOption({ label: "3.1.0" });
+    const sent = await captureAction(ops.page, () => card.getByRole("button", { name: "Deploy to Production" }).click());
+    await expect(ops.page.getByRole("heading", { level: 1 })).toHaveText("Deploy 3.1.0 to Production");
+    expect(await replayAction(dev.page, sent)).toContain("Only");
+
+    await auditor.page.goto(`/audit/releases/${release.id}`);
+    const refusals = auditor.page.getByTestId("refusals");
+    await expect(refusals).toContainText(`${dev.person.email} was refused request-deployment (Production)`);
+    await expect(auditor.page.getByRole("heading", { name: "Refused attempts (1)" })).toBeVisible();
+    await screenshot(auditor.page, "audit-release-evidence-refusal");
+    // And in the application's record, where its auditor filters for refusals.
+    await auditor.page.goto(`/audit?type=PERMISSION_DENIED&applicationId=${tenant.applicationId}`);
+    await expect(auditor.page.getByTestId("audit-table")).toContainText(`${dev.person.email} was refused request-deployment`);
+  } finally {
+    stop();
+  }
 });
 
 test("someone without the auditor role has no audit page and cannot export", async ({ adminPage: admin, tenant, newBrowserPage }) => {

@@ -16,16 +16,30 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
+/**
+ * What a refused action was about. A FORBIDDEN carries it from the domain check that refused, so the one denial
+ * writer (lib/audit/record-denial.ts) files the refusal under that application, environment and release, where
+ * their auditor looks.
+ */
+export interface DenialScope {
+  applicationId?: string | null;
+  environmentId?: string | null;
+  releaseId?: string | null;
+}
+
 export class AppError extends Error {
   readonly code: ErrorCode;
   /** Per-field messages for forms, keyed by input name. */
   readonly fieldErrors: Record<string, string[]> | undefined;
+  /** For a FORBIDDEN: the objects it was about. */
+  readonly scope: DenialScope | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { fieldErrors?: Record<string, string[]>; cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { fieldErrors?: Record<string, string[]>; cause?: unknown; scope?: DenialScope }) {
     super(message, { cause: options?.cause });
     this.name = "AppError";
     this.code = code;
     this.fieldErrors = options?.fieldErrors;
+    this.scope = options?.scope;
   }
 
   get status(): number {
@@ -36,7 +50,7 @@ export class AppError extends Error {
 export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
 
 export const notFound = (what: string) => new AppError("NOT_FOUND", `${what} not found.`);
-export const forbidden = (message = "You are not allowed to do that.") => new AppError("FORBIDDEN", message);
+export const forbidden = (message = "You are not allowed to do that.", scope?: DenialScope) => new AppError("FORBIDDEN", message, scope ? { scope } : undefined);
 export const conflict = (message: string) => new AppError("CONFLICT", message);
 export const invalid = (message: string, fieldErrors?: Record<string, string[]>) =>
   new AppError("INVALID_INPUT", message, fieldErrors ? { fieldErrors } : undefined);

@@ -1,18 +1,41 @@
-// `npm run audit:verify -- --public-key <file> [--database-url <url> | --export <file.ndjson>]`
+// `npm run audit:verify -- --public-key <file> [--database-url <url> | --export <file.ndjson>] [--anchor N:HASH ...]`
 // Recomputes the audit hash chain and every signed checkpoint with nothing but the public key, from the database
-// or from an NDJSON export. Prints OK with counts, or the first bad sequence number and why; exits 1 on failure,
-// 2 on bad usage. Needs no Releasegate server and no private key.
+// or from an NDJSON export. Prints OK with counts and the anchor to keep (the hash of the newest signed event), or
+// the first bad sequence number and why; exits 1 on failure, 2 on bad usage. Needs no Releasegate server and no
+// private key.
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { loadPublicKey } from "../lib/audit/signing-key";
+import type { Anchors } from "../lib/audit/verify-chain";
 import { verifyDatabase } from "../lib/audit/verify-database";
 import { verifyExport } from "../lib/audit/verify-export";
 
-const usage = "usage: npm run audit:verify -- --public-key <file.pem> [--database-url <postgresql://...> | --export <file.ndjson>]";
+const usage =
+  "usage: npm run audit:verify -- --public-key <file.pem> [--database-url <postgresql://...> | --export <file.ndjson>] [--anchor N:HASH ...]";
+
+class UsageError extends Error {}
+
+/** `--anchor N:HASH`, as an earlier OK line printed it: N a positive event number, HASH its 64 hex digits. */
+function parseAnchors(values: string[]): Anchors {
+  const anchors: Anchors = new Map();
+  for (const v of values) {
+    const m = /^([1-9]\d{0,18}):([0-9a-f]{64})$/.exec(v.trim().toLowerCase());
+    if (!m) throw new UsageError(`--anchor takes N:HASH (an event number, a colon, its 64 hex digits), as an earlier OK line printed it; got "${v}"`);
+    const seq = BigInt(m[1]!);
+    if (anchors.has(seq) && anchors.get(seq) !== m[2]) throw new UsageError(`two different anchors for event ${seq}`);
+    anchors.set(seq, m[2]!);
+  }
+  return anchors;
+}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { "public-key": { type: "string" }, "database-url": { type: "string" }, export: { type: "string" } },
+    options: {
+      "public-key": { type: "string" },
+      "database-url": { type: "string" },
+      export: { type: "string" },
+      anchor: { type: "string", multiple: true },
+    },
     strict: true,
   });
   const dbUrl = values["database-url"] ?? (values.export ? undefined : process.env.DATABASE_URL);
@@ -20,23 +43,44 @@ async function main(): Promise<number> {
     console.error(usage);
     return 2;
   }
+  let anchors: Anchors;
+  try {
+    anchors = parseAnchors(values.anchor ?? []);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`${e.message}\n${usage}`);
+    return 2;
+  }
   const key = loadPublicKey(await readFile(values["public-key"], "utf8"));
   const started = performance.now();
-  const result = values.export ? await verifyExport(values.export, key) : await verifyDatabase(dbUrl!, key);
+  const result = values.export ? await verifyExport(values.export, key, anchors) : await verifyDatabase(dbUrl!, key, { anchors });
   const seconds = (performance.now() - started) / 1000;
   if (!result.ok) {
     console.log(`FAIL ${result.reason}`);
-    if (result.seq !== undefined) console.log(`first bad sequence number: ${result.seq}`);
+    if (result.seq !== undefined) {
+      const range = result.range && result.range.first !== result.range.last ? ` (the change lies in events ${result.range.first}..${result.range.last})` : "";
+      console.log(`first bad sequence number: ${result.seq}${range}`);
+    }
     console.log(`(${result.events} events verified before it)`);
     return 1;
   }
-  const tail = BigInt(result.events) - result.signedThroughSeq;
+  const tail = result.from + BigInt(result.events) - 1n - result.signedThroughSeq;
   console.log(
-    `OK ${result.events} events, ${result.checkpoints} checkpoints; signed through event ${result.signedThroughSeq}` +
-      (result.lastCheckpointAt ? ` (last checkpoint ${result.lastCheckpointAt.toISOString()})` : "") +
+    `OK ${result.events} events` +
+      (result.from > 1n ? ` from event ${result.from}` : "") +
+      (result.redacted ? ` (${result.redacted} of them other applications' or platform-wide, as hashes only)` : "") +
+      `, ${result.checkpoints} checkpoints; signed through event ${result.signedThroughSeq}` +
+      (result.signedThroughHash ? ` (hash ${result.signedThroughHash})` : "") +
+      (result.lastCheckpointAt ? `, last checkpoint ${result.lastCheckpointAt.toISOString()}` : "") +
       (tail > 0n ? `; ${tail} newer events are chained but not yet signed` : "") +
+      (result.anchorsHeld.length ? `; anchors held: event${result.anchorsHeld.length > 1 ? "s" : ""} ${result.anchorsHeld.join(", ")}` : "") +
       `; key ${key.keyId.slice(0, 16)}; ${Math.round(result.events / Math.max(seconds, 0.001))} events/s`,
   );
+  // No signature can show a history cut off together with its newest checkpoints and grown back since: only a hash
+  // kept where Releasegate cannot change it can (README, "The audit record").
+  if (result.signedThroughHash) {
+    console.log(`keep this anchor outside Releasegate: --anchor ${result.signedThroughSeq}:${result.signedThroughHash}`);
+  }
   return 0;
 }
 

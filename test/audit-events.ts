@@ -68,6 +68,8 @@ export const storedEvent = fc
     userAgent: optionalText,
     requestId: optionalText,
     prevHash: fc.oneof(fc.constant(GENESIS_HASH), hex64),
+    // Both hash rules: records begun before version 2 hold version-1 events.
+    chainVersion: fc.constantFrom(1, 2),
   })
   .map((e) => ({ ...e, hash: hashEvent(e) }) satisfies StoredEvent);
 
@@ -106,6 +108,9 @@ export function binaryRow(e: StoredEvent, jsonLayout: "compact" | "jsonb" | "loo
   for (const k of ["applicationId", "customerId", "environmentId", "releaseId", "id"] as const) fields[F[k]] = uuidBytes(e[k]);
   for (const k of ["after", "before", "data"] as const) fields[F[k]] = jsonb(e[k]);
   fields[F.seq] = int8(e.seq);
+  const int2 = Buffer.alloc(2);
+  int2.writeInt16BE(e.chainVersion);
+  fields[F.chainVersion] = int2;
   fields[F.occurredAt] = int8((BigInt(e.occurredAt.getTime()) - PG_EPOCH_MS) * 1000n);
   const parts: Buffer[] = [Buffer.from([EVENT_COPY_FIELDS >> 8, EVENT_COPY_FIELDS & 255])];
   for (const f of fields) {
@@ -123,6 +128,10 @@ export function binaryCopy(rows: Buffer[]): Buffer {
   return Buffer.concat([header, ...rows, Buffer.from([0xff, 0xff])]);
 }
 
-/** sha256(prevHash bytes || canonical), computed the plain way. */
-export const plainHash = (prevHash: string, canonical: string): string =>
-  createHash("sha256").update(Buffer.from(prevHash, "hex")).update(canonical, "utf8").digest("hex");
+/** The event's hash by its version's rule (chain.ts), computed the plain way. */
+export function plainHash(prevHash: string, canonical: string, version: number): string {
+  const sha256 = (...parts: Buffer[]) => parts.reduce((h, p) => h.update(p), createHash("sha256")).digest();
+  const prev = Buffer.from(prevHash, "hex");
+  const bytes = Buffer.from(canonical, "utf8");
+  return (version === 1 ? sha256(prev, bytes) : sha256(prev, sha256(bytes))).toString("hex");
+}

@@ -20,7 +20,7 @@
 // approved and ready to promote.
 import { randomUUID } from "node:crypto";
 import pg from "pg";
-import { type ChainedEvent, GENESIS_HASH, hashEvent } from "../../lib/audit/chain";
+import { CHAIN_VERSION, type ChainedEvent, GENESIS_HASH, hashEvent } from "../../lib/audit/chain";
 import { hashPassword } from "../../lib/auth/password";
 import { DEFAULT_ENVIRONMENTS } from "../../lib/environments/default-environments";
 import { slugify } from "../../lib/util/slugify";
@@ -326,7 +326,7 @@ export async function seedDashboardData(url: string, o: { customers: CustomerSha
     const events = table("AuditEvent", [
       ["seq", "bigint"], ["id", "uuid"], ["occurredAt", "ts"], ["type", "text"], ["actorType", "enum:ActorType"], ["actorId", "text"], ["actorLabel", "text"], ["customerId", "uuid"], ["applicationId", "uuid"],
       ["environmentId", "uuid"], ["releaseId", "uuid"], ["objectType", "text"], ["objectId", "text"], ["summary", "text"], ["before", "jsonb"], ["after", "jsonb"], ["data", "jsonb"], ["ip", "text"],
-      ["userAgent", "text"], ["requestId", "text"], ["prevHash", "text"], ["hash", "text"],
+      ["userAgent", "text"], ["requestId", "text"], ["prevHash", "text"], ["hash", "text"], ["chainVersion", "int"],
     ]);
     let prevHash = GENESIS_HASH;
     const total = audit.length;
@@ -354,12 +354,13 @@ export async function seedDashboardData(url: string, o: { customers: CustomerSha
         userAgent: d.actorType === "USER" ? "Mozilla/5.0 (bench)" : null,
         requestId: null,
         prevHash,
+        chainVersion: CHAIN_VERSION,
       };
       const hash = hashEvent(e);
       prevHash = hash;
       const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
       events.rows.push([e.seq.toString(), e.id, e.occurredAt, e.type, e.actorType, e.actorId, e.actorLabel, e.customerId, e.applicationId, e.environmentId, e.releaseId, e.objectType, e.objectId,
-        e.summary, json(e.before), json(e.after), null, e.ip, e.userAgent, e.requestId, e.prevHash, hash]);
+        e.summary, json(e.before), json(e.after), null, e.ip, e.userAgent, e.requestId, e.prevHash, hash, e.chainVersion]);
       if (events.rows.length >= 20_000) await flush(client, events);
     }
     await flush(client, events);

@@ -50,6 +50,7 @@ export async function createApiToken(actor: UserActor, input: TCreateApiTokenReq
     const names = missing.map((r) => ROLE_NAMES[r]).join(" and ");
     throw new AppError("FORBIDDEN", `A token can only carry roles you hold on ${app.name}, and you are not ${names} there.`, {
       fieldErrors: { roles: [`You do not hold ${names} on ${app.name}.`] },
+      scope: { applicationId: app.id },
     });
   }
   const plaintext = newApiToken();

@@ -36,14 +36,14 @@ export async function approveRelease(actor: UserActor, raw: TApproveReleaseReque
   try {
     const outcome = await db.$transaction(async (tx) => {
       const release = await loadReleaseForDecision(tx, actor, input.releaseId);
-      assertCan(actor, "release.approve", release.applicationId);
+      assertCan(actor, "release.approve", release.applicationId, { releaseId: release.id });
       const app = release.application;
       const env = approvalEnvironment(app.environments);
       const roles = actor.roles.get(app.id) ?? new Set<Role>();
       const alreadyApproved =
         env !== null && (await tx.approval.count({ where: { releaseId: release.id, environmentId: env.id, userId: actor.id, artifactSha256: release.artifactSha256 } })) > 0;
       const refusal = approvalRefusal({ actorId: actor.id, actorRoles: roles, release, environment: env, alreadyApproved, latestVerdict: await latestVerdictOn(tx, release) });
-      if (refusal) throw new AppError(refusal.code, refusal.message);
+      if (refusal) throw new AppError(refusal.code, refusal.message, { scope: { applicationId: app.id, environmentId: env?.id ?? null, releaseId: release.id } });
       if (input.artifactSha256 !== release.artifactSha256) {
         throw conflict(`This page showed a build (${input.artifactSha256.slice(0, 12)}) that is not ${release.version}'s (${release.artifactSha256.slice(0, 12)}). Reload and check again.`);
       }

@@ -32,7 +32,7 @@ export async function createFreeze(actor: UserActor, raw: TCreateFreezeRequest) 
   const input = parseInput(ZCreateFreezeRequestSchema, raw);
   const env = await db.environment.findUnique({ where: { id: input.environmentId }, include: { application: true } });
   if (!env || !can(actor, "application.view", env.applicationId)) throw notFound("Environment");
-  assertCan(actor, "freeze.manage", env.applicationId);
+  assertCan(actor, "freeze.manage", env.applicationId, { environmentId: env.id });
   const startsAt = input.startsAt ?? new Date();
   return db.$transaction(async (tx) => {
     const freeze = await tx.freeze.create({ data: { environmentId: env.id, startsAt, endsAt: input.endsAt, reason: input.reason, createdById: actor.id } });

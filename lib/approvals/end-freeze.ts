@@ -19,7 +19,7 @@ export async function endFreeze(actor: UserActor, raw: TEndFreezeRequest) {
   const freeze = await db.freeze.findUnique({ where: { id: input.freezeId }, include: { environment: { include: { application: true } } } });
   if (!freeze || !can(actor, "application.view", freeze.environment.applicationId)) throw notFound("Freeze");
   const env = freeze.environment;
-  assertCan(actor, "freeze.manage", env.applicationId);
+  assertCan(actor, "freeze.manage", env.applicationId, { environmentId: env.id });
   const now = new Date();
   const endsAt = freeze.startsAt > now ? freeze.startsAt : now;
   return db.$transaction(async (tx) => {

@@ -44,7 +44,7 @@ export async function recordVerdict(actor: UserActor, raw: TRecordVerdictRequest
   const input = parseInput(ZRecordVerdictRequestSchema, raw);
   const outcome = await db.$transaction(async (tx) => {
     const release = await loadReleaseForDecision(tx, actor, input.releaseId);
-    assertCan(actor, "release.verdict", release.applicationId);
+    assertCan(actor, "release.verdict", release.applicationId, { releaseId: release.id });
     const app = release.application;
     const acceptance = acceptanceEnvironment(app.environments);
     const deployedToAcceptance =
@@ -58,7 +58,7 @@ export async function recordVerdict(actor: UserActor, raw: TRecordVerdictRequest
       deployedToAcceptance,
       latestVerdict: await latestVerdictOn(tx, release),
     });
-    if (refusal) throw new AppError(refusal.code, refusal.message);
+    if (refusal) throw new AppError(refusal.code, refusal.message, { scope: { applicationId: app.id, environmentId: acceptance?.id ?? null, releaseId: release.id } });
     if (input.artifactSha256 !== release.artifactSha256) {
       throw conflict(`This page showed a build (${input.artifactSha256.slice(0, 12)}) that is not ${release.version}'s (${release.artifactSha256.slice(0, 12)}). Reload and test again.`);
     }

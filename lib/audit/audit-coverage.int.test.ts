@@ -35,7 +35,6 @@ import { updateTargetBalancer } from "../targets/update-target-balancer";
 import { updateRolloutSettings } from "../environments/update-rollout-settings";
 import { authenticateApiToken } from "../api-tokens/authenticate-api-token";
 import { createApiToken, ZCreateApiTokenRequestSchema } from "../api-tokens/create-api-token";
-import { recordApiTokenDenial } from "../api-tokens/record-api-token-denial";
 import { revokeApiToken } from "../api-tokens/revoke-api-token";
 import { createRelease, ZCreateReleaseRequestSchema } from "../releases/create-release";
 import { FilesystemArtifactStore } from "../storage/filesystem-store";
@@ -133,7 +132,6 @@ const COVERED: Record<string, string> = {
   "lib/releases/create-release.ts": "createRelease",
   "lib/api-tokens/create-api-token.ts": "createApiToken",
   "lib/api-tokens/revoke-api-token.ts": "revokeApiToken",
-  "lib/api-tokens/record-api-token-denial.ts": "recordApiTokenDenial",
   // verdicts, approvals and freezes: tested in lib/approvals/approvals.int.test.ts
   "lib/approvals/record-verdict.ts": "recordVerdict",
   "lib/approvals/approve-release.ts": "approveRelease",
@@ -528,12 +526,12 @@ describe("releases and pipelines' API tokens write exactly one audit event", () 
     }
   });
 
-  it("recordApiTokenDenial -> PERMISSION_DENIED by the token (lib/entry/api-route.ts calls it on a refusal)", async () => {
+  it("recordDenial for a token -> PERMISSION_DENIED by the token, in its application (lib/entry/api-route.ts calls it on a refusal)", async () => {
     const ops = await createMember(tenant, "OPS");
     const { plaintext, token } = await newToken(ops, ["OPS"]);
     const ctx = testContext();
     const pipeline = await authenticateApiToken(`Bearer ${plaintext}`, ctx);
-    await recordApiTokenDenial(pipeline, "POST /api/v1/applications/x/releases");
+    await recordDenial(pipeline, "POST /api/v1/applications/x/releases");
     const events = await eventsOf(ctx);
     expect(events.map((e) => [e.type, e.actorType, e.actorId, e.objectId, e.applicationId])).toEqual([
       ["PERMISSION_DENIED", "API_TOKEN", token.id, "POST /api/v1/applications/x/releases", tenant.application.id],

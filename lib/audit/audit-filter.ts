@@ -44,6 +44,9 @@ export function auditWhereSql(
   return { sql: clauses.length ? `WHERE ${clauses.join(" AND ")}` : "", params };
 }
 
-/** Whether the filter selects everything: only such an export can be verified end to end. */
-export const isUnfiltered = (f: TAuditFilter, applicationIds: string[] | null): boolean =>
-  applicationIds === null && Object.entries(f).every(([k, v]) => k === "before" || v === undefined);
+/**
+ * Whether the filter selects anything less than everything the actor may read (the page cursor aside). Only an
+ * export without filters is complete and verifies end to end: an administrator's holds every event, an auditor's
+ * every event of their applications and the hashes of all others (export-audit-events.ts).
+ */
+export const hasFilters = (f: TAuditFilter): boolean => Object.entries(f).some(([k, v]) => k !== "before" && v !== undefined);

@@ -1,27 +1,30 @@
 // Audit events as rows of PostgreSQL's binary COPY format (copy-binary-reader.ts), for the verifier and the export.
-// Columns come in the canonical form's key order, then the stored hash, each cast to the type this file decodes:
+// Columns come in the canonical form's key order, then the stored hash and the chain version, each cast to the type
+// this file decodes:
 // a cast to the column's own type costs PostgreSQL nothing, and if someone changed a column's type the cast still
 // hands over the representation read here (or fails), never bytes misread as another type.
 // Pure: no database, no server-only.
 import { CANONICAL_KEYS, type CanonicalWriter } from "./canonical-writer";
 import type { StoredEvent } from "./verify-chain";
 
-const CASTS: Record<(typeof CANONICAL_KEYS)[number] | "hash", string> = {
+const CASTS: Record<(typeof CANONICAL_KEYS)[number] | "hash" | "chainVersion", string> = {
   actorId: "text", actorLabel: "text", actorType: "text", after: "jsonb", applicationId: "uuid", before: "jsonb", customerId: "uuid",
   data: "jsonb", environmentId: "uuid", id: "uuid", ip: "text", objectId: "text", objectType: "text", occurredAt: "timestamp(3)",
   prevHash: "text", releaseId: "uuid", requestId: "text", seq: "int8", summary: "text", type: "text", userAgent: "text", hash: "text",
+  chainVersion: "int2",
 };
 
 // actorType is an enum: its binary form is its label, the same bytes as text, so it needs no cast (a cast to text
 // would cost a conversion per row).
 const cast = (k: keyof typeof CASTS): string => (k === "actorType" ? `"actorType"` : `"${k}"::${CASTS[k]}`);
 
-/** The SELECT list, in field order: the canonical keys, then the stored hash. */
-export const EVENT_COPY_COLUMNS = [...CANONICAL_KEYS, "hash" as const].map(cast).join(", ");
-export const EVENT_COPY_FIELDS = CANONICAL_KEYS.length + 1;
+const FIELDS = [...CANONICAL_KEYS, "hash", "chainVersion"] as const;
+/** The SELECT list, in field order: the canonical keys, then the stored hash and the chain version. */
+export const EVENT_COPY_COLUMNS = FIELDS.map(cast).join(", ");
+export const EVENT_COPY_FIELDS = FIELDS.length;
 
 // Field indexes (EVENT_COPY_COLUMNS order).
-export const F = Object.fromEntries([...CANONICAL_KEYS, "hash"].map((k, i) => [k, i])) as Record<keyof typeof CASTS, number>;
+export const F = Object.fromEntries(FIELDS.map((k, i) => [k, i])) as Record<keyof typeof CASTS, number>;
 /** The free-form JSON columns (jsonb: a version byte, then the text). */
 export const JSON_FIELDS: ReadonlySet<number> = new Set([F.before, F.after, F.data]);
 
@@ -41,6 +44,12 @@ export function rowSeq(buf: Buffer, start: Int32Array, end: Int32Array): number 
   return hi * TWO_32 + buf.readUInt32BE(s + 4);
 }
 
+/** The row's chain version (an int2), or 0 when the field is not one. */
+export function rowVersion(buf: Buffer, start: Int32Array, end: Int32Array): number {
+  const s = start[F.chainVersion]!;
+  return s >= 0 && end[F.chainVersion]! - s === 2 ? buf.readInt16BE(s) : 0;
+}
+
 /** Milliseconds since 1970 of a binary timestamp field, or NaN when it is not a whole millisecond in Date's range. */
 function timestampMs(buf: Buffer, s: number): number {
   const hi = buf.readInt32BE(s);
@@ -53,7 +62,7 @@ function timestampMs(buf: Buffer, s: number): number {
 /**
  * Writes the canonical form of the event in this row (hash prefix included) through `w`. Returns false when a field
  * is not what the writer's events hold (a NULL where a value is required, a prevHash that is not 64 hex digits, a
- * time Date cannot hold, a seq beyond 2^53): the caller then checks the row with the reference code instead
+ * time Date cannot hold, a seq beyond 2^53, a chain version without a rule): the caller then checks the row with the reference code instead
  * (storedEventFromBinaryRow + chain.ts), so such rows get exactly verifyChain's answer.
  */
 export function writeCanonicalBinaryRow(w: CanonicalWriter, buf: Buffer, start: Int32Array, end: Int32Array): boolean {
@@ -107,8 +116,7 @@ export function writeCanonicalBinaryRow(w: CanonicalWriter, buf: Buffer, start: 
         else w.text(buf, s, e);
     }
   }
-  w.end();
-  return true;
+  return w.end(rowVersion(buf, start, end));
 }
 
 function uuidText(buf: Buffer, s: number): string {
@@ -150,5 +158,6 @@ export function storedEventFromBinaryRow(buf: Buffer, start: Int32Array, end: In
     requestId: text(F.requestId),
     prevHash: required(F.prevHash),
     hash: required(F.hash),
+    chainVersion: rowVersion(buf, start, end),
   };
 }

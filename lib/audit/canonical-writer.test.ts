@@ -5,7 +5,7 @@ import canonicalize from "canonicalize";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { binaryCopy, binaryRow, jsonText, plainHash, storedEvent } from "../../test/audit-events";
-import { F, storedEventFromBinaryRow, writeCanonicalBinaryRow } from "./binary-event-row";
+import { EVENT_COPY_FIELDS, F, storedEventFromBinaryRow, writeCanonicalBinaryRow } from "./binary-event-row";
 import { canonicalEvent, hashEvent } from "./chain";
 import { CanonicalWriter } from "./canonical-writer";
 import { CopyBinaryReader } from "./copy-binary-reader";
@@ -14,14 +14,14 @@ import type { StoredEvent } from "./verify-chain";
 
 /** Runs the binary COPY reader over one row and hands back the spans. */
 function readRow(row: Buffer, use: (buf: Buffer, start: Int32Array, end: Int32Array) => void): void {
-  const reader = new CopyBinaryReader(F.hash + 1, use);
+  const reader = new CopyBinaryReader(EVENT_COPY_FIELDS, use);
   reader.push(binaryCopy([row]));
   reader.finish();
   expect(reader.rows).toBe(1);
 }
 
 const reference = (e: StoredEvent) =>
-  canonicalize({ v: 1, ...e, hash: undefined, seq: e.seq.toString(), occurredAt: e.occurredAt.toISOString() });
+  canonicalize({ v: e.chainVersion, ...e, hash: undefined, chainVersion: undefined, seq: e.seq.toString(), occurredAt: e.occurredAt.toISOString() });
 
 describe("canonical form from binary COPY rows", () => {
   it("is canonicalEvent's bytes, and the digest is hashEvent's, for any event and any jsonb layout", () => {
@@ -36,7 +36,7 @@ describe("canonical form from binary COPY rows", () => {
           expect(writer.canonical().toString("utf8")).toBe(canonicalEvent(e));
           expect(writer.canonical().toString("utf8")).toBe(reference(e));
           expect(writer.digestMatches(buf, start[F.hash]!, end[F.hash]!)).toBe(true);
-          expect(plainHash(e.prevHash, canonicalEvent(e))).toBe(e.hash);
+          expect(plainHash(e.prevHash, canonicalEvent(e), e.chainVersion)).toBe(e.hash);
         });
       }),
       { numRuns: 1500 },
@@ -65,6 +65,8 @@ describe("canonical form from binary COPY rows", () => {
       { ...e, prevHash: "abc" },
       { ...e, seq: 2n ** 53n }, // beyond a safe integer
       { ...e, occurredAt: new Date("+010000-01-01T00:00:00Z") }, // toISOString writes "+010000-..."
+      { ...e, chainVersion: 3 }, // no hash rule
+      { ...e, chainVersion: -1 },
     ];
     for (const c of cases) {
       readRow(binaryRow({ ...c, hash: hashEvent(c) }), (buf, start, end) => expect(writeCanonicalBinaryRow(writer, buf, start, end)).toBe(false));

@@ -9,7 +9,7 @@
 // RFC 8785 routine (canonicalJson); every other field has a fixed type and is copied or formatted here. Anything a
 // driver does not recognise exactly is left to the reference code (chain.ts), never guessed.
 import { hash } from "node:crypto";
-import { CHAIN_VERSION, canonicalJson } from "./chain";
+import { canonicalJson } from "./chain";
 import { writeCanonicalJsonText } from "./canonical-json-bytes";
 import { ascii, HEX, JsonBytes } from "./json-bytes";
 
@@ -20,24 +20,30 @@ export const CANONICAL_KEYS = [
 ] as const;
 
 const KEY_PREFIX = CANONICAL_KEYS.map((k, i) => ascii(`${i === 0 ? "{" : ","}"${k}":`));
-const END = ascii(`,"v":${CHAIN_VERSION}}`);
+/** The closing `,"v":N}` of each chain version hashEvent knows (chain.ts). */
+const END = new Map([1, 2].map((v) => [v, ascii(`,"v":${v}}`)]));
 // Value of an ASCII lowercase hex digit, -1 for anything else (uppercase too: the chain writes lowercase only, and
 // hashEvent's Buffer.write(hex) would accept uppercase but the canonical string would then differ).
 const HEX_VALUE = new Int8Array(256).fill(-1);
 for (let i = 0; i < 16; i++) HEX_VALUE[HEX[i]!] = i;
 
-/** Where the prevHash bytes go: hashEvent hashes sha256(prevHash bytes || canonical UTF-8). */
+/** Where the prevHash bytes go: version 1 hashes sha256(prevHash bytes || canonical UTF-8). */
 const PREFIX = 32;
 
 export class CanonicalWriter extends JsonBytes {
   // bytes [0, 32): prevHash decoded; [32, length): the canonical JSON.
   override length = PREFIX;
   private key = 0;
+  /** The chain version end() closed the event with: which rule digestMatches applies. */
+  private version = 0;
+  // Version 2's second hash: prevHash bytes, then the content hash bytes.
+  private readonly link = Buffer.allocUnsafe(64);
 
   /** Starts a new event. */
   begin(): void {
     this.length = PREFIX;
     this.key = 0;
+    this.version = 0;
   }
 
   /** Writes the next key's `{"name":` or `,"name":`. Keys come strictly in CANONICAL_KEYS order. */
@@ -71,9 +77,13 @@ export class CanonicalWriter extends JsonBytes {
     if (!writeCanonicalJsonText(this, src, s, e)) this.json(src.toString("utf8", s, e));
   }
 
-  /** Closes the canonical form (`,"v":1}`). */
-  end(): void {
-    this.put(END);
+  /** Closes the canonical form (`,"v":N}`); false, writing nothing, for a version without a rule. */
+  end(version: number): boolean {
+    const bytes = END.get(version);
+    if (!bytes) return false;
+    this.put(bytes);
+    this.version = version;
+    return true;
   }
 
   /** The canonical JSON written since begin(), without the hash prefix (for tests and diagnostics). */
@@ -81,11 +91,25 @@ export class CanonicalWriter extends JsonBytes {
     return this.buf.subarray(PREFIX, this.length);
   }
 
-  /** Whether sha256(prefix || canonical) is the 64 lowercase hex digits at src[s, e): the event's stored hash. */
+  /** sha256 of the canonical JSON written since begin(), hex: a version-2 event's content hash. */
+  contentHashHex(): string {
+    return hash("sha256", this.buf.subarray(PREFIX, this.length), "hex");
+  }
+
+  /**
+   * Whether the event's hash by its version's rule (chain.ts hashEvent) is the 64 lowercase hex digits at src[s, e):
+   * its stored hash.
+   */
   digestMatches(src: Buffer, s: number, e: number): boolean {
     if (e - s !== 64) return false;
-    // A "binary" (latin1) string of the 32 digest bytes: several times cheaper than asking crypto.hash for a Buffer.
-    const d = hash("sha256", this.buf.subarray(0, this.length), "binary");
+    // "binary" (latin1) strings of the 32 digest bytes: several times cheaper than asking crypto.hash for a Buffer.
+    let d: string;
+    if (this.version === 2) {
+      this.buf.copy(this.link, 0, 0, PREFIX);
+      this.link.write(hash("sha256", this.buf.subarray(PREFIX, this.length), "binary"), PREFIX, "latin1");
+      d = hash("sha256", this.link, "binary");
+    } else if (this.version === 1) d = hash("sha256", this.buf.subarray(0, this.length), "binary");
+    else return false;
     for (let i = 0; i < 32; i++) {
       const v = d.charCodeAt(i);
       if (src[s + 2 * i] !== HEX[v >> 4] || src[s + 2 * i + 1] !== HEX[v & 15]) return false;

@@ -2,11 +2,21 @@
 // (verify-batch.ts) or lines of an export file (verify-export.ts). The fast path compares bytes; whatever it does not
 // accept is checked again by the reference code (verify-chain.ts) on the decoded event, which gives the answer and
 // its message, so both readers answer exactly as verifyChain does. Pure: no database, no server-only.
-import { type CheckpointsAt, checkEventContent, checkEventOrder, type EventProblem, type StoredEvent } from "./verify-chain";
+import {
+  checkEventContent,
+  checkEventOrder,
+  checkRedactedContent,
+  type EventProblem,
+  type KnownHashes,
+  type RedactedEvent,
+  type StoredEvent,
+} from "./verify-chain";
 
 export class ChainCursor {
   problem: (EventProblem & { index: number }) | null = null;
   count = 0;
+  /** How many of the events counted were shown as hashes only. */
+  redacted = 0;
   first: { seq: bigint; prevHash: string } | null = null;
   // The last good event: its seq, and where its stored hash (64 hex digits) is. Nothing is copied: its buffer stays
   // alive as long as it is referenced here.
@@ -14,26 +24,26 @@ export class ChainCursor {
   private lastSeqBig = 0n;
   private lastBuf: Buffer | null = null;
   private lastHashAt = 0;
-  private readonly checkpointSeqs: Set<number>;
+  private readonly knownSeqs: Set<number>;
 
   /**
    * `start`: the event before the first one (seq 0 and the genesis hash for a whole chain), or null when the first
    * event's order and link are checked by someone else (a batch: the caller knows the batch before).
    */
   constructor(
-    private readonly expectedAt: CheckpointsAt,
+    private readonly expectedAt: KnownHashes,
     start: { seq: bigint; hash: string } | null,
   ) {
-    this.checkpointSeqs = new Set([...expectedAt.keys()].filter((s) => s <= BigInt(Number.MAX_SAFE_INTEGER)).map(Number));
+    this.knownSeqs = new Set([...expectedAt.keys()].filter((s) => s <= BigInt(Number.MAX_SAFE_INTEGER)).map(Number));
     if (start) this.remember(start.seq, Buffer.from(start.hash, "latin1"), 0);
   }
 
   /**
    * Whether an event with this seq (a positive safe integer, or -1) and this prevHash can take the fast path: it
-   * follows the last good event and links to it, and no checkpoint signed it (those go through the reference check).
+   * follows the last good event and links to it, and no checkpoint or anchor names its hash (those go through the reference check).
    */
   follows(seq: number, buf: Buffer, prevStart: number, prevEnd: number): boolean {
-    if (seq <= 0 || this.checkpointSeqs.has(seq)) return false;
+    if (seq <= 0 || this.knownSeqs.has(seq)) return false;
     if (this.lastBuf === null) return true;
     return seq === this.lastSeq + 1 && prevEnd - prevStart === 64 && buf.compare(this.lastBuf, this.lastHashAt, this.lastHashAt + 64, prevStart, prevEnd) === 0;
   }
@@ -51,8 +61,19 @@ export class ChainCursor {
    * returns false when it does not.
    */
   check(e: StoredEvent): boolean {
+    return this.checked(e, () => checkEventContent(e, this.expectedAt));
+  }
+
+  /** The same for an event shown as hashes only. */
+  checkRedacted(e: RedactedEvent): boolean {
+    const ok = this.checked(e, () => checkRedactedContent(e, this.expectedAt));
+    if (ok) this.redacted += 1;
+    return ok;
+  }
+
+  private checked(e: { seq: bigint; prevHash: string; hash: string }, content: () => EventProblem | null): boolean {
     const last = this.last();
-    const problem = (last ? checkEventOrder(e, last.seq + 1n, last.hash) : null) ?? checkEventContent(e, this.expectedAt);
+    const problem = (last ? checkEventOrder(e, last.seq + 1n, last.hash) : null) ?? content();
     this.first ??= { seq: e.seq, prevHash: e.prevHash };
     if (problem) {
       this.problem = { ...problem, index: this.count };

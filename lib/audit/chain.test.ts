@@ -3,7 +3,19 @@ import canonicalize from "canonicalize";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { stored as viaUtf8, storedJson } from "../../test/audit-events";
-import { type ChainedEvent, canonicalCheckpoint, canonicalEvent, canonicalJson, GENESIS_HASH, hashEvent, normalizeJson, wellFormed } from "./chain";
+import {
+  CHAIN_VERSION,
+  type ChainedEvent,
+  canonicalCheckpoint,
+  canonicalEvent,
+  canonicalJson,
+  contentHash,
+  GENESIS_HASH,
+  hashEvent,
+  linkHash,
+  normalizeJson,
+  wellFormed,
+} from "./chain";
 
 const event = (over: Partial<ChainedEvent> = {}): ChainedEvent => ({
   seq: 42n,
@@ -27,13 +39,14 @@ const event = (over: Partial<ChainedEvent> = {}): ChainedEvent => ({
   userAgent: "Mozilla/5.0 \"quoted\" \\ back\nslash",
   requestId: "r1",
   prevHash: GENESIS_HASH,
+  chainVersion: CHAIN_VERSION,
   ...over,
 });
 
-// The reference: the same fields through the `canonicalize` package (an RFC 8785 implementation).
-const reference = (e: ChainedEvent) =>
+// The reference: the same fields through the `canonicalize` package (an RFC 8785 implementation), the version as "v".
+const reference = ({ chainVersion, ...e }: ChainedEvent) =>
   canonicalize({
-    v: 1,
+    v: chainVersion,
     ...e,
     seq: e.seq.toString(),
     occurredAt: e.occurredAt.toISOString(),
@@ -75,6 +88,28 @@ describe("event hash", () => {
   it("is the same for JSON that reads back from jsonb with another key order", () => {
     expect(hashEvent(event({ after: { b: 1, a: 2 } }))).toBe(hashEvent(event({ after: { a: 2, b: 1 } })));
   });
+
+  it("in version 2 recomputes from the hash before it and the content hash alone; version 1 covers the content itself", () => {
+    const prevHash = "ab".repeat(32);
+    const v2 = event({ prevHash });
+    const content = createHash("sha256").update(canonicalEvent(v2), "utf8").digest("hex");
+    expect(contentHash(v2)).toBe(content);
+    expect(hashEvent(v2)).toBe(createHash("sha256").update(Buffer.from(prevHash, "hex")).update(Buffer.from(content, "hex")).digest("hex"));
+    expect(linkHash(prevHash, content)).toBe(hashEvent(v2));
+    const v1 = event({ prevHash, chainVersion: 1 });
+    expect(canonicalEvent(v1)).toContain('"v":1}');
+    expect(canonicalEvent(v2)).toContain('"v":2}');
+    expect(hashEvent(v1)).toBe(createHash("sha256").update(Buffer.from(prevHash, "hex")).update(canonicalEvent(v1), "utf8").digest("hex"));
+    // The version is part of what is hashed: the same event under the other rule is another hash.
+    expect(hashEvent(v1)).not.toBe(hashEvent(v2));
+  });
+
+  it("has no rule for another version, and links only 32-byte hashes", () => {
+    expect(hashEvent(event({ chainVersion: 3 }))).toBe("");
+    expect(linkHash("ab".repeat(32), "cd".repeat(31))).toBe("");
+    expect(linkHash("AB".repeat(32), "cd".repeat(32))).toBe("");
+    expect(linkHash("ab".repeat(33), "cd".repeat(32))).toBe("");
+  });
 });
 
 describe("canonical JSON of values that are not yet plain JSON", () => {
@@ -99,23 +134,31 @@ describe("fast paths agree with the plain definitions", () => {
     seq: fc.bigInt({ min: 1n, max: 2n ** 63n - 1n }),
     occurredAt: fc.date({ min: new Date("2000-01-01T00:00:00Z"), max: new Date("2100-01-01T00:00:00Z"), noInvalidDate: true }),
     prevHash: fc.oneof(fc.constant(GENESIS_HASH), fc.stringMatching(/^[0-9a-f]{64}$/), text),
+    chainVersion: fc.constantFrom(1, 2),
   });
+  const sha256 = (...parts: Buffer[]) => parts.reduce((h, p) => h.update(p), createHash("sha256")).digest();
 
-  it("canonicalEvent matches the canonicalize package, hashEvent matches sha256(prevHash bytes || canonical)", () => {
+  it("canonicalEvent matches the canonicalize package, hashEvent matches its version's rule computed the plain way", () => {
     fc.assert(
       fc.property(arbitraryEvent, (e) => {
         expect(canonicalEvent(e)).toBe(reference(e));
-        const expected = createHash("sha256").update(Buffer.from(e.prevHash, "hex")).update(reference(e)!, "utf8").digest("hex");
+        const canonical = Buffer.from(reference(e)!, "utf8");
+        const expected =
+          e.chainVersion === 1
+            ? sha256(Buffer.from(e.prevHash, "hex"), canonical).toString("hex")
+            : /^[0-9a-f]{64}$/.test(e.prevHash)
+              ? sha256(Buffer.from(e.prevHash, "hex"), sha256(canonical)).toString("hex")
+              : "";
         expect(hashEvent(e)).toBe(expected);
       }),
       { numRuns: 2000 },
     );
-  });
+  }, 30_000);
 
   it("writes any string, lone surrogates included, exactly as JSON.stringify does", () => {
     const anyUnit = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)) });
     fc.assert(fc.property(anyUnit, (s) => canonicalJson(s) === JSON.stringify(s)), { numRuns: 2000 });
-    const lone = event({ summary: "half \ud800 pair", actorId: "\udc00" });
+    const lone = event({ summary: "half \ud800 pair", actorId: "\udc00", chainVersion: 1 });
     expect(hashEvent(lone)).toBe(createHash("sha256").update(Buffer.from(lone.prevHash, "hex")).update(canonicalEvent(lone), "utf8").digest("hex"));
     expect(canonicalEvent(lone)).toContain('"summary":"half \\ud800 pair"');
   });

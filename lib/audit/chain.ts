@@ -5,7 +5,13 @@
 import { createHash, hash } from "node:crypto";
 
 export const GENESIS_HASH = "0".repeat(64);
-export const CHAIN_VERSION = 1;
+/**
+ * The rule the writer hashes new events with (hashEvent); events keep the version they were written with, and the
+ * verifier applies each event's own. 1: sha256(prevHash || canonical). 2: sha256(prevHash || sha256(canonical)),
+ * so an event can be shown as its content hash alone (another tenant's, in an auditor's export) and the chain still
+ * recomputes through it.
+ */
+export const CHAIN_VERSION = 2;
 
 /** The fields of an audit event that the hash covers: every column except the hash itself. */
 export interface ChainedEvent {
@@ -30,6 +36,8 @@ export interface ChainedEvent {
   userAgent: string | null;
   requestId: string | null;
   prevHash: string;
+  /** The hash rule the event was written with (CHAIN_VERSION at the time); part of the canonical form as "v". */
+  chainVersion: number;
 }
 
 /**
@@ -124,12 +132,19 @@ export function canonicalEvent(e: ChainedEvent): string {
     `,"ip":${q(e.ip)},"objectId":${q(e.objectId)},"objectType":${q(e.objectType)}` +
     `,"occurredAt":"${e.occurredAt.toISOString()}","prevHash":${q(e.prevHash)},"releaseId":${q(e.releaseId)}` +
     `,"requestId":${q(e.requestId)},"seq":"${e.seq.toString()}","summary":${q(e.summary)},"type":${q(e.type)}` +
-    `,"userAgent":${q(e.userAgent)},"v":${CHAIN_VERSION}}`
+    `,"userAgent":${q(e.userAgent)},"v":${e.chainVersion}}`
   );
 }
 
-/** row_hash = sha256(prev_hash bytes || canonical bytes), hex. The first event chains to 32 zero bytes. */
+/**
+ * The event's hash, by the rule of its chainVersion; the first event chains to 32 zero bytes.
+ *  - 1: sha256(prevHash bytes || canonical UTF-8)
+ *  - 2: sha256(prevHash bytes || contentHash bytes), contentHash = sha256(canonical UTF-8)
+ * Any other version has no rule: "", which no stored hash equals.
+ */
 export function hashEvent(e: ChainedEvent): string {
+  if (e.chainVersion === 2) return linkHash(e.prevHash, contentHash(e));
+  if (e.chainVersion !== 1) return "";
   // One-shot hashing over a reused buffer: a Hash object per event (createHash/update/digest) cost as much as the
   // canonical form itself when verifying a million events.
   const canonical = canonicalEvent(e);
@@ -142,6 +157,22 @@ export function hashEvent(e: ChainedEvent): string {
 }
 let scratch = Buffer.allocUnsafe(4096);
 
+/** sha256 of the event's canonical UTF-8, hex: what a version-2 hash covers of the event itself. */
+export function contentHash(e: ChainedEvent): string {
+  return hash("sha256", canonicalEvent(e), "hex");
+}
+
+/** sha256(prevHash bytes || contentHash bytes), hex: a version-2 event's hash from the hash before it and its content's. */
+export function linkHash(prevHash: string, content: string): string {
+  // Exactly 32 bytes each: Buffer's hex decoding would stop quietly at a bad digit or run on past 32 bytes.
+  if (!HEX64.test(prevHash) || !HEX64.test(content)) return "";
+  link.write(prevHash, 0, "hex");
+  link.write(content, 32, "hex");
+  return hash("sha256", link, "hex");
+}
+const link = Buffer.allocUnsafe(64);
+const HEX64 = /^[0-9a-f]{64}$/;
+
 /** What a checkpoint signs: the head of the event chain at `lastSeq`, linked to the previous checkpoint. */
 export interface CheckpointPayload {
   number: bigint;
@@ -152,9 +183,13 @@ export interface CheckpointPayload {
   keyId: string;
 }
 
+// Checkpoints are still signed over their version-1 form: chain version 2 changed how events are hashed, not what a
+// checkpoint says, and every signature already made must keep verifying.
+const CHECKPOINT_VERSION = 1;
+
 export function canonicalCheckpoint(c: CheckpointPayload): string {
   return canonicalJson({
-    v: CHAIN_VERSION,
+    v: CHECKPOINT_VERSION,
     number: c.number.toString(),
     createdAt: c.createdAt.toISOString(),
     lastSeq: c.lastSeq.toString(),

@@ -10,7 +10,7 @@ export const RAW_TEXT = { getTypeParser: () => (v: string) => v } as unknown as 
 
 export const EVENT_COLUMNS = `"seq", "id", "occurredAt", "type", "actorType"::text AS "actorType", "actorId", "actorLabel", "customerId"::text AS "customerId",
   "applicationId"::text AS "applicationId", "environmentId"::text AS "environmentId", "releaseId"::text AS "releaseId", "objectType", "objectId",
-  "summary", "before"::text AS "before", "after"::text AS "after", "data"::text AS "data", "ip", "userAgent", "requestId", "prevHash", "hash"`;
+  "summary", "before"::text AS "before", "after"::text AS "after", "data"::text AS "data", "ip", "userAgent", "requestId", "prevHash", "hash", "chainVersion"`;
 
 export const CHECKPOINT_COLUMNS = `"number", "createdAt", "lastSeq", "lastHash", "prevCheckpointHash", "keyId", "signature", "hash"`;
 
@@ -48,6 +48,7 @@ export function toStoredEvent(r: Raw): StoredEvent {
     requestId: str(r.requestId),
     prevHash: String(r.prevHash),
     hash: String(r.hash),
+    chainVersion: Number(r.chainVersion),
   };
 }
 

@@ -3,13 +3,15 @@ import pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import type { UserActor } from "../auth/actor";
 import { pgPool } from "../db/client";
-import { auditWhereSql, isUnfiltered, type TAuditFilter } from "./audit-filter";
+import { auditWhereSql, hasFilters, type TAuditFilter } from "./audit-filter";
 import { resolveAuditScope } from "./audit-scope";
 import { EVENT_COPY_COLUMNS, EVENT_COPY_FIELDS } from "./binary-event-row";
+import { CanonicalWriter } from "./canonical-writer";
 import { CopyBinaryReader } from "./copy-binary-reader";
+import { createCheckpoint } from "./create-checkpoint";
 import { CHECKPOINT_COLUMNS, RAW_TEXT, toStoredCheckpoint } from "./event-rows";
 import { checkpointLine, csvHeader, EXPORT_FORMAT, type ExportHeader } from "./export-format";
-import { writeCsvLine, writeEventLine } from "./export-row-writer";
+import { writeCsvLine, writeEventLine, writeRedactedLine } from "./export-row-writer";
 import { JsonBytes } from "./json-bytes";
 
 export type ExportFormat = "ndjson" | "csv";
@@ -21,15 +23,24 @@ const CHUNK = 64 * 1024;
  * Streams the events the actor may read, oldest first, as NDJSON (header, checkpoints, events) or CSV lines, in
  * chunks of UTF-8. One binary COPY in one REPEATABLE READ snapshot up to the head at the start: memory stays flat at
  * any size (the COPY waits while the consumer does not read), and rows written during the export do not make it
- * inconsistent. Rows become lines without objects or strings per row (export-row-writer.ts). Only an unfiltered
- * export by a platform admin is `complete` and verifies end to end; others still carry each event's hash.
+ * inconsistent. Rows become lines without objects or strings per row (export-row-writer.ts).
+ *
+ * An NDJSON export without filters is complete and verifies on its own (`npm run audit:verify -- --export`). An
+ * administrator's holds every event. An auditor's holds every event of the applications they audit in full and
+ * every other event (other tenants', platform-wide ones) as a redacted line: its seq and hashes, from which its
+ * version-2 hash recomputes, and nothing of its content (chain.ts). A filtered export still carries each event's
+ * hash but does not verify end to end.
  */
 export async function exportAuditEvents(actor: UserActor, filter: TAuditFilter, format: ExportFormat): Promise<AsyncGenerator<Uint8Array>> {
   const scope = await resolveAuditScope(actor, filter);
-  const complete = isUnfiltered(filter, scope.applicationIds);
+  const filtered = hasFilters(filter);
   const { before: _ignored, ...rest } = filter;
-  const where = auditWhereSql(rest, scope);
+  const auditedApps = scope.applicationIds;
+  // An auditor's complete export reads the whole chain; which events they see in full is decided per row.
+  const redact = format === "ndjson" && !filtered && auditedApps !== null;
+  const where = redact ? { sql: "", params: [] } : auditWhereSql(rest, scope);
   const nothing = scope.releaseIds !== null && scope.releaseIds.length === 0;
+  if (redact) await sealOlderEvents(auditedApps);
 
   async function* chunks(): AsyncGenerator<Uint8Array> {
     const client = await pgPool().connect();
@@ -41,31 +52,49 @@ export async function exportAuditEvents(actor: UserActor, filter: TAuditFilter, 
       await client.query("SET LOCAL DateStyle = 'ISO, YMD'");
       const [top] = (await client.query<{ head: string }>(`SELECT coalesce(max("seq"), 0)::text AS "head" FROM "AuditEvent"`)).rows;
       const headSeq = BigInt(top!.head);
+      const start = redact ? await startOfRedactedExport(client, auditedApps, headSeq) : null;
       let out = new JsonBytes();
       if (format === "csv") out.raw(`${csvHeader()}\n`);
       else {
         const header: ExportHeader = {
           kind: EXPORT_FORMAT,
-          version: 1,
+          version: 2,
           exportedAt: new Date().toISOString(),
-          complete,
+          complete: !filtered,
           filters: Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : String(v)])),
           headSeq: headSeq.toString(),
+          ...(redact ? { applications: auditedApps } : {}),
+          ...(start ? { startsAfter: { checkpoint: start.checkpoint, seq: start.seq } } : {}),
         };
         out.raw(`${JSON.stringify(header)}\n`);
-        const cps = await client.query({
-          text: `SELECT ${CHECKPOINT_COLUMNS} FROM "AuditCheckpoint" WHERE "lastSeq" <= $1::bigint ORDER BY "number"`,
-          values: [headSeq.toString()],
-          types: RAW_TEXT,
-        });
+        // Every checkpoint, also one that signed past the head: in this snapshot that can only mean the events it
+        // signed were deleted, and the verifier must see that checkpoint to say so (as it does from the database).
+        const cps = await client.query({ text: `SELECT ${CHECKPOINT_COLUMNS} FROM "AuditCheckpoint" ORDER BY "number"`, types: RAW_TEXT });
         for (const c of cps.rows as Record<string, unknown>[]) out.raw(`${checkpointLine(toStoredCheckpoint(c))}\n`);
       }
       if (!nothing) {
-        const write = format === "csv" ? writeCsvLine : writeEventLine;
-        const reader = new CopyBinaryReader(EVENT_COPY_FIELDS, (buf, start, end) => write(out, buf, start, end));
-        const and = where.sql ? `${where.sql} AND` : "WHERE";
-        const sql = `COPY (SELECT ${EVENT_COPY_COLUMNS} FROM "AuditEvent" ${and} "seq" <= ${headSeq.toString()} ORDER BY "seq") TO STDOUT (FORMAT binary)`;
-        for await (const chunk of client.query(copyTo(inlineParams(sql, where.params)))) {
+        let reader: CopyBinaryReader;
+        let sql: string;
+        if (redact) {
+          // One more field after the event's: whether it is of an audited application (bool: one byte, 0 or 1).
+          const visible = EVENT_COPY_FIELDS;
+          const writer = new CanonicalWriter();
+          reader = new CopyBinaryReader(EVENT_COPY_FIELDS + 1, (buf, s, e) => {
+            if (buf[s[visible]!] === 1) writeEventLine(out, buf, s, e);
+            else writeRedactedLine(out, writer, buf, s, e);
+          });
+          sql = inlineParams(
+            `COPY (SELECT ${EVENT_COPY_COLUMNS}, coalesce("applicationId" = ANY($1::uuid[]), false) FROM "AuditEvent"
+              WHERE "seq" > ${start?.seq ?? "0"} AND "seq" <= ${headSeq.toString()} ORDER BY "seq") TO STDOUT (FORMAT binary)`,
+            [auditedApps],
+          );
+        } else {
+          const write = format === "csv" ? writeCsvLine : writeEventLine;
+          reader = new CopyBinaryReader(EVENT_COPY_FIELDS, (buf, s, e) => write(out, buf, s, e));
+          const and = where.sql ? `${where.sql} AND` : "WHERE";
+          sql = inlineParams(`COPY (SELECT ${EVENT_COPY_COLUMNS} FROM "AuditEvent" ${and} "seq" <= ${headSeq.toString()} ORDER BY "seq") TO STDOUT (FORMAT binary)`, where.params);
+        }
+        for await (const chunk of client.query(copyTo(sql))) {
           reader.push(chunk as Buffer);
           if (out.length >= CHUNK) {
             // Hand the filled buffer on and write into a new one: no copy, and the consumer may keep it.
@@ -83,6 +112,47 @@ export async function exportAuditEvents(actor: UserActor, filter: TAuditFilter, 
     }
   }
   return chunks();
+}
+
+/** SQL: the event is not of the audited applications ($1), so an auditor's export shows it as its hashes only. */
+const FOREIGN = `NOT coalesce("applicationId" = ANY($1::uuid[]), false)`;
+/** The chain version whose hash recomputes from the hashes alone (chain.ts); earlier events need their content. */
+const BY_HASHES = 2;
+
+/**
+ * An event written before chain version 2 cannot be shown as its hashes alone: its hash covers its whole content.
+ * Such events of other tenants are left out of an auditor's export, which then starts after the first checkpoint
+ * that signed the last of them (its signed hash is where the chain picks up). When no checkpoint signs them yet,
+ * this signs one now, as the checkpoint timer would within minutes.
+ */
+async function sealOlderEvents(auditedApps: string[]): Promise<void> {
+  const { rows } = await pgPool().query<{ unsealed: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM "AuditEvent" WHERE "seq" > (SELECT coalesce(max("lastSeq"), 0) FROM "AuditCheckpoint")
+       AND "chainVersion" <> ${BY_HASHES} AND ${FOREIGN}) AS "unsealed"`,
+    [auditedApps],
+  );
+  if (rows[0]?.unsealed) await createCheckpoint();
+}
+
+/** Where an auditor's export starts (null: at event 1), in its snapshot; see sealOlderEvents. */
+async function startOfRedactedExport(client: pg.PoolClient, auditedApps: string[], headSeq: bigint): Promise<{ checkpoint: string; seq: string } | null> {
+  // A scan of the table (an index on the version would serve only this): about 0.1 s a million events.
+  const [older] = (
+    await client.query<{ seq: string | null }>(`SELECT max("seq")::text AS "seq" FROM "AuditEvent" WHERE "seq" <= $2 AND "chainVersion" <> ${BY_HASHES} AND ${FOREIGN}`, [
+      auditedApps,
+      headSeq.toString(),
+    ])
+  ).rows;
+  if (!older?.seq) return null;
+  const [sealed] = (
+    await client.query<{ number: string; lastSeq: string }>(
+      `SELECT "number"::text AS "number", "lastSeq"::text AS "lastSeq" FROM "AuditCheckpoint" WHERE "lastSeq" >= $1 AND "lastSeq" <= $2 ORDER BY "number" LIMIT 1`,
+      [older.seq, headSeq.toString()],
+    )
+  ).rows;
+  // None only if an instance not yet upgraded wrote one since sealOlderEvents: the export then starts at event 1, and
+  // the verifier says which events it cannot check.
+  return sealed ? { checkpoint: sealed.number, seq: sealed.lastSeq } : null;
 }
 
 /**

@@ -5,13 +5,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { binaryCopy, binaryRow, storedEvent } from "../../test/audit-events";
-import { F, storedEventFromBinaryRow } from "./binary-event-row";
-import { canonicalEvent, hashEvent } from "./chain";
+import { EVENT_COPY_FIELDS, F, storedEventFromBinaryRow } from "./binary-event-row";
+import { canonicalEvent, contentHash, hashEvent } from "./chain";
 import { CanonicalWriter } from "./canonical-writer";
 import { CopyBinaryReader } from "./copy-binary-reader";
 import { LineSpans, writeCanonicalExportLine } from "./export-event-line";
-import { csvLine, eventLine, parseExportLine } from "./export-format";
-import { writeCsvLine, writeEventLine } from "./export-row-writer";
+import { csvLine, eventLine, parseExportLine, redactedLine } from "./export-format";
+import { writeCsvLine, writeEventLine, writeRedactedLine } from "./export-row-writer";
 import { JsonBytes } from "./json-bytes";
 import type { StoredEvent } from "./verify-chain";
 
@@ -40,7 +40,7 @@ function exportedLines(e: StoredEvent): { ndjson: string; csv: string; readBack:
   const ndjson = new JsonBytes();
   const csv = new JsonBytes();
   let readBack: StoredEvent | undefined;
-  const reader = new CopyBinaryReader(F.hash + 1, (buf, start, end) => {
+  const reader = new CopyBinaryReader(EVENT_COPY_FIELDS, (buf, start, end) => {
     writeEventLine(ndjson, buf, start, end);
     writeCsvLine(csv, buf, start, end);
     readBack = storedEventFromBinaryRow(buf, start, end);
@@ -61,6 +61,25 @@ describe("export lines written from binary rows", () => {
         expect(csv).toBe(`${csvLine(readBack)}\n`);
       }),
       { numRuns: 1500 },
+    );
+  }, 60_000);
+});
+
+describe("redacted lines written from binary rows", () => {
+  it("are redactedLine of the event, its content hash computed from the row", () => {
+    const scratch = new CanonicalWriter();
+    fc.assert(
+      fc.property(storedEvent, (e) => {
+        const out = new JsonBytes();
+        const reader = new CopyBinaryReader(EVENT_COPY_FIELDS, (buf, start, end) => writeRedactedLine(out, scratch, buf, start, end));
+        reader.push(binaryCopy([binaryRow(e)]));
+        reader.finish();
+        const line = out.buf.toString("utf8", 0, out.length);
+        expect(line).toBe(`${redactedLine({ seq: e.seq, chainVersion: e.chainVersion, contentHash: contentHash(e), prevHash: e.prevHash, hash: e.hash })}\n`);
+        const parsed = parseExportLine(line.slice(0, -1));
+        expect(parsed).toEqual({ kind: "redacted", event: { seq: e.seq, chainVersion: e.chainVersion, contentHash: contentHash(e), prevHash: e.prevHash, hash: e.hash } });
+      }),
+      { numRuns: 1000 },
     );
   }, 60_000);
 });
@@ -113,6 +132,10 @@ describe("the verifier's fast path on export lines", () => {
     const e = { ...sample, prevHash: "ab".repeat(32), hash: hashEvent({ ...sample, prevHash: "ab".repeat(32) }) };
     const line = eventLine(e);
     expect(fast(line)).not.toBeNull();
+    // A line of a version-1 export (no chainVersion) is a version-1 event, on the fast path too.
+    const v1 = { ...e, chainVersion: 1, hash: hashEvent({ ...e, chainVersion: 1 }) };
+    const old = eventLine(v1).replace(',"chainVersion":1}', "}");
+    expect(fast(old)).toMatchObject({ hashOk: true, canonical: canonicalEvent(v1) });
     const o = JSON.parse(line) as Record<string, unknown>;
     const variants = [
       JSON.stringify(o, null, 1), // whitespace
@@ -123,6 +146,9 @@ describe("the verifier's fast path on export lines", () => {
       line.replace(/"occurredAt":"[^"]*"/, '"occurredAt":"2026-02-30T00:00:00.000Z"'), // Date rolls it over to March 2
       line.replace(/"occurredAt":"[^"]*"/, '"occurredAt":"2026-01-01T24:00:00.000Z"'),
       line.replace(/"prevHash":"[^"]*"/, `"prevHash":"${e.prevHash.toUpperCase()}"`),
+      line.replace(/"chainVersion":\d+/, '"chainVersion":3'), // no hash rule
+      line.replace(/"chainVersion":\d+/, '"chainVersion":"2"'),
+      line.replace(/"chainVersion":\d+/, '"chainVersion":22'),
     ];
     for (const v of variants) expect(fast(v), v).toBeNull();
   });

@@ -23,12 +23,16 @@ const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 // "YYYY-MM-DDTHH:MM:SS.mmmZ": 0 for a digit, else the character that must stand there.
 const ISO_SHAPE = Uint8Array.from("0000-00-00T00:00:00.000Z", (c) => (c === "0" ? 0 : c.charCodeAt(0)));
 
-/** Value spans of one line, by field (F order). */
+/** Value spans of one line, by field (F order), and its chain version. */
 export class LineSpans {
-  readonly start = new Int32Array(CANONICAL_KEYS.length + 1);
-  readonly end = new Int32Array(CANONICAL_KEYS.length + 1);
-  readonly kind = new Uint8Array(CANONICAL_KEYS.length + 1);
+  readonly start = new Int32Array(CANONICAL_KEYS.length + 2);
+  readonly end = new Int32Array(CANONICAL_KEYS.length + 2);
+  readonly kind = new Uint8Array(CANONICAL_KEYS.length + 2);
+  version = 0;
 }
+
+// The last key, chainVersion, is absent from lines of version-1 exports (all their events are version 1).
+const LAST = PREFIX.length - 1;
 
 /**
  * Writes the canonical form (hash prefix included) of the event on line buf[s, e) through `w`, with the spans of
@@ -38,14 +42,21 @@ export class LineSpans {
 export function writeCanonicalExportLine(w: CanonicalWriter, buf: Buffer, s: number, e: number, spans: LineSpans): number {
   const { start, end, kind } = spans;
   let p = s;
+  spans.version = 1;
   for (let i = 0; i < PREFIX.length; i++) {
+    if (i === LAST && buf[p] === 0x7d) break;
     const prefix = PREFIX[i]!;
     if (p + prefix.length > e) return -1;
     for (let j = 0; j < prefix.length; j++) if (buf[p + j] !== prefix[j]) return -1;
     p += prefix.length;
     const f = FIELD[i]!;
     const c = buf[p];
-    if (c === Q) {
+    if (f === F.chainVersion) {
+      // One digit, as JSON.stringify writes the small integers the chain has versions for.
+      if (c === undefined || c < 0x31 || c > 0x39) return -1;
+      spans.version = c - 0x30;
+      p += 1;
+    } else if (c === Q) {
       // A string; raw control characters are not JSON (the reference would refuse the line).
       const scan = scanString(buf, p, e);
       if (scan < 0) return -1;
@@ -97,7 +108,7 @@ export function writeCanonicalExportLine(w: CanonicalWriter, buf: Buffer, s: num
     // Not valid JSON after all (a bad escape, a malformed value): the reference reading says so.
     return -1;
   }
-  w.end();
+  if (!w.end(spans.version)) return -1;
   return seq;
 }
 

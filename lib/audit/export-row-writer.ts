@@ -3,8 +3,10 @@
 // string per line first. A million-event export spent most of its time doing that. Pure: no database, no server-only.
 // INVARIANT: the bytes parse to exactly what eventLine / csvLine give for the same stored event
 // (export-event-line.test.ts, export-verify.int.test.ts).
-import { binaryTimestampMs, F, JSON_FIELDS, rowSeq } from "./binary-event-row";
-import { CSV_COLUMNS, csvField, EVENT_LINE_KEYS, EVENT_LINE_PREFIXES } from "./export-format";
+import { binaryTimestampMs, F, JSON_FIELDS, rowSeq, rowVersion, storedEventFromBinaryRow, writeCanonicalBinaryRow } from "./binary-event-row";
+import { contentHash } from "./chain";
+import type { CanonicalWriter } from "./canonical-writer";
+import { CSV_COLUMNS, csvField, EVENT_LINE_KEYS, EVENT_LINE_PREFIXES, REDACTED_LINE_KEYS } from "./export-format";
 import { ascii, JsonBytes } from "./json-bytes";
 
 // NDJSON keys in eventLine's order. JSON columns are copied as PostgreSQL prints them (its spacing), which parses
@@ -22,6 +24,7 @@ export function writeEventLine(out: JsonBytes, buf: Buffer, start: Int32Array, e
     const s = start[f]!;
     const e = end[f]!;
     if (s < 0) out.null();
+    else if (f === F.chainVersion) version(out, buf, start, end);
     else if (uuid) out.uuid(buf, s);
     else if (json) out.verbatim(buf, s + 1, e); // jsonb: a version byte, then the text
     else if (f === F.seq) {
@@ -34,6 +37,40 @@ export function writeEventLine(out: JsonBytes, buf: Buffer, start: Int32Array, e
   }
   out.put(LINE_END);
 }
+
+/** The chain version as a JSON number (an int2: a negative one only if someone wrote it). */
+function version(out: JsonBytes, buf: Buffer, start: Int32Array, end: Int32Array): void {
+  const v = rowVersion(buf, start, end);
+  if (v >= 0) out.decimal(v, false);
+  else out.raw(String(v));
+}
+
+const REDACTED_PREFIXES = REDACTED_LINE_KEYS.map((k, i) => ascii(`${i === 0 ? '{"kind":"redacted",' : ","}"${k}":`));
+
+/**
+ * Appends the row's redacted line (redactedLine in export-format.ts, with its newline): seq, chain version, content
+ * hash, prevHash, hash. The content hash is computed here from the row as stored, never taken on trust, so an event
+ * whose content was changed in the database (its application, to hide it from that application's auditor) does not
+ * verify. `w` is scratch space for the canonical form.
+ */
+export function writeRedactedLine(out: JsonBytes, w: CanonicalWriter, buf: Buffer, start: Int32Array, end: Int32Array): void {
+  const content = writeCanonicalBinaryRow(w, buf, start, end) ? w.contentHashHex() : contentHash(storedEventFromBinaryRow(buf, start, end));
+  const seq = rowSeq(buf, start, end);
+  out.put(REDACTED_PREFIXES[0]!);
+  if (seq > 0) out.decimal(seq);
+  else out.string(start[F.seq]! < 0 ? "0" : buf.readBigInt64BE(start[F.seq]!).toString());
+  out.put(REDACTED_PREFIXES[1]!);
+  version(out, buf, start, end);
+  out.put(REDACTED_PREFIXES[2]!);
+  out.string(content);
+  out.put(REDACTED_PREFIXES[3]!);
+  textOrNull(out, buf, start[F.prevHash]!, end[F.prevHash]!);
+  out.put(REDACTED_PREFIXES[4]!);
+  textOrNull(out, buf, start[F.hash]!, end[F.hash]!);
+  out.put(LINE_END);
+}
+
+const textOrNull = (out: JsonBytes, buf: Buffer, s: number, e: number): void => (s < 0 ? out.null() : out.text(buf, s, e));
 
 const CSV_FIELDS = CSV_COLUMNS.map((k) => F[k]);
 const COMMA = 0x2c;

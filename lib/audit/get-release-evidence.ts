@@ -42,13 +42,18 @@ const shaOf = (v: unknown): string | null => {
   return null;
 };
 
+/** The refusal's own words, kept with a PERMISSION_DENIED (lib/audit/record-denial.ts). */
+const reasonOf = (v: unknown): string | null =>
+  v && typeof v === "object" && "reason" in v && typeof (v as { reason: unknown }).reason === "string" ? (v as { reason: string }).reason : null;
+
 const versionOf = (v: unknown): string | null =>
   v && typeof v === "object" && "version" in v && typeof (v as { version: unknown }).version === "string" ? (v as { version: string }).version : null;
 
 /**
  * A release's evidence for an auditor: every audit event about it in chain order, the milestones from upload to
- * production (who, when, which bytes), whether every hash recorded along the way is the uploaded artifact's, and
- * whether a signed checkpoint already covers the whole story. Auditors of the application and platform admins
+ * production (who, when, which bytes), the attempts on it that were refused for lack of permission, whether every
+ * hash recorded along the way is the uploaded artifact's, and whether a signed checkpoint already covers the whole
+ * story. Auditors of the application and platform admins
  * only; anyone else gets NOT_FOUND, as for a release that does not exist.
  */
 export async function getReleaseEvidence(actor: UserActor, releaseId: string) {
@@ -124,10 +129,13 @@ export async function getReleaseEvidence(actor: UserActor, releaseId: string) {
   const recorded = events.filter((e) => e.sha256 !== null && e.otherRelease === null);
   const mismatches = recorded.filter((e) => e.sha256 !== release.artifactSha256);
   const lastSeq = rows.at(-1)?.seq ?? null;
+  // Refused attempts (approve, accept, deploy, revert... without the right), with what the refusal said.
+  const refusals = rows.flatMap((e, i) => (e.type === "PERMISSION_DENIED" ? [{ ...events[i]!, reason: reasonOf(e.data) }] : []));
   return {
     release,
     events,
     milestones,
+    refusals,
     hashes: { checked: recorded.length, mismatches },
     checkpoint: checkpoint && lastSeq !== null && checkpoint.lastSeq >= lastSeq ? checkpoint : null,
   };

@@ -4,7 +4,7 @@ import type { Actor } from "../auth/actor";
 import { actorLabel } from "../auth/actor";
 import type { Tx } from "../db/client";
 import type { Prisma } from "../db/generated/client";
-import { type ChainedEvent, GENESIS_HASH, hashEvent, normalizeJson, wellFormed } from "./chain";
+import { CHAIN_VERSION, type ChainedEvent, GENESIS_HASH, hashEvent, normalizeJson, wellFormed } from "./chain";
 import { type AuditEventType, isAuditEventType } from "./event-types";
 
 export interface AuditEventInput {
@@ -60,6 +60,7 @@ export async function recordAuditEvent(tx: Tx, actor: Actor, event: AuditEventIn
     userAgent: text(actor.ctx.userAgent),
     requestId: text(actor.ctx.requestId),
     prevHash: head?.hash ?? GENESIS_HASH,
+    chainVersion: CHAIN_VERSION,
   };
   // Written with plain SQL, the JSON columns as JSON text cast to jsonb: Prisma sends a JSON value that is a bare
   // number as a float, which PostgreSQL keeps to 15 digits (0.30000000000000004 became 0.3), so the stored event
@@ -69,11 +70,11 @@ export async function recordAuditEvent(tx: Tx, actor: Actor, event: AuditEventIn
   const at = row.occurredAt.toISOString().replace("T", " ").replace("Z", "");
   await tx.$executeRaw`
     INSERT INTO "AuditEvent" ("seq", "id", "occurredAt", "type", "actorType", "actorId", "actorLabel", "customerId", "applicationId",
-      "environmentId", "releaseId", "objectType", "objectId", "summary", "before", "after", "data", "ip", "userAgent", "requestId", "prevHash", "hash")
+      "environmentId", "releaseId", "objectType", "objectId", "summary", "before", "after", "data", "ip", "userAgent", "requestId", "prevHash", "hash", "chainVersion")
     VALUES (${row.seq}, ${row.id}::uuid, ${at}::timestamp(3), ${row.type}, ${row.actorType}::"ActorType", ${row.actorId}, ${row.actorLabel},
       ${row.customerId}::uuid, ${row.applicationId}::uuid, ${row.environmentId}::uuid, ${row.releaseId}::uuid, ${row.objectType}, ${row.objectId},
       ${row.summary}, ${json(row.before)}::jsonb, ${json(row.after)}::jsonb, ${json(row.data)}::jsonb, ${row.ip}, ${row.userAgent}, ${row.requestId},
-      ${row.prevHash}, ${hashEvent(row)})`;
+      ${row.prevHash}, ${hashEvent(row)}, ${row.chainVersion}::smallint)`;
 }
 
 /** The id of the acting person, server (agent) or API token; none for the system. */

@@ -66,6 +66,40 @@ async function asSuperuser(sql: string): Promise<void> {
     ALTER TABLE "AuditEvent" ENABLE TRIGGER USER; ALTER TABLE "AuditCheckpoint" ENABLE TRIGGER USER; COMMIT`);
 }
 
+/** A complete export of the database as the exporter lays it out (header, every checkpoint, every event). */
+async function exportFileOf(db: ScratchDatabase, into: string): Promise<string> {
+  const q: RawQuery = async (sql, params) => (await db.query(sql, params)).rows as Record<string, unknown>[];
+  const events = [];
+  for await (const e of readEvents(q)) events.push(eventLine(e));
+  const [top] = await q(`SELECT coalesce(max("seq"), 0)::text AS "head" FROM "AuditEvent"`, []);
+  const header = { kind: "releasegate-audit-export", version: 1, exportedAt: new Date().toISOString(), complete: true, filters: {}, headSeq: String(top!.head) };
+  const lines = [JSON.stringify(header), ...(await readCheckpoints(q)).map(checkpointLine), ...events];
+  const file = path.join(into, "export.ndjson");
+  await writeFile(file, `${lines.join("\n")}\n`);
+  return file;
+}
+
+/** What an attacker without the signing key can do: change event `seq` and re-hash every event after it. */
+async function rewriteFrom(seq: number): Promise<void> {
+  const q: RawQuery = async (sql, params) => (await scratch.query(sql, params)).rows as Record<string, unknown>[];
+  const events = [];
+  for await (const e of readEvents(q)) events.push(e);
+  let prev = events[seq - 2]?.hash ?? "0".repeat(64);
+  const statements: string[] = [];
+  for (const e of events.slice(seq - 1)) {
+    const changed = { ...e, summary: e.seq === BigInt(seq) ? "rewritten" : e.summary, prevHash: prev };
+    const hash = hashEvent(changed);
+    statements.push(`UPDATE "AuditEvent" SET "summary" = '${changed.summary}', "prevHash" = '${prev}', "hash" = '${hash}' WHERE "seq" = ${e.seq}`);
+    prev = hash;
+  }
+  await asSuperuser(statements.join(";\n"));
+}
+
+/** The stored hash of event `seq`. */
+async function hashOf(seq: number): Promise<string> {
+  return (await client.auditEvent.findUniqueOrThrow({ where: { seq: BigInt(seq) }, select: { hash: true } })).hash;
+}
+
 beforeEach(async () => {
   scratch = await createScratchDatabase("audit");
   await migrateDatabase(scratch.url);
@@ -162,7 +196,19 @@ describe("the audit chain", () => {
     await asSuperuser(statements.join(";\n"));
     const r = await verifyDb();
     expect(r.code).toBe(1);
-    expect(r.out).toContain("FAIL event 6: differs from what checkpoint 1 signed");
+    // Checkpoint 1 (event 6) is the first signed point that disagrees and nothing signed comes before it: the
+    // change lies somewhere in events 1..6, which is all anyone can tell without the original events.
+    expect(r.out).toContain("FAIL events 1..6 were changed after checkpoint 1 was signed");
+    expect(r.out).toContain("first bad sequence number: 1 (the change lies in events 1..6)");
+  });
+
+  it("reports a re-hashed rewrite between two checkpoints as the range between them, not the later checkpoint's number", async () => {
+    await rewriteFrom(8);
+    const r = await verifyDb();
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("FAIL events 7..10 were changed after checkpoint 2 was signed");
+    expect(r.out).toContain("checkpoint 1 (through event 6) still matches");
+    expect(r.out).toContain("first bad sequence number: 7 (the change lies in events 7..10)");
   });
 
   it("catches a forged checkpoint", async () => {
@@ -222,16 +268,74 @@ describe("the audit chain", () => {
   });
 });
 
-describe("an export file", () => {
-  async function exportFile(): Promise<string> {
-    const q: RawQuery = async (sql, params) => (await scratch.query(sql, params)).rows as Record<string, unknown>[];
-    const lines = [JSON.stringify({ kind: "releasegate-audit-export", version: 1, exportedAt: new Date().toISOString(), complete: true, filters: {}, headSeq: "10" })];
-    for (const c of await readCheckpoints(q)) lines.push(checkpointLine(c));
-    for await (const e of readEvents(q)) lines.push(eventLine(e));
-    const file = path.join(dir, "export.ndjson");
-    await writeFile(file, `${lines.join("\n")}\n`);
-    return file;
+describe("an anchor kept outside Releasegate", () => {
+  /** The `--anchor N:HASH` the OK line tells the auditor to keep. */
+  function anchorIn(out: string): string {
+    const m = /keep this anchor outside Releasegate: --anchor (\d+:[0-9a-f]{64})/.exec(out);
+    if (!m) throw new Error(`no anchor in: ${out}`);
+    return m[1]!;
   }
+
+  it("is printed with the hash of the newest signed event, next to 'signed through event N'", async () => {
+    const r = await verifyDb();
+    expect(r.code).toBe(0);
+    const hash = await hashOf(10);
+    expect(r.out).toMatch(new RegExp(`^OK 10 events, 2 checkpoints; signed through event 10 \\(hash ${hash}\\)`));
+    expect(anchorIn(r.out)).toBe(`10:${hash}`);
+  });
+
+  it("holds on an untouched record, from the database and from an export", async () => {
+    const anchor = anchorIn((await verifyDb()).out);
+    await writeEvents(3, "later still");
+    await createCheckpoint({ client, key });
+    const r = await verify(["--database-url", scratch.url, "--anchor", anchor, "--anchor", `4:${await hashOf(4)}`]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("anchors held: events 4, 10");
+    expect((await verify(["--export", await exportFileOf(scratch, dir), "--anchor", anchor])).code).toBe(0);
+  });
+
+  it("catches history cut off and grown back past the anchor, which the record alone cannot show", async () => {
+    const anchor = anchorIn((await verifyDb()).out);
+    // Someone with the database cuts events 7.. together with the checkpoint that signed them; Releasegate then
+    // goes on writing (and signing) new events 7, 8, ... past the anchor's event 10.
+    await asSuperuser(`DELETE FROM "AuditEvent" WHERE "seq" >= 7; DELETE FROM "AuditCheckpoint" WHERE "number" = 2`);
+    await writeEvents(6, "grown back");
+    await createCheckpoint({ client, key });
+    const unanchored = await verifyDb();
+    expect(unanchored.code).toBe(0); // a shorter history that grew back is valid in itself
+    expect(unanchored.out).toMatch(/^OK 12 events, 2 checkpoints; signed through event 12/);
+
+    for (const source of [["--database-url", scratch.url], ["--export", await exportFileOf(scratch, dir)]]) {
+      const r = await verify([...source, "--anchor", anchor]);
+      expect(r.code, r.out).toBe(1);
+      expect(r.out).toContain("FAIL events 7..10 were changed after your anchor at event 10 was taken");
+      expect(r.out).toContain("first bad sequence number: 7 (the change lies in events 7..10)");
+    }
+  });
+
+  it("catches history cut off before the anchor's event", async () => {
+    const anchor = anchorIn((await verifyDb()).out);
+    await asSuperuser(`DELETE FROM "AuditEvent" WHERE "seq" >= 9; DELETE FROM "AuditCheckpoint" WHERE "number" = 2`);
+    expect((await verifyDb()).code).toBe(0);
+    for (const source of [["--database-url", scratch.url], ["--export", await exportFileOf(scratch, dir)]]) {
+      const r = await verify([...source, "--anchor", anchor]);
+      expect(r.code, r.out).toBe(1);
+      expect(r.out).toContain("FAIL event 9: missing; your anchor names event 10");
+      expect(r.out).toContain("first bad sequence number: 9");
+    }
+  });
+
+  it("refuses an anchor that is not N:HASH", async () => {
+    for (const bad of ["10", "10:abc", "x:" + "a".repeat(64), "0:" + "a".repeat(64)]) {
+      const r = await verify(["--database-url", scratch.url, "--anchor", bad]);
+      expect(r.code, bad).toBe(2);
+      expect(r.out).toContain("--anchor takes N:HASH");
+    }
+  });
+});
+
+describe("an export file", () => {
+  const exportFile = () => exportFileOf(scratch, dir);
 
   it("verifies offline with only the public key", async () => {
     const r = await verify(["--export", await exportFile()]);
@@ -276,6 +380,25 @@ describe("an export file", () => {
     expect(r.out).toContain("event 9: missing; checkpoint 2 signed the chain up to event 10");
   });
 
+  it("fails when the file is cut at a line boundary among events no checkpoint signed yet", async () => {
+    await writeEvents(3, "tail"); // events 11-13, after the last checkpoint
+    const whole = await verifyEdited((l) => l);
+    expect(whole.code).toBe(0);
+    const r = await verifyEdited((l) => l.slice(0, -1));
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("FAIL event 13: missing; the file ends after event 12, but its header says the export runs to event 13 (the file was cut short)");
+    expect(r.out).toContain("first bad sequence number: 13");
+  });
+
+  it("fails when events follow the head its header names, or the header is missing", async () => {
+    const extra = await verifyEdited((l) => [l[0]!.replace('"headSeq":"10"', '"headSeq":"9"'), ...l.slice(1)]);
+    expect(extra.code).toBe(1);
+    expect(extra.out).toContain("FAIL event 10: after the export's head (its header says it runs to event 9)");
+    const headless = await verifyEdited((l) => l.slice(1));
+    expect(headless.code).toBe(1);
+    expect(headless.out).toContain("FAIL line 1: not the header of an export");
+  });
+
   it("fails when a checkpoint line is removed or forged", async () => {
     const removed = await verifyEdited((l) => l.filter((_, i) => i !== 1));
     expect(removed.code).toBe(1);
@@ -316,10 +439,15 @@ describe("an export file", () => {
     expect(r.out).toMatch(/^OK 10 events, 2 checkpoints/);
   });
 
-  it("refuses a filtered export as not verifiable", async () => {
-    const r = await verifyEdited((l) => [l[0]!.replace('"complete":true', '"complete":false'), ...l.slice(1)]);
+  it("refuses a filtered export as not verifiable, naming its filters", async () => {
+    const r = await verifyEdited((l) => [l[0]!.replace('"complete":true,"filters":{}', '"complete":false,"filters":{"type":"ROLE_GRANTED"}'), ...l.slice(1)]);
     expect(r.code).toBe(2);
-    expect(r.out).toContain("this export is filtered");
+    expect(r.out).toContain("this export is filtered (type ROLE_GRANTED): only an export without filters verifies end to end");
+    // An incomplete export without filters (an auditor's, from before auditors' exports verified) is not called filtered.
+    const partial = await verifyEdited((l) => [l[0]!.replace('"complete":true', '"complete":false'), ...l.slice(1)]);
+    expect(partial.code).toBe(2);
+    expect(partial.out).toContain("this export holds only some events and not the hashes of the others");
+    expect(partial.out).not.toContain("filtered");
   });
 });
 

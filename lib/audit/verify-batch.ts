@@ -5,7 +5,7 @@ import { EVENT_COPY_COLUMNS, EVENT_COPY_FIELDS, F, rowSeq, storedEventFromBinary
 import { CanonicalWriter } from "./canonical-writer";
 import { ChainCursor } from "./chain-cursor";
 import { CopyBinaryReader } from "./copy-binary-reader";
-import type { CheckpointsAt, EventProblem } from "./verify-chain";
+import type { KnownHashes, EventProblem } from "./verify-chain";
 
 export interface BatchRequest {
   id: number;
@@ -41,7 +41,7 @@ export const batchSql = (r: BatchRequest): string =>
  * `fast`: whether the rows' text is valid UTF-8, as PostgreSQL guarantees in a UTF8 database. The fast path copies
  * text bytes as they are, the reference decodes them; in a SQL_ASCII database (any bytes) only the reference runs.
  */
-export async function checkBatch(copy: CopyOut, request: BatchRequest, expectedAt: CheckpointsAt, fast = true): Promise<BatchSummary> {
+export async function checkBatch(copy: CopyOut, request: BatchRequest, expectedAt: KnownHashes, fast = true): Promise<BatchSummary> {
   // The first event's order and link are checked by the caller, which knows the batch before.
   const cursor = new ChainCursor(expectedAt, null);
   const writer = new CanonicalWriter();

@@ -1,10 +1,22 @@
 // Recomputes the audit chain and its signed checkpoints. Pure apart from reading the iterables it is given, so the
 // same code verifies the live database (scripts/audit-verify.ts) and an export file, with only the public key.
 import { type KeyObject, verify } from "node:crypto";
-import { type ChainedEvent, type CheckpointPayload, canonicalCheckpoint, GENESIS_HASH, hashCheckpoint, hashEvent } from "./chain";
+import { type ChainedEvent, type CheckpointPayload, canonicalCheckpoint, GENESIS_HASH, hashCheckpoint, hashEvent, linkHash } from "./chain";
 
 export type StoredEvent = ChainedEvent & { hash: string };
 export type StoredCheckpoint = CheckpointPayload & { signature: string; hash: string };
+
+/**
+ * An event shown only as its hashes (another tenant's, in an auditor's export): for chain version 2, its hash is
+ * sha256(prevHash || contentHash), so the chain recomputes through it without its content.
+ */
+export interface RedactedEvent {
+  seq: bigint;
+  chainVersion: number;
+  contentHash: string;
+  prevHash: string;
+  hash: string;
+}
 
 export type VerifyResult =
   | {
@@ -13,28 +25,65 @@ export type VerifyResult =
       checkpoints: number;
       /** Highest seq covered by a valid signature (0 when there is no checkpoint). */
       signedThroughSeq: bigint;
+      /** The hash of event signedThroughSeq (what an auditor keeps as an anchor), null when there is no checkpoint. */
+      signedThroughHash: string | null;
       lastCheckpointAt: Date | null;
+      /** The seqs of the anchors given, all of which held. */
+      anchorsHeld: bigint[];
+      /** The first event verified: 1, or the one after the checkpoint an auditor's export starts after. */
+      from: bigint;
+      /** How many of the events were shown as hashes only (RedactedEvent). */
+      redacted: number;
     }
-  | { ok: false; events: number; seq?: bigint; checkpoint?: bigint; reason: string };
+  | {
+      ok: false;
+      events: number;
+      seq?: bigint;
+      checkpoint?: bigint;
+      /** Where a change lies when only that much can be told (a re-hashed rewrite between two known hashes). */
+      range?: { first: bigint; last: bigint };
+      reason: string;
+    };
 
 export type VerifyFailure = Extract<VerifyResult, { ok: false }>;
 
-/** What the event loop needs from the checkpoints: the hash each one signed, by the seq it signed at. */
-export type CheckpointsAt = Map<bigint, { number: bigint; lastHash: string }>;
+/**
+ * Hashes an auditor gave on the command line (`--anchor N:HASH`), by seq: kept outside Releasegate from an earlier
+ * run, they catch what no signature can, a history cut off (newest checkpoint included) and grown back past N.
+ */
+export type Anchors = Map<bigint, string>;
+
+/**
+ * A hash the chain must have at a seq: the one a checkpoint signed there, and/or the one an anchor names.
+ * `since` is the nearest seq before it where a hash is known as well (0 for none), with what knows it: when the
+ * chain disagrees here but agreed there, the change lies in events since+1..seq, and nothing can say more precisely
+ * which (every event in between verifies on its own after a re-hash).
+ */
+export interface KnownHash {
+  checkpoint: { number: bigint; lastHash: string } | null;
+  anchor: string | null;
+  since: bigint;
+  sinceLabel: string | null;
+}
+
+/** What the event loop needs to know besides the events: the known hashes, by seq. */
+export type KnownHashes = Map<bigint, KnownHash>;
 
 /**
  * Checks the checkpoints on their own: numbered 1..n, each linked to the previous, signed by `publicKey`, and never
- * covering less than the one before. Returns them in order, or the first problem.
+ * covering less than the one before. Returns them in order with the hashes the chain must have (theirs and the
+ * anchors'), or the first problem.
  */
 export function checkCheckpoints(
   checkpoints: StoredCheckpoint[],
   publicKey: KeyObject,
   keyId: string,
-): { ok: true; sorted: StoredCheckpoint[]; expectedAt: CheckpointsAt } | VerifyFailure {
+  anchors: Anchors = new Map(),
+): { ok: true; sorted: StoredCheckpoint[]; expectedAt: KnownHashes } | VerifyFailure {
   const sorted = [...checkpoints].sort((a, b) => (a.number < b.number ? -1 : a.number > b.number ? 1 : 0));
   let prevCheckpointHash = GENESIS_HASH;
   let prevLastSeq = 0n;
-  const expectedAt: CheckpointsAt = new Map();
+  const signed = new Map<bigint, { number: bigint; lastHash: string }>();
   for (const [i, c] of sorted.entries()) {
     const fail = (reason: string): VerifyFailure => ({ ok: false, events: 0, checkpoint: c.number, reason: `checkpoint ${c.number}: ${reason}` });
     if (c.number !== BigInt(i + 1)) return fail(`expected checkpoint number ${i + 1} (a checkpoint is missing or duplicated)`);
@@ -46,14 +95,30 @@ export function checkCheckpoints(
     if (c.lastSeq < prevLastSeq) return fail("covers less of the chain than the checkpoint before it");
     prevCheckpointHash = c.hash;
     prevLastSeq = c.lastSeq;
-    expectedAt.set(c.lastSeq, { number: c.number, lastHash: c.lastHash });
+    signed.set(c.lastSeq, { number: c.number, lastHash: c.lastHash });
   }
-  return { ok: true, sorted, expectedAt };
+  return { ok: true, sorted, expectedAt: knownHashes(signed, anchors) };
+}
+
+function knownHashes(signed: Map<bigint, { number: bigint; lastHash: string }>, anchors: Anchors): KnownHashes {
+  const seqs = [...new Set([...signed.keys(), ...anchors.keys()])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const known: KnownHashes = new Map();
+  let since = 0n;
+  let sinceLabel: string | null = null;
+  for (const seq of seqs) {
+    const checkpoint = signed.get(seq) ?? null;
+    known.set(seq, { checkpoint, anchor: anchors.get(seq) ?? null, since, sinceLabel });
+    since = seq;
+    sinceLabel = checkpoint ? `checkpoint ${checkpoint.number} (through event ${seq})` : `your anchor at event ${seq}`;
+  }
+  return known;
 }
 
 /** A problem with one event: the seq to report and the message (both part of the verifier's contract). */
 export interface EventProblem {
   seq: bigint;
+  /** Set when the problem is only known to lie somewhere in these events. */
+  range?: { first: bigint; last: bigint };
   reason: string;
 }
 
@@ -72,18 +137,67 @@ export function checkEventOrder(e: { seq: bigint; prevHash: string }, expectedSe
   return null;
 }
 
-/** The checks of one event on its own: its hash recomputes, and it is what a checkpoint at its seq signed. */
-export function checkEventContent(e: StoredEvent, expectedAt: CheckpointsAt): EventProblem | null {
+/** The checks of one event on its own: its hash recomputes, and it is the hash known at its seq, if one is. */
+export function checkEventContent(e: StoredEvent, expectedAt: KnownHashes): EventProblem | null {
+  if (e.chainVersion !== 1 && e.chainVersion !== 2) {
+    return { seq: e.seq, reason: `event ${e.seq}: claims chain version ${e.chainVersion}, which has no hash rule (changed after it was written?)` };
+  }
   if (hashEvent(e) !== e.hash) return { seq: e.seq, reason: `event ${e.seq}: content does not match its hash (changed after it was written)` };
-  const c = expectedAt.get(e.seq);
-  if (c && c.lastHash !== e.hash) {
-    return { seq: e.seq, reason: `event ${e.seq}: differs from what checkpoint ${c.number} signed (history rewritten and re-hashed)` };
+  return checkKnownHash(e.seq, e.hash, expectedAt);
+}
+
+/**
+ * The checks of an event shown as hashes only: its hash is sha256(prevHash || contentHash), and it is the hash known
+ * at its seq, if one is. (The exporter computed contentHash from the event as stored, so an event changed in the
+ * database, or moved to another application to hide it from its auditor, fails here.)
+ */
+export function checkRedactedContent(e: RedactedEvent, expectedAt: KnownHashes): EventProblem | null {
+  if (e.chainVersion !== 2) {
+    return {
+      seq: e.seq,
+      reason: `event ${e.seq}: shown as hashes only, but written with chain version ${e.chainVersion}, whose hash covers the whole event: it cannot be checked without it`,
+    };
+  }
+  if (linkHash(e.prevHash, e.contentHash) !== e.hash) {
+    return {
+      seq: e.seq,
+      reason: `event ${e.seq}: shown as hashes only, its hash does not follow from the event before it and its content hash (changed after it was written)`,
+    };
+  }
+  return checkKnownHash(e.seq, e.hash, expectedAt);
+}
+
+/**
+ * Whether the chain's hash at `seq` is the one a checkpoint signed and an anchor names there. A re-hashed rewrite
+ * (or a history cut off and written anew) verifies event by event, so all that shows is the first known hash that
+ * disagrees: the change lies after the known hash before it, and the report says so rather than naming one event.
+ */
+export function checkKnownHash(seq: bigint, hash: string, expectedAt: KnownHashes): EventProblem | null {
+  const k = expectedAt.get(seq);
+  if (!k) return null;
+  const changed = (after: string, detail: string): EventProblem => {
+    const first = k.since + 1n;
+    const events = first === seq ? `event ${seq} was` : `events ${first}..${seq} were`;
+    return {
+      seq: first,
+      range: { first, last: seq },
+      reason: `${events} changed after ${after} (history rewritten and re-hashed, or cut off and written anew): ${detail}${k.sinceLabel ? `, while ${k.sinceLabel} still matches` : ""}`,
+    };
+  };
+  if (k.checkpoint && k.checkpoint.lastHash !== hash) {
+    return changed(`checkpoint ${k.checkpoint.number} was signed`, `event ${seq} is not what checkpoint ${k.checkpoint.number} signed`);
+  }
+  if (k.anchor !== null && k.anchor !== hash) {
+    return changed(`your anchor at event ${seq} was taken`, `event ${seq} is not the one your anchor names`);
   }
   return null;
 }
 
-/** After the last event: a checkpoint that signed further than the chain now reaches means events were deleted. */
-export function checkEnd(sorted: StoredCheckpoint[], events: number, expectedSeq: bigint): VerifyResult {
+/**
+ * After the last event: a checkpoint that signed further than the chain now reaches means events were deleted; so
+ * does an anchor beyond it, for a cut that took the newest checkpoints too.
+ */
+export function checkEnd(sorted: StoredCheckpoint[], events: number, expectedSeq: bigint, expectedAt: KnownHashes = new Map()): VerifyResult {
   const last = sorted.at(-1);
   if (last && last.lastSeq >= expectedSeq) {
     return {
@@ -94,7 +208,27 @@ export function checkEnd(sorted: StoredCheckpoint[], events: number, expectedSeq
       reason: `event ${expectedSeq}: missing; checkpoint ${last.number} signed the chain up to event ${last.lastSeq} (events were deleted from the end)`,
     };
   }
-  return { ok: true, events, checkpoints: sorted.length, signedThroughSeq: last?.lastSeq ?? 0n, lastCheckpointAt: last?.createdAt ?? null };
+  const anchors = [...expectedAt].filter(([, k]) => k.anchor !== null).map(([seq]) => seq);
+  const beyond = anchors.find((seq) => seq >= expectedSeq);
+  if (beyond !== undefined) {
+    return {
+      ok: false,
+      events,
+      seq: expectedSeq,
+      reason: `event ${expectedSeq}: missing; your anchor names event ${beyond} (history was cut off after you took it)`,
+    };
+  }
+  return {
+    ok: true,
+    events,
+    checkpoints: sorted.length,
+    signedThroughSeq: last?.lastSeq ?? 0n,
+    signedThroughHash: last?.lastHash ?? null,
+    lastCheckpointAt: last?.createdAt ?? null,
+    anchorsHeld: anchors,
+    from: 1n,
+    redacted: 0,
+  };
 }
 
 /**
@@ -103,7 +237,8 @@ export function checkEnd(sorted: StoredCheckpoint[], events: number, expectedSeq
  *  - links: each prevHash is the previous event's hash (the first links to 32 zero bytes);
  *  - content: each hash recomputes from the canonical form (a changed row);
  *  - checkpoints: numbered 1..n, each linked to the previous, signed by `publicKey`, and naming the hash the chain
- *    really has at its lastSeq (so even a re-hashed rewrite of history is caught up to the last checkpoint).
+ *    really has at its lastSeq (so even a re-hashed rewrite of history is caught up to the last checkpoint);
+ *  - anchors: the chain has the hash each names at its seq, and reaches it.
  * Stops at the first problem and says where. verify-database.ts gives the same answers with the hashing spread
  * over worker threads; verify-database.int.test.ts holds the two to that.
  */
@@ -112,8 +247,9 @@ export async function verifyChain(
   checkpoints: StoredCheckpoint[],
   publicKey: KeyObject,
   keyId: string,
+  anchors: Anchors = new Map(),
 ): Promise<VerifyResult> {
-  const cps = checkCheckpoints(checkpoints, publicKey, keyId);
+  const cps = checkCheckpoints(checkpoints, publicKey, keyId, anchors);
   if (!cps.ok) return cps;
   let expectedSeq = 1n;
   let prevHash = GENESIS_HASH;
@@ -125,5 +261,5 @@ export async function verifyChain(
     expectedSeq += 1n;
     count += 1;
   }
-  return checkEnd(cps.sorted, count, expectedSeq);
+  return checkEnd(cps.sorted, count, expectedSeq, cps.expectedAt);
 }

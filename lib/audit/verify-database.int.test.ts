@@ -17,7 +17,7 @@ import { createCheckpoint } from "./create-checkpoint";
 import { readCheckpoints, readEvents, type RawQuery } from "./event-rows";
 import { recordAuditEvent } from "./record-audit-event";
 import { keyIdOf, type SigningKey } from "./signing-key";
-import { verifyChain } from "./verify-chain";
+import { type Anchors, verifyChain } from "./verify-chain";
 import { verifyDatabase } from "./verify-database";
 import { batchSql } from "./verify-batch";
 import { CanonicalWriter } from "./canonical-writer";
@@ -50,14 +50,14 @@ async function asSuperuser(sql: string): Promise<void> {
 }
 
 const q: RawQuery = async (sql, params) => (await scratch.query(sql, params)).rows as Record<string, unknown>[];
-const sequential = async () => verifyChain(readEvents(q), await readCheckpoints(q), publicKey, key.keyId);
+const sequential = async (anchors?: Anchors) => verifyChain(readEvents(q), await readCheckpoints(q), publicKey, key.keyId, anchors);
 
 /** Both verifiers, over several batch sizes and worker counts; returns the sequential answer once all agree. */
-async function bothAgree() {
-  const expected = await sequential();
+async function bothAgree(anchors?: Anchors) {
+  const expected = await sequential(anchors);
   // No workers: one COPY checked on the calling thread (the default); the others go through worker threads.
   for (const [batchSize, workers] of [[0, 0], [3, 2], [4, 3], [1000, 2]] as const) {
-    expect(await verifyDatabase(scratch.url, pub, { batchSize: batchSize || undefined, workers }), `batch ${batchSize}, ${workers} workers`).toEqual(expected);
+    expect(await verifyDatabase(scratch.url, pub, { batchSize: batchSize || undefined, workers, anchors }), `batch ${batchSize}, ${workers} workers`).toEqual(expected);
   }
   return expected;
 }
@@ -131,8 +131,27 @@ describe("parallel verification from the database", () => {
       prev = hash;
     }
     await asSuperuser(statements.join(";\n"));
-    expect(await bothAgree()).toMatchObject({ ok: false, seq: 8n, reason: expect.stringContaining("differs from what checkpoint 1 signed") });
+    expect(await bothAgree()).toMatchObject({
+      ok: false,
+      seq: 1n,
+      range: { first: 1n, last: 8n },
+      reason: expect.stringContaining("events 1..8 were changed after checkpoint 1 was signed"),
+    });
   });
+
+  it("agrees on anchors: held, differing (on a batch boundary or inside a batch) and beyond the chain", async () => {
+    const hashes = new Map<bigint, string>();
+    for await (const e of readEvents(q)) hashes.set(e.seq, e.hash);
+    expect(await bothAgree(new Map([[4n, hashes.get(4n)!], [8n, hashes.get(8n)!], [15n, hashes.get(15n)!]]))).toMatchObject({ ok: true, anchorsHeld: [4n, 8n, 15n] });
+    for (const seq of [4n, 6n, 11n]) {
+      expect(await bothAgree(new Map([[seq, "e".repeat(64)]]))).toMatchObject({
+        ok: false,
+        range: { last: seq },
+        reason: expect.stringContaining(`changed after your anchor at event ${seq} was taken`),
+      });
+    }
+    expect(await bothAgree(new Map([[16n, "e".repeat(64)]]))).toMatchObject({ ok: false, seq: 16n, reason: expect.stringContaining("your anchor names event 16") });
+  }, 120_000);
 
   it("agrees when a checkpoint is altered", async () => {
     await asSuperuser(`UPDATE "AuditCheckpoint" SET "lastHash" = '${"2".repeat(64)}' WHERE "number" = 2`);

@@ -8,7 +8,7 @@ import { to as copyTo } from "pg-copy-streams";
 import { GENESIS_HASH } from "./chain";
 import { RAW_TEXT, readCheckpoints, type RawQuery } from "./event-rows";
 import { type BatchRequest, type BatchSummary, checkBatch, type CopyOut } from "./verify-batch";
-import { checkCheckpoints, checkEnd, checkEventOrder, type StoredCheckpoint, type VerifyResult } from "./verify-chain";
+import { type Anchors, checkCheckpoints, checkEnd, checkEventOrder, type KnownHashes, type StoredCheckpoint, type VerifyResult } from "./verify-chain";
 import type { VerifyWorkerData, VerifyWorkerReply } from "./verify-worker";
 
 export interface VerifyDatabaseOptions {
@@ -22,6 +22,8 @@ export interface VerifyDatabaseOptions {
   workers?: number;
   /** Events per batch sent to a worker. */
   batchSize?: number;
+  /** Hashes the chain must have at these seqs (`--anchor`). */
+  anchors?: Anchors;
 }
 
 // Two batches queued per worker, so its PostgreSQL backend produces the next while the worker checks this one.
@@ -43,11 +45,11 @@ export async function verifyDatabase(url: string, key: { publicKey: KeyObject; k
     // checkpoint reads and every batch sees the same chain.
     await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     const query: RawQuery = async (sql, params) => (await client.query(sql, params)).rows as Record<string, unknown>[];
-    const checkpoints = checkCheckpoints(await readCheckpoints(query), key.publicKey, key.keyId);
+    const checkpoints = checkCheckpoints(await readCheckpoints(query), key.publicKey, key.keyId, options.anchors);
     if (!checkpoints.ok) return checkpoints;
     const [encoding] = await query(`SELECT current_setting('server_encoding') AS "encoding"`, []);
     const fast = encoding?.encoding === "UTF8";
-    const join = new ChainJoin(checkpoints.sorted);
+    const join = new ChainJoin(checkpoints.sorted, checkpoints.expectedAt);
     const workerCount = options.workers ?? 0;
     if (workerCount === 0) {
       return join.add(await checkBatch(copyOutOn(client), { id: 0, after: 0n, limit: null }, checkpoints.expectedAt, fast))!;
@@ -109,7 +111,10 @@ class ChainJoin {
   private nextToCheck = 0;
   private readonly arrived = new Map<number, BatchSummary>();
 
-  constructor(private readonly checkpoints: StoredCheckpoint[]) {}
+  constructor(
+    private readonly checkpoints: StoredCheckpoint[],
+    private readonly expectedAt: KnownHashes,
+  ) {}
 
   add(summary: BatchSummary): VerifyResult | null {
     this.arrived.set(summary.id, summary);
@@ -118,13 +123,16 @@ class ChainJoin {
       this.nextToCheck += 1;
       const order = b.first ? checkEventOrder(b.first, this.expectedSeq, this.prevHash) : null;
       if (order) return { ok: false, events: this.count, ...order };
-      if (b.problem) return { ok: false, events: this.count + b.problem.index, seq: b.problem.seq, reason: b.problem.reason };
+      if (b.problem) {
+        const { index, ...problem } = b.problem;
+        return { ok: false, events: this.count + index, ...problem };
+      }
       if (b.last) {
         this.expectedSeq = b.last.seq + 1n;
         this.prevHash = b.last.hash;
       }
       this.count += b.count;
-      if (!b.full) return checkEnd(this.checkpoints, this.count, this.expectedSeq);
+      if (!b.full) return checkEnd(this.checkpoints, this.count, this.expectedSeq, this.expectedAt);
     }
     return null;
   }

@@ -1,7 +1,9 @@
 // Verifies a complete NDJSON export (`npm run audit:verify -- --export`) with nothing but the public key. Reads the
 // file as bytes, line by line, and recomputes each event's hash from the line's bytes (export-event-line.ts); a line
 // the fast path does not take, or whose hash or link does not match, is read with parseExportLine and checked by
-// the reference code (chain-cursor.ts), so the answers are verifyChain's. Pure apart from reading the file.
+// the reference code (chain-cursor.ts), so the answers are verifyChain's. An auditor's export holds other tenants'
+// events as redacted lines (hashes only), checked by their version-2 rule; it may start after a signed checkpoint
+// instead of at event 1 (export-format.ts, startsAfter). Pure apart from reading the file.
 import { isUtf8 } from "node:buffer";
 import type { KeyObject } from "node:crypto";
 import { createReadStream } from "node:fs";
@@ -10,23 +12,98 @@ import { CanonicalWriter } from "./canonical-writer";
 import { GENESIS_HASH } from "./chain";
 import { ChainCursor } from "./chain-cursor";
 import { LineSpans, writeCanonicalExportLine } from "./export-event-line";
-import { parseExportLine } from "./export-format";
-import { checkCheckpoints, checkEnd, type StoredCheckpoint, type VerifyResult } from "./verify-chain";
+import { type ExportHeader, parseExportLine } from "./export-format";
+import { type Anchors, checkCheckpoints, checkEnd, type KnownHashes, type StoredCheckpoint, type VerifyResult } from "./verify-chain";
 
 const NEWLINE = 0x0a;
-// A filtered export cannot be verified at all: an error (exit 2), not a FAIL.
-const FILTERED = "this export is filtered: only a complete export (all events) verifies end to end";
 
-export async function verifyExport(file: string, key: { publicKey: KeyObject; keyId: string }): Promise<VerifyResult> {
+/** A filtered export cannot be verified at all: an error (exit 2) that says why, not a FAIL. */
+function notVerifiable(filters: Record<string, string>): Error {
+  const by = Object.entries(filters).map(([k, v]) => `${k} ${v}`);
+  return new Error(
+    by.length
+      ? `this export is filtered (${by.join(", ")}): only an export without filters verifies end to end; download one without filters`
+      : "this export holds only some events and not the hashes of the others (an auditor's export from an earlier version): download a new export without filters",
+  );
+}
+
+interface Header {
+  complete: boolean;
+  headSeq: bigint;
+  filters: Record<string, string>;
+  startsAfter: { checkpoint: bigint; seq: bigint } | null;
+}
+
+const DECIMAL = /^(0|[1-9]\d{0,18})$/;
+const decimal = (v: unknown): bigint | null => (typeof v === "string" && DECIMAL.test(v) ? BigInt(v) : null);
+
+/** The header's fields the verifier relies on, or the reason it cannot. */
+function readHeader(h: ExportHeader): Header | string {
+  const headSeq = decimal(h.headSeq);
+  if (headSeq === null) return "the header does not say which event the export runs to (headSeq)";
+  let startsAfter: Header["startsAfter"] = null;
+  if (h.startsAfter !== undefined) {
+    const checkpoint = decimal(h.startsAfter?.checkpoint);
+    const seq = decimal(h.startsAfter?.seq);
+    if (checkpoint === null || seq === null) return "the header's startsAfter is not a checkpoint number and event";
+    startsAfter = { checkpoint, seq };
+  }
+  const filters = h.filters !== null && typeof h.filters === "object" ? Object.fromEntries(Object.entries(h.filters).map(([k, v]) => [k, String(v)])) : {};
+  return { complete: h.complete === true, headSeq, filters, startsAfter };
+}
+
+export async function verifyExport(file: string, key: { publicKey: KeyObject; keyId: string }, anchors: Anchors = new Map()): Promise<VerifyResult> {
   const checkpoints: StoredCheckpoint[] = [];
-  let complete = true;
+  // From the header, which must come first: whether the export is complete, how far it runs, where it starts.
+  // (Typed through their initialisers: they are set in the line callback, which TypeScript's narrowing here does
+  // not see.)
+  let header = null as Header | null;
   let sorted: StoredCheckpoint[] = [];
-  let cursor: ChainCursor | null = null;
+  let expectedAt: KnownHashes = new Map();
+  let cursor = null as ChainCursor | null;
   let failure: VerifyResult | null = null;
   let lineNo = 0;
   const writer = new CanonicalWriter();
   const spans = new LineSpans();
-  const expectedSeq = () => (cursor?.last()?.seq ?? 0n) + 1n;
+  const expectedSeq = () => (cursor?.last()?.seq ?? header?.startsAfter?.seq ?? 0n) + 1n;
+
+  /**
+   * The checkpoints are all read once the first event comes (or the file ends): check them, and find where the
+   * chain starts. Returns false, with the failure set, when the answer is known.
+   */
+  const open = (): boolean => {
+    if (!header!.complete) throw notVerifiable(header!.filters);
+    const cps = checkCheckpoints(checkpoints, key.publicKey, key.keyId, anchors);
+    if (!cps.ok) {
+      failure = cps;
+      return false;
+    }
+    sorted = cps.sorted;
+    expectedAt = cps.expectedAt;
+    let start = { seq: 0n, hash: GENESIS_HASH };
+    const after = header!.startsAfter;
+    if (after) {
+      // The chain picks up at the hash this (verified) checkpoint signed: nothing before it is in the file.
+      const c = sorted.find((x) => x.number === after.checkpoint);
+      if (!c || c.lastSeq !== after.seq) {
+        failure = { ok: false, events: 0, reason: `the header says the export starts after checkpoint ${after.checkpoint} (event ${after.seq}), which is not among its checkpoints` };
+        return false;
+      }
+      start = { seq: c.lastSeq, hash: c.lastHash };
+      const before = [...anchors.keys()].find((seq) => seq <= c.lastSeq);
+      if (before !== undefined) {
+        failure = {
+          ok: false,
+          events: 0,
+          seq: before,
+          reason: `event ${before}: not in this export, which starts after event ${c.lastSeq}; check that anchor against a complete export of the whole record (an administrator's)`,
+        };
+        return false;
+      }
+    }
+    cursor = new ChainCursor(expectedAt, start);
+    return true;
+  };
 
   /** Handles line buf[s, e) (without its newline); false once the answer is known. */
   const line = (buf: Buffer, s: number, e: number): boolean => {
@@ -53,29 +130,24 @@ export async function verifyExport(file: string, key: { publicKey: KeyObject; ke
       return fail(`line ${lineNo}: not a line of an export (${(err as Error).message})`);
     }
     if (parsed.kind === "header") {
-      if (cursor) return fail(`line ${lineNo}: a header after the events (lines were moved or files joined)`);
-      complete = parsed.header.complete;
+      if (header) return fail(`line ${lineNo}: a second header (lines were moved or files joined)`);
+      const h = readHeader(parsed.header);
+      if (typeof h === "string") return fail(`line ${lineNo}: ${h}`);
+      header = h;
       return true;
     }
+    // The header says how far the export runs: without it, a file cut short could not be told from a whole one.
+    if (!header) return fail(`line ${lineNo}: not the header of an export (the first line must be)`);
     if (parsed.kind === "checkpoint") {
       if (cursor) return fail(`line ${lineNo}: a checkpoint after the events (lines were moved or files joined)`);
       checkpoints.push(parsed.checkpoint);
       return true;
     }
-    if (!cursor) {
-      // Checkpoints come before events in an export: the first event closes them.
-      if (!complete) throw new Error(FILTERED);
-      const cps = checkCheckpoints(checkpoints, key.publicKey, key.keyId);
-      if (!cps.ok) {
-        failure = cps;
-        return false;
-      }
-      sorted = cps.sorted;
-      cursor = new ChainCursor(cps.expectedAt, { seq: 0n, hash: GENESIS_HASH });
-    }
-    if (cursor.check(parsed.event)) return true;
-    const p = cursor.problem!;
-    failure = { ok: false, events: p.index, seq: p.seq, reason: p.reason };
+    // Checkpoints come before events in an export: the first event closes them.
+    if (!cursor && !open()) return false;
+    if (parsed.kind === "redacted" ? cursor!.checkRedacted(parsed.event) : cursor!.check(parsed.event)) return true;
+    const { index, ...problem } = cursor!.problem!;
+    failure = { ok: false, events: index, ...problem };
     return false;
   };
   const fail = (reason: string): boolean => {
@@ -115,10 +187,32 @@ export async function verifyExport(file: string, key: { publicKey: KeyObject; ke
     stream.destroy();
   }
   if (failure) return failure;
-  if (!cursor) {
-    if (!complete) throw new Error(FILTERED);
-    const cps = checkCheckpoints(checkpoints, key.publicKey, key.keyId);
-    return cps.ok ? checkEnd(cps.sorted, 0, 1n) : cps;
+  if (!header) return { ok: false, events: 0, reason: "the file is empty: not an export" };
+  if (!cursor && !open()) return failure!;
+  const count = cursor!.count;
+  const next = expectedSeq();
+  const checked = checkEnd(sorted, count, next, expectedAt);
+  if (!checked.ok) return checked;
+  const end = { ...checked, from: (header.startsAfter?.seq ?? 0n) + 1n, redacted: cursor!.redacted };
+  // The file must hold every event up to the head its header names, and none after it. Signatures cannot tell a
+  // file cut at a line boundary among events no checkpoint covers yet; the header's head can.
+  const last = next - 1n;
+  if (last < header.headSeq) {
+    return {
+      ok: false,
+      events: count,
+      seq: next,
+      reason: `event ${next}: missing; the file ends after event ${last}, but its header says the export runs to event ${header.headSeq} (the file was cut short)`,
+    };
   }
-  return checkEnd(sorted, cursor.count, expectedSeq());
+  if (last > header.headSeq) {
+    const after = header.headSeq + 1n;
+    return {
+      ok: false,
+      events: count - Number(last - header.headSeq),
+      seq: after,
+      reason: `event ${after}: after the export's head (its header says it runs to event ${header.headSeq})`,
+    };
+  }
+  return end;
 }

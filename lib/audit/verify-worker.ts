@@ -3,7 +3,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import pg from "pg";
 import { type BatchRequest, checkBatch } from "./verify-batch";
-import type { CheckpointsAt } from "./verify-chain";
+import type { KnownHashes } from "./verify-chain";
 import { RAW_TEXT } from "./event-rows";
 import { copyOutOn } from "./verify-database";
 
@@ -11,7 +11,7 @@ export interface VerifyWorkerData {
   module: string;
   url: string;
   snapshot: string;
-  expectedAt: CheckpointsAt;
+  expectedAt: KnownHashes;
   /** Whether the fast path may run (verify-batch.ts checkBatch). */
   fast: boolean;
 }

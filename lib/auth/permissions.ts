@@ -3,7 +3,7 @@
 // Deny by default: an action absent from the table is refused for everyone but nobody, and the type system
 // makes every caller name an action that exists.
 import type { Role } from "../db/generated/enums";
-import { AppError } from "../errors";
+import { AppError, type DenialScope } from "../errors";
 import type { ApiTokenActor, UserActor } from "./actor";
 
 interface Rule {
@@ -66,9 +66,18 @@ export function can(actor: Pick<UserActor, "isPlatformAdmin" | "roles">, permiss
   return roles !== undefined && rule.roles.some((r) => roles.has(r));
 }
 
-export function assertCan(actor: UserActor | ApiTokenActor, permission: Permission, applicationId?: string): void {
+/**
+ * Throws FORBIDDEN unless the actor may. The refusal carries the application and whatever else the caller names
+ * (`about`: the environment, the release), so its audit event lands in their record.
+ */
+export function assertCan(
+  actor: UserActor | ApiTokenActor,
+  permission: Permission,
+  applicationId?: string,
+  about: Omit<DenialScope, "applicationId"> = {},
+): void {
   if (!can(actor, permission, applicationId)) {
-    throw new AppError("FORBIDDEN", "You are not allowed to do that.", { cause: { permission, applicationId } });
+    throw new AppError("FORBIDDEN", "You are not allowed to do that.", { cause: { permission, applicationId }, scope: { applicationId, ...about } });
   }
 }
 

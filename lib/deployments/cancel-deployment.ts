@@ -28,7 +28,7 @@ export async function cancelDeployment(actor: UserActor | ApiTokenActor, raw: z.
   const input = parseInput(ZCancelDeploymentSchema, raw);
   const d = await db.deployment.findUnique({ where: { id: input.deploymentId }, include: { release: true, environment: { include: { application: true } } } });
   if (!d) throw notFound("Deployment");
-  assertCan(actor, cancelPermissionFor(d.environment), d.environment.applicationId);
+  assertCan(actor, cancelPermissionFor(d.environment), d.environment.applicationId, { environmentId: d.environmentId, releaseId: d.releaseId });
   await db.$transaction(async (tx) => {
     const changed = await tx.deployment.updateMany({
       where: { id: d.id, cancelRequestedAt: null, status: { in: ["SCHEDULED", "QUEUED", "RUNNING"] } },

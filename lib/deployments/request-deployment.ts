@@ -54,9 +54,11 @@ export async function requestDeployment(actor: UserActor | ApiTokenActor, raw: T
   const input = parseInput(ZRequestDeploymentSchema, raw);
   const env = await db.environment.findUnique({ where: { id: input.environmentId }, include: { application: true } });
   if (!env) throw notFound("Environment");
-  assertCan(actor, "deployment.request", env.applicationId);
+  // The release first, so a refusal below names it: the attempt is then on its evidence page.
   const release = await db.release.findFirst({ where: { id: input.releaseId, applicationId: env.applicationId } });
   if (!release) throw notFound("Release");
+  const about = { environmentId: env.id, releaseId: release.id };
+  assertCan(actor, "deployment.request", env.applicationId, about);
   await assertFleetReady(env.id, env.name);
 
   const deployment = await db.$transaction(async (tx) => {
@@ -75,6 +77,7 @@ export async function requestDeployment(actor: UserActor | ApiTokenActor, raw: T
       const frozen = input.scheduledFor && blockers.some((b) => b.code === "FROZEN");
       throw new AppError(code, blockers.map((b) => b.message).join(" "), {
         cause: { blockers },
+        scope: { applicationId: env.applicationId, ...about },
         ...(frozen ? { fieldErrors: { scheduledFor: ["A freeze covers this time: pick another, or give a freeze override reason."] } } : {}),
       });
     }

@@ -31,7 +31,7 @@ export async function requestRevert(actor: UserActor | ApiTokenActor, raw: TRequ
   const input = parseInput(ZRequestRevertSchema, raw);
   const env = await db.environment.findUnique({ where: { id: input.environmentId }, include: { application: true } });
   if (!env) throw notFound("Environment");
-  assertCan(actor, "deployment.revert", env.applicationId);
+  assertCan(actor, "deployment.revert", env.applicationId, { environmentId: env.id });
   await assertFleetReady(env.id, env.name);
 
   const deployment = await db.$transaction(async (tx) => {
@@ -57,7 +57,10 @@ export async function requestRevert(actor: UserActor | ApiTokenActor, raw: TRequ
       freezeOverrideReason: null,
     });
     const blockers = deploymentBlockers(facts);
-    if (blockers.length > 0) throw new AppError("FORBIDDEN", blockers.map((b) => b.message).join(" "));
+    if (blockers.length > 0) {
+      // The attempt is about the release it would take out.
+      throw new AppError("FORBIDDEN", blockers.map((b) => b.message).join(" "), { scope: { applicationId: env.applicationId, environmentId: env.id, releaseId: current.id } });
+    }
     await assertNoActiveDeployment(tx, env.id, env.name);
     const d = await tx.deployment.create({
       data: {

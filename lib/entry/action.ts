@@ -52,7 +52,7 @@ export async function runAction<S extends z.ZodType, T = undefined>(
   } catch (e) {
     if (isAppError(e)) {
       if (e.code === "UNAUTHENTICATED") redirect("/signin");
-      if (e.code === "FORBIDDEN") await recordDenial(actor, options.name);
+      if (e.code === "FORBIDDEN") await recordDenial(actor, options.name, e);
       return { ok: false, error: e.message, ...(e.fieldErrors ? { fieldErrors: e.fieldErrors } : {}) };
     }
     log.error({ err: e, requestId: actor.ctx.requestId, action: options.name, userId: actor.id }, "action failed");

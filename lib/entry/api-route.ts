@@ -1,7 +1,7 @@
 import "server-only";
 import { z } from "zod";
 import { authenticateApiToken } from "../api-tokens/authenticate-api-token";
-import { recordApiTokenDenial } from "../api-tokens/record-api-token-denial";
+import { recordDenial } from "../audit/record-denial";
 import type { ApiTokenActor } from "../auth/actor";
 import { contextFromHeaders } from "../auth/request-context";
 import { AppError, isAppError } from "../errors";
@@ -55,7 +55,7 @@ export function apiRoute<P extends z.ZodType, B extends z.ZodType | null, Q exte
       const result = await handler({ actor, params: params.data, body: body as Infer<B>, query: query as Infer<Q>, request });
       return result instanceof Response ? result : Response.json(result, { status: spec.status ?? 200 });
     } catch (e) {
-      if (actor && isAppError(e) && e.code === "FORBIDDEN") await recordApiTokenDenial(actor, `${request.method} ${new URL(request.url).pathname}`);
+      if (actor && isAppError(e) && e.code === "FORBIDDEN") await recordDenial(actor, `${request.method} ${new URL(request.url).pathname}`, e);
       const response = errorResponse(e, ctx.requestId);
       // A refused upload may leave most of its body unread: close the connection after answering, so the client
       // sees the answer instead of stalling on a body nobody reads.

@@ -27,7 +27,7 @@ export async function loadForPage<T>(read: () => Promise<T>, what = "a page"): P
   } catch (e) {
     if (isAppError(e) && e.code === "FORBIDDEN") {
       const actor = await getCurrentActor();
-      if (actor) await recordDenial(actor, `to open ${what}`);
+      if (actor) await recordDenial(actor, `to open ${what}`, e);
     }
     if (isAppError(e) && (e.code === "NOT_FOUND" || e.code === "FORBIDDEN")) notFound();
     throw e;

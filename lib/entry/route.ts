@@ -27,7 +27,7 @@ export function sessionRoute<S extends z.ZodType>(
       }
       return await handler(parsed.data, actor, request);
     } catch (e) {
-      if (actor && isAppError(e) && e.code === "FORBIDDEN") await recordDenial(actor, `GET ${new URL(request.url).pathname}`);
+      if (actor && isAppError(e) && e.code === "FORBIDDEN") await recordDenial(actor, `${request.method} ${new URL(request.url).pathname}`, e);
       return errorResponse(e, actor?.ctx.requestId ?? "unknown");
     }
   };

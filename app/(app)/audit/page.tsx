@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { Badge, Card, EmptyState, PageHeader } from "@/components/ui";
-import { ZAuditFilterSchema } from "@/lib/audit/audit-filter";
+import { hasFilters, ZAuditFilterSchema } from "@/lib/audit/audit-filter";
 import { AUDIT_EVENT_TYPES } from "@/lib/audit/event-types";
 import { getAuditOverview } from "@/lib/audit/get-audit-overview";
 import { searchAuditEvents } from "@/lib/audit/search-audit-events";
@@ -24,6 +24,9 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
     return q.toString();
   };
   const appName = new Map(overview.applications.map((a) => [a.id, a.name]));
+  // Exports follow the filter shown; only one without filters is complete and verifies on its own.
+  const filtered = parsed.success && hasFilters(filter);
+  const exportTitle = filtered ? "Only the events this filter shows: it does not verify on its own" : undefined;
   const envName = new Map(overview.applications.flatMap((a) => a.environments.map((e) => [e.id, `${a.name} / ${e.name}`] as const)));
   return (
     <>
@@ -36,11 +39,11 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
         }
         actions={
           <div className="flex gap-2 text-sm">
-            <a className="rounded-md border border-slate-300 bg-white px-3 py-1.5 hover:bg-slate-50" href={`/audit/export?${query({ format: "csv", before: "" })}`}>
-              Export CSV
+            <a className="rounded-md border border-slate-300 bg-white px-3 py-1.5 hover:bg-slate-50" title={exportTitle} href={`/audit/export?${query({ format: "csv", before: "" })}`}>
+              Export CSV{filtered ? " (filtered)" : ""}
             </a>
-            <a className="rounded-md border border-slate-300 bg-white px-3 py-1.5 hover:bg-slate-50" href={`/audit/export?${query({ format: "ndjson", before: "" })}`}>
-              Export NDJSON
+            <a className="rounded-md border border-slate-300 bg-white px-3 py-1.5 hover:bg-slate-50" title={exportTitle} href={`/audit/export?${query({ format: "ndjson", before: "" })}`}>
+              Export NDJSON{filtered ? " (filtered)" : ""}
             </a>
           </div>
         }
@@ -164,12 +167,39 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
         </Card>
       )}
       <Card title="Verify it yourself" className="mt-6">
-        <p className="text-sm text-slate-700">
-          Each event carries the hash of the one before it; checkpoints sign the chain with key <code className="font-mono">{overview.keyId.slice(0, 16)}</code>.
-          Download the <a href="/audit/public-key" className="text-indigo-700 hover:underline">public key</a> and
-          {overview.canExportComplete ? " a complete NDJSON export (no filter)" : " ask an administrator for a complete export"}, then run:
-        </p>
-        <pre className="mt-2 overflow-x-auto rounded bg-slate-900 p-3 text-xs text-slate-100">npm run audit:verify -- --public-key releasegate-audit-public-key.pem --export releasegate-audit-….ndjson</pre>
+        <div className="space-y-3 text-sm text-slate-700" data-testid="verify-help">
+          <p>
+            Each event carries the hash of the one before it; checkpoints sign the chain with key{" "}
+            <code className="font-mono">{overview.keyId.slice(0, 16)}</code>. You need nothing from Releasegate but two files: the{" "}
+            <a href="/audit/public-key" className="font-medium text-indigo-700 hover:underline">
+              public key
+            </a>{" "}
+            and a{" "}
+            <a href="/audit/export?format=ndjson" className="font-medium text-indigo-700 hover:underline">
+              complete NDJSON export
+            </a>{" "}
+            (no filter; a filtered export or a CSV does not verify).
+          </p>
+          {overview.exportIsRedacted ? (
+            <p>
+              Your complete export holds every event of the applications you audit ({overview.applications.map((a) => a.name).join(", ")}) in full, and every
+              other event of the record (other applications&apos;, other customers&apos; and platform-wide ones such as sign-ins) only as its sequence number and
+              hashes, with nothing of its content. That is enough to recompute the whole chain through them and check every signed checkpoint: an event of yours
+              changed, removed or moved to another application, up to the newest checkpoint, makes the check fail.
+              {overview.beganBeforeHashOnlyEvents &&
+                " This record began before other customers' events could be shown as hashes alone: your export starts after the signed checkpoint that seals those older events (the command names it); the events before it verify in an administrator's complete export."}
+            </p>
+          ) : (
+            <p>The complete export holds every event of the record.</p>
+          )}
+          <pre className="overflow-x-auto rounded bg-slate-900 p-3 text-xs text-slate-100">npm run audit:verify -- --public-key releasegate-audit-public-key.pem --export releasegate-audit-….ndjson</pre>
+          <p>
+            It prints <code className="font-mono">OK</code> with the number of events and <code className="font-mono">signed through event N (hash …)</code>, or{" "}
+            <code className="font-mono">FAIL</code> with the first bad event. Keep the <code className="font-mono">--anchor N:HASH</code> line it prints somewhere
+            Releasegate cannot change (the audit ticket, an email) and pass it to every later run: that catches a history cut off and grown back, which no
+            signature can show.
+          </p>
+        </div>
       </Card>
     </>
   );

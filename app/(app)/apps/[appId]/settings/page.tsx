@@ -35,7 +35,7 @@ export default async function ApplicationSettingsPage({ params }: { params: Prom
     const a = await getApplication(actor, appId);
     const manageEnvironments = can(actor, "environment.manage", a.id);
     const manageTokens = can(actor, "api-token.manage", a.id);
-    if (!manageEnvironments && !manageTokens) throw forbidden();
+    if (!manageEnvironments && !manageTokens) throw forbidden(undefined, { applicationId: a.id });
     return [a, manageEnvironments ? await listUsers(actor) : null, manageTokens ? await listApiTokens(actor, a.id) : null] as const;
   }, "an application's settings");
   const eligible = (users ?? []).filter((u) => u.status === "ACTIVE" && (u.customer === null || u.customer.id === app.customer.id));

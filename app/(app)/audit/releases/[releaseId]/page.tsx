@@ -9,7 +9,10 @@ export const metadata: Metadata = { title: "Release evidence" };
 
 const when = (d: Date | null) => (d ? `${d.toISOString().slice(0, 19).replace("T", " ")} UTC` : "—");
 
-/** For auditors: how a build reached production, who did each step, and whether the bytes stayed the same. */
+/**
+ * For auditors: how a build reached production, who did each step, who was refused what on it, and whether the
+ * bytes stayed the same.
+ */
 export default async function ReleaseEvidencePage({ params }: { params: Promise<{ releaseId: string }> }) {
   const { releaseId } = await params;
   const actor = await requirePageActor();
@@ -70,6 +73,29 @@ export default async function ReleaseEvidencePage({ params }: { params: Promise<
           ))}
         </ol>
       </Card>
+      <Card title={`Refused attempts (${ev.refusals.length})`} className="mt-6">
+        {ev.refusals.length === 0 ? (
+          <p className="text-sm text-slate-600" data-testid="refusals">
+            Nobody was refused an action on this release.
+          </p>
+        ) : (
+          <ul className="space-y-2 text-sm" data-testid="refusals">
+            {ev.refusals.map((r) => (
+              <li key={r.seq.toString()} className="grid gap-2 sm:grid-cols-[17rem_1fr]">
+                <span>
+                  <Badge tone="red">refused</Badge> <span className="text-xs text-slate-500">#{r.seq.toString()} · {when(r.occurredAt)}</span>
+                </span>
+                <span>
+                  {r.summary}
+                  {r.environment && <span className="text-slate-500"> ({r.environment})</span>}
+                  {r.reason && <span className="block text-xs text-slate-600">{r.reason}</span>}
+                  {r.ip && <span className="block text-xs text-slate-400">from {r.ip}</span>}
+                </span>
+              </li>
+            ))}
+          </ul>
+        )}
+      </Card>
       <Card title={`Every event (${ev.events.length})`} className="mt-6">
         <table className="w-full text-left text-sm">
           <thead className="text-xs uppercase text-slate-500">
@@ -91,7 +117,7 @@ export default async function ReleaseEvidencePage({ params }: { params: Promise<
                   {e.ip && <div className="text-xs text-slate-400">{e.ip}</div>}
                 </td>
                 <td className="pr-3">
-                  <Badge tone={e.type.endsWith("FAILED") || e.type === "RELEASE_REJECTED" ? "red" : "gray"}>{e.type}</Badge>
+                  <Badge tone={e.type.endsWith("FAILED") || e.type === "RELEASE_REJECTED" || e.type === "PERMISSION_DENIED" ? "red" : "gray"}>{e.type}</Badge>
                   {e.environment && <span className="ml-2 text-xs text-slate-500">{e.environment}</span>}
                   <div className="mt-1">{e.summary}</div>
                 </td>
