@@ -54,20 +54,22 @@ export function releaseWebhookDeliveries(): void {
  */
 export async function deliverDueWebhooks(options: { now?: Date; ids?: readonly string[]; limit?: number } = {}): Promise<DeliveryOutcome[]> {
   if (hold.releasegateWebhooksHeld) return [];
-  const now = options.now ?? new Date();
+  // The time each step judges "due" by: now, at that step. A lane that ran a while must see deliveries published
+  // meanwhile as due (a fixed start time hid them, and they waited for the timer's next tick).
+  const clock = () => options.now ?? new Date();
   let budget = options.limit ?? 50;
-  const heads = await dueHeads(now, { ids: options.ids, limit: budget });
+  const heads = await dueHeads(clock(), { ids: options.ids, limit: budget });
   const outcomes: DeliveryOutcome[] = [];
   // One lane per webhook: its deliveries strictly one after another.
   const lane = async (deliveryId: string) => {
     let next: string | null = deliveryId;
     while (next && budget > 0) {
       budget--;
-      const outcome = await attempt(next, now);
+      const outcome = await attempt(next, clock());
       if (!outcome) return;
       outcomes.push(outcome);
       if (!outcome.ok) return;
-      next = (await dueHeads(now, { webhookOf: outcome.deliveryId, limit: 1 }))[0] ?? null;
+      next = (await dueHeads(clock(), { webhookOf: outcome.deliveryId, limit: 1 }))[0] ?? null;
     }
   };
   for (let i = 0; i < heads.length; i += CONCURRENCY) await Promise.all(heads.slice(i, i + CONCURRENCY).map(lane));
