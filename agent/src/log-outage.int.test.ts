@@ -105,8 +105,9 @@ describe("step logs while the control plane is unreachable", () => {
     const dropped = (g: StepLogGap) => Array.from({ length: g.toLine! - g.fromLine! + 1 }, (_, i) => g.fromLine! + i);
     const lost = new Set(gaps.flatMap(dropped));
     expect(log.text.split("\n").filter(Boolean)).toEqual(written.filter((_, i) => !lost.has(i + 1)));
-    // The last lines, where a failure would show, are there.
-    expect(log.text).toContain(`output line ${LINES}`);
+    // The newest lines, where a failure would show, are never the ones dropped: the log ends as the agent's did. (Which
+    // older lines go depends on how long the agent took to reach the control plane again, so no line number is fixed.)
+    expect(log.text.split("\n").filter(Boolean).at(-1)).toBe(written.at(-1));
     await agent.stop();
   }, 180_000);
 });
