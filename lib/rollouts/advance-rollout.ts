@@ -6,6 +6,7 @@ import { CHANNELS, notifyInTransaction } from "../events/wakeups";
 import { log } from "../log";
 import { runInBackground } from "../notifications/background";
 import { onDeploymentFinished } from "../notifications/on-deployment-finished";
+import { recordProductionOutcome } from "../releases/record-production-outcome";
 import { type PlanAction, type PlanInput, planRollout } from "./planner";
 
 const ENGINE = "rollout engine";
@@ -112,8 +113,8 @@ async function apply(tx: Tx, { deployment: d }: Loaded, action: PlanAction): Pro
           ...(action.failureReason !== undefined ? { failureReason: action.failureReason } : {}),
         },
       });
-      if (action.status === "SUCCEEDED" && d.kind === "DEPLOY" && d.environment.isProduction) {
-        await tx.release.update({ where: { id: d.releaseId }, data: { status: "RELEASED" } });
+      if (action.status === "SUCCEEDED" && d.environment.isProduction) {
+        await recordProductionOutcome(tx, { id: d.id, kind: d.kind, releaseId: d.releaseId, environmentId: d.environmentId, applicationId: d.environment.applicationId });
       }
       const type = (
         { RUNNING: "DEPLOYMENT_STARTED", ROLLING_BACK: "DEPLOYMENT_ROLLING_BACK", SUCCEEDED: "DEPLOYMENT_SUCCEEDED", FAILED: "DEPLOYMENT_FAILED", CANCELLED: "DEPLOYMENT_CANCELLED" } as const
