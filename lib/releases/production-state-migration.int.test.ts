@@ -1,35 +1,18 @@
 // The migration that puts existing releases' status right (prisma/migrations/*_release_production_state): before it,
 // every release that had ever been live in production kept RELEASED. A database with a history written the old way
 // is migrated, and each release then says what the deployment records say.
-import { cp, mkdtemp, readdir, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { createScratchDatabase, type ScratchDatabase } from "../../test/scratch-database";
-import { DEFAULT_MIGRATIONS_DIR, migrateDatabase } from "../db/migrate";
+import { databaseMigratedUpTo } from "../../test/migrated-up-to";
 
-const BACKFILL = /_release_production_state$/;
-const cleanups: (() => Promise<void>)[] = [];
+const drops: (() => Promise<void>)[] = [];
 afterAll(async () => {
-  for (const c of cleanups) await c();
+  for (const drop of drops) await drop();
 });
-
-/** A scratch database migrated up to, not including, the backfill. */
-async function databaseBeforeBackfill(): Promise<ScratchDatabase> {
-  const names = (await readdir(DEFAULT_MIGRATIONS_DIR, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
-  const cut = names.findIndex((n) => BACKFILL.test(n));
-  expect(cut).toBeGreaterThan(0);
-  const dir = await mkdtemp(path.join(os.tmpdir(), "rg-migrations-"));
-  for (const n of names.slice(0, cut)) await cp(path.join(DEFAULT_MIGRATIONS_DIR, n), path.join(dir, n), { recursive: true });
-  const db = await createScratchDatabase("backfill");
-  cleanups.push(() => db.drop(), () => rm(dir, { recursive: true, force: true }));
-  await migrateDatabase(db.url, { dir });
-  return db;
-}
 
 describe("the release production state migration", () => {
   it("keeps RELEASED for what production runs and marks the others reverted or superseded, as their deployments say", async () => {
-    const db = await databaseBeforeBackfill();
+    const db = await databaseMigratedUpTo(/_release_production_state$/);
+    drops.push(db.drop);
     const id = async () => (await db.query("SELECT gen_random_uuid() AS id")).rows[0].id as string;
     const [customer, app, qa, prodEu, prodUs, user] = await Promise.all([id(), id(), id(), id(), id(), id()]);
     await db.query(`INSERT INTO "Customer" (id, name, slug, "updatedAt") VALUES ($1, 'C', 'c', now())`, [customer]);
@@ -72,7 +55,7 @@ describe("the release production state migration", () => {
     await deployment(v1, prodUs, "DEPLOY");
     await deployment(v4, prodUs, "DEPLOY"); // 1.0.0 replaced in US too; 1.3.0 live again
 
-    await migrateDatabase(db.url);
+    await db.migrateRest();
     const { rows } = await db.query(`SELECT version, status FROM "Release" ORDER BY version`);
     expect(rows).toEqual([
       { version: "1.0.0", status: "SUPERSEDED" },
