@@ -8,7 +8,7 @@ import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
 import type { ActionResult } from "@/lib/entry/action-result";
 import { formatTime } from "./deployment-status";
-import { ActionForm } from "./form";
+import { ActionForm, callAction } from "./form";
 import { Badge, EmptyState } from "./ui";
 
 type Action = (formData: FormData) => Promise<ActionResult<undefined>>;
@@ -51,12 +51,8 @@ function Item({ item, markRead }: { item: InboxItem; markRead: Action }) {
     startTransition(async () => {
       const data = new FormData();
       data.set("notificationId", item.id);
-      try {
-        await markRead(data);
-        setError(null);
-      } catch {
-        setError("Could not mark it read: the request did not reach Releasegate. It stays unread for now.");
-      }
+      const r = await callAction(() => markRead(data));
+      setError(r.ok ? null : `Could not mark it read. ${r.error}`);
       router.refresh();
     });
   };
