@@ -44,10 +44,12 @@ async function newerThanProduction(apps: readonly string[]): Promise<ReleaseWher
     where: { applicationId: { in: [...apps] } },
     select: { id: true, applicationId: true, name: true, position: true, isProduction: true, requiresAcceptance: true, requiredApprovals: true },
   });
-  const production = new Map(apps.flatMap((app) => {
-    const p = productionEnvironment(environments.filter((e) => e.applicationId === app));
-    return p ? [[app, p.id] as const] : [];
-  }));
+  const production = new Map(
+    apps.flatMap((app) => {
+      const p = productionEnvironment(environments.filter((e) => e.applicationId === app));
+      return p ? [[app, p.id] as const] : [];
+    }),
+  );
   const live = await runningIn([...production.values()]);
   return {
     OR: apps.map((app) => {
@@ -73,10 +75,12 @@ export async function listWorkItems(actor: UserActor): Promise<WorkItem[]> {
     // verdict on these bytes yet: one replaced there since can no longer be tested. Their own uploads are left out:
     // the uploader may not judge them.
     const environments = await db.environment.findMany({ where: { applicationId: { in: customerApps } }, orderBy: { position: "asc" } });
-    const acceptances = new Map(customerApps.flatMap((app) => {
-      const e = acceptanceEnvironment(environments.filter((x) => x.applicationId === app));
-      return e ? [[e.id, e] as const] : [];
-    }));
+    const acceptances = new Map(
+      customerApps.flatMap((app) => {
+        const e = acceptanceEnvironment(environments.filter((x) => x.applicationId === app));
+        return e ? [[e.id, e] as const] : [];
+      }),
+    );
     const live = await runningIn([...acceptances.keys()]);
     const candidates = await db.release.findMany({
       where: { id: { in: [...live.values()].map((r) => r.id) }, applicationId: { in: customerApps }, status: "CANDIDATE", uploadedById: { not: actor.id } },
