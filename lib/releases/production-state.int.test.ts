@@ -52,6 +52,9 @@ describe("a release's production state", () => {
     expect(reverted.status).toBe("SUCCEEDED");
     expect(await statusOf(v2.id)).toBe("REVERTED");
     expect(await statusOf(v1.id)).toBe("RELEASED");
+    // The record of the revert's success says what it did to the releases' statuses, in the same transaction.
+    const succeeded = await db.auditEvent.findFirstOrThrow({ where: { type: "DEPLOYMENT_SUCCEEDED", objectId: reverted.id } });
+    expect(succeeded.after).toMatchObject({ status: "SUCCEEDED", releaseStatuses: { [v1.id]: "RELEASED", [v2.id]: "REVERTED" } });
     expect((await view(v1.id)).production).toMatchObject({ state: "live", environments: [{ name: "Production" }] });
     const page = await view(v2.id);
     expect(page.release.status).toBe("REVERTED");

@@ -113,9 +113,11 @@ async function apply(tx: Tx, { deployment: d }: Loaded, action: PlanAction): Pro
           ...(action.failureReason !== undefined ? { failureReason: action.failureReason } : {}),
         },
       });
-      if (action.status === "SUCCEEDED" && d.environment.isProduction) {
-        await recordProductionOutcome(tx, { id: d.id, kind: d.kind, releaseId: d.releaseId, environmentId: d.environmentId, applicationId: d.environment.applicationId });
-      }
+      // Release statuses follow what production runs; the success event below records the ones this changed.
+      const releaseStatuses =
+        action.status === "SUCCEEDED" && d.environment.isProduction
+          ? await recordProductionOutcome(tx, { id: d.id, kind: d.kind, releaseId: d.releaseId, environmentId: d.environmentId, applicationId: d.environment.applicationId })
+          : null;
       const type = (
         { RUNNING: "DEPLOYMENT_STARTED", ROLLING_BACK: "DEPLOYMENT_ROLLING_BACK", SUCCEEDED: "DEPLOYMENT_SUCCEEDED", FAILED: "DEPLOYMENT_FAILED", CANCELLED: "DEPLOYMENT_CANCELLED" } as const
       )[action.status as "RUNNING" | "ROLLING_BACK" | "SUCCEEDED" | "FAILED" | "CANCELLED"];
@@ -128,7 +130,12 @@ async function apply(tx: Tx, { deployment: d }: Loaded, action: PlanAction): Pro
         scope: { customerId: d.environment.application.customerId, applicationId: d.environment.applicationId, environmentId: d.environmentId, releaseId: d.releaseId },
         summary: `${what} ${verb}${action.failureReason ? `: ${action.failureReason}` : ""}`,
         before: { status: d.status },
-        after: { status: action.status, artifactSha256: d.release.artifactSha256, ...(action.failureReason ? { failureReason: action.failureReason } : {}) },
+        after: {
+          status: action.status,
+          artifactSha256: d.release.artifactSha256,
+          ...(action.failureReason ? { failureReason: action.failureReason } : {}),
+          ...(releaseStatuses ? { releaseStatuses } : {}),
+        },
       });
       return;
     }
