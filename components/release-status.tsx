@@ -36,9 +36,9 @@ export function productionSentence(p: ProductionState): string | null {
     case "live":
       return `Live in ${names(p.environments)}.`;
     case "reverted":
-      return `Was live in ${p.environment.name}, reverted to ${p.to.version} on ${formatTime(p.at)}${p.by ? ` by ${p.by}` : ""}${p.reason ? `: “${p.reason}”` : ""}.`;
+      return `Was live in ${p.environment.name}, reverted to ${p.to?.version ?? "the build before it"} on ${formatTime(p.at)}${p.by ? ` by ${p.by}` : ""}${p.reason ? `: “${p.reason}”` : ""}.`;
     case "superseded":
-      return `Was live in ${p.environment.name} until ${p.to.version} replaced it on ${formatTime(p.at)}${p.by ? ` (deployed by ${p.by})` : ""}.`;
+      return `Was live in ${p.environment.name} until ${p.to?.version ?? "another build"} replaced it on ${formatTime(p.at)}${p.by ? ` (deployed by ${p.by})` : ""}.`;
     case "never":
       return null;
   }

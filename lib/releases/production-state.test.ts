@@ -52,6 +52,10 @@ describe("productionState", () => {
     expect(productionState([h(EU, at(1), takeOut("REVERT", 12)), h(US, at(2), takeOut("DEPLOY", 9, "1.3.0"))])).toMatchObject({ state: "reverted", environment: EU });
   });
 
+  it("reverted to a build Releasegate did not deploy: to is null", () => {
+    expect(productionState([h(EU, at(1), { ...takeOut("REVERT", 4), release: null })])).toMatchObject({ state: "reverted", to: null });
+  });
+
   it("a pipeline's deployment has no person: by is null", () => {
     expect(productionState([h(EU, at(1), { ...takeOut("DEPLOY", 3, "2.0.0"), requestedBy: null })])).toMatchObject({ state: "superseded", by: null });
   });

@@ -8,8 +8,8 @@ export interface ProductionTakeOut {
   id: string;
   kind: "DEPLOY" | "REVERT";
   finishedAt: Date;
-  /** What production ran from then on. */
-  release: { id: string; version: string };
+  /** What production ran from then on; null for a build Releasegate did not deploy (a server's earlier build). */
+  release: { id: string; version: string } | null;
   requestedBy: { name: string } | null;
   reason: string;
 }
@@ -32,7 +32,8 @@ export type ProductionState =
       /** Who asked for the revert or the deployment; null for a build pipeline without a person. */
       by: string | null;
       reason: string;
-      to: { id: string; version: string };
+      /** What production runs since; null for a build Releasegate did not deploy. */
+      to: { id: string; version: string } | null;
       deploymentId: string;
     }
   | { state: "never" };

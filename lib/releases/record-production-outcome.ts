@@ -14,19 +14,20 @@ export type ProductionOutcome = Record<string, "RELEASED" | "REVERTED" | "SUPERS
  */
 export async function recordProductionOutcome(
   tx: Tx,
-  d: { id: string; kind: "DEPLOY" | "REVERT"; releaseId: string; environmentId: string; applicationId: string },
+  // releaseId null: a revert to a build Releasegate did not deploy (nothing of ours is live there then).
+  d: { id: string; kind: "DEPLOY" | "REVERT"; releaseId: string | null; environmentId: string; applicationId: string },
 ): Promise<ProductionOutcome> {
   // Production successes of one application take turns here: two environments replacing the same release at once
   // must each see the other's outcome, or neither would mark it.
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`release-production-state:${d.applicationId}`}))`;
-  await tx.release.update({ where: { id: d.releaseId }, data: { status: "RELEASED" } });
-  const outcome: ProductionOutcome = { [d.releaseId]: "RELEASED" };
+  if (d.releaseId) await tx.release.update({ where: { id: d.releaseId }, data: { status: "RELEASED" } });
+  const outcome: ProductionOutcome = d.releaseId ? { [d.releaseId]: "RELEASED" } : {};
   const before = await tx.deployment.findFirst({
     where: { environmentId: d.environmentId, status: "SUCCEEDED", id: { not: d.id } },
     orderBy: [{ finishedAt: "desc" }, { createdAt: "desc" }],
     select: { releaseId: true },
   });
-  if (!before || before.releaseId === d.releaseId) return outcome;
+  if (!before?.releaseId || before.releaseId === d.releaseId) return outcome;
   const otherProductions = await tx.environment.findMany({ where: { applicationId: d.applicationId, isProduction: true, id: { not: d.environmentId } }, select: { id: true } });
   for (const e of otherProductions) {
     const live = await tx.deployment.findFirst({
