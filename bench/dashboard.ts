@@ -196,7 +196,7 @@ async function main(): Promise<void> {
       { name: "releases, search q=checkout", group: "load", who: "ops", path: `${L}/releases?q=checkout`, marker: LIST },
       { name: "releases, search q=rg-4711 (rare)", group: "load", who: "ops", path: `${L}/releases?q=rg-4711`, marker: LIST },
       { name: "releases, search by version q=2.7.", group: "load", who: "ops", path: `${L}/releases?q=2.7.`, marker: LIST },
-      { name: "releases, RELEASED + q=payment, page 3", group: "load", who: "ops", path: `${L}/releases?status=RELEASED&q=payment&page=3`, marker: LIST },
+      { name: "releases, SUPERSEDED + q=payment, page 3", group: "load", who: "ops", path: `${L}/releases?status=SUPERSEDED&q=payment&page=3`, marker: LIST },
       { name: "release page (live in production)", group: "load", who: "ops", path: `${L}/releases/${live.id}`, marker: REL },
       { name: "release page (reverted)", group: "load", who: "ops", path: `${L}/releases/${reverted.id}`, marker: REL },
       { name: "release page (awaiting test)", group: "load", who: "tester", path: `${L}/releases/${awaiting.id}`, marker: REL },

@@ -18,9 +18,29 @@ type Result = ActionResult<{ shownOnce?: ShownOnce; redirectTo?: string } | unde
 const FieldErrors = createContext<Record<string, string[]>>({});
 
 /**
+ * When the call itself failed (the network dropped it, the server restarted mid-request, a proxy answered instead):
+ * the action may or may not have run, so the person is told to check before doing it again.
+ */
+export const REQUEST_LOST = "The request did not reach Releasegate or its answer was lost. Check whether it took effect before trying again.";
+
+/**
+ * Calls a server action and turns a failed call into that message. runAction (lib/entry/action.ts) answers every
+ * outcome of the server's own work, so a rejection here is the transport's; left to bubble, it would replace the
+ * page, and what the person typed, with the error page.
+ */
+export async function callAction<T>(action: () => Promise<T>): Promise<T | { ok: false; error: string }> {
+  try {
+    return await action();
+  } catch {
+    return { ok: false, error: REQUEST_LOST };
+  }
+}
+
+/**
  * A form bound to a server action. Unlike a plain <form action>, it keeps what the person typed when the server
  * refuses the input (React resets forms after an action), shows the server's message and per-field errors, and
- * disables itself while the request runs so a double click cannot submit twice.
+ * disables itself while the request runs so a double click cannot submit twice. A request that fails on the way
+ * keeps the page and the input too, with REQUEST_LOST on the form.
  */
 export function ActionForm({
   action,
@@ -54,7 +74,7 @@ export function ActionForm({
     const form = event.currentTarget;
     const data = new FormData(form);
     startTransition(async () => {
-      const r = await action(data);
+      const r = await callAction(() => action(data));
       setResult(r);
       if (r.ok && resetOnSuccess) form.reset();
       if (r.ok && r.data?.redirectTo) router.push(r.data.redirectTo);

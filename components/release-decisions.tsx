@@ -9,7 +9,7 @@ import { getReleaseDecisions, type ReleaseDecisions as Decisions } from "@/lib/a
 import type { UserActor } from "@/lib/auth/actor";
 import { formatTime } from "./deployment-status";
 import { ActionForm, TextAreaField } from "./form";
-import { ReleaseStatusBadge } from "./release-status";
+import { productionSentence, ReleaseStatusBadge } from "./release-status";
 import { Badge, Card } from "./ui";
 
 const short = (sha: string) => sha.slice(0, 12);
@@ -31,7 +31,10 @@ function nextStep(d: Decisions): string {
     case "REJECTED":
       return lastVerdict?.verdict === "REJECTED" ? `Rejected by ${lastVerdict.by}: “${lastVerdict.reason}”` : "Rejected.";
     case "RELEASED":
-      return "Released to production.";
+    case "REVERTED":
+    case "SUPERSEDED":
+      // What production runs, from the deployment records: when, by whom and why it left, if it did.
+      return (d.production && productionSentence(d.production.state)) ?? (r.status === "RELEASED" ? "Live in production." : "No longer live in production.");
     default:
       return "Withdrawn.";
   }

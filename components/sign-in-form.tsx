@@ -15,11 +15,16 @@ export function SignInForm({ initialError }: { initialError?: string }) {
     // Cleared first so a repeated failure is announced again instead of looking as if nothing happened.
     setError(undefined);
     startTransition(async () => {
+      // A request that fails on the way (network, a restarting server) is said here, not with the error page.
       const res = await signIn("credentials", {
         email: String(data.get("email") ?? ""),
         password: String(data.get("password") ?? ""),
         redirect: false,
-      });
+      }).catch(() => "unreachable" as const);
+      if (res === "unreachable") {
+        setError("Releasegate could not be reached, or its answer was lost. Try again in a moment.");
+        return;
+      }
       if (!res || res.error) {
         setError(signInErrorMessage(res?.error));
         return;

@@ -74,10 +74,14 @@ test("the uploader cannot accept their own release; a customer accepts it in the
     const item = page.getByTestId("work-items").getByRole("listitem").filter({ hasText: `Test ${tenant.application} 1.0.0` });
     await expect(item).toContainText(`Live in Acceptance at ${ACCEPTANCE_URL}: accept or reject it.`);
 
-    // Opening it from the inbox marks it read and lands on the review page.
+    // Opening it from the inbox opens the review page in a new tab (the inbox stays) and marks it read.
     await page.goto("/inbox");
-    await page.getByRole("button", { name: `Test ${tenant.application} 1.0.0` }).click();
-    await expect(page).toHaveURL(new RegExp(`${review}\\?deployment=[0-9a-f-]{36}$`));
+    const [opened] = await Promise.all([page.waitForEvent("popup"), page.getByRole("link", { name: `Test ${tenant.application} 1.0.0` }).click()]);
+    await expect(opened).toHaveURL(new RegExp(`${review}\\?deployment=[0-9a-f-]{36}$`));
+    await expect(opened.getByRole("heading", { level: 1 })).toHaveText(`Review ${tenant.application} 1.0.0`);
+    await expect(page.getByTestId("notification").filter({ hasText: `Test ${tenant.application} 1.0.0` })).toHaveAttribute("data-read", "true");
+    await page.goto(opened.url());
+    await opened.close();
     await expect(page.getByTestId("acceptance-url")).toHaveAttribute("href", ACCEPTANCE_URL);
     await expect(page.getByTestId("changes-since-production")).toContainText("(nothing in Production yet)");
     await expect(page.getByTestId("changes-since-production")).toContainText("1.0.0");
@@ -89,8 +93,12 @@ test("the uploader cannot accept their own release; a customer accepts it in the
     await expect(page.getByTestId("verdicts")).toContainText(`accepted by ${customer.person.name} in Acceptance`);
     await expect(page.getByTestId("verdicts")).toContainText(release.sha256.slice(0, 12));
     await expect(page.getByRole("button", { name: /^Accept/ })).toHaveCount(0);
+    // Once accepted, nobody is asked to test it any more: the request says it is done, and by whom.
     await page.goto("/inbox");
-    await expect(page.getByTestId("notification").filter({ hasText: `Test ${tenant.application} 1.0.0` })).toHaveAttribute("data-read", "true");
+    const testItem = page.getByTestId("notification").filter({ hasText: `Test ${tenant.application} 1.0.0` });
+    await expect(testItem).toHaveAttribute("data-read", "true");
+    await expect(testItem).toHaveAttribute("data-resolved", "done");
+    await expect(testItem.getByTestId("notification-resolved")).toHaveText(`done Accepted by ${customer.person.name}.`);
 
     // The webhook received the acceptance, signed with the secret: HMAC-SHA256(secret, "<timestamp>.<body>").
     await expect.poll(() => receiver.received.filter((r) => r.headers["x-releasegate-event"] === "release.accepted").length).toBe(1);
@@ -138,9 +146,10 @@ test("the uploader cannot accept their own release; a customer accepts it in the
   }
 });
 
-test("a rejection needs a reason, and the developer sees it; a rejected release cannot be promoted", async ({ adminPage: admin, tenant, newBrowserPage, request }) => {
+test("a rejection needs a reason, and the developers see it; a rejected release cannot be promoted", async ({ adminPage: admin, tenant, newBrowserPage, request }) => {
   test.setTimeout(180_000);
   const dev = await signedInMember(admin, tenant.applicationId, newBrowserPage, { first: "Dirk", last: "Developer", role: "Developer" });
+  const colleague = await signedInMember(admin, tenant.applicationId, newBrowserPage, { first: "Cora", last: "Colleague", role: "Developer" });
   const customer = await customerTester(admin, tenant, newBrowserPage);
   const ops = await signedInMember(admin, tenant.applicationId, newBrowserPage, { first: "Oona", last: "Ops", role: "Ops" });
   const lane = await releaseLane(admin, dev.page, request, tenant.applicationId);
@@ -158,18 +167,25 @@ test("a rejection needs a reason, and the developer sees it; a rejected release 
     await expect(page.getByTestId("decision-state")).toContainText(`Rejected by ${customer.person.name}: “The checkout button does nothing on mobile”`);
     await expect(page.getByRole("button", { name: /^(Accept|Reject)/ })).toHaveCount(0);
 
-    // The developer: on the home page, in the inbox, and on the review page.
-    await dev.page.goto("/");
-    const fix = dev.page.getByTestId("work-items").getByRole("listitem").filter({ hasText: `${tenant.application} 2.0.0 was rejected` });
-    await expect(fix).toContainText(`${customer.person.name}: “The checkout button does nothing on mobile”`);
-    await dev.page.goto("/inbox");
-    const told = dev.page.getByTestId("notification").filter({ hasText: `${tenant.application} 2.0.0 was rejected` });
-    await expect(told).toContainText(`${customer.person.name} rejected it in Acceptance: “The checkout button does nothing on mobile”.`);
-    await expect(told).toHaveAttribute("data-read", "false");
-    await told.getByRole("button").click();
-    await expect(dev.page).toHaveURL(new RegExp(`${reviewPath(tenant.applicationId, release.id)}$`));
-    await expect(dev.page.getByTestId("verdict-reason")).toHaveText("“The checkout button does nothing on mobile”");
-    await screenshot(dev.page, "review-rejected");
+    // The developers, the one who uploaded it and their colleague: on the home page, in the inbox, and on the review
+    // page.
+    for (const { page: p } of [dev, colleague]) {
+      await p.goto("/");
+      const fix = p.getByTestId("work-items").getByRole("listitem").filter({ hasText: `${tenant.application} 2.0.0 was rejected` });
+      await expect(fix).toContainText(`${customer.person.name}: “The checkout button does nothing on mobile”`);
+      await p.goto("/inbox");
+      const told = p.getByTestId("notification").filter({ hasText: `${tenant.application} 2.0.0 was rejected` });
+      await expect(told).toContainText(`${customer.person.name} rejected it in Acceptance: “The checkout button does nothing on mobile”.`);
+      await expect(told).toHaveAttribute("data-read", "false");
+      await expect(told).toHaveAttribute("data-resolved", "open");
+    }
+    await screenshot(colleague.page, "inbox-rejected");
+    const told = colleague.page.getByTestId("notification").filter({ hasText: `${tenant.application} 2.0.0 was rejected` });
+    const [opened] = await Promise.all([colleague.page.waitForEvent("popup"), told.getByRole("link").click()]);
+    await expect(opened).toHaveURL(new RegExp(`${reviewPath(tenant.applicationId, release.id)}$`));
+    await expect(opened.getByTestId("verdict-reason")).toHaveText("“The checkout button does nothing on mobile”");
+    await screenshot(opened, "review-rejected");
+    await opened.close();
 
     // ---- ops cannot promote it: nothing to pick, and why; asked through the API instead, the server refuses ----
     await ops.page.goto(`/apps/${tenant.applicationId}`);

@@ -1,7 +1,7 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
-import { Button } from "@/components/form";
 import { InboxLink } from "@/components/inbox-link";
+import { SignOutButton } from "@/components/sign-out-button";
 import { countUnreadNotifications } from "@/lib/notifications/list-notifications";
 import { auditableApplicationIds } from "@/lib/auth/permissions";
 import { requirePageActor } from "@/lib/entry/page";
@@ -44,11 +44,7 @@ export default async function AppLayout({ children }: { children: ReactNode }) {
             <Link href="/account/password" className="text-slate-600 hover:text-slate-900">
               Password
             </Link>
-            <form action={signOutAction}>
-              <Button type="submit" variant="secondary">
-                Sign out
-              </Button>
-            </form>
+            <SignOutButton action={signOutAction} />
           </div>
         </div>
       </header>

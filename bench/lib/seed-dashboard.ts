@@ -25,7 +25,7 @@ import { hashPassword } from "../../lib/auth/password";
 import { DEFAULT_ENVIRONMENTS } from "../../lib/environments/default-environments";
 import { slugify } from "../../lib/util/slugify";
 
-type ReleaseStatus = "CANDIDATE" | "ACCEPTED" | "REJECTED" | "APPROVED" | "RELEASED" | "WITHDRAWN";
+type ReleaseStatus = "CANDIDATE" | "ACCEPTED" | "REJECTED" | "APPROVED" | "RELEASED" | "WITHDRAWN" | "REVERTED" | "SUPERSEDED";
 type DeploymentStatus = "SCHEDULED" | "SUCCEEDED" | "FAILED" | "CANCELLED";
 type Role = "DEVELOPER" | "CUSTOMER" | "APPROVER" | "OPS" | "AUDITOR";
 
@@ -451,6 +451,9 @@ function planHistory(ctx: {
   let deployments = 0;
   let steps = 0;
   let reverted: { id: string; version: string } | null = null;
+  // Production's successful deployments in the order they took effect: each release's status follows from it below.
+  const productionHistory: { releaseId: string; kind: "DEPLOY" | "REVERT" }[] = [];
+  const releaseRow = new Map<string, unknown[]>();
   const scope = (envId: string | null, releaseId: string) => ({ customerId: app.customerId, applicationId: app.id, environmentId: envId, releaseId });
   const label = (p: Person) => ({ actorType: "USER" as const, actorId: p.id, actorLabel: p.email });
   const engine = { actorType: "SYSTEM" as const, actorId: null, actorLabel: "system: rollout engine" };
@@ -469,6 +472,7 @@ function planHistory(ctx: {
     const needsMigration = rand() < 0.1;
     T.release.rows.push([id, app.id, version, notesFor(rand), needsMigration, needsMigration ? "Run `bin/migrate` after the backup; it takes about two minutes." : "", status, sha256, size, fileName,
       `sha256/${sha256.slice(0, 2)}/${sha256}`, uploader.id, created, created]);
+    releaseRow.set(id, T.release.rows.at(-1)!);
     releases.push({ id, version });
     audit.push({ occurredAt: created, type: "RELEASE_CREATED", ...label(uploader), ...scope(null, id), objectType: "Release", objectId: id,
       summary: `uploaded ${app.name} ${version} (${Math.round(size / 1048576)} MiB, sha256 ${sha256.slice(0, 12)}…)`, before: null, after: { fileName, size, sha256, version } });
@@ -550,9 +554,17 @@ function planHistory(ctx: {
           previousBy.set(env.id, before);
           liveBy.set(env.id, target);
           if (d.kind === "REVERT") reverted = { id, version };
+          if (e === 2) productionHistory.push({ releaseId: target, kind: d.kind });
         }
       });
     }
+  }
+  // As the engine leaves them (lib/releases/record-production-outcome.ts): RELEASED only for what production runs;
+  // a release taken out by a revert is REVERTED, one replaced by a later deployment SUPERSEDED.
+  const lastArrival = new Map(productionHistory.map((h, k) => [h.releaseId, k]));
+  for (const [releaseId, k] of lastArrival) {
+    const next = productionHistory[k + 1];
+    releaseRow.get(releaseId)![6] = !next ? "RELEASED" : next.kind === "REVERT" ? "REVERTED" : "SUPERSEDED";
   }
   const byId = new Map(releases.map((r) => [r.id, r]));
   const live = liveBy.get(prod.id);

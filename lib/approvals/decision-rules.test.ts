@@ -4,7 +4,7 @@ import { type ApprovalFacts, approvalRefusal, type ReleaseStatusName, type Verdi
 
 const ME = "me";
 const DEV = "dev";
-const STATUSES: ReleaseStatusName[] = ["CANDIDATE", "ACCEPTED", "REJECTED", "APPROVED", "RELEASED", "WITHDRAWN"];
+const STATUSES: ReleaseStatusName[] = ["CANDIDATE", "ACCEPTED", "REJECTED", "APPROVED", "RELEASED", "WITHDRAWN", "REVERTED", "SUPERSEDED"];
 
 const verdict = (o: Partial<VerdictFacts> & { status?: ReleaseStatusName } = {}): VerdictFacts => ({
   verdict: "ACCEPTED",
@@ -51,7 +51,11 @@ describe("verdictRefusal", () => {
     expect(verdictRefusal(verdict({ status: "ACCEPTED", latestVerdict: { verdict: "ACCEPTED", userName: "Cleo", reason: "" } }))?.message).toBe(
       "1.2.0 was already accepted by Cleo.",
     );
-    expect(verdictRefusal(verdict({ status: "RELEASED", verdict: "REJECTED" }))?.message).toBe("1.2.0 is already live in production.");
+    expect(verdictRefusal(verdict({ status: "RELEASED", verdict: "REJECTED" }))?.message).toBe("1.2.0 is live in production.");
+    // Not "live" once production runs another release: reverted, or replaced the normal way.
+    expect(verdictRefusal(verdict({ status: "REVERTED", verdict: "REJECTED" }))?.message).toBe("1.2.0 was live in production and was reverted.");
+    expect(approvalRefusal(approval({ status: "REVERTED" }))?.message).toBe("1.2.0 was live in production and was reverted.");
+    expect(verdictRefusal(verdict({ status: "SUPERSEDED", verdict: "REJECTED" }))?.message).toBe("1.2.0 was live in production and has been replaced by another release.");
   });
 
   it("needs a successful deployment to the acceptance environment, and such an environment", () => {

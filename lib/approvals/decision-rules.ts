@@ -5,7 +5,7 @@
 import type { ErrorCode } from "../errors";
 import type { Role } from "../db/generated/enums";
 
-export type ReleaseStatusName = "CANDIDATE" | "ACCEPTED" | "REJECTED" | "APPROVED" | "RELEASED" | "WITHDRAWN";
+export type ReleaseStatusName = "CANDIDATE" | "ACCEPTED" | "REJECTED" | "APPROVED" | "RELEASED" | "WITHDRAWN" | "REVERTED" | "SUPERSEDED";
 
 export interface Refusal {
   code: Extract<ErrorCode, "FORBIDDEN" | "CONFLICT" | "PRECONDITION_FAILED">;
@@ -57,7 +57,11 @@ function statusRefusal(r: DecisionRelease, latest: LatestVerdict | null): Refusa
     case "APPROVED":
       return { code: "CONFLICT", message: `${v} is already accepted and approved.` };
     case "RELEASED":
-      return { code: "CONFLICT", message: `${v} is already live in production.` };
+      return { code: "CONFLICT", message: `${v} is live in production.` };
+    case "REVERTED":
+      return { code: "CONFLICT", message: `${v} was live in production and was reverted.` };
+    case "SUPERSEDED":
+      return { code: "CONFLICT", message: `${v} was live in production and has been replaced by another release.` };
     case "WITHDRAWN":
       return { code: "CONFLICT", message: `${v} was withdrawn by its developers.` };
     case "CANDIDATE":

@@ -5,6 +5,7 @@ import { db } from "../db/client";
 import type { Role } from "../db/generated/enums";
 import { liveReleaseOf } from "../deployments/live-release";
 import { notFound } from "../errors";
+import { loadProductionState } from "../releases/load-production-state";
 import { approvalRefusal, type LatestVerdict, separationOfDutiesMessage, verdictRefusal } from "./decision-rules";
 import { acceptanceEnvironment, approvalEnvironment, notesTitle, productionEnvironment } from "./stages";
 
@@ -34,11 +35,12 @@ export async function getReleaseDecisions(actor: UserActor, releaseId: string) {
   const production = productionEnvironment(app.environments);
   const roles = actor.roles.get(app.id) ?? new Set<Role>();
 
-  const [deployedToAcceptance, live] = await Promise.all([
+  const [deployedToAcceptance, live, productionState] = await Promise.all([
     acceptance
       ? db.deployment.count({ where: { releaseId: release.id, environmentId: acceptance.id, kind: "DEPLOY", status: "SUCCEEDED" } }).then((n) => n > 0)
       : Promise.resolve(false),
     production ? liveReleaseOf(db, production.id) : Promise.resolve(null),
+    loadProductionState(db, release.id, app.environments),
   ]);
   const liveRelease = live ? await db.release.findUnique({ where: { id: live.releaseId }, select: { id: true, version: true, createdAt: true } }) : null;
   // What a customer is asked to judge: every release uploaded after the one in production, up to this one.
@@ -89,7 +91,14 @@ export async function getReleaseDecisions(actor: UserActor, releaseId: string) {
     },
     acceptance: acceptance ? { id: acceptance.id, name: acceptance.name, url: acceptance.url, deployed: deployedToAcceptance } : null,
     approvalGate: gate ? { id: gate.id, name: gate.name, requiredApprovals: gate.requiredApprovals, approvals: gateApprovals.length } : null,
-    production: production ? { name: production.name, live: liveRelease ? { id: liveRelease.id, version: liveRelease.version } : null } : null,
+    production: production
+      ? {
+          name: production.name,
+          live: liveRelease ? { id: liveRelease.id, version: liveRelease.version } : null,
+          /** This release in production: live, or how it left (reverted or superseded), or never there. */
+          state: productionState ?? { state: "never" as const },
+        }
+      : null,
     changes: changes.map((c) => ({ id: c.id, version: c.version, title: notesTitle(c.notes), status: c.status, isThis: c.id === release.id })),
     verdicts: release.verdicts.map((v) => ({
       id: v.id,

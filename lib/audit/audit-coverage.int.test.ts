@@ -165,6 +165,7 @@ const WRITES_WITHOUT_EVENT: Record<string, string> = {
   "lib/environments/lock-application-environments.ts": "a row lock only",
   "lib/rollouts/sweep-rollouts.ts": "re-offering expired leases and queueing scheduled deployments that are due; steps it ends go through finishStep and the start through advanceRollout (both audited)",
   "lib/db/migrate.ts": "schema migrations",
+  "lib/releases/record-production-outcome.ts": "release statuses after a production deployment, recorded in its DEPLOYMENT_SUCCEEDED event (advance-rollout.ts, same transaction)",
 };
 
 describe("coverage of this file", () => {

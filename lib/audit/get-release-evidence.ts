@@ -3,6 +3,7 @@ import type { UserActor } from "../auth/actor";
 import { can } from "../auth/permissions";
 import { db } from "../db/client";
 import { notFound } from "../errors";
+import { loadProductionState } from "../releases/load-production-state";
 import { AUDIT_EVENT_TYPES, type AuditEventType, isAuditEventType } from "./event-types";
 import { releaseLabel } from "../deployments/release-label";
 
@@ -74,6 +75,9 @@ export async function getReleaseEvidence(actor: UserActor, releaseId: string) {
     db.environment.findMany({ where: { applicationId: release.applicationId }, orderBy: { position: "asc" }, select: { id: true, name: true, isProduction: true } }),
     db.auditCheckpoint.findFirst({ orderBy: { number: "desc" }, select: { number: true, lastSeq: true, createdAt: true } }),
   ]);
+  // Where it stands now, from the deployment records: an auditor reading "Promoted to Production" must also read
+  // that it was reverted, or replaced.
+  const production = await loadProductionState(db, releaseId, environments);
   const envName = new Map(environments.map((e) => [e.id, e.name]));
   const events: EvidenceEvent[] = rows.map((e) => ({
     seq: e.seq,
@@ -133,6 +137,7 @@ export async function getReleaseEvidence(actor: UserActor, releaseId: string) {
   const refusals = rows.flatMap((e, i) => (e.type === "PERMISSION_DENIED" ? [{ ...events[i]!, reason: reasonOf(e.data) }] : []));
   return {
     release,
+    production,
     events,
     milestones,
     refusals,

@@ -246,8 +246,93 @@ describe("promote: for ops", () => {
   });
 });
 
+describe("against what production and acceptance run now", () => {
+  /** Production runs `release` (a successful deployment that finished now), whatever the release's status says. */
+  const runInProduction = async (releaseId: string, production: { id: string }) =>
+    db.deployment.update({ where: { id: (await createDeploymentRow({ releaseId, environmentId: production.id })).id }, data: { finishedAt: new Date() } });
+
+  it("ops are not asked to promote a release older than what production runs, nor the one that runs there", async () => {
+    const tenant = await createTenant();
+    const dev = await createMember(tenant, "DEVELOPER");
+    const ops = await createMember(tenant, "OPS");
+    const { release: older, production } = await approvedRelease(tenant, dev.id);
+    const { release: running } = await approvedRelease(tenant, dev.id);
+    const { release: newer } = await approvedRelease(tenant, dev.id);
+    // Deployed while its environment was not yet marked production, so its status never followed: the item must
+    // still read what production runs.
+    await runInProduction(running.id, production);
+
+    const promote = hrefs(await listWorkItems(ops), "promote");
+    expect(promote).not.toContain(releaseHref(tenant.application.id, older.id));
+    expect(promote).not.toContain(releaseHref(tenant.application.id, running.id));
+    expect(promote).toEqual([releaseHref(tenant.application.id, newer.id)]);
+  });
+
+  it("approvers are not asked to approve a release older than what production runs", async () => {
+    const tenant = await createTenant();
+    const dev = await createMember(tenant, "DEVELOPER");
+    const approver = await createMember(tenant, "APPROVER");
+    const production = (await environmentsOf(tenant.application.id)).find((e) => e.isProduction)!;
+    const older = await createReleaseRow({ applicationId: tenant.application.id, uploadedById: dev.id, status: "ACCEPTED" });
+    const live = await createReleaseRow({ applicationId: tenant.application.id, uploadedById: dev.id, status: "RELEASED" });
+    await runInProduction(live.id, production);
+    const newer = await createReleaseRow({ applicationId: tenant.application.id, uploadedById: dev.id, status: "ACCEPTED" });
+
+    expect(hrefs(await listWorkItems(approver), "approve")).toEqual([reviewHref(tenant.application.id, newer.id)]);
+  });
+
+  it("customers are asked to test only what acceptance runs now: a candidate replaced there is no longer theirs to test", async () => {
+    const tenant = await createTenant();
+    const dev = await createMember(tenant, "DEVELOPER");
+    const customer = await createMember(tenant, "CUSTOMER", { customerSide: true });
+    const first = await candidateInAcceptance(tenant, dev.id);
+    await db.deployment.updateMany({ where: { releaseId: first.release.id }, data: { finishedAt: new Date(Date.now() - 60_000) } });
+    const second = await candidateInAcceptance(tenant, dev.id);
+    await db.deployment.updateMany({ where: { releaseId: second.release.id }, data: { finishedAt: new Date() } });
+
+    expect(hrefs(await listWorkItems(customer), "accept")).toEqual([reviewHref(tenant.application.id, second.release.id)]);
+  });
+});
+
 describe("fix: for developers", () => {
-  it("the developer who uploaded a rejected release sees it with the customer's reason; another developer does not", async () => {
+  /** A release of `tenant` rejected by a customer tester, uploaded by `uploader` (through `token`, if given). */
+  async function rejected(tenant: Tenant, uploader: UserActor, token?: { id: string }) {
+    const customer = await createMember(tenant, "CUSTOMER", { customerSide: true });
+    const { release, acceptance } = await candidateInAcceptance(tenant, uploader.id);
+    await db.release.update({ where: { id: release.id }, data: { status: "REJECTED", uploadedViaTokenId: token?.id ?? null } });
+    await db.acceptanceVerdict.create({
+      data: { releaseId: release.id, environmentId: acceptance.id, userId: customer.id, verdict: "REJECTED", reason: "Totals are wrong", artifactSha256: release.artifactSha256 },
+    });
+    return release;
+  }
+
+  it("every developer of the application sees a rejection, and whoever created the pipeline token that uploaded it", async () => {
+    const tenant = await createTenant();
+    const uploader = await createMember(tenant, "DEVELOPER");
+    const colleague = await createMember(tenant, "DEVELOPER");
+    // Ops created the pipeline's token (with the developer role): their pipeline's release was rejected.
+    const tokenOwner = await createMember(tenant, "OPS");
+    const token = await db.apiToken.create({
+      data: { applicationId: tenant.application.id, name: "ci", prefix: "rgt_x", tokenHash: randomBytes(32).toString("hex"), roles: ["DEVELOPER"], createdById: tokenOwner.id },
+    });
+    const approver = await createMember(tenant, "APPROVER");
+    const release = await rejected(tenant, uploader, token);
+    const href = releaseHref(tenant.application.id, release.id);
+
+    for (const person of [uploader, colleague, tokenOwner]) expect(hrefs(await listWorkItems(person), "fix"), person.name).toEqual([href]);
+    expect(hrefs(await listWorkItems(approver), "fix")).toEqual([]);
+  });
+
+  it("the item is done once a newer release has been uploaded", async () => {
+    const tenant = await createTenant();
+    const dev = await createMember(tenant, "DEVELOPER");
+    const release = await rejected(tenant, dev);
+    expect(hrefs(await listWorkItems(dev), "fix")).toEqual([releaseHref(tenant.application.id, release.id)]);
+    await createReleaseRow({ applicationId: tenant.application.id, uploadedById: dev.id });
+    expect(hrefs(await listWorkItems(dev), "fix")).toEqual([]);
+  });
+
+  it("the developer who uploaded a rejected release sees it with the customer's reason", async () => {
     const customer = await createMember(a, "CUSTOMER", { customerSide: true });
     const colleague = await createMember(a, "DEVELOPER");
     const { release, acceptance } = await candidateInAcceptance(a, developer.id);
@@ -270,7 +355,8 @@ describe("fix: for developers", () => {
       detail: `${customer.name}: “Checkout button does nothing”`,
       href,
     });
-    expect(hrefs(await listWorkItems(colleague), "fix")).not.toContain(href);
+    // The application's other developers too: whoever picks the fix up.
+    expect(hrefs(await listWorkItems(colleague), "fix")).toContain(href);
   });
 });
 

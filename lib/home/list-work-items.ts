@@ -2,7 +2,9 @@ import "server-only";
 import type { UserActor } from "../auth/actor";
 import { db } from "../db/client";
 import type { Role } from "../db/generated/enums";
-import { acceptanceEnvironment, approvalEnvironment } from "../approvals/stages";
+import type { ReleaseWhereInput } from "../db/generated/models";
+import { acceptanceEnvironment, approvalEnvironment, productionEnvironment } from "../approvals/stages";
+import { liveReleaseOf } from "../deployments/live-release";
 import { loadDeploymentFactsForReleases } from "../deployments/load-deployment-facts-for-releases";
 import { type DeploymentFacts, deploymentBlockers } from "../releases/policy";
 
@@ -24,9 +26,42 @@ function appsWithRole(actor: UserActor, role: Role): string[] {
   return [...actor.roles.entries()].filter(([, roles]) => roles.has(role)).map(([appId]) => appId);
 }
 
+/** The release an environment runs now (its id and upload time), per environment asked about. */
+async function runningIn(environmentIds: readonly string[]): Promise<Map<string, { id: string; createdAt: Date }>> {
+  const live = await Promise.all(environmentIds.map(async (id) => [id, (await liveReleaseOf(db, id))?.releaseId ?? null] as const));
+  const ids = [...new Set(live.flatMap(([, r]) => (r ? [r] : [])))];
+  const rows = ids.length ? await db.release.findMany({ where: { id: { in: ids } }, select: { id: true, createdAt: true } }) : [];
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return new Map(live.flatMap(([env, r]) => (r && byId.has(r) ? [[env, byId.get(r)!] as const] : [])));
+}
+
 /**
- * "What needs you now": the actions waiting on this person, from their roles. Each query is scoped to the
- * applications where the actor holds the role that acts on the item.
+ * Releases of `apps` uploaded after the one each application's production runs: approving or promoting anything
+ * older (or the one running there) is no longer work, whatever its status says.
+ */
+async function newerThanProduction(apps: readonly string[]): Promise<ReleaseWhereInput> {
+  const environments = await db.environment.findMany({
+    where: { applicationId: { in: [...apps] } },
+    select: { id: true, applicationId: true, name: true, position: true, isProduction: true, requiresAcceptance: true, requiredApprovals: true },
+  });
+  const production = new Map(
+    apps.flatMap((app) => {
+      const p = productionEnvironment(environments.filter((e) => e.applicationId === app));
+      return p ? [[app, p.id] as const] : [];
+    }),
+  );
+  const live = await runningIn([...production.values()]);
+  return {
+    OR: apps.map((app) => {
+      const running = live.get(production.get(app) ?? "");
+      return running ? { applicationId: app, createdAt: { gt: running.createdAt }, id: { not: running.id } } : { applicationId: app };
+    }),
+  };
+}
+
+/**
+ * "What needs you now": the actions waiting on this person, from their roles and from what the environments run
+ * now. Each query is scoped to the applications where the actor holds the role that acts on the item.
  */
 export async function listWorkItems(actor: UserActor): Promise<WorkItem[]> {
   const items: WorkItem[] = [];
@@ -36,26 +71,27 @@ export async function listWorkItems(actor: UserActor): Promise<WorkItem[]> {
   const devApps = appsWithRole(actor, "DEVELOPER");
 
   if (customerApps.length > 0) {
-    // Candidates deployed successfully to their application's acceptance environment (lib/approvals/stages.ts), with
-    // no verdict on these bytes yet. Their own uploads are left out: the uploader may not judge them.
+    // What each application's acceptance environment (lib/approvals/stages.ts) runs now, if it is a candidate with no
+    // verdict on these bytes yet: one replaced there since can no longer be tested. Their own uploads are left out:
+    // the uploader may not judge them.
+    const environments = await db.environment.findMany({ where: { applicationId: { in: customerApps } }, orderBy: { position: "asc" } });
+    const acceptances = new Map(
+      customerApps.flatMap((app) => {
+        const e = acceptanceEnvironment(environments.filter((x) => x.applicationId === app));
+        return e ? [[e.id, e] as const] : [];
+      }),
+    );
+    const live = await runningIn([...acceptances.keys()]);
     const candidates = await db.release.findMany({
-      where: {
-        applicationId: { in: customerApps },
-        status: "CANDIDATE",
-        uploadedById: { not: actor.id },
-        deployments: { some: { status: "SUCCEEDED", kind: "DEPLOY" } },
-      },
-      include: {
-        application: { include: { environments: { orderBy: { position: "asc" } } } },
-        deployments: { where: { status: "SUCCEEDED", kind: "DEPLOY" }, select: { environmentId: true } },
-        verdicts: { select: { artifactSha256: true } },
-      },
+      where: { id: { in: [...live.values()].map((r) => r.id) }, applicationId: { in: customerApps }, status: "CANDIDATE", uploadedById: { not: actor.id } },
+      include: { application: { select: { name: true } }, verdicts: { select: { artifactSha256: true } } },
       orderBy: { createdAt: "desc" },
       take: LIMIT,
     });
     for (const r of candidates) {
-      const testedIn = acceptanceEnvironment(r.application.environments);
-      if (!testedIn || !r.deployments.some((d) => d.environmentId === testedIn.id)) continue;
+      const envId = [...live.entries()].find(([, running]) => running.id === r.id)?.[0];
+      const testedIn = envId ? acceptances.get(envId) : undefined;
+      if (!testedIn) continue;
       if (r.verdicts.some((v) => v.artifactSha256 === r.artifactSha256)) continue;
       items.push({
         kind: "accept",
@@ -66,9 +102,12 @@ export async function listWorkItems(actor: UserActor): Promise<WorkItem[]> {
     }
   }
 
+  // Approving or promoting a release older than what production runs, or the one running there, is no work.
+  const current = approverApps.length > 0 ? await newerThanProduction(approverApps) : null;
+
   if (approverApps.length > 0) {
     const accepted = await db.release.findMany({
-      where: { applicationId: { in: approverApps }, status: "ACCEPTED", uploadedById: { not: actor.id } },
+      where: { AND: [{ applicationId: { in: approverApps }, status: "ACCEPTED", uploadedById: { not: actor.id } }, current ?? {}] },
       include: {
         application: { include: { environments: true } },
         approvals: { select: { userId: true, environmentId: true, artifactSha256: true } },
@@ -99,8 +138,7 @@ export async function listWorkItems(actor: UserActor): Promise<WorkItem[]> {
     const productions = await db.environment.findMany({ where: { applicationId: { in: opsApps }, isProduction: true }, orderBy: { position: "asc" } });
     const ready = await db.release.findMany({
       where: {
-        applicationId: { in: [...new Set(productions.map((p) => p.applicationId))] },
-        status: { in: ["ACCEPTED", "APPROVED"] },
+        AND: [{ applicationId: { in: [...new Set(productions.map((p) => p.applicationId))] }, status: { in: ["ACCEPTED", "APPROVED"] } }, current ?? {}],
       },
       include: {
         application: { select: { name: true } },
@@ -144,17 +182,29 @@ export async function listWorkItems(actor: UserActor): Promise<WorkItem[]> {
     }
   }
 
-  if (devApps.length > 0) {
+  // A rejection is work until a newer release is uploaded (the fix, or whatever replaced it): at most the newest
+  // release of each application. For the people who work on it: every developer of the application, whoever uploaded
+  // it, and whoever created the pipeline token that uploaded it (developers and ops create tokens).
+  const workApps = [...new Set([...devApps, ...opsApps])];
+  if (workApps.length > 0) {
+    const newest = await Promise.all(
+      workApps.map((app) => db.release.findFirst({ where: { applicationId: app }, orderBy: [{ createdAt: "desc" }, { id: "desc" }], select: { id: true } })),
+    );
     const rejected = await db.release.findMany({
-      where: { applicationId: { in: devApps }, status: "REJECTED", uploadedById: actor.id },
+      where: { id: { in: newest.flatMap((r) => (r ? [r.id] : [])) }, status: "REJECTED" },
       include: {
         application: { select: { name: true } },
         verdicts: { where: { verdict: "REJECTED" }, orderBy: { createdAt: "desc" }, take: 1, include: { user: { select: { name: true } } } },
       },
       orderBy: { createdAt: "desc" },
-      take: LIMIT,
     });
+    const tokenIds = rejected.flatMap((r) => (r.uploadedViaTokenId ? [r.uploadedViaTokenId] : []));
+    const tokenCreator = new Map(
+      (tokenIds.length ? await db.apiToken.findMany({ where: { id: { in: tokenIds } }, select: { id: true, createdById: true } }) : []).map((t) => [t.id, t.createdById]),
+    );
     for (const r of rejected) {
+      const theirs = devApps.includes(r.applicationId) || r.uploadedById === actor.id || (r.uploadedViaTokenId !== null && tokenCreator.get(r.uploadedViaTokenId) === actor.id);
+      if (!theirs) continue;
       const v = r.verdicts[0];
       items.push({
         kind: "fix",

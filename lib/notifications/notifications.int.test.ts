@@ -1,6 +1,7 @@
 // Who is told what, in the in-app inbox, as a release goes through the procedure with real deployments (agents
 // played through the agent-facing domain functions), and the inbox itself. SMTP_URL is unset here, so emails are
 // logged instead (email.int.test.ts sends them to a real SMTP server).
+import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { expectAppError } from "../../test/assertions";
 import { createMember } from "../../test/factories";
@@ -138,6 +139,99 @@ describe("through the procedure", () => {
     const { deployment } = await releaseInAcceptance(f);
     await onDeploymentFinished(deployment.id);
     expect(await of(f.customer.id)).toEqual([]);
+  });
+});
+
+describe("rejections reach the people who work on the release", () => {
+  it("the uploader, every developer of the application and the pipeline token's creator; not the customer who rejected, not ops", async () => {
+    const f = await releaseFlow();
+    const app = f.tenant.application;
+    const colleague = await createMember(f.tenant, "DEVELOPER");
+    const otherCustomer = await createMember(f.tenant, "CUSTOMER", { customerSide: true });
+    const { release } = await releaseInAcceptance(f);
+    // Uploaded by the developer's pipeline: the token the developer created.
+    const token = await db.apiToken.create({
+      data: { applicationId: app.id, name: "ci", prefix: "rgt_test", tokenHash: randomBytes(32).toString("hex"), roles: ["DEVELOPER"], createdById: f.dev.id },
+    });
+    await db.release.update({ where: { id: release.id }, data: { uploadedViaTokenId: token.id } });
+    await recordVerdict(f.customer, { releaseId: release.id, verdict: "REJECTED", reason: "Totals are wrong", artifactSha256: release.artifactSha256 });
+
+    const told = { kind: "release.rejected", title: `${app.name} ${release.version} was rejected`, body: `${f.customer.name} rejected it in Acceptance: “Totals are wrong”. Fix it and upload a new release candidate.`, link: `/apps/${app.id}/releases/${release.id}/decide` };
+    expect(await of(f.dev.id, "release.rejected")).toEqual([told]);
+    expect(await of(colleague.id, "release.rejected")).toEqual([told]);
+    for (const person of [f.customer, otherCustomer, f.ops, f.approver]) expect(await of(person.id, "release.rejected"), person.name).toEqual([]);
+  });
+});
+
+describe("what the inbox asks of whom, and when it is no longer needed", () => {
+  /** The actor's inbox as they read it: title, and whether (and why) what it asked is done or moot. */
+  const inbox = async (actor: Flow["dev"]) => (await listNotifications(actor)).map((n) => ({ title: n.title, resolved: n.resolved }));
+  const asked = async (actor: Flow["dev"], title: string) => (await inbox(actor)).find((n) => n.title === title);
+
+  it("test, approve, promote: each resolves itself once done, and stops counting as unread", async () => {
+    const f = await releaseFlow();
+    const app = f.tenant.application;
+    const otherCustomer = await createMember(f.tenant, "CUSTOMER", { customerSide: true });
+    const { release, deployment } = await releaseInAcceptance(f);
+    await onDeploymentFinished(deployment.id);
+    const test = `Test ${app.name} ${release.version}`;
+    expect(await asked(otherCustomer, test)).toEqual({ title: test, resolved: null });
+    expect(await countUnreadNotifications(otherCustomer)).toBe(1);
+
+    // Another customer tester accepts it: nobody needs to test it any more.
+    await recordVerdict(f.customer, { releaseId: release.id, verdict: "ACCEPTED", artifactSha256: release.artifactSha256 });
+    expect(await asked(otherCustomer, test)).toEqual({ title: test, resolved: { state: "done", note: `Accepted by ${f.customer.name}.` } });
+    expect(await countUnreadNotifications(otherCustomer)).toBe(0);
+
+    const approve = `Approve ${app.name} ${release.version} for Production`;
+    expect(await asked(f.approver, approve)).toEqual({ title: approve, resolved: null });
+    await approveRelease(f.approver, { releaseId: release.id, artifactSha256: release.artifactSha256 });
+    expect(await asked(f.approver, approve)).toEqual({ title: approve, resolved: { state: "done", note: "You approved it." } });
+    // Ops hold an approver role by default: enough approvals from someone else settle theirs too.
+    expect(await asked(f.ops, approve)).toEqual({ title: approve, resolved: { state: "done", note: `Approved (1 of 1).` } });
+
+    const promote = `Promote ${app.name} ${release.version} to Production`;
+    expect(await asked(f.ops, promote)).toEqual({ title: promote, resolved: null });
+    await deploy(f, f.ops, "production", release.id);
+    expect(await asked(f.ops, promote)).toEqual({ title: promote, resolved: { state: "done", note: "Live in production." } });
+    expect((await listNotifications(f.ops)).filter((n) => n.resolved === null && /^(Approve|Promote)/.test(n.title))).toEqual([]);
+  });
+
+  it("moot: a candidate replaced in acceptance, an approval of a release since rejected, a rejection since followed up by a newer upload", async () => {
+    const f = await releaseFlow();
+    const app = f.tenant.application;
+    const other = await createMember(f.tenant, "CUSTOMER", { customerSide: true });
+    const first = await releaseInAcceptance(f);
+    await onDeploymentFinished(first.deployment.id);
+    const second = await releaseInAcceptance(f);
+    await onDeploymentFinished(second.deployment.id);
+    expect(await asked(other, `Test ${app.name} ${first.release.version}`)).toEqual({
+      title: `Test ${app.name} ${first.release.version}`,
+      resolved: { state: "moot", note: `Acceptance now runs ${second.release.version}.` },
+    });
+    expect((await asked(other, `Test ${app.name} ${second.release.version}`))?.resolved).toBeNull();
+
+    await recordVerdict(f.customer, { releaseId: second.release.id, verdict: "ACCEPTED", artifactSha256: second.release.artifactSha256 });
+    await recordVerdict(other, { releaseId: second.release.id, verdict: "REJECTED", reason: "Invoice totals are wrong", artifactSha256: second.release.artifactSha256 });
+    expect((await asked(f.approver, `Approve ${app.name} ${second.release.version} for Production`))?.resolved).toEqual({ state: "moot", note: `Rejected by ${other.name}.` });
+
+    const fix = `${app.name} ${second.release.version} was rejected`;
+    expect((await asked(f.dev, fix))?.resolved).toBeNull();
+    const next = await uploadRelease(f);
+    expect((await asked(f.dev, fix))?.resolved).toEqual({ state: "done", note: `${next.version} was uploaded since.` });
+  });
+
+  it("nobody is asked to approve what they cannot: not a role the permission matrix refuses, not the uploader", async () => {
+    const f = await releaseFlow();
+    const app = f.tenant.application;
+    // Production names developers among its approver roles, which the permission matrix does not let approve.
+    await db.environment.update({ where: { id: f.env.production.id }, data: { approverRoles: ["APPROVER", "DEVELOPER"] } });
+    const otherDev = await createMember(f.tenant, "DEVELOPER");
+    const { release } = await releaseInAcceptance(f);
+    await recordVerdict(f.customer, { releaseId: release.id, verdict: "ACCEPTED", artifactSha256: release.artifactSha256 });
+    const approve = `Approve ${app.name} ${release.version} for Production`;
+    expect((await of(f.approver.id, "release.accepted")).map((n) => n.title)).toEqual([approve]);
+    for (const person of [otherDev, f.dev, f.ops]) expect((await of(person.id)).map((n) => n.title), person.name).not.toContain(approve);
   });
 });
 

@@ -137,6 +137,7 @@ export async function onDeploymentFinished(deploymentId: string): Promise<void> 
           title: `Test ${app.name} ${v}`,
           body: `It runs in ${env.name}${env.url ? ` at ${env.url}` : ""}: test it, then accept it or reject it with a reason.`,
           link: review,
+          ask: { kind: "TEST", releaseId: d.release.id },
         },
       ],
       data: { ...data(d.status), url: publicUrl(links.review(app.id, release.id)) },

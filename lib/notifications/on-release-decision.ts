@@ -3,7 +3,7 @@ import { approvalEnvironment } from "../approvals/stages";
 import { db } from "../db/client";
 import { publish } from "./publish";
 import { publicUrl } from "./public-url";
-import { links, membersWithRoles } from "./recipients";
+import { approversOf, links, membersWithRoles, peopleWorkingOn } from "./recipients";
 
 const releaseJson = (r: { id: string; version: string; artifactSha256: string; status: string }) => ({
   id: r.id,
@@ -13,9 +13,10 @@ const releaseJson = (r: { id: string; version: string; artifactSha256: string; s
 });
 
 /**
- * After a verdict committed (lib/approvals/record-verdict.ts): a rejection tells the developer who uploaded the
- * release, with the reason; an acceptance tells them too, and asks the next people in the procedure to act: the
- * approvers of production, or ops when production needs no approvals. Webhooks get release.accepted/rejected.
+ * After a verdict committed (lib/approvals/record-verdict.ts): a rejection tells the people who work on the release
+ * (its uploader, the pipeline token's creator, the application's developers), with the reason; an acceptance tells
+ * the uploader, and asks the next people in the procedure to act: those who may approve for the approvals'
+ * environment, or ops when it needs no approvals. Webhooks get release.accepted/rejected.
  */
 export async function onVerdictRecorded(verdictId: string): Promise<void> {
   const v = await db.acceptanceVerdict.findUnique({
@@ -46,10 +47,11 @@ export async function onVerdictRecorded(verdictId: string): Promise<void> {
       excludeIds: [v.userId],
       audiences: [
         {
-          recipientIds: [r.uploadedById],
+          recipientIds: await peopleWorkingOn(r),
           title: `${app.name} ${r.version} was rejected`,
           body: `${v.user.name} rejected it in ${v.environment.name}: “${v.reason}”. Fix it and upload a new release candidate.`,
           link: review,
+          ask: { kind: "FIX", releaseId: r.id },
         },
       ],
       data,
@@ -60,16 +62,18 @@ export async function onVerdictRecorded(verdictId: string): Promise<void> {
   const next =
     gate && gate.requiredApprovals > 0
       ? {
-          recipientIds: await membersWithRoles(app.id, gate.approverRoles),
+          recipientIds: await approversOf(app.id, gate, r.uploadedById),
           title: `Approve ${app.name} ${r.version} for ${gate.name}`,
           body: `${v.user.name} accepted it in ${v.environment.name}. It needs ${gate.requiredApprovals} approval(s) before ${gate.name}.`,
           link: review,
+          ask: { kind: "APPROVE" as const, releaseId: r.id },
         }
       : {
           recipientIds: await membersWithRoles(app.id, ["OPS"]),
           title: `Promote ${app.name} ${r.version}`,
           body: `${v.user.name} accepted it in ${v.environment.name}; it needs no approvals: ready to roll out.`,
           link: links.application(app.id),
+          ask: { kind: "PROMOTE" as const, releaseId: r.id },
         };
   await publish({
     id: `release.accepted:${v.id}`,
@@ -119,6 +123,7 @@ export async function onReleaseApproved(approvalId: string, outcome: { approvals
         title: `Promote ${app.name} ${r.version} to ${env.name}`,
         body: `${a.user.name} gave the last approval it needed: accepted and approved, ready to roll out.`,
         link: links.application(app.id),
+        ask: { kind: "PROMOTE", releaseId: r.id },
       },
       {
         recipientIds: [r.uploadedById],

@@ -1,6 +1,7 @@
 import "server-only";
 import { db, type Tx } from "../db/client";
 import type { Prisma } from "../db/generated/client";
+import type { NotificationAsk } from "../db/generated/enums";
 import { runInBackground } from "./background";
 import { deliverDueWebhooks } from "./deliver-webhooks";
 import type { NotificationEventType } from "./event-types";
@@ -14,6 +15,8 @@ export interface Audience {
   body: string;
   /** A page of the control plane, e.g. /deployments/<id>. */
   link: string;
+  /** What this audience is asked to do about a release; the inbox shows when that is done or moot (resolve-asks.ts). */
+  ask?: { kind: NotificationAsk; releaseId: string };
 }
 
 export interface OutgoingEvent {
@@ -87,7 +90,9 @@ export async function publish(event: OutgoingEvent): Promise<{ notificationIds: 
         const skip = new Set(already.map((n) => n.userId));
         ids = ids.filter((id) => !skip.has(id));
       }
-      for (const userId of ids) rows.push({ userId, kind: event.type, title: audience.title, body: audience.body, link: audience.link });
+      for (const userId of ids) {
+        rows.push({ userId, kind: event.type, title: audience.title, body: audience.body, link: audience.link, ask: audience.ask?.kind ?? null, releaseId: audience.ask?.releaseId ?? null });
+      }
     }
     const created = rows.length ? await tx.notification.createManyAndReturn({ data: rows, select: { id: true, userId: true, title: true, body: true, link: true } }) : [];
 

@@ -1,6 +1,7 @@
 import "server-only";
 import { db } from "../db/client";
 import type { Role } from "../db/generated/enums";
+import { PERMISSIONS } from "../auth/permissions";
 
 /** The active people holding any of `roles` on the application. */
 export async function membersWithRoles(applicationId: string, roles: readonly Role[]): Promise<string[]> {
@@ -10,6 +11,28 @@ export async function membersWithRoles(applicationId: string, roles: readonly Ro
     select: { userId: true },
   });
   return [...new Set(rows.map((r) => r.userId))];
+}
+
+/**
+ * The people who may approve a release for `gate`: members holding one of its approverRoles that the permission
+ * matrix lets approve at all (an environment may name a role, such as developers, that can never approve), never
+ * the uploader (separation of duties).
+ */
+export async function approversOf(applicationId: string, gate: { approverRoles: readonly Role[] }, uploadedById: string): Promise<string[]> {
+  const approving: readonly Role[] = PERMISSIONS["release.approve"].roles;
+  return (await membersWithRoles(applicationId, gate.approverRoles.filter((r) => approving.includes(r)))).filter((id) => id !== uploadedById);
+}
+
+/**
+ * The people who work on a release: its uploader, the creator of the pipeline token that uploaded it (recorded as its
+ * uploader so far; named here so that stays true), and every developer of the application.
+ */
+export async function peopleWorkingOn(release: { applicationId: string; uploadedById: string; uploadedViaTokenId: string | null }): Promise<string[]> {
+  const [developers, token] = await Promise.all([
+    membersWithRoles(release.applicationId, ["DEVELOPER"]),
+    release.uploadedViaTokenId ? db.apiToken.findUnique({ where: { id: release.uploadedViaTokenId }, select: { createdById: true } }) : null,
+  ]);
+  return [...new Set([release.uploadedById, ...(token ? [token.createdById] : []), ...developers])];
 }
 
 /** Links the notifications point at. */

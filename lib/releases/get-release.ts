@@ -5,11 +5,12 @@ import { can } from "../auth/permissions";
 import { db } from "../db/client";
 import { liveReleaseOf } from "../deployments/live-release";
 import { notFound } from "../errors";
+import { loadProductionState } from "./load-production-state";
 import { buildReleaseTimeline } from "./release-timeline";
 
 /**
  * One release of an application for anyone who may view the application: its artifact, notes and migration, where
- * it is live, and its timeline. Another application's release id, another tenant's included, is NOT_FOUND.
+ * it is live, how it stands in production, and its timeline. Another application's release id, another tenant's included, is NOT_FOUND.
  */
 export async function getRelease(actor: UserActor, input: { applicationId: string; releaseId: string }) {
   const ids = z.object({ applicationId: z.uuid(), releaseId: z.uuid() }).safeParse(input);
@@ -25,7 +26,7 @@ export async function getRelease(actor: UserActor, input: { applicationId: strin
     },
   });
   if (!release) throw notFound("Release");
-  const [deployments, events, live, token] = await Promise.all([
+  const [deployments, events, live, token, production] = await Promise.all([
     db.deployment.findMany({
       // What carried this release somewhere, and the reverts that took it out again.
       where: { OR: [{ releaseId }, { kind: "REVERT", previousReleaseId: releaseId }] },
@@ -51,6 +52,7 @@ export async function getRelease(actor: UserActor, input: { applicationId: strin
     }),
     Promise.all(release.application.environments.map(async (e) => ({ environment: e, live: (await liveReleaseOf(db, e.id))?.releaseId === releaseId }))),
     release.uploadedViaTokenId ? db.apiToken.findUnique({ where: { id: release.uploadedViaTokenId }, select: { name: true } }) : null,
+    loadProductionState(db, releaseId, release.application.environments),
   ]);
   // The record labels people by email (what identifies them in an export); a page shows their names.
   const userIds = [...new Set(events.filter((e) => e.actorType === "USER" && e.actorId).map((e) => e.actorId!))];
@@ -60,6 +62,8 @@ export async function getRelease(actor: UserActor, input: { applicationId: strin
     release,
     uploadedViaToken: token?.name ?? (release.uploadedViaTokenId ? "a revoked token" : null),
     liveIn: live.filter((l) => l.live).map((l) => l.environment),
+    /** Live in production, or how it left (reverted or superseded: when, by whom, why); null without production. */
+    production,
     timeline: buildReleaseTimeline(releaseId, { deployments, events: named }),
     mayDeploy: can(actor, "deployment.request", applicationId),
   };

@@ -1,7 +1,7 @@
 // The lifecycle gates: may this release go to this environment now, by this person? A pure function over facts the
 // caller loads (lib/deployments/load-deployment-facts.ts), so every rule is unit-tested exhaustively without a
 // database (policy.test.ts) and the server, the UI ("why can't I promote?") and the API give the same answer.
-import type { Role } from "../db/generated/enums";
+import type { ReleaseStatus, Role } from "../db/generated/enums";
 
 export interface PolicyEnvironment {
   name: string;
@@ -22,7 +22,7 @@ export interface DeploymentFacts {
   previousEnvironment: { name: string } | null;
   release: {
     version: string;
-    status: "CANDIDATE" | "ACCEPTED" | "REJECTED" | "APPROVED" | "RELEASED" | "WITHDRAWN";
+    status: ReleaseStatus;
     sha256: string;
     uploadedById: string;
   };

@@ -7,6 +7,7 @@ import { log } from "../log";
 import { runInBackground } from "../notifications/background";
 import { onDeploymentFinished } from "../notifications/on-deployment-finished";
 import { finishStep } from "../agents/finish-step";
+import { recordProductionOutcome } from "../releases/record-production-outcome";
 import { type PlanAction, type PlanInput, planRollout } from "./planner";
 import { releaseLabel } from "../deployments/release-label";
 
@@ -133,9 +134,11 @@ async function apply(tx: Tx, { deployment: d, targets }: Loaded, action: PlanAct
           ...(action.failureReason !== undefined ? { failureReason: action.failureReason } : {}),
         },
       });
-      if (action.status === "SUCCEEDED" && d.kind === "DEPLOY" && d.environment.isProduction && d.releaseId) {
-        await tx.release.update({ where: { id: d.releaseId }, data: { status: "RELEASED" } });
-      }
+      // Release statuses follow what production runs; the success event below records the ones this changed.
+      const releaseStatuses =
+        action.status === "SUCCEEDED" && d.environment.isProduction
+          ? await recordProductionOutcome(tx, { id: d.id, kind: d.kind, releaseId: d.releaseId, environmentId: d.environmentId, applicationId: d.environment.applicationId })
+          : null;
       const type = (
         { RUNNING: "DEPLOYMENT_STARTED", ROLLING_BACK: "DEPLOYMENT_ROLLING_BACK", SUCCEEDED: "DEPLOYMENT_SUCCEEDED", FAILED: "DEPLOYMENT_FAILED", CANCELLED: "DEPLOYMENT_CANCELLED" } as const
       )[action.status as "RUNNING" | "ROLLING_BACK" | "SUCCEEDED" | "FAILED" | "CANCELLED"];
@@ -148,7 +151,12 @@ async function apply(tx: Tx, { deployment: d, targets }: Loaded, action: PlanAct
         scope: { customerId: d.environment.application.customerId, applicationId: d.environment.applicationId, environmentId: d.environmentId, releaseId: d.releaseId },
         summary: `${what} ${verb}${action.failureReason ? `: ${action.failureReason}` : ""}`,
         before: { status: d.status },
-        after: { status: action.status, artifactSha256: d.release?.artifactSha256 ?? null, ...(action.failureReason ? { failureReason: action.failureReason } : {}) },
+        after: {
+          status: action.status,
+          artifactSha256: d.release?.artifactSha256 ?? null,
+          ...(action.failureReason ? { failureReason: action.failureReason } : {}),
+          ...(releaseStatuses ? { releaseStatuses } : {}),
+        },
       });
       return;
     }

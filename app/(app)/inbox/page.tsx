@@ -25,6 +25,7 @@ export default async function InboxPage() {
             link: n.link,
             read: n.readAt !== null,
             createdAt: n.createdAt.toISOString(),
+            resolved: n.resolved,
           }))}
         />
       </Card>

@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { PrintButton } from "@/components/print-button";
+import { ProductionStateLine, ReleaseStatusBadge } from "@/components/release-status";
 import { Badge, Card, PageHeader } from "@/components/ui";
 import { getReleaseEvidence } from "@/lib/audit/get-release-evidence";
 import { loadForPage, requirePageActor } from "@/lib/entry/page";
@@ -45,6 +46,11 @@ export default async function ReleaseEvidencePage({ params }: { params: Promise<
           <dt className="text-slate-500">Uploaded by</dt>
           <dd>
             {r.uploadedBy.name} ({r.uploadedBy.email}) · {when(r.createdAt)}
+          </dd>
+          <dt className="text-slate-500">Status</dt>
+          <dd className="space-y-1">
+            <ReleaseStatusBadge status={r.status} />
+            <ProductionStateLine production={ev.production} />
           </dd>
           <dt className="text-slate-500">Same bytes throughout</dt>
           <dd data-testid="bytes-check">

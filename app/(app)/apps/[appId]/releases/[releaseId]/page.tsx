@@ -4,7 +4,7 @@ import { CopyButton } from "@/components/copy-button";
 import { ReleaseDecisions } from "@/components/release-decisions";
 import { formatTime } from "@/components/deployment-status";
 import { MarkdownText } from "@/components/markdown";
-import { ReleaseStatusBadge } from "@/components/release-status";
+import { ProductionStateLine, ReleaseStatusBadge } from "@/components/release-status";
 import { ReleaseTimeline } from "@/components/release-timeline";
 import { Badge, Card, PageHeader } from "@/components/ui";
 import { loadForPage, requirePageActor } from "@/lib/entry/page";
@@ -19,7 +19,7 @@ export const dynamic = "force-dynamic";
 export default async function ReleasePage({ params }: { params: Promise<{ appId: string; releaseId: string }> }) {
   const { appId, releaseId } = await params;
   const actor = await requirePageActor();
-  const { release: r, uploadedViaToken, liveIn, timeline, mayDeploy } = await loadForPage(() => getRelease(actor, { applicationId: appId, releaseId }), "a release");
+  const { release: r, uploadedViaToken, liveIn, production, timeline, mayDeploy } = await loadForPage(() => getRelease(actor, { applicationId: appId, releaseId }), "a release");
   const app = r.application;
   const size = Number(r.artifactSize);
   return (
@@ -69,6 +69,7 @@ export default async function ReleasePage({ params }: { params: Promise<{ appId:
           )}
         </span>
         {r.needsMigration && <Badge tone="amber">needs a database migration</Badge>}
+        <ProductionStateLine production={production} className="basis-full" />
       </section>
 
       <div className="mb-6 grid gap-6 lg:grid-cols-2">
