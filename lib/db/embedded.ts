@@ -137,9 +137,14 @@ function freePort(preferred: number): Promise<number> {
   return tryPort(preferred).catch(() => tryPort(0));
 }
 
-/** What PostgreSQL itself said about why it did not start: the FATAL/ERROR lines of its log. */
-async function startFailure(logFile: string, output: string): Promise<string> {
-  const log = await readFile(logFile, "utf8").catch(() => "");
+/** What PostgreSQL wrote to its log from byte `from` on (one start attempt's part of the file). */
+async function logSince(logFile: string, from: number): Promise<string> {
+  const all = await readFile(logFile).catch(() => Buffer.alloc(0));
+  return all.subarray(Math.min(from, all.length)).toString("utf8");
+}
+
+/** Why PostgreSQL did not start, in its own words: the FATAL/ERROR lines of what it logged (or pg_ctl's output). */
+function startFailure(log: string, output: string): string {
   const lines = `${log}\n${output}`.split("\n").filter((l) => /FATAL|ERROR|PANIC/.test(l));
   return lines.slice(-3).map((l) => l.replace(/^.*?(FATAL|ERROR|PANIC):\s*/, "")).join("; ") || output.trim() || "no reason given";
 }
@@ -233,14 +238,17 @@ export async function startEmbeddedPostgres(options: {
   if (logSize > 10 * 1024 * 1024) await rename(logFile, `${logFile}.1`);
   for (let attempt = 1; ; attempt++) {
     // No unix socket: clients connect over TCP on loopback, and socket lock files of other servers cannot collide.
+    const from = await stat(logFile).then((st) => st.size, () => 0);
     const start = await run(bin.pg_ctl, ["start", "-D", pgDir, "-l", logFile, "-w", "-t", "120", "-o", `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=`], runAs);
     if (start.code === 0) break;
-    const reason = await startFailure(logFile, start.output);
-    if (attempt < 5 && /already in use/i.test(reason)) {
+    const said = await logSince(logFile, from);
+    // PostgreSQL says so in a LOG line ("could not bind … Address already in use"), then FATAL "could not create any
+    // TCP/IP sockets".
+    if (attempt < 5 && /address already in use/i.test(said)) {
       port = await freePort(0);
       continue;
     }
-    throw new Error(`PostgreSQL did not start (data in ${pgDir}, log ${logFile}): ${reason}`);
+    throw new Error(`PostgreSQL did not start (data in ${pgDir}, log ${logFile}): ${startFailure(said, start.output)}`);
   }
   await writeFile(portFile, `${port}\n`);
   await writeFile(ownerFile, `${process.pid}\n`);
