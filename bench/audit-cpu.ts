@@ -21,6 +21,7 @@ import { JsonBytes } from "../lib/audit/json-bytes";
 import { checkBatch } from "../lib/audit/verify-batch";
 import type { StoredEvent } from "../lib/audit/verify-chain";
 import { verifyExport } from "../lib/audit/verify-export";
+import { benchmarkEvent } from "./lib/seed-audit";
 import { fmt, median, row } from "./lib/stats";
 
 const N = Number(process.env.AUDIT_CPU_EVENTS ?? 100_000);
@@ -32,30 +33,16 @@ function chainOf(version: number, applications: string[]): StoredEvent[] {
   let prevHash = GENESIS_HASH;
   const start = Date.parse("2025-11-22T00:00:00Z");
   for (let i = 0; i < N; i++) {
-    const e = {
-      seq: BigInt(i + 1),
-      id: randomUUID(),
+    const e = benchmarkEvent(i, {
       occurredAt: new Date(start + i * 1000),
       type: "DEPLOYMENT_STEP_FINISHED",
-      actorType: "USER",
-      actorId: null,
       actorLabel: `person${i % 200}@example.test`,
-      customerId: null,
       applicationId: applications[i % applications.length]!,
       environmentId: randomUUID(),
       releaseId: randomUUID(),
-      objectType: "Release",
-      objectId: String(i),
-      summary: `benchmark event ${i}`,
-      before: null,
-      after: { step: i % 7, ok: i % 3 === 0 },
-      data: null,
-      ip: "127.0.0.1",
-      userAgent: "bench",
-      requestId: null,
       prevHash,
       chainVersion: version,
-    };
+    });
     const hash = hashEvent(e);
     out.push({ ...e, hash });
     prevHash = hash;

@@ -13,6 +13,30 @@ export interface SeedShape {
 }
 
 const TYPES = Object.keys(AUDIT_EVENT_TYPES);
+
+/** The i-th event of a benchmark history (a small JSON detail), as recordAuditEvent would write it after `prevHash`. */
+export function benchmarkEvent(
+  i: number,
+  o: Pick<ChainedEvent, "occurredAt" | "type" | "actorLabel" | "applicationId" | "environmentId" | "releaseId" | "prevHash" | "chainVersion">,
+): ChainedEvent {
+  return {
+    seq: BigInt(i + 1),
+    id: randomUUID(),
+    actorType: "USER",
+    actorId: null,
+    customerId: null,
+    objectType: "Release",
+    objectId: String(i),
+    summary: `benchmark event ${i}`,
+    before: null,
+    after: { step: i % 7, ok: i % 3 === 0 },
+    data: null,
+    ip: "127.0.0.1",
+    userAgent: "bench",
+    requestId: null,
+    ...o,
+  };
+}
 const BATCH = 5000;
 
 export async function seedAuditEvents(url: string, count: number, shape: SeedShape, onProgress?: (n: number) => void): Promise<void> {
@@ -27,30 +51,16 @@ export async function seedAuditEvents(url: string, count: number, shape: SeedSha
       for (let i = base; i < Math.min(count, base + BATCH); i++) {
         const a = i % shape.applicationIds.length;
         const envs = shape.environmentIds[a]!;
-        const e: ChainedEvent = {
-          seq: BigInt(i + 1),
-          id: randomUUID(),
+        const e = benchmarkEvent(i, {
           occurredAt: new Date(start + Math.floor((i / count) * span)),
           type: TYPES[i % TYPES.length]!,
-          actorType: "USER",
-          actorId: null,
           actorLabel: shape.actors[i % shape.actors.length]!,
-          customerId: null,
           applicationId: shape.applicationIds[a]!,
           environmentId: envs[i % envs.length]!,
           releaseId: shape.releaseIds[i % shape.releaseIds.length]!,
-          objectType: "Release",
-          objectId: String(i),
-          summary: `benchmark event ${i}`,
-          before: null,
-          after: { step: i % 7, ok: i % 3 === 0 },
-          data: null,
-          ip: "127.0.0.1",
-          userAgent: "bench",
-          requestId: null,
           prevHash,
           chainVersion: CHAIN_VERSION,
-        };
+        });
         const hash = hashEvent(e);
         prevHash = hash;
         const values = [e.seq.toString(), e.id, e.occurredAt.toISOString(), e.type, e.actorType, e.actorId, e.actorLabel, e.customerId, e.applicationId,

@@ -4,6 +4,7 @@ import { can } from "../auth/permissions";
 import { db } from "../db/client";
 import { liveReleaseOf } from "../deployments/live-release";
 import { notFound } from "../errors";
+import { SERVER_LIST_FIELDS } from "../targets/server-list-fields";
 
 /**
  * One application with its environments and members, if the actor may view it. Outside the actor's tenant the
@@ -21,19 +22,7 @@ export async function getApplication(actor: UserActor, applicationId: string) {
           _count: { select: { targets: true } },
           targets: {
             orderBy: { name: "asc" },
-            select: {
-              id: true,
-              name: true,
-              status: true,
-              lastSeenAt: true,
-              agentVersion: true,
-              agentHostname: true,
-              liveReleaseId: true,
-              liveRelease: { select: { version: true } },
-              currentKind: true,
-              currentPath: true,
-              currentRevision: true,
-            },
+            select: SERVER_LIST_FIELDS,
           },
         },
       },

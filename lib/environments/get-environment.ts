@@ -5,6 +5,7 @@ import { can } from "../auth/permissions";
 import { db } from "../db/client";
 import { liveReleaseOf } from "../deployments/live-release";
 import { notFound } from "../errors";
+import { SERVER_LIST_FIELDS } from "../targets/server-list-fields";
 
 export const ZGetEnvironmentRequestSchema = z.object({ applicationId: z.uuid(), environmentId: z.uuid() });
 export type TGetEnvironmentRequest = z.input<typeof ZGetEnvironmentRequestSchema>;
@@ -26,17 +27,7 @@ export async function getEnvironment(actor: UserActor, raw: TGetEnvironmentReque
       targets: {
         orderBy: [{ name: "asc" }, { id: "asc" }],
         select: {
-          id: true,
-          name: true,
-          status: true,
-          lastSeenAt: true,
-          agentVersion: true,
-          agentHostname: true,
-          liveReleaseId: true,
-          liveRelease: { select: { version: true } },
-          currentKind: true,
-          currentPath: true,
-          currentRevision: true,
+          ...SERVER_LIST_FIELDS,
           lbKind: true,
           lbAddress: true,
           lbBackend: true,

@@ -210,8 +210,14 @@ export class ReleaseStore {
       throw new Error(`${this.currentLink} exists and is not a symlink; move it away before the first install.`);
     }
     const previous = await this.currentRelease();
+    await this.pointCurrentAt(path.join("releases", name));
+    return { release, previous };
+  }
+
+  /** `current` -> `target` in one atomic step: a new link renamed over the old one, then the directory synced. */
+  private async pointCurrentAt(target: string): Promise<void> {
     const tmp = path.join(this.root, `current.tmp-${randomBytes(8).toString("hex")}`);
-    await fs.symlink(path.join("releases", name), tmp);
+    await fs.symlink(target, tmp);
     try {
       await fs.rename(tmp, this.currentLink);
     } catch (error) {
@@ -219,7 +225,6 @@ export class ReleaseStore {
       throw error;
     }
     await fsyncDir(this.root);
-    return { release, previous };
   }
 
   /**
@@ -232,15 +237,7 @@ export class ReleaseStore {
     if (!stat?.isDirectory()) throw new Error(`${resolved} is not a directory on this server; not switching to it.`);
     const existing = await lstatOrNull(this.currentLink);
     if (existing && !existing.isSymbolicLink()) throw new Error(`${this.currentLink} exists and is not a symlink; not replacing it.`);
-    const tmp = path.join(this.root, `current.tmp-${randomBytes(8).toString("hex")}`);
-    await fs.symlink(target, tmp);
-    try {
-      await fs.rename(tmp, this.currentLink);
-    } catch (error) {
-      await fs.rm(tmp, { force: true });
-      throw error;
-    }
-    await fsyncDir(this.root);
+    await this.pointCurrentAt(target);
   }
 
   /** What `current` is, whoever put it there (heartbeats report it; see ZCurrentReportSchema). */
