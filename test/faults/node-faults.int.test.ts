@@ -9,12 +9,11 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { getServerState } from "../../agent/src/lb/haproxy";
-import { type DeploymentPage, describeSteps, type FaultRig, jobStartsByStep, startFaultRig, stepsInOrder } from "../support/fault-rig";
+import { type DeploymentPage, describeSteps, expectEachJobRanOnce, expectFleetWhole, type FaultRig, startFaultRig, stepsInOrder } from "../support/fault-rig";
+import { waitFor } from "../support/fleet";
 import type { OpenLoadSummary } from "../support/open-load";
 
 let rig: FaultRig;
-const all = (version: string) => ({ "web-1": version, "web-2": version, "web-3": version });
-const IN_ROTATION = { "web-1": "READY UP", "web-2": "READY UP", "web-3": "READY UP" };
 
 beforeAll(async () => {
   // web-2's deploy directory is a 6 MiB filesystem of its own: room for the small builds, not for a big one.
@@ -29,22 +28,6 @@ afterAll(async () => {
   await rig?.stop();
 }, 60_000);
 
-/** How every scenario must end: nobody saw a failure, one version everywhere, every node back in rotation. */
-async function expectFleetWhole(version: string, load: OpenLoadSummary): Promise<void> {
-  expect(load.failures, `failed requests: ${JSON.stringify(load.failures.slice(0, 5))}`).toEqual([]);
-  expect(load.sent).toBeGreaterThan(100); // 100 req/s from before the deployment to a second after it
-  expect(await rig.nodeVersions()).toEqual(all(version));
-  expect(await rig.balancerStates()).toEqual(IN_ROTATION);
-}
-
-/** Each job ran once: one "started" line per step in the agents' own logs (a re-claimed job must not run again). */
-async function expectEachJobRanOnce(deploymentId: string): Promise<void> {
-  const d = await rig.page(deploymentId);
-  for (const server of d.servers) {
-    const starts = jobStartsByStep(await rig.agentLog(server.name));
-    for (const step of server.steps.filter((s) => s.startedAt !== null)) expect(starts.get(step.id), `${step.action} ${server.name}`).toBe(1);
-  }
-}
 
 /** One line per scenario for docs/reliability.md: how long the deployment took and what the visitors saw. */
 function report(scenario: string, d: DeploymentPage, load: OpenLoadSummary, extra = ""): void {
@@ -52,24 +35,17 @@ function report(scenario: string, d: DeploymentPage, load: OpenLoadSummary, extr
   console.log(`[reliability] ${scenario}: ${d.status} in ${took} s; ${load.sent} requests, ${load.failed} failed${extra ? `; ${extra}` : ""}`);
 }
 
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 it("a rolling deploy puts each node back into rotation without HAProxy ever logging it DOWN", async () => {
   const logFrom = rig.site.log().length;
   const { result: d, load } = await rig.underLoad(async () => rig.waitForDeployment(await rig.deploy("2.0.0")));
   expect(d.status, d.failureReason ?? describeSteps(d)).toBe("SUCCEEDED");
-  await expectFleetWhole("2.0.0", load);
+  await expectFleetWhole(rig, "2.0.0", load, 100);
   const log = rig.siteLogSince(logFrom);
   expect(log.filter((l) => /^Server app\/web-\d is UP \(leaving forced drain\)/.test(l))).toHaveLength(3);
   // What ops alert on: a server DOWN. Entering maintenance ("is going DOWN for maintenance") is not that.
   expect(log.filter((l) => /is DOWN/.test(l))).toEqual([]);
-  await expectEachJobRanOnce(d.id);
+  await expectEachJobRanOnce(rig, d.id);
   report("rolling deploy", d, load, `HAProxy logged ${log.filter((l) => /is UP/.test(l)).length} UP and ${log.filter((l) => /is DOWN/.test(l)).length} DOWN lines`);
 }, 120_000);
 
@@ -85,9 +61,9 @@ it("a build that answers 500 is halted and rolled back at once, without waiting 
   expect(stepsInOrder(d).filter((s) => !s.startsWith("STAGE"))).toEqual(["ACTIVATE web-1 FAILED", "ROLLBACK web-1 SUCCEEDED"]);
   // Well before the 60 s hook timeout (a functional bound; the figure itself is measured below, for the docs).
   expect(d.finishedAt!.getTime() - d.startedAt!.getTime()).toBeLessThan(60_000);
-  await expectFleetWhole("2.0.0", load);
+  await expectFleetWhole(rig, "2.0.0", load, 100);
   expect(load.versionsSeen["2.1.0-broken"] ?? 0).toBe(0);
-  await expectEachJobRanOnce(d.id);
+  await expectEachJobRanOnce(rig, d.id);
 
   const first500 = (await rig.agentLog("web-1"))
     .split("\n")
@@ -114,8 +90,8 @@ it("a start hook that hangs past its timeout is stopped, and the node is rolled 
     /^web-1: activating the release failed: Hook "start" timed out after 5s\.\nLast output:\nsample-app: starting \(this build hangs\)\. Left behind on web-1: HAProxy: app\/web-1 was last seen in MAINT \(no traffic\); current points at 2\.2\.0-hangs, not started\. Rolled back 1 node\(s\) to the previous release\.$/,
   );
   expect(stepsInOrder(d).filter((s) => !s.startsWith("STAGE"))).toEqual(["ACTIVATE web-1 FAILED", "ROLLBACK web-1 SUCCEEDED"]);
-  await expectFleetWhole("2.0.0", load);
-  await expectEachJobRanOnce(d.id);
+  await expectFleetWhole(rig, "2.0.0", load, 100);
+  await expectEachJobRanOnce(rig, d.id);
   report("start hook hanging (hook timeout 5 s)", d, load);
 }, 120_000);
 
@@ -130,7 +106,7 @@ it("HAProxy's runtime socket gone mid-drain: the step fails saying where it left
     // A visitor's long request on web-2, so that web-2's drain is still waiting for it when the socket goes.
     await rig.waitForStep(id, "web-1", "ACTIVATE", (s) => s.status === "RUNNING");
     const held = rig.holdRequestOn("web-2", 8_000);
-    await waitUntil("web-2 in DRAIN", async () => (await getServerState(rig.site.observerAddress, "app", "web-2")).adminState === "DRAIN");
+    await waitFor("web-2 in DRAIN", async () => (await getServerState(rig.site.observerAddress, "app", "web-2")).adminState === "DRAIN", 30_000, 10);
     await fs.rename(socket, `${socket}.gone`);
     await rig.waitForStep(id, "web-2", "ACTIVATE", (s) => s.status === "FAILED");
     // The rollback of web-2 now waits for HAProxy too; the socket comes back while it waits.
@@ -148,9 +124,9 @@ it("HAProxy's runtime socket gone mid-drain: the step fails saying where it left
   expect(stepsInOrder(d).filter((s) => !s.startsWith("STAGE"))).toEqual(["ACTIVATE web-1 SUCCEEDED", "ACTIVATE web-2 FAILED", "ROLLBACK web-2 SUCCEEDED", "ROLLBACK web-1 SUCCEEDED"]);
   const rollback = d.servers.find((s) => s.name === "web-2")!.steps.find((s) => s.action === "ROLLBACK")!;
   expect(rollback.message).toBe("web-2 serves 2.0.0");
-  await expectFleetWhole("2.0.0", load);
+  await expectFleetWhole(rig, "2.0.0", load, 100);
   expect(rig.siteLogSince(logFrom).filter((l) => /is DOWN/.test(l))).toEqual([]);
-  await expectEachJobRanOnce(d.id);
+  await expectEachJobRanOnce(rig, d.id);
   report("runtime socket gone mid-drain (back 1.5 s into the rollback)", d, load, `the held request on web-2: HTTP ${result.held}`);
 }, 120_000);
 
@@ -166,7 +142,7 @@ it("a node whose disk fills up while the build is staged: the deployment stops b
   expect(stepsInOrder(d).filter((s) => !s.startsWith("STAGE"))).toEqual([]);
   // What the failed stage wrote is gone again (the app's own log may have grown a little meanwhile).
   expect(await rig.disk!.free()).toBeGreaterThan(freeBefore - 64 * 1024);
-  await expectFleetWhole("2.0.0", load);
-  await expectEachJobRanOnce(d.id);
+  await expectFleetWhole(rig, "2.0.0", load, 100);
+  await expectEachJobRanOnce(rig, d.id);
   report("disk full while staging", d, load, `web-2's disk: ${((await rig.disk!.free()) / 1024 / 1024).toFixed(1)} MiB free after, ${(freeBefore / 1024 / 1024).toFixed(1)} MiB before`);
 }, 120_000);

@@ -9,6 +9,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { expect } from "vitest";
 import { getServerState } from "../../agent/src/lb/haproxy";
 import { migrateDatabase } from "../../lib/db/migrate";
 import { startEmbeddedPostgres } from "../../lib/db/embedded";
@@ -274,6 +275,34 @@ export async function startFaultRig(options: FaultRigOptions): Promise<FaultRig>
   } catch (err) {
     await cleanup();
     throw err;
+  }
+}
+
+/** What "every node back in rotation" reads as in HAProxy's runtime API, for a fleet of web-1..3. */
+export const IN_ROTATION = { "web-1": "READY UP", "web-2": "READY UP", "web-3": "READY UP" };
+export const onVersion = (version: string) => ({ "web-1": version, "web-2": version, "web-3": version });
+
+/**
+ * How every fault scenario must end: nobody saw a failure (at least `minSent` requests sent under the load), one
+ * version everywhere, every node back in rotation.
+ */
+export async function expectFleetWhole(rig: FaultRig, version: string, load: OpenLoadSummary, minSent: number): Promise<void> {
+  expect(load.failures, `failed requests: ${JSON.stringify(load.failures.slice(0, 5))}`).toEqual([]);
+  expect(load.sent).toBeGreaterThan(minSent);
+  expect(await rig.nodeVersions()).toEqual(onVersion(version));
+  expect(await rig.balancerStates()).toEqual(IN_ROTATION);
+}
+
+/**
+ * No job ran twice: one step per server and action, and one "started" line in the agents' own logs for each step that
+ * started (a re-claimed job, after a lease ran out or an instance died, must not run again).
+ */
+export async function expectEachJobRanOnce(rig: FaultRig, deploymentId: string): Promise<void> {
+  const d = await rig.page(deploymentId);
+  for (const server of d.servers) {
+    expect(server.steps.map((s) => s.action).sort(), server.name).toEqual([...new Set(server.steps.map((s) => s.action))].sort());
+    const starts = jobStartsByStep(await rig.agentLog(server.name));
+    for (const step of server.steps.filter((s) => s.startedAt !== null)) expect(starts.get(step.id), `${step.action} ${server.name} (attempt ${step.attempt})`).toBe(1);
   }
 }
 

@@ -142,12 +142,12 @@ export async function startFleet(options: { server: string; workDir: string; nod
   };
 }
 
-/** Waits until every agent has heartbeated (the server shows it online), polling `isOnline`. */
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+/** Waits until `check` holds, asking every `pollMs` (short to catch a passing state, such as a node in DRAIN). */
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000, pollMs = 200): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
   throw new Error(`timed out waiting for ${what}`);
 }
