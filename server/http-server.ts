@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import { AGENT_API_PREFIX } from "../lib/contracts/agent-api";
+import { log } from "../lib/log";
 import { handleAgentApi } from "./agent-api";
 
 export interface ControlPlaneServerOptions {
@@ -21,7 +22,15 @@ export function createControlPlaneServer(options: ControlPlaneServerOptions): ht
     req.headers["x-forwarded-for"] = options.trustProxy && forwarded ? `${String(forwarded)}, ${peer}` : peer;
     req.headers["x-request-id"] = randomBytes(8).toString("hex");
     const url = req.url ?? "/";
-    if (url === AGENT_API_PREFIX || url.startsWith(`${AGENT_API_PREFIX}/`)) void handleAgentApi(req, res);
+    if (url === AGENT_API_PREFIX || url.startsWith(`${AGENT_API_PREFIX}/`)) {
+      // The agent API answers every call itself (errors included); should anything still escape it, the caller gets
+      // a 500 rather than a connection held open forever.
+      handleAgentApi(req, res).catch((err: unknown) => {
+        log.error({ err, requestId: req.headers["x-request-id"] }, "agent API call failed outside its handler");
+        if (!res.headersSent) res.writeHead(500, { "content-type": "application/json", connection: "close" }).end('{"error":{"code":"INTERNAL","message":"Something went wrong on our side."}}');
+        else res.destroy();
+      });
+    }
     else void options.next(req, res);
   });
 }

@@ -156,6 +156,15 @@ describe("the agent API over HTTP", () => {
     expect(huge.status).toBe(413);
     const badId = await post(AGENT_API_PATHS.report("not-a-uuid"), { leaseId: crypto.randomUUID(), status: "RUNNING" }, auth);
     expect(badId.status).toBe(404);
+    // A malformed percent-escape once threw outside the handler: the call hung until the client gave up.
+    const badEscape = await fetch(`${api.url}${AGENT_API_PATHS.report("%E0%A4%A")}`, {
+      method: "POST",
+      headers: auth,
+      body: "{}",
+      signal: AbortSignal.timeout(5_000),
+    });
+    expect(badEscape.status).toBe(404);
+    expect(await badEscape.json()).toMatchObject({ error: { code: "NOT_FOUND" } });
   });
 
   it("holds an empty long-poll until its wait runs out, then answers that there is no job", async () => {

@@ -132,7 +132,12 @@ export function serveAgentApi(endpoints: AgentEndpoint[]): (req: IncomingMessage
       pathMatched = true;
       if (!e.methods.includes(req.method ?? "")) continue;
       const params: Record<string, string> = {};
-      e.names.forEach((name, i) => (params[name] = decodeURIComponent(m[i + 1]!)));
+      for (const [i, name] of e.names.entries()) {
+        const value = decodePathSegment(m[i + 1]!);
+        // A malformed escape names nothing that exists: answered as any unknown id is.
+        if (value === null) return sendJson(res, 404, { error: { code: "NOT_FOUND", message: "Not found." } } satisfies ErrorBody);
+        params[name] = value;
+      }
       return e.run(req, res, params);
     }
     if (pathMatched) {
@@ -141,6 +146,15 @@ export function serveAgentApi(endpoints: AgentEndpoint[]): (req: IncomingMessage
     }
     sendJson(res, 404, { error: { code: "NOT_FOUND", message: `No agent API endpoint at ${pathname}.` } } satisfies ErrorBody);
   };
+}
+
+/** A path segment's percent-decoded text, or null when it is not valid percent-encoding ("%E0%A4%A"). */
+function decodePathSegment(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
 }
 
 /**
