@@ -6,9 +6,13 @@ import { expectAppError } from "../test/assertions";
 import {
   actorFor,
   auditEventsBy,
+  createDeploymentRow,
   createMember,
+  createReleaseRow,
   createTenant,
   createUserRow,
+  environmentsOf,
+  environmentUpdate,
   lastAuditSeq,
   testContext,
   uniq,
@@ -19,6 +23,9 @@ import { listApplicationsForActor } from "./applications/list-applications";
 import type { UserActor } from "./auth/actor";
 import { signInWithPassword } from "./auth/sign-in-with-password";
 import { createCustomer } from "./customers/create-customer";
+import { cancelDeployment } from "./deployments/cancel-deployment";
+import { requestDeployment } from "./deployments/request-deployment";
+import { requestRevert } from "./deployments/request-revert";
 import { db } from "./db/client";
 import type { Role } from "./db/generated/enums";
 import { createEnvironment } from "./environments/create-environment";
@@ -27,6 +34,9 @@ import { reorderEnvironments } from "./environments/reorder-environments";
 import { updateEnvironment } from "./environments/update-environment";
 import { grantRole } from "./memberships/grant-role";
 import { revokeRole } from "./memberships/revoke-role";
+import { addTarget } from "./targets/add-target";
+import { reissueEnrollment } from "./targets/reissue-enrollment";
+import { revokeAgent } from "./targets/revoke-agent";
 import { createUser, ZCreateUserRequestSchema } from "./users/create-user";
 import { resetUserPassword } from "./users/reset-user-password";
 import { setUserStatus } from "./users/set-user-status";
@@ -67,6 +77,89 @@ describe("reading across tenants", () => {
     expect(foreign.message).toBe(missing.message);
   });
 });
+
+describe("acting on another tenant's objects", () => {
+  // The actor holds every role ops and developers have on A's application. Were B's objects refused as "not
+  // allowed", the difference from "not found" would tell which ids exist, and the denial would be filed under B's
+  // application, with the actor's email and address, for B's auditor to read.
+  it.each([
+    ["addTarget", (x: Foreign) => addTarget(x.actor, { environmentId: x.environmentId, name: uniq("web") })],
+    ["revokeAgent", (x: Foreign) => revokeAgent(x.actor, { targetId: x.targetId })],
+    ["reissueEnrollment", (x: Foreign) => reissueEnrollment(x.actor, { targetId: x.targetId })],
+    ["requestDeployment", (x: Foreign) => requestDeployment(x.actor, { environmentId: x.environmentId, releaseId: x.releaseId, reason: "try" })],
+    ["requestRevert", (x: Foreign) => requestRevert(x.actor, { environmentId: x.environmentId, reason: "try" })],
+    ["cancelDeployment", (x: Foreign) => cancelDeployment(x.actor, { deploymentId: x.deploymentId })],
+    ["createEnvironment", (x: Foreign) => createEnvironment(x.actor, { applicationId: x.applicationId, name: uniq("Staging") })],
+    ["deleteEnvironment", (x: Foreign) => deleteEnvironment(x.actor, { environmentId: x.environmentId })],
+    ["updateEnvironment", async (x: Foreign) => {
+      const [env] = await environmentsOf(b.application.id);
+      return updateEnvironment(x.actor, { ...environmentUpdate(env!, { name: "Renamed" }), environmentId: x.environmentId });
+    }],
+    ["reorderEnvironments", (x: Foreign) => reorderEnvironments(x.actor, { applicationId: x.applicationId, environmentId: x.environmentId, direction: "down" })],
+    ["grantRole", (x: Foreign) => grantRole(x.actor, { applicationId: x.applicationId, userId: x.actor.id, role: "OPS" })],
+    ["revokeRole", (x: Foreign) => revokeRole(x.actor, { membershipId: x.membershipId })],
+  ] as const)("%s on B's object is NOT_FOUND, worded as for an id that does not exist", async (_name, call) => {
+    const actor = await createMember(a, "OPS");
+    await grantRole(a.admin, { applicationId: a.application.id, userId: actor.id, role: "DEVELOPER" });
+    const insider = await actorFor(actor.id);
+    const foreign = await foreignObjects(insider);
+    const missing: Foreign = {
+      actor: insider,
+      applicationId: randomUUID(),
+      environmentId: randomUUID(),
+      targetId: randomUUID(),
+      releaseId: randomUUID(),
+      deploymentId: randomUUID(),
+      membershipId: randomUUID(),
+    };
+    const before = await snapshotOf(b.application.id);
+    const refused = await expectAppError(call(foreign), "NOT_FOUND");
+    const unknown = await expectAppError(call(missing), "NOT_FOUND");
+    expect(refused.message).toBe(unknown.message);
+    expect(refused.scope).toBeUndefined();
+    expect(await snapshotOf(b.application.id)).toEqual(before);
+  });
+});
+
+interface Foreign {
+  actor: UserActor;
+  applicationId: string;
+  environmentId: string;
+  targetId: string;
+  releaseId: string;
+  deploymentId: string;
+  membershipId: string;
+}
+
+/** One of each object of B's application that the calls above name. */
+async function foreignObjects(actor: UserActor): Promise<Foreign> {
+  const [first] = await environmentsOf(b.application.id);
+  const { target } = await addTarget(b.admin, { environmentId: first!.id, name: uniq("web") });
+  const release = await createReleaseRow({ applicationId: b.application.id, uploadedById: b.admin.id });
+  const deployment = await createDeploymentRow({ releaseId: release.id, environmentId: first!.id, status: "SCHEDULED" });
+  const member = await createUserRow();
+  const membership = await grantRole(b.admin, { applicationId: b.application.id, userId: member.id, role: "AUDITOR" });
+  return {
+    actor,
+    applicationId: b.application.id,
+    environmentId: first!.id,
+    targetId: target.id,
+    releaseId: release.id,
+    deploymentId: deployment.id,
+    membershipId: membership.id,
+  };
+}
+
+async function snapshotOf(applicationId: string) {
+  const [environments, targets, memberships, deployments, events] = await Promise.all([
+    db.environment.findMany({ where: { applicationId }, orderBy: { id: "asc" } }),
+    db.target.findMany({ where: { environment: { applicationId } }, orderBy: { id: "asc" } }),
+    db.membership.findMany({ where: { applicationId }, orderBy: { id: "asc" } }),
+    db.deployment.findMany({ where: { environment: { applicationId } }, orderBy: { id: "asc" } }),
+    db.auditEvent.count({ where: { applicationId } }),
+  ]);
+  return { environments, targets, memberships, deployments, events };
+}
 
 describe("granting roles across tenants", () => {
   it("a customer-side user of customer A cannot get a role on B's application, and nothing is written", async () => {

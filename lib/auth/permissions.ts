@@ -67,7 +67,9 @@ export function can(actor: Pick<UserActor, "isPlatformAdmin" | "roles">, permiss
 }
 
 /**
- * Throws FORBIDDEN unless the actor may. The refusal carries the application and whatever else the caller names
+ * Throws FORBIDDEN unless the actor may. Call it once the actor is known to see the application
+ * (`can(actor, "application.view", id)`, else NOT_FOUND as for an unknown id): another tenant's objects must not
+ * answer "not allowed", which would confirm they exist and file the refusal in that tenant's record. The refusal carries the application and whatever else the caller names
  * (`about`: the environment, the release), so its audit event lands in their record.
  */
 export function assertCan(

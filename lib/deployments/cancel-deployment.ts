@@ -3,7 +3,7 @@ import { z } from "zod";
 import { parseInput } from "../validation";
 import { recordAuditEvent } from "../audit/record-audit-event";
 import type { ApiTokenActor, UserActor } from "../auth/actor";
-import { assertCan, type Permission } from "../auth/permissions";
+import { assertCan, can, type Permission } from "../auth/permissions";
 import { db } from "../db/client";
 import { conflict, notFound } from "../errors";
 import { CHANNELS, notifyInTransaction } from "../events/wakeups";
@@ -27,7 +27,7 @@ export const cancelPermissionFor = (environment: { isProduction: boolean }): Per
 export async function cancelDeployment(actor: UserActor | ApiTokenActor, raw: z.input<typeof ZCancelDeploymentSchema>) {
   const input = parseInput(ZCancelDeploymentSchema, raw);
   const d = await db.deployment.findUnique({ where: { id: input.deploymentId }, include: { release: true, environment: { include: { application: true } } } });
-  if (!d) throw notFound("Deployment");
+  if (!d || !can(actor, "application.view", d.environment.applicationId)) throw notFound("Deployment");
   assertCan(actor, cancelPermissionFor(d.environment), d.environment.applicationId, { environmentId: d.environmentId, releaseId: d.releaseId });
   await db.$transaction(async (tx) => {
     const changed = await tx.deployment.updateMany({

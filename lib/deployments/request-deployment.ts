@@ -4,7 +4,7 @@ import { emptyAsUndefined, parseInput } from "../validation";
 import { OFFLINE_AFTER_MS } from "../agents/heartbeat-timing";
 import { recordAuditEvent } from "../audit/record-audit-event";
 import type { ApiTokenActor, UserActor } from "../auth/actor";
-import { assertCan } from "../auth/permissions";
+import { assertCan, can } from "../auth/permissions";
 import { db, type Tx } from "../db/client";
 import { AppError, conflict, notFound } from "../errors";
 import { CHANNELS, notifyInTransaction } from "../events/wakeups";
@@ -53,7 +53,7 @@ export type TRequestDeploymentRequest = z.input<typeof ZRequestDeploymentSchema>
 export async function requestDeployment(actor: UserActor | ApiTokenActor, raw: TRequestDeploymentRequest) {
   const input = parseInput(ZRequestDeploymentSchema, raw);
   const env = await db.environment.findUnique({ where: { id: input.environmentId }, include: { application: true } });
-  if (!env) throw notFound("Environment");
+  if (!env || !can(actor, "application.view", env.applicationId)) throw notFound("Environment");
   // The release first, so a refusal below names it: the attempt is then on its evidence page.
   const release = await db.release.findFirst({ where: { id: input.releaseId, applicationId: env.applicationId } });
   if (!release) throw notFound("Release");

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { parseInput } from "../validation";
 import { recordAuditEvent } from "../audit/record-audit-event";
 import type { ApiTokenActor, UserActor } from "../auth/actor";
-import { assertCan } from "../auth/permissions";
+import { assertCan, can } from "../auth/permissions";
 import { db } from "../db/client";
 import { AppError, notFound } from "../errors";
 import { CHANNELS, notifyInTransaction } from "../events/wakeups";
@@ -30,7 +30,7 @@ export type TRequestRevertRequest = z.input<typeof ZRequestRevertSchema>;
 export async function requestRevert(actor: UserActor | ApiTokenActor, raw: TRequestRevertRequest) {
   const input = parseInput(ZRequestRevertSchema, raw);
   const env = await db.environment.findUnique({ where: { id: input.environmentId }, include: { application: true } });
-  if (!env) throw notFound("Environment");
+  if (!env || !can(actor, "application.view", env.applicationId)) throw notFound("Environment");
   assertCan(actor, "deployment.revert", env.applicationId, { environmentId: env.id });
   await assertFleetReady(env.id, env.name);
 

@@ -2,7 +2,7 @@ import "server-only";
 import { z } from "zod";
 import { recordAuditEvent } from "../audit/record-audit-event";
 import type { UserActor } from "../auth/actor";
-import { assertCan } from "../auth/permissions";
+import { assertCan, can } from "../auth/permissions";
 import { db } from "../db/client";
 import { conflict, isUniqueViolation, notFound } from "../errors";
 import { slugify } from "../util/slugify";
@@ -20,6 +20,7 @@ export type TCreateEnvironmentRequest = z.infer<typeof ZCreateEnvironmentRequest
 
 /** Adds an environment at the end of the application's lifecycle (reorder to move it). */
 export async function createEnvironment(actor: UserActor, input: TCreateEnvironmentRequest) {
+  if (!can(actor, "application.view", input.applicationId)) throw notFound("Application");
   assertCan(actor, "environment.manage", input.applicationId);
   try {
     return await db.$transaction(async (tx) => {

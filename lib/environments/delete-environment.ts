@@ -2,7 +2,7 @@ import "server-only";
 import { z } from "zod";
 import { recordAuditEvent } from "../audit/record-audit-event";
 import type { UserActor } from "../auth/actor";
-import { assertCan } from "../auth/permissions";
+import { assertCan, can } from "../auth/permissions";
 import { db } from "../db/client";
 import { conflict, notFound } from "../errors";
 import { lockApplicationEnvironments } from "./lock-application-environments";
@@ -25,7 +25,7 @@ export async function deleteEnvironment(actor: UserActor, input: TDeleteEnvironm
         _count: { select: { deployments: true, verdicts: true, approvals: true, targets: true } },
       },
     });
-    if (!env) throw notFound("Environment");
+    if (!env || !can(actor, "application.view", env.applicationId)) throw notFound("Environment");
     assertCan(actor, "environment.manage", env.applicationId);
     if (env._count.deployments + env._count.verdicts + env._count.approvals > 0) {
       throw conflict(`${env.name} has release history and cannot be removed.`);

@@ -2,7 +2,7 @@ import "server-only";
 import { z } from "zod";
 import { recordAuditEvent } from "../audit/record-audit-event";
 import type { UserActor } from "../auth/actor";
-import { assertCan } from "../auth/permissions";
+import { assertCan, can } from "../auth/permissions";
 import { db } from "../db/client";
 import { invalid, notFound } from "../errors";
 import { lockApplicationEnvironments } from "./lock-application-environments";
@@ -16,6 +16,7 @@ export type TReorderEnvironmentsRequest = z.infer<typeof ZReorderEnvironmentsReq
 
 /** Moves one environment a place earlier or later in the application's lifecycle. */
 export async function reorderEnvironments(actor: UserActor, input: TReorderEnvironmentsRequest) {
+  if (!can(actor, "application.view", input.applicationId)) throw notFound("Application");
   assertCan(actor, "environment.manage", input.applicationId);
   return db.$transaction(async (tx) => {
     await lockApplicationEnvironments(tx, input.applicationId);

@@ -2,7 +2,7 @@ import "server-only";
 import { z } from "zod";
 import { recordAuditEvent } from "../audit/record-audit-event";
 import type { UserActor } from "../auth/actor";
-import { assertCan } from "../auth/permissions";
+import { assertCan, can } from "../auth/permissions";
 import { db } from "../db/client";
 import { AppError, conflict, isUniqueViolation, notFound } from "../errors";
 import { slugify } from "../util/slugify";
@@ -32,7 +32,7 @@ export type TUpdateEnvironmentRequest = z.infer<typeof ZUpdateEnvironmentRequest
 export async function updateEnvironment(actor: UserActor, input: TUpdateEnvironmentRequest) {
   const { environmentId, ...fields } = input;
   const existing = await db.environment.findUnique({ where: { id: environmentId }, include: { application: true } });
-  if (!existing) throw notFound("Environment");
+  if (!existing || !can(actor, "application.view", existing.applicationId)) throw notFound("Environment");
   assertCan(actor, "environment.manage", existing.applicationId);
   if (fields.requiredApprovals > 0 && fields.approverRoles.length === 0) {
     throw new AppError("INVALID_INPUT", "Choose which roles may approve.", {

@@ -2,7 +2,7 @@ import "server-only";
 import { z } from "zod";
 import { recordAuditEvent } from "../audit/record-audit-event";
 import type { UserActor } from "../auth/actor";
-import { assertCan } from "../auth/permissions";
+import { assertCan, can } from "../auth/permissions";
 import { db } from "../db/client";
 import { conflict, isUniqueViolation, notFound } from "../errors";
 
@@ -20,6 +20,7 @@ export type TGrantRoleRequest = z.infer<typeof ZGrantRoleRequestSchema>;
  * applications (the tenant boundary). Takes effect on the user's next request.
  */
 export async function grantRole(actor: UserActor, input: TGrantRoleRequest) {
+  if (!can(actor, "application.view", input.applicationId)) throw notFound("Application");
   assertCan(actor, "membership.grant", input.applicationId);
   try {
     return await db.$transaction(async (tx) => {

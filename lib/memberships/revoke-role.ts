@@ -2,7 +2,7 @@ import "server-only";
 import { z } from "zod";
 import { recordAuditEvent } from "../audit/record-audit-event";
 import type { UserActor } from "../auth/actor";
-import { assertCan } from "../auth/permissions";
+import { assertCan, can } from "../auth/permissions";
 import { db } from "../db/client";
 import { notFound } from "../errors";
 
@@ -16,7 +16,7 @@ export async function revokeRole(actor: UserActor, input: TRevokeRoleRequest) {
       where: { id: input.membershipId },
       include: { user: true, application: true },
     });
-    if (!m) throw notFound("Role");
+    if (!m || !can(actor, "application.view", m.applicationId)) throw notFound("Role");
     assertCan(actor, "membership.revoke", m.applicationId);
     // deleteMany (not delete) so a double click finds nothing the second time instead of failing.
     const deleted = await tx.membership.deleteMany({ where: { id: m.id } });

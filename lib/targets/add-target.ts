@@ -3,7 +3,7 @@ import { z } from "zod";
 import { ENROLLMENT_TOKEN_TTL_MS, hashCredential, newEnrollmentToken } from "../agents/credentials";
 import { recordAuditEvent } from "../audit/record-audit-event";
 import type { UserActor } from "../auth/actor";
-import { assertCan } from "../auth/permissions";
+import { assertCan, can } from "../auth/permissions";
 import { db } from "../db/client";
 import { conflict, isUniqueViolation, notFound } from "../errors";
 
@@ -24,7 +24,7 @@ export type TAddTargetRequest = z.infer<typeof ZAddTargetRequestSchema>;
  */
 export async function addTarget(actor: UserActor, input: TAddTargetRequest) {
   const env = await db.environment.findUnique({ where: { id: input.environmentId }, include: { application: true } });
-  if (!env) throw notFound("Environment");
+  if (!env || !can(actor, "application.view", env.applicationId)) throw notFound("Environment");
   assertCan(actor, "target.manage", env.applicationId);
   const enrollmentToken = newEnrollmentToken();
   const expiresAt = new Date(Date.now() + ENROLLMENT_TOKEN_TTL_MS);
