@@ -98,6 +98,28 @@ test("the main pages work under the policy: they hydrate, navigate in place, and
   expect(await sameDocument()).toBe(true);
 });
 
+test("an id in a URL that is not one shows the 404 page, even to an administrator (it was a 500 error page)", async ({ adminPage: admin, tenant }) => {
+  const app = tenant.applicationId;
+  for (const path of [
+    "/apps/xyz",
+    "/apps/xyz/settings",
+    "/apps/xyz/webhooks",
+    "/apps/xyz/freezes",
+    "/apps/xyz/releases",
+    "/apps/xyz/releases/new",
+    `/apps/${app}/releases/xyz`,
+    `/apps/${app}/releases/xyz/decide`,
+    `/apps/${app}/environments/xyz`,
+    "/audit/releases/xyz",
+    "/deployments/xyz",
+    "/deployments/00000000-0000-0000-0000-00000000000z",
+  ]) {
+    const res = await admin.goto(path);
+    expect(res?.status(), path).toBe(404);
+    await expect(admin.getByRole("heading", { name: "Page not found" }), path).toBeVisible();
+  }
+});
+
 test("Markdown never loads an image from elsewhere: a tracking pixel in migration instructions becomes a link nobody's browser fetches", async ({ adminPage: admin, tenant, newBrowserPage }) => {
   const hits: string[] = [];
   const tracker = http.createServer((req, res) => {

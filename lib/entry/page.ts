@@ -1,5 +1,6 @@
 import "server-only";
 import { redirect } from "next/navigation";
+import { z } from "zod";
 import { recordDenial } from "../audit/record-denial";
 import type { UserActor } from "../auth/actor";
 import { getCurrentActor } from "../auth/current-actor";
@@ -32,4 +33,16 @@ export async function loadForPage<T>(read: () => Promise<T>, what = "a page"): P
     if (isAppError(e) && (e.code === "NOT_FOUND" || e.code === "FORBIDDEN")) notFound();
     throw e;
   }
+}
+
+const ZRouteId = z.uuid();
+
+/**
+ * A page's route segments, every one an id. Ids come from URLs people type and edit: one that is not a UUID
+ * renders the 404 page, as for one that names nothing (it would otherwise reach PostgreSQL as a malformed uuid).
+ */
+export async function pageIds<P extends Record<string, string>>(params: Promise<P>): Promise<P> {
+  const ids = await params;
+  if (!Object.values(ids).every((id) => ZRouteId.safeParse(id).success)) notFound();
+  return ids;
 }

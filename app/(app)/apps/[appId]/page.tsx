@@ -9,7 +9,7 @@ import { WorkItemList } from "@/components/work-item-list";
 import { listWorkItems } from "@/lib/home/list-work-items";
 import { deployOptions } from "@/lib/deployments/deploy-options";
 import { listDeployments } from "@/lib/deployments/list-deployments";
-import { loadForPage, requirePageActor } from "@/lib/entry/page";
+import { loadForPage, pageIds, requirePageActor } from "@/lib/entry/page";
 import { hasDrift, targetHealth, whatRuns } from "@/lib/targets/target-health";
 import { cancelDeploymentAction } from "../../deployments/[deploymentId]/actions";
 import { addTargetAction, reissueEnrollmentAction, requestDeploymentAction, requestRevertAction, revokeAgentAction } from "./actions";
@@ -17,7 +17,7 @@ import { addTargetAction, reissueEnrollmentAction, requestDeploymentAction, requ
 export const metadata: Metadata = { title: "Application" };
 
 export default async function ApplicationPage({ params }: { params: Promise<{ appId: string }> }) {
-  const { appId } = await params;
+  const { appId } = await pageIds(params);
   const actor = await requirePageActor();
   const app = await loadForPage(() => getApplication(actor, appId));
   const [options, active, work] = await Promise.all([

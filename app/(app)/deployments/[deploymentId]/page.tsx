@@ -9,7 +9,7 @@ import { StepLog } from "@/components/step-log";
 import { Badge, Card, PageHeader, plural } from "@/components/ui";
 import { getDeployment } from "@/lib/deployments/get-deployment";
 import { progressFraction, serverRolloutState } from "@/lib/deployments/rollout-progress";
-import { loadForPage, requirePageActor } from "@/lib/entry/page";
+import { loadForPage, pageIds, requirePageActor } from "@/lib/entry/page";
 import { cancelDeploymentAction } from "./actions";
 import { releaseLabel } from "@/lib/deployments/release-label";
 
@@ -17,7 +17,7 @@ export const metadata: Metadata = { title: "Deployment" };
 export const dynamic = "force-dynamic";
 
 export default async function DeploymentPage({ params }: { params: Promise<{ deploymentId: string }> }) {
-  const { deploymentId } = await params;
+  const { deploymentId } = await pageIds(params);
   const actor = await requirePageActor();
   const d = await loadForPage(() => getDeployment(actor, { deploymentId }), "a deployment");
   const now = new Date().toISOString();

@@ -5,7 +5,7 @@ import { Card, PageHeader } from "@/components/ui";
 import { freezeRows, listFreezes } from "@/lib/approvals/list-freezes";
 import { getApplication } from "@/lib/applications/get-application";
 import { can } from "@/lib/auth/permissions";
-import { loadForPage, requirePageActor } from "@/lib/entry/page";
+import { loadForPage, pageIds, requirePageActor } from "@/lib/entry/page";
 import { createFreezeAction, endFreezeAction } from "./actions";
 
 export const metadata: Metadata = { title: "Freezes" };
@@ -13,7 +13,7 @@ export const dynamic = "force-dynamic";
 
 // Change freezes per environment: everyone on the application sees them; ops plan, lift and call them off.
 export default async function FreezesPage({ params }: { params: Promise<{ appId: string }> }) {
-  const { appId } = await params;
+  const { appId } = await pageIds(params);
   const actor = await requirePageActor();
   const [app, environments] = await loadForPage(() => Promise.all([getApplication(actor, appId), listFreezes(actor, appId, { past: 10 })]), "an application's freezes");
   const manage = can(actor, "freeze.manage", app.id);

@@ -4,7 +4,7 @@ import { formatTime } from "@/components/deployment-status";
 import { RELEASE_STATUS, ReleaseStatusBadge } from "@/components/release-status";
 import { Badge, EmptyState, PageHeader, plural } from "@/components/ui";
 import { can } from "@/lib/auth/permissions";
-import { loadForPage, requirePageActor } from "@/lib/entry/page";
+import { loadForPage, pageIds, requirePageActor } from "@/lib/entry/page";
 import { listReleasePage, ZReleaseListPageQuerySchema } from "@/lib/releases/list-releases";
 import { formatBytes } from "@/lib/storage/format-bytes";
 
@@ -15,7 +15,7 @@ type Search = Record<string, string | string[] | undefined>;
 const input = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm";
 
 export default async function ReleasesPage({ params, searchParams }: { params: Promise<{ appId: string }>; searchParams: Promise<Search> }) {
-  const { appId } = await params;
+  const { appId } = await pageIds(params);
   const actor = await requirePageActor();
   const raw = Object.fromEntries(Object.entries(await searchParams).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]));
   // A hand-edited query (an unknown status, say) shows every release with a note rather than an error page.

@@ -7,7 +7,7 @@ import { listApiTokens } from "@/lib/api-tokens/list-api-tokens";
 import { TOKEN_ROLES } from "@/lib/api-tokens/token";
 import { getApplication } from "@/lib/applications/get-application";
 import { can } from "@/lib/auth/permissions";
-import { loadForPage, requirePageActor } from "@/lib/entry/page";
+import { loadForPage, pageIds, requirePageActor } from "@/lib/entry/page";
 import { env } from "@/lib/env";
 import { forbidden } from "@/lib/errors";
 import { listUsers } from "@/lib/users/list-users";
@@ -27,7 +27,7 @@ export const metadata: Metadata = { title: "Application settings" };
 const ROLES = Object.keys(ROLE_LABELS);
 
 export default async function ApplicationSettingsPage({ params }: { params: Promise<{ appId: string }> }) {
-  const { appId } = await params;
+  const { appId } = await pageIds(params);
   const actor = await requirePageActor();
   // Administrators shape environments and people; developers and ops manage their pipelines' API tokens. Each
   // sees the sections they may use; someone who may use neither gets the 404 (and the denial is audited).

@@ -3,7 +3,7 @@ import Link from "next/link";
 import { PageHeader } from "@/components/ui";
 import { WebhookList } from "@/components/webhook-list";
 import { getApplication } from "@/lib/applications/get-application";
-import { loadForPage, requirePageActor } from "@/lib/entry/page";
+import { loadForPage, pageIds, requirePageActor } from "@/lib/entry/page";
 import { listWebhooks } from "@/lib/notifications/list-webhooks";
 import { createWebhookAction, deleteWebhookAction } from "./actions";
 
@@ -12,7 +12,7 @@ export const dynamic = "force-dynamic";
 
 // Outgoing webhooks of an application, for ops and administrators (others get the 404, and the denial is audited).
 export default async function WebhooksPage({ params }: { params: Promise<{ appId: string }> }) {
-  const { appId } = await params;
+  const { appId } = await pageIds(params);
   const actor = await requirePageActor();
   const [app, hooks] = await loadForPage(() => Promise.all([getApplication(actor, appId), listWebhooks(actor, appId)]), "an application's webhooks");
   return (

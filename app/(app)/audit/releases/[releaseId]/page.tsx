@@ -4,7 +4,7 @@ import { PrintButton } from "@/components/print-button";
 import { ProductionStateLine, ReleaseStatusBadge } from "@/components/release-status";
 import { Badge, Card, PageHeader } from "@/components/ui";
 import { getReleaseEvidence } from "@/lib/audit/get-release-evidence";
-import { loadForPage, requirePageActor } from "@/lib/entry/page";
+import { loadForPage, pageIds, requirePageActor } from "@/lib/entry/page";
 
 export const metadata: Metadata = { title: "Release evidence" };
 
@@ -15,7 +15,7 @@ const when = (d: Date | null) => (d ? `${d.toISOString().slice(0, 19).replace("T
  * bytes stayed the same.
  */
 export default async function ReleaseEvidencePage({ params }: { params: Promise<{ releaseId: string }> }) {
-  const { releaseId } = await params;
+  const { releaseId } = await pageIds(params);
   const actor = await requirePageActor();
   const ev = await loadForPage(() => getReleaseEvidence(actor, releaseId), "this release's evidence");
   const r = ev.release;

@@ -10,7 +10,7 @@ import { freezeRows, listFreezes } from "@/lib/approvals/list-freezes";
 import { can } from "@/lib/auth/permissions";
 import { listDeployments } from "@/lib/deployments/list-deployments";
 import { getEnvironment } from "@/lib/environments/get-environment";
-import { loadForPage, requirePageActor } from "@/lib/entry/page";
+import { loadForPage, pageIds, requirePageActor } from "@/lib/entry/page";
 import { hasDrift, targetHealth, whatRuns } from "@/lib/targets/target-health";
 import { addTargetAction, reissueEnrollmentAction, revokeAgentAction } from "../../actions";
 import { createFreezeAction, endFreezeAction } from "../../freezes/actions";
@@ -20,7 +20,7 @@ import { releaseLabel } from "@/lib/deployments/release-label";
 export const metadata: Metadata = { title: "Environment" };
 
 export default async function EnvironmentPage({ params }: { params: Promise<{ appId: string; envId: string }> }) {
-  const { appId, envId } = await params;
+  const { appId, envId } = await pageIds(params);
   const actor = await requirePageActor();
   const [env, history, freezes] = await loadForPage(
     () =>

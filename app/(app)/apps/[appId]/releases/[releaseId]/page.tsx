@@ -7,7 +7,7 @@ import { MarkdownText } from "@/components/markdown";
 import { ProductionStateLine, ReleaseStatusBadge } from "@/components/release-status";
 import { ReleaseTimeline } from "@/components/release-timeline";
 import { Badge, Card, PageHeader } from "@/components/ui";
-import { loadForPage, requirePageActor } from "@/lib/entry/page";
+import { loadForPage, pageIds, requirePageActor } from "@/lib/entry/page";
 import { getRelease } from "@/lib/releases/get-release";
 import { formatBytes } from "@/lib/storage/format-bytes";
 
@@ -17,7 +17,7 @@ export const dynamic = "force-dynamic";
 // Sections, top to bottom: summary, artifact and migration, notes, decisions (customer acceptance, approvals),
 // timeline.
 export default async function ReleasePage({ params }: { params: Promise<{ appId: string; releaseId: string }> }) {
-  const { appId, releaseId } = await params;
+  const { appId, releaseId } = await pageIds(params);
   const actor = await requirePageActor();
   const { release: r, uploadedViaToken, liveIn, production, timeline, mayDeploy } = await loadForPage(() => getRelease(actor, { applicationId: appId, releaseId }), "a release");
   const app = r.application;

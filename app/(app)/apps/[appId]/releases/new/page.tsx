@@ -2,8 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { ReleaseUploadForm } from "@/components/release-upload-form";
 import { PageHeader } from "@/components/ui";
-import { loadForPage, requirePageActor } from "@/lib/entry/page";
-import { uuidParam } from "@/lib/entry/http";
+import { loadForPage, pageIds, requirePageActor } from "@/lib/entry/page";
 import { env } from "@/lib/env";
 import { prepareReleaseUpload } from "@/lib/releases/create-release";
 import { createReleaseAction } from "./actions";
@@ -12,9 +11,9 @@ export const metadata: Metadata = { title: "New release" };
 
 /** Developers of the application only; anyone else gets the 404 page (and the refusal is audited). */
 export default async function NewReleasePage({ params }: { params: Promise<{ appId: string }> }) {
-  const { appId } = await params;
+  const { appId } = await pageIds(params);
   const actor = await requirePageActor();
-  const app = await loadForPage(async () => prepareReleaseUpload(actor, { applicationId: uuidParam(appId, "Application") }), "the release upload page");
+  const app = await loadForPage(async () => prepareReleaseUpload(actor, { applicationId: appId }), "the release upload page");
   return (
     <>
       <PageHeader

@@ -5,7 +5,7 @@ import { MarkdownText } from "@/components/markdown";
 import { ReleaseDecisions } from "@/components/release-decisions";
 import { Card, PageHeader } from "@/components/ui";
 import { getReleaseDecisions } from "@/lib/approvals/get-release-decisions";
-import { loadForPage, requirePageActor } from "@/lib/entry/page";
+import { loadForPage, pageIds, requirePageActor } from "@/lib/entry/page";
 
 export const metadata: Metadata = { title: "Review release" };
 export const dynamic = "force-dynamic";
@@ -13,7 +13,7 @@ export const dynamic = "force-dynamic";
 // The focused "review this release" page the inbox and the home page link to: what to test and where, the notes,
 // what changed since production, and the person's decision (accept / reject / approve), nothing else.
 export default async function ReviewReleasePage({ params }: { params: Promise<{ appId: string; releaseId: string }> }) {
-  const { appId, releaseId } = await params;
+  const { appId, releaseId } = await pageIds(params);
   const actor = await requirePageActor();
   const decisions = await loadForPage(() => getReleaseDecisions(actor, releaseId), "a release");
   const r = decisions.release;
