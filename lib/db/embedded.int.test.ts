@@ -3,7 +3,7 @@
 // a run that was killed, a checkout as root where the `postgres` user cannot reach it).
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { chmod, mkdtemp, rm, symlink } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rm, stat, symlink } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -88,6 +88,34 @@ describe("embedded PostgreSQL", () => {
     const again = await start(dir);
     expect(again.port).toBe(first.port);
     expect((await query(again.url, "SELECT v FROM kept")).rows).toEqual([{ v: "still here" }]);
+  });
+
+  test("its superuser has a password of its own, kept beside the cluster for this machine user only; the old fixed one is refused", async () => {
+    const dir = await tempDir();
+    const db = await start(dir);
+    const password = decodeURIComponent(new URL(db.url).password);
+    expect(password).toMatch(/^[A-Za-z0-9_-]{40,}$/);
+    const file = path.join(dir, "postgres-superuser-password");
+    expect((await readFile(file, "utf8")).trim()).toBe(password);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    await expect(query(`postgresql://releasegate:releasegate@127.0.0.1:${db.port}/app`, "SELECT 1")).rejects.toMatchObject({ code: "28P01" });
+    const other = await start(await tempDir());
+    expect(decodeURIComponent(new URL(other.url).password)).not.toBe(password);
+  });
+
+  test("a cluster made with the old fixed password gets a generated one at its next start, data intact", async () => {
+    const dir = await tempDir();
+    const first = await start(dir);
+    await query(first.url, "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('still here'); ALTER ROLE releasegate PASSWORD 'releasegate'");
+    await first.stop();
+    await rm(path.join(dir, "postgres-superuser-password"));
+
+    const again = await start(dir);
+    const password = decodeURIComponent(new URL(again.url).password);
+    expect(password).not.toBe("releasegate");
+    expect((await readFile(path.join(dir, "postgres-superuser-password"), "utf8")).trim()).toBe(password);
+    expect((await query(again.url, "SELECT v FROM kept")).rows).toEqual([{ v: "still here" }]);
+    await expect(query(`postgresql://releasegate:releasegate@127.0.0.1:${again.port}/app`, "SELECT 1")).rejects.toMatchObject({ code: "28P01" });
   });
 
   test("a port that is taken: it starts on another one", async () => {

@@ -13,7 +13,7 @@
 //   - as root it ran PostgreSQL as the `postgres` user straight from node_modules, which fails with a raw
 //     `spawn … EACCES` when the checkout is somewhere that user cannot reach (/root, a 0700 temp directory).
 import { type SpawnOptions, spawn, spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, chown, cp, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import net from "node:net";
@@ -33,9 +33,12 @@ export interface EmbeddedDatabase {
 /** The first port tried for a new cluster (then the one it got is remembered); any free port when it is taken. */
 export const PREFERRED_PORT = 54329;
 const USER = "releasegate";
-// Bound to 127.0.0.1 only and private to this machine user; `npm start` connects the server itself as a separate,
-// least-privilege role with a generated password (lib/db/app-role.ts).
-const PASSWORD = "releasegate";
+// The superuser's password is generated for each cluster and kept beside it, readable by this machine user only
+// (a fixed one would let anyone on the machine connect to 127.0.0.1 as superuser). `npm start` connects the server
+// itself as a separate, least-privilege role with a generated password of its own (lib/db/app-role.ts).
+const PASSWORD_FILE = "postgres-superuser-password";
+/** Clusters made before the password was generated have this one; their next start moves them to a generated one. */
+const LEGACY_PASSWORD = "releasegate";
 /** Where, as root, the binaries and clusters go when the `postgres` user cannot reach the checkout or DATA_DIR. */
 const ROOT_FALLBACK_BASE = "/var/lib/releasegate";
 
@@ -209,8 +212,10 @@ export async function startEmbeddedPostgres(options: {
     await rm(pgDir, { recursive: true, force: true });
     await mkdir(pgDir, { recursive: true, mode: 0o700 });
     // initdb reads the superuser's password from a file; it sits beside the (still empty) cluster directory.
+    const password = newPassword();
+    await writeFile(path.join(home, PASSWORD_FILE), `${password}\n`, { mode: 0o600 });
     const pwFile = `${pgDir}.initdb-password`;
-    await writeFile(pwFile, `${PASSWORD}\n`, { mode: 0o600 });
+    await writeFile(pwFile, `${password}\n`, { mode: 0o600 });
     if (runAs) {
       await chown(pgDir, runAs.uid, runAs.gid);
       await chown(pwFile, runAs.uid, runAs.gid);
@@ -272,9 +277,15 @@ export async function startEmbeddedPostgres(options: {
   };
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal);
 
-  const url = (db: string) => `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${db}`;
-  const client = new pg.Client({ connectionString: url("postgres") });
-  await client.connect();
+  let client: pg.Client;
+  let password: string;
+  try {
+    ({ client, password } = await connectAsSuperuser(home, port));
+  } catch (e) {
+    stopNow();
+    throw e;
+  }
+  const url = (db: string) => `postgresql://${USER}:${password}@127.0.0.1:${port}/${db}`;
   try {
     const exists = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [options.database]);
     if (exists.rowCount === 0) await client.query(`CREATE DATABASE "${options.database.replace(/"/g, '""')}"`);
@@ -296,4 +307,38 @@ export async function startEmbeddedPostgres(options: {
       await rm(ownerFile, { force: true });
     },
   };
+}
+
+/** 32 random bytes in base64url: nothing in it needs quoting in a URL or in SQL. */
+const newPassword = () => randomBytes(32).toString("base64url");
+
+/**
+ * Connects to the cluster's `postgres` database as its superuser, with the password kept beside the cluster. A
+ * cluster still on the old fixed password (or one whose move to a generated password was cut short) gets its
+ * generated password now: it is written to a `.new` file first and renamed into place only once PostgreSQL has it,
+ * so an interruption at any point leaves a password that works on disk.
+ */
+async function connectAsSuperuser(home: string, port: number): Promise<{ client: pg.Client; password: string }> {
+  const file = path.join(home, PASSWORD_FILE);
+  const pending = `${file}.new`;
+  const read = (f: string) => readFile(f, "utf8").then((t) => t.trim() || null, () => null);
+  const [saved, next] = [await read(file), await read(pending)];
+  for (const password of [saved, next, LEGACY_PASSWORD]) {
+    if (password === null) continue;
+    const client = new pg.Client({ connectionString: `postgresql://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres` });
+    try {
+      await client.connect();
+    } catch (e) {
+      await client.end().catch(() => undefined);
+      if ((e as { code?: string }).code === "28P01") continue; // not this password: try the next one
+      throw e;
+    }
+    if (password === saved) return { client, password };
+    const generated = next ?? newPassword();
+    if (next === null) await writeFile(pending, `${generated}\n`, { mode: 0o600 });
+    await client.query(`ALTER ROLE ${USER} PASSWORD '${generated}'`);
+    await rename(pending, file);
+    return { client, password: generated };
+  }
+  throw new Error(`cannot sign in to the embedded PostgreSQL in ${path.join(home, "postgres")}: the superuser password in ${file} does not match. Restore that file from a backup, or move the cluster away to start with a new one.`);
 }
