@@ -7,17 +7,14 @@
 import fs from "node:fs/promises";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { haproxyCommand, parseShowStat } from "../../agent/src/lb/haproxy";
-import { describeSteps, expectEachJobRanOnce, expectFleetWhole, type FaultRig, startFaultRig, stepsInOrder } from "../support/fault-rig";
+import { expectEachJobRanOnce, expectFleetWhole, expectSucceeded, type FaultRig, startFaultRig, stepsInOrder } from "../support/fault-rig";
 import type { OpenLoadSummary } from "../support/open-load";
 
 let rig: FaultRig;
 const ROLLING = ["STAGE web-1 SUCCEEDED", "STAGE web-2 SUCCEEDED", "STAGE web-3 SUCCEEDED", "ACTIVATE web-1 SUCCEEDED", "ACTIVATE web-2 SUCCEEDED", "ACTIVATE web-3 SUCCEEDED"];
 
 beforeAll(async () => {
-  rig = await startFaultRig({ name: "control-plane", controlPlanes: 2, ownPostgres: true });
-  for (const v of ["1.0.0", "2.0.0", "3.0.0", "4.0.0"]) await rig.upload(v);
-  const first = await rig.waitForDeployment(await rig.deploy("1.0.0"));
-  expect(first.status, first.failureReason ?? describeSteps(first)).toBe("SUCCEEDED");
+  rig = await startFaultRig({ name: "control-plane", controlPlanes: 2, ownPostgres: true, releases: { upload: ["1.0.0", "2.0.0", "3.0.0", "4.0.0"], live: "1.0.0" } });
 }, 180_000);
 
 afterAll(async () => {
@@ -46,7 +43,7 @@ it("PostgreSQL restarted mid-rollout: the rollout carries on and ends as it shou
     return { d: await rig.waitForDeployment(id), recorded, restartMs };
   });
   const { d, recorded } = result;
-  expect(d.status, d.failureReason ?? describeSteps(d)).toBe("SUCCEEDED");
+  expectSucceeded(d);
   expect(stepsInOrder(d)).toEqual(ROLLING);
   await expectFleetWhole(rig, "2.0.0", load, 300);
   await expectEachJobRanOnce(rig, d.id);
@@ -89,9 +86,9 @@ it("kill -9 of the control-plane instance driving a rollout: the other carries i
   expect(driving.running()).toBe(false);
   expect(standby.running()).toBe(true);
 
-  expect(d.status, d.failureReason ?? describeSteps(d)).toBe("SUCCEEDED");
+  expectSucceeded(d);
   expect(stepsInOrder(d)).toEqual(ROLLING);
-  expect(next.status, next.failureReason ?? describeSteps(next)).toBe("SUCCEEDED");
+  expectSucceeded(next);
   expect(stepsInOrder(next)).toEqual(ROLLING);
   await expectFleetWhole(rig, "4.0.0", load, 300);
   await expectEachJobRanOnce(rig, d.id);

@@ -9,7 +9,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { getServerState } from "../../agent/src/lb/haproxy";
-import { type DeploymentPage, describeSteps, expectEachJobRanOnce, expectFleetWhole, type FaultRig, startFaultRig, stepsInOrder } from "../support/fault-rig";
+import { type DeploymentPage, expectEachJobRanOnce, expectFleetWhole, expectSucceeded, type FaultRig, startFaultRig, stepsInOrder } from "../support/fault-rig";
 import { waitFor } from "../support/fleet";
 import type { OpenLoadSummary } from "../support/open-load";
 
@@ -17,11 +17,7 @@ let rig: FaultRig;
 
 beforeAll(async () => {
   // web-2's deploy directory is a 6 MiB filesystem of its own: room for the small builds, not for a big one.
-  rig = await startFaultRig({ name: "nodes", controlPlanes: 1, smallDisk: { node: "web-2", bytes: 6 * 1024 * 1024 } });
-  await rig.upload("1.0.0");
-  await rig.upload("2.0.0");
-  const first = await rig.waitForDeployment(await rig.deploy("1.0.0"));
-  expect(first.status, first.failureReason ?? describeSteps(first)).toBe("SUCCEEDED");
+  rig = await startFaultRig({ name: "nodes", controlPlanes: 1, smallDisk: { node: "web-2", bytes: 6 * 1024 * 1024 }, releases: { upload: ["1.0.0", "2.0.0"], live: "1.0.0" } });
 }, 180_000);
 
 afterAll(async () => {
@@ -39,7 +35,7 @@ function report(scenario: string, d: DeploymentPage, load: OpenLoadSummary, extr
 it("a rolling deploy puts each node back into rotation without HAProxy ever logging it DOWN", async () => {
   const logFrom = rig.site.log().length;
   const { result: d, load } = await rig.underLoad(async () => rig.waitForDeployment(await rig.deploy("2.0.0")));
-  expect(d.status, d.failureReason ?? describeSteps(d)).toBe("SUCCEEDED");
+  expectSucceeded(d);
   await expectFleetWhole(rig, "2.0.0", load, 100);
   const log = rig.siteLogSince(logFrom);
   expect(log.filter((l) => /^Server app\/web-\d is UP \(leaving forced drain\)/.test(l))).toHaveLength(3);

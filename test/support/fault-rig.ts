@@ -32,6 +32,8 @@ export interface FaultRigOptions {
   ownPostgres?: boolean;
   /** The deploy directory of this node is a filesystem of its own of this size, which a big build fills. */
   smallDisk?: { node: string; bytes: number };
+  /** Builds uploaded once the rig is up, and the one of them production runs before the test begins. */
+  releases: { upload: string[]; live: string };
 }
 
 export interface FaultRig {
@@ -271,6 +273,8 @@ export async function startFaultRig(options: FaultRigOptions): Promise<FaultRig>
       agentLog: (node) => fs.readFile(fleet.agents.find((a) => a.name === node)!.logFile, "utf8"),
       stop: cleanup,
     };
+    for (const version of options.releases.upload) await rig.upload(version);
+    expectSucceeded(await rig.waitForDeployment(await rig.deploy(options.releases.live)));
     return rig;
   } catch (err) {
     await cleanup();
@@ -304,6 +308,11 @@ export async function expectEachJobRanOnce(rig: FaultRig, deploymentId: string):
     const starts = jobStartsByStep(await rig.agentLog(server.name));
     for (const step of server.steps.filter((s) => s.startedAt !== null)) expect(starts.get(step.id), `${step.action} ${server.name} (attempt ${step.attempt})`).toBe(1);
   }
+}
+
+/** The deployment succeeded; otherwise the failure says why, or what each step did. */
+export function expectSucceeded(d: DeploymentPage): void {
+  expect(d.status, d.failureReason ?? describeSteps(d)).toBe("SUCCEEDED");
 }
 
 export function describeSteps(d: DeploymentPage): string {
