@@ -179,3 +179,17 @@ test("an administrator's complete export verifies offline with only the public k
   expect("code" in bad ? bad.code : 0).toBe(1);
   expect(bad.stdout).toMatch(/first bad sequence number: \d+/);
 });
+
+test("a filter link nobody could have made (a cursor beyond bigint, a NUL byte) gets a readable answer, never a server error", async ({ adminPage: page }) => {
+  for (const query of ["before=-99999999999999999999", "before=99999999999999999999", "actor=ana%00%40example.test", "release=1.0%00"]) {
+    const response = await page.goto(`/audit?${query}`);
+    expect(response?.status(), query).toBe(200);
+    await expect(page.getByRole("main").getByRole("alert"), query).toContainText("Showing all events instead.");
+    await expect(page.getByTestId("audit-table")).toBeVisible();
+  }
+  for (const query of ["before=-99999999999999999999", "actor=%00", "release=%00"]) {
+    const exported = await page.request.get(`/audit/export?format=ndjson&${query}`);
+    expect(exported.status(), query).toBe(400);
+    expect(((await exported.json()) as { error: { code: string; message: string } }).error, query).toMatchObject({ code: "INVALID_INPUT", message: expect.stringMatching(/^[A-Z]/) });
+  }
+});

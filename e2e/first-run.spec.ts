@@ -145,9 +145,9 @@ test("disabling a signed-in developer signs them out at their very next click", 
   await expect(devPage).toHaveURL(/\/signin$/);
   await expect(devPage.getByRole("button", { name: "Sign in" })).toBeVisible();
 
-  // Signing in again does not help, and says why once the password was right.
+  // Signing in again does not help, and reads like a wrong password: a sign-in form never confirms a password.
   await submitSignIn(devPage, credentials);
-  await expect(signInAlert(devPage)).toHaveText("This account is disabled. Ask your administrator to enable it.");
+  await expect(signInAlert(devPage)).toHaveText("Wrong email or password.");
   await expect(devPage).toHaveURL(/\/signin$/);
 });
 

@@ -7,11 +7,12 @@ import { db } from "../db/client";
 import { DEFAULT_ENVIRONMENTS } from "../environments/default-environments";
 import { conflict, isUniqueViolation, notFound } from "../errors";
 import { slugify } from "../util/slugify";
+import { ZText } from "../validation";
 
 export const ZCreateApplicationRequestSchema = z.object({
   customerId: z.uuid("Choose a customer."),
-  name: z.string().trim().min(2, "Enter a name of at least 2 characters.").max(100, "Use at most 100 characters."),
-  description: z.string().trim().max(2000, "Use at most 2000 characters.").default(""),
+  name: ZText().trim().min(2, "Enter a name of at least 2 characters.").max(100, "Use at most 100 characters."),
+  description: ZText().trim().max(2000, "Use at most 2000 characters.").default(""),
 });
 export type TCreateApplicationRequest = z.infer<typeof ZCreateApplicationRequestSchema>;
 

@@ -10,7 +10,7 @@ import { AppError, conflict, isUniqueViolation } from "../errors";
 import { afterCommit } from "../notifications/background";
 import { onReleaseApproved } from "../notifications/on-release-decision";
 import { deploymentBlockers } from "../releases/policy";
-import { parseInput } from "../validation";
+import { parseInput, ZText } from "../validation";
 import { approvalRefusal } from "./decision-rules";
 import { latestVerdictOn, loadReleaseForDecision } from "./load-release-for-decision";
 import { ZArtifactSha256Schema } from "./record-verdict";
@@ -20,7 +20,7 @@ export const ZApproveReleaseRequestSchema = z.object({
   releaseId: z.uuid("Pick a release."),
   /** The digest of the build the page showed: the approval is bound to these bytes. */
   artifactSha256: ZArtifactSha256Schema,
-  comment: z.string().trim().max(1000, "Keep the comment under 1,000 characters.").default(""),
+  comment: ZText().trim().max(1000, "Keep the comment under 1,000 characters.").default(""),
 });
 export type TApproveReleaseRequest = z.input<typeof ZApproveReleaseRequestSchema>;
 

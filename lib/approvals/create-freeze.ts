@@ -5,7 +5,7 @@ import type { UserActor } from "../auth/actor";
 import { assertCan, can } from "../auth/permissions";
 import { db } from "../db/client";
 import { notFound } from "../errors";
-import { parseInput } from "../validation";
+import { parseInput, ZText } from "../validation";
 
 const emptyAsUndefined = (v: unknown) => (v === "" || v === null ? undefined : v);
 
@@ -15,7 +15,7 @@ export const ZCreateFreezeRequestSchema = z
     /** Absent: from now. The form sends ISO times converted from the person's own time zone. */
     startsAt: z.preprocess(emptyAsUndefined, z.coerce.date("Enter a valid start time.").optional()),
     endsAt: z.preprocess(emptyAsUndefined, z.coerce.date("Enter when the freeze ends.")),
-    reason: z.string().trim().min(1, "Say why the environment is frozen, e.g. Black Friday sales.").max(500, "Keep the reason under 500 characters."),
+    reason: ZText().trim().min(1, "Say why the environment is frozen, e.g. Black Friday sales.").max(500, "Keep the reason under 500 characters."),
   })
   .superRefine((v, ctx) => {
     const start = v.startsAt ?? new Date();

@@ -7,7 +7,7 @@ import { db } from "../db/client";
 import { AppError, conflict } from "../errors";
 import { afterCommit } from "../notifications/background";
 import { onVerdictRecorded } from "../notifications/on-release-decision";
-import { parseInput } from "../validation";
+import { parseInput, ZText } from "../validation";
 import { VERDICT_FROM, verdictRefusal } from "./decision-rules";
 import { latestVerdictOn, loadReleaseForDecision } from "./load-release-for-decision";
 import { acceptanceEnvironment } from "./stages";
@@ -22,7 +22,7 @@ export const ZRecordVerdictRequestSchema = z
   .object({
     releaseId: z.uuid("Pick a release."),
     verdict: z.enum(["ACCEPTED", "REJECTED"], "Accept or reject the release."),
-    reason: z.string().trim().max(2000, "Keep the reason under 2,000 characters.").default(""),
+    reason: ZText().trim().max(2000, "Keep the reason under 2,000 characters.").default(""),
     /** The digest of the build the person tested, as the page showed it: the verdict is bound to these bytes. */
     artifactSha256: ZArtifactSha256Schema,
   })

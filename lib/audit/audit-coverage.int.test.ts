@@ -367,7 +367,7 @@ describe("every mutating domain function writes exactly one audit event", () => 
     const user = await createUserRow({ password: PASSWORD });
     await setUserStatus(admin, { userId: user.id, status: "DISABLED" });
     const ctx = testContext();
-    await expectAppError(signInWithPassword({ email: user.email, password: PASSWORD }, ctx), "FORBIDDEN");
+    await expectAppError(signInWithPassword({ email: user.email, password: PASSWORD }, ctx), "UNAUTHENTICATED", "Wrong email or password.");
     const e = await expectOneEvent(ctx, { type: "USER_SIGN_IN_FAILED", actor: { system: "sign-in" }, objectType: "User", objectId: user.id });
     expect(e.data).toEqual({ email: user.email, reason: "account disabled" });
   });

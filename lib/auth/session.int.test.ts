@@ -69,12 +69,16 @@ describe("signInWithPassword", () => {
     await expectAppError(signInWithPassword(undefined, testContext()), "INVALID_INPUT");
   });
 
-  it("refuses a disabled account only after the right password, and opens no session", async () => {
+  it("refuses a disabled account with the right password exactly like a wrong one, and opens no session", async () => {
     const user = await createUserRow({ password: PASSWORD });
     await setUserStatus(tenant.admin, { userId: user.id, status: "DISABLED" });
-    await expectAppError(signInWithPassword({ email: user.email, password: "not it at all" }, testContext()), "UNAUTHENTICATED");
-    await expectAppError(signInWithPassword({ email: user.email, password: PASSWORD }, testContext()), "FORBIDDEN", /disabled/);
+    const wrong = await expectAppError(signInWithPassword({ email: user.email, password: "not it at all" }, testContext()), "UNAUTHENTICATED");
+    const right = await expectAppError(signInWithPassword({ email: user.email, password: PASSWORD }, testContext()), "UNAUTHENTICATED");
+    expect(right.message).toBe(wrong.message);
     expect(await db.authSession.count({ where: { userId: user.id } })).toBe(0);
+    // The record still tells an auditor what happened.
+    const events = await db.auditEvent.findMany({ where: { type: "USER_SIGN_IN_FAILED", objectId: user.id }, orderBy: { seq: "asc" } });
+    expect(events.map((e) => (e.data as { reason: string }).reason)).toEqual(["wrong password", "account disabled"]);
   });
 });
 

@@ -1,4 +1,4 @@
-// What the sign-in form says when next-auth reports an error. Our own refusals (throttling, a disabled account, an
+// What the sign-in form says when next-auth reports an error. Our own refusals (wrong credentials, throttling, an
 // unexpected failure with its reference) arrive as sentences and are shown as they are; next-auth's own codes are
 // single words ("Configuration", "CredentialsSignin") that mean nothing to a person and are translated here.
 // The sign-in page also reads ?error= from its URL, which anyone can write into a link: there only the codes are

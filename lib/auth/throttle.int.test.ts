@@ -1,10 +1,12 @@
 // Sign-in throttling as a person meets it. Every test uses its own account and addresses, so files can run in
 // parallel; the limits are the defaults from lib/env.ts (the integration environment does not override them).
+import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { expectAppError } from "../../test/assertions";
-import { createUserRow, testContext, testIp } from "../../test/factories";
+import { createAdmin, createUserRow, testContext, testIp } from "../../test/factories";
 import { db } from "../db/client";
 import { env } from "../env";
+import { setUserStatus } from "../users/set-user-status";
 import { reportThrottledSignIns, throttleWindowStart } from "./report-throttled-sign-ins";
 import { signInWithPassword } from "./sign-in-with-password";
 
@@ -90,6 +92,39 @@ describe("sign-in throttling", () => {
     const ip = testIp();
     await failTimes(email, ip, limit);
     await expectAppError(attempt(email, PASSWORD, ip), "TOO_MANY_REQUESTS");
+  });
+
+  it("the right password of a disabled account counts as a failure and reads as a wrong one: no endless checks, no audit flood", async () => {
+    const user = await createUserRow({ password: PASSWORD });
+    await setUserStatus(await createAdmin(), { userId: user.id, status: "DISABLED" });
+    const ip = testIp();
+    for (let i = 0; i < limit; i++) await expectAppError(attempt(user.email, PASSWORD, ip), "UNAUTHENTICATED", "Wrong email or password.");
+    await expectAppError(attempt(user.email, PASSWORD, ip), "TOO_MANY_REQUESTS");
+    expect(await db.auditEvent.count({ where: { ip, type: "USER_SIGN_IN_FAILED" } })).toBe(limit);
+  });
+
+  it("an over-long password is a plain failed attempt: read as a wrong password, counted, audited", async () => {
+    const user = await createUserRow({ password: PASSWORD });
+    const ip = testIp();
+    for (let i = 0; i < limit; i++) await expectAppError(attempt(user.email, "x".repeat(5000), ip), "UNAUTHENTICATED", "Wrong email or password.");
+    await expectAppError(attempt(user.email, PASSWORD, ip), "TOO_MANY_REQUESTS");
+    const events = await db.auditEvent.findMany({ where: { ip, type: "USER_SIGN_IN_FAILED" } });
+    expect(events).toHaveLength(limit);
+    expect(events[0]?.data).toMatchObject({ email: user.email, reason: "password longer than 1024 characters" });
+  });
+
+  it("an over-long email is a plain failed attempt too: no database error, counted, and the audit keeps only its first 254 characters", async () => {
+    const ip = testIp();
+    // Random, so PostgreSQL cannot compress it below its index's row size limit (error 54000 before the bound).
+    const email = `${randomBytes(3000).toString("hex")}@example.test`;
+    for (let i = 0; i < limit; i++) await expectAppError(attempt(email, PASSWORD, ip), "UNAUTHENTICATED", "Wrong email or password.");
+    await expectAppError(attempt(email, PASSWORD, ip), "TOO_MANY_REQUESTS");
+    const events = await db.auditEvent.findMany({ where: { ip, type: "USER_SIGN_IN_FAILED" } });
+    expect(events).toHaveLength(limit);
+    for (const e of events) {
+      expect(e.data).toEqual({ email: email.slice(0, 254), reason: "email longer than 254 characters" });
+      expect(e.summary.length).toBeLessThan(400);
+    }
   });
 
   it("writes no audit event per refused attempt, so nobody can flood the permanent record by asking", async () => {

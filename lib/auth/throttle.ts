@@ -16,10 +16,12 @@ import { AppError } from "../errors";
 // INVARIANT: an attempt takes its place in all three counters (one atomic increment each, in the database) BEFORE
 // its password is checked, and only the attempts that found every counter within its limit go on to the check.
 // Checking first and counting afterwards let every attempt sent at once pass the check before any was counted
-// (30 parallel guesses got 29 password checks against a limit of 10). Afterwards the attempt settles: a wrong
-// password keeps its places (that is the failure being counted), a right one gives them back (and clears the
+// (30 parallel guesses got 29 password checks against a limit of 10). Afterwards the attempt settles: a failure
+// keeps its places (that is what is counted), a sign-in that succeeded gives them back (and clears the
 // account-and-address count, as before), and a refused attempt gives back its places in the counters that still had
-// room, so hammering a blocked address does not use up the account's own limit.
+// room, so hammering a blocked address does not use up the account's own limit. Only a session opened gives a place
+// back: the right password of an account that may not sign in (disabled) is a failure, or it would buy unlimited
+// checks of that account's passwords.
 
 interface Limiters {
   accountIp: RateLimiterPrisma;
@@ -67,12 +69,11 @@ async function giveBack(limiter: RateLimiterPrisma, key: string): Promise<void> 
 
 /** How an admitted attempt ended, for its counters. */
 export type SignInOutcome =
-  /** The password was wrong (or the account unknown): the attempt stays counted. */
-  | "wrong-password"
-  /** The password was right: the attempt is given back and the account-and-address count starts again. */
-  | "right-password"
-  /** The password was right but the account may not sign in (disabled): given back, nothing is reset. */
-  | "not-counted";
+  /** Anything but a sign-in (wrong password, unknown or disabled account, over-long input): the attempt stays counted. */
+  | "failed"
+  /** The password was right and served its purpose (a session opened, a password changed): the attempt is given back
+   * and the account-and-address count starts again. */
+  | "succeeded";
 
 export interface SignInAttempt {
   settle(outcome: SignInOutcome): Promise<void>;
@@ -113,13 +114,9 @@ export async function takeSignInAttempt(email: string, ip: string | null): Promi
     async settle(outcome) {
       if (settled) return;
       settled = true;
-      if (outcome === "wrong-password") return;
-      if (outcome === "right-password") {
-        // A person who got in is not the one guessing: their mistakes from this address are forgotten.
-        await Promise.all([l.accountIp.delete(k.accountIp), giveBack(l.account, k.account), giveBack(l.ip, k.ip)]);
-        return;
-      }
-      await Promise.all(COUNTERS.map((c) => giveBack(l[c], k[c])));
+      if (outcome === "failed") return;
+      // A person who got in is not the one guessing: their mistakes from this address are forgotten.
+      await Promise.all([l.accountIp.delete(k.accountIp), giveBack(l.account, k.account), giveBack(l.ip, k.ip)]);
     },
   };
 }

@@ -6,9 +6,10 @@ import { assertCan } from "../auth/permissions";
 import { db } from "../db/client";
 import { conflict, isUniqueViolation } from "../errors";
 import { slugify } from "../util/slugify";
+import { ZText } from "../validation";
 
 export const ZCreateCustomerRequestSchema = z.object({
-  name: z.string().trim().min(2, "Enter a name of at least 2 characters.").max(100, "Use at most 100 characters."),
+  name: ZText().trim().min(2, "Enter a name of at least 2 characters.").max(100, "Use at most 100 characters."),
 });
 export type TCreateCustomerRequest = z.infer<typeof ZCreateCustomerRequestSchema>;
 

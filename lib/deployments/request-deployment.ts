@@ -1,6 +1,6 @@
 import "server-only";
 import { z } from "zod";
-import { emptyAsUndefined, parseInput } from "../validation";
+import { emptyAsUndefined, parseInput, ZText } from "../validation";
 import { OFFLINE_AFTER_MS } from "../agents/heartbeat-timing";
 import { recordAuditEvent } from "../audit/record-audit-event";
 import type { ApiTokenActor, UserActor } from "../auth/actor";
@@ -22,9 +22,9 @@ export const ZRequestDeploymentSchema = z
   .object({
     environmentId: z.uuid(),
     releaseId: z.uuid(),
-    reason: z.string().trim().max(500, "Keep the reason under 500 characters.").default(""),
+    reason: ZText().trim().max(500, "Keep the reason under 500 characters.").default(""),
     /** Ops' reason to deploy through a freeze; recorded with the deployment. */
-    freezeOverrideReason: z.string().trim().max(500).optional(),
+    freezeOverrideReason: ZText().trim().max(500).optional(),
     /** The deploy form's choice; API callers leave it out and give scheduledFor, or nothing for now. */
     timing: z.enum(["now", "later"], "Choose Deploy now or Schedule for.").optional(),
     /** Run later (a maintenance window), an instant (the form converts the person's local time); absent = now. */

@@ -1,6 +1,6 @@
 import "server-only";
 import { z } from "zod";
-import { parseInput } from "../validation";
+import { parseInput, ZText } from "../validation";
 import { recordAuditEvent } from "../audit/record-audit-event";
 import type { ApiTokenActor, UserActor } from "../auth/actor";
 import { assertCan, can } from "../auth/permissions";
@@ -16,7 +16,7 @@ import { assertFleetReady, assertNoActiveDeployment, lockEnvironment } from "./r
 
 export const ZRequestRevertSchema = z.object({
   environmentId: z.uuid(),
-  reason: z.string().trim().min(1, "Say why you revert: it goes into the record.").max(500, "Keep the reason under 500 characters."),
+  reason: ZText().trim().min(1, "Say why you revert: it goes into the record.").max(500, "Keep the reason under 500 characters."),
 });
 export type TRequestRevertRequest = z.input<typeof ZRequestRevertSchema>;
 

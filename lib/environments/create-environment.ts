@@ -9,8 +9,9 @@ import { slugify } from "../util/slugify";
 import { assertDistinctSlug } from "./assert-distinct-slug";
 import { defaultsForNewEnvironment } from "./default-environments";
 import { lockApplicationEnvironments } from "./lock-application-environments";
+import { ZText } from "../validation";
 
-export const ZEnvironmentName = z.string().trim().min(1, "Enter a name.").max(60, "Use at most 60 characters.");
+export const ZEnvironmentName = ZText().trim().min(1, "Enter a name.").max(60, "Use at most 60 characters.");
 
 export const ZCreateEnvironmentRequestSchema = z.object({
   applicationId: z.uuid(),

@@ -5,7 +5,7 @@ import type { UserActor } from "../auth/actor";
 import { assertCan, can } from "../auth/permissions";
 import { db } from "../db/client";
 import { notFound } from "../errors";
-import { parseInput } from "../validation";
+import { parseInput, ZText } from "../validation";
 
 // The schema accepts both what a form sends (text, "on" checkboxes, one path per line) and its own output (numbers,
 // booleans, arrays, null), so domain callers and server actions share it.
@@ -18,15 +18,14 @@ const ZWhole = (min: number, max: number, what: string) =>
 /** An empty command means "not configured": the agent skips that hook. */
 const ZCommand = z.preprocess(
   (v) => (typeof v === "string" && v.trim() === "" ? null : v),
-  z.string().trim().max(4000, "Use at most 4000 characters.").refine((v) => !v.includes("\0"), "The command contains a NUL character.").nullable().default(null),
+  ZText().trim().max(4000, "Use at most 4000 characters.").nullable().default(null),
 );
 
 /** ${NAME} placeholders are expanded per node by the agent (e.g. ${NODE_HOST}); they must leave a valid URL. */
 const PLACEHOLDER = /\$\{([A-Z_][A-Z0-9_]*)\}/g;
 const ZHealthCheckUrl = z.preprocess(
   (v) => (typeof v === "string" && v.trim() === "" ? null : v),
-  z
-    .string()
+  ZText()
     .trim()
     .max(2000, "Use at most 2000 characters.")
     .refine((v) => {

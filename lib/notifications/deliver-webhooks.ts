@@ -149,6 +149,8 @@ async function attempt(deliveryId: string, now: Date): Promise<DeliveryOutcome |
     return { deliveryId: d.id, attempt: number, ok: true, error: null };
   }
   const last = number >= MAX_DELIVERY_ATTEMPTS;
+  // The next try counts from when this attempt began (`now`), not from when it failed: a receiver that kept the
+  // connection open until the timeout and a closed port leave the same row, so the log tells nothing of port states.
   await db.webhookDelivery.update({
     where: { id: d.id },
     data: {

@@ -438,6 +438,51 @@ describe("destinations", () => {
     }
   });
 
+  it("a port that accepts the connection and never answers fails after the full timeout, recorded as a closed port's failure is", async () => {
+    const f = await releaseFlow();
+    const silent = await listener("127.0.0.1", () => undefined); // accepts, reads nothing, says nothing
+    const closed = await listener("127.0.0.1");
+    const closedPort = closed.port;
+    await closed.close();
+    try {
+      for (const port of [silent.port, closedPort]) {
+        await createWebhook(f.ops, { applicationId: f.tenant.application.id, url: `http://127.0.0.1:${port}/hook`, events: ["deployment.started"] });
+      }
+      holdWebhookDeliveries(); // sent below, one at a time, so each attempt can be timed
+      try {
+        await publish({ id: `deployment.started:silent`, type: "deployment.started", applicationId: f.tenant.application.id, occurredAt: new Date(), audiences: [], data: {} });
+      } finally {
+        releaseWebhookDeliveries();
+      }
+      const deliveryTo = (port: number) => db.webhookDelivery.findFirstOrThrow({ where: { webhook: { applicationId: f.tenant.application.id, url: { contains: `:${port}/` } } } });
+      const attempt = async (port: number) => {
+        const { id } = await deliveryTo(port);
+        const startedAt = Date.now();
+        const outcomes = await deliverDueWebhooks({ ids: [id] });
+        return { outcomes, startedAt, tookMs: Date.now() - startedAt, row: await deliveryTo(port) };
+      };
+      const [quiet, refused] = [await attempt(silent.port), await attempt(closedPort)];
+
+      expect(silent.connections()).toBe(1); // the connection was accepted: this is the silent port, not a closed one
+      expect(quiet.tookMs).toBeGreaterThanOrEqual(10_000); // the whole answer timeout, then the failure is recorded
+      for (const { outcomes, row, startedAt } of [quiet, refused]) {
+        expect(outcomes).toEqual([{ deliveryId: row.id, attempt: 1, ok: false, error: "Could not deliver: no HTTP answer" }]);
+        expect(row).toMatchObject({ attempts: 1, deliveredAt: null, lastError: "Could not deliver: no HTTP answer" });
+        // The next try counts from when the attempt began, not from when it failed: waiting out the timeout leaves no trace.
+        const wait = row.nextAttemptAt.getTime() - startedAt;
+        expect(wait).toBeGreaterThanOrEqual(backoffMs(1, () => 0) - 1_000);
+        expect(wait).toBeLessThanOrEqual(backoffMs(1, () => 1) + 1_000);
+      }
+      const listed = await listWebhooks(f.ops, f.tenant.application.id);
+      expect(listed.flatMap((h) => h.deliveries.map((d) => [d.state, d.attempts, d.lastError]))).toEqual([
+        ["retrying", 1, "Could not deliver: no HTTP answer"],
+        ["retrying", 1, "Could not deliver: no HTTP answer"],
+      ]);
+    } finally {
+      await silent.close();
+    }
+  }, 30_000);
+
   it("a redirect is not followed: the delivery fails with its status, and nothing reaches where it points", async () => {
     const f = await releaseFlow();
     const target = await listener("127.0.0.2");

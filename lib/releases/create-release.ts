@@ -16,6 +16,7 @@ import {
   type StoredArtifact,
 } from "../storage/artifact-store";
 import { formatBytes } from "../storage/format-bytes";
+import { ZText } from "../validation";
 
 const TRUE = new Set(["true", "1", "yes", "on"]);
 const FALSE = new Set(["false", "0", "no", "off", ""]);
@@ -43,9 +44,9 @@ export const ZArtifactSha256Schema = z
 export const ZCreateReleaseRequestSchema = z.object({
   applicationId: z.uuid(),
   version: ZReleaseVersionSchema,
-  notes: z.string().max(20_000, "Release notes are limited to 20,000 characters.").default(""),
+  notes: ZText({ max: 20_000, tooLong: "Release notes are limited to 20,000 characters." }).default(""),
   needsMigration: ZFlag.default(false),
-  migrationInstructions: z.string().max(20_000, "Migration instructions are limited to 20,000 characters.").default(""),
+  migrationInstructions: ZText({ max: 20_000, tooLong: "Migration instructions are limited to 20,000 characters." }).default(""),
 });
 export type TCreateReleaseRequest = z.infer<typeof ZCreateReleaseRequestSchema>;
 

@@ -8,13 +8,13 @@ import { AppError, invalid, notFound } from "../errors";
 import { formatBytes } from "../storage/format-bytes";
 import { UPLOAD_ID } from "../storage/upload-protocol";
 import { getUploadStaging, type StagedUpload, type UploadStaging } from "../storage/upload-staging";
-import { parseInput } from "../validation";
+import { parseInput, ZText } from "../validation";
 import { prepareReleaseUpload } from "./create-release";
 
 /** What the browser declares when it starts an upload (tus Upload-Metadata); anything else it sends is ignored. */
 export const ZReleaseUploadMetadataSchema = z.object({
   applicationId: z.uuid("Upload-Metadata must name the application (applicationId) the release is for."),
-  fileName: z.string("Upload-Metadata must carry the file's name (fileName).").trim().min(1, "The file needs a name.").max(1000, "The file name is too long."),
+  fileName: ZText({ missing: "Upload-Metadata must carry the file's name (fileName)." }).trim().min(1, "The file needs a name.").max(1000, "The file name is too long."),
 });
 
 const ZUploadLengthSchema = z.coerce

@@ -7,14 +7,14 @@ import { ReleaseStatus } from "../db/generated/enums";
 import type { ReleaseWhereInput } from "../db/generated/models";
 import { liveReleaseOf } from "../deployments/live-release";
 import { notFound } from "../errors";
-import { parseInput } from "../validation";
+import { parseInput, ZText } from "../validation";
 
 const emptyAsUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
 
 /** The filters the release list and the API share: a status, and text found in the version or the notes. */
 const ZReleaseFilterSchema = z.object({
   status: z.preprocess(emptyAsUndefined, z.enum(ReleaseStatus, `status must be one of ${Object.values(ReleaseStatus).join(", ")}.`).optional()),
-  q: z.preprocess(emptyAsUndefined, z.string().trim().max(200, "Search for at most 200 characters.").optional()),
+  q: z.preprocess(emptyAsUndefined, ZText().trim().max(200, "Search for at most 200 characters.").optional()),
 });
 
 export const ZListReleasesQuerySchema = ZReleaseFilterSchema.extend({

@@ -5,7 +5,7 @@ import type { UserActor } from "../auth/actor";
 import { assertCan, can } from "../auth/permissions";
 import { db } from "../db/client";
 import { notFound } from "../errors";
-import { parseInput } from "../validation";
+import { parseInput, ZText } from "../validation";
 
 // HAProxy accepts letters, digits, '-', '_', '.' and ':' in backend and server names; the agent interpolates them
 // into runtime API commands (`set server <backend>/<server> state drain`), so anything else (a space, ';', '/') is
@@ -34,12 +34,10 @@ const ZHaproxyAddress = z
   }, "The port must be between 1 and 65535.");
 
 const ZCommand = (what: string) =>
-  z
-    .string(`Enter the ${what} command.`)
+  ZText({ missing: `Enter the ${what} command.` })
     .trim()
     .min(1, `Enter the ${what} command.`)
-    .max(4000, "Use at most 4000 characters.")
-    .refine((v) => !v.includes("\0"), "The command contains a NUL character.");
+    .max(4000, "Use at most 4000 characters.");
 
 const ZTargetId = z.uuid("Choose a server.");
 

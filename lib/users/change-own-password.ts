@@ -37,7 +37,7 @@ export async function changeOwnPassword(actor: UserActor, input: TChangeOwnPassw
     throw e;
   }
   if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
-    await attempt.settle("wrong-password");
+    await attempt.settle("failed");
     await db.$transaction((tx) =>
       recordAuditEvent(tx, actor, {
         type: "USER_PASSWORD_CHANGE_FAILED",
@@ -50,7 +50,7 @@ export async function changeOwnPassword(actor: UserActor, input: TChangeOwnPassw
       fieldErrors: { currentPassword: ["Not correct."] },
     });
   }
-  await attempt.settle("right-password");
+  await attempt.settle("succeeded");
   const passwordHash = await hashPassword(input.newPassword);
   await db.$transaction(async (tx) => {
     await tx.user.update({ where: { id: user.id }, data: { passwordHash, mustChangePassword: false } });

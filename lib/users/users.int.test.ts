@@ -196,7 +196,7 @@ describe("setUserStatus", () => {
     const { claims } = await signIn(user.email, PASSWORD);
     await setUserStatus(admin, { userId: user.id, status: "DISABLED" });
     expect(await stillSignedIn(claims)).toBe(false);
-    await expectAppError(signInWithPassword({ email: user.email, password: PASSWORD }, testContext()), "FORBIDDEN");
+    await expectAppError(signInWithPassword({ email: user.email, password: PASSWORD }, testContext()), "UNAUTHENTICATED", "Wrong email or password.");
     await setUserStatus(admin, { userId: user.id, status: "ACTIVE" });
     await expect(signIn(user.email, PASSWORD)).resolves.toBeDefined();
   });
