@@ -128,6 +128,19 @@ describe("the agent API over HTTP", () => {
     expect(row.lastSeenAt!.getTime()).toBeGreaterThan(Date.now() - 5000);
   });
 
+  it("keeps what a node reports even when it holds a NUL character, which PostgreSQL text cannot store (shown as \uFFFD)", async () => {
+    // A REVISION file written by another tool, or a hook's output, is whatever bytes it is.
+    const { target, enrollmentToken } = await addTarget(ops, { environmentId: productionId, name: uniq("web") });
+    const { agentSecret } = await enroll(enrollmentToken);
+    const hb = await post(
+      AGENT_API_PATHS.heartbeat,
+      { agentVersion: "0.1.1", hostname: "web-9", liveReleaseId: null, stagedReleaseIds: [], current: { kind: "foreign", path: "releases/2024\u0000", revision: "4f2a\u00009c1" } },
+      { authorization: `Bearer ${agentSecret}` },
+    );
+    expect(hb.status).toBe(200);
+    expect(await db.target.findUniqueOrThrow({ where: { id: target.id } })).toMatchObject({ currentPath: "releases/2024\uFFFD", currentRevision: "4f2a\uFFFD9c1" });
+  });
+
   it("refuses a call with only a session cookie, a bad body, or an unknown token, with readable JSON errors", async () => {
     const cookieOnly = await post(AGENT_API_PATHS.heartbeat, { agentVersion: "1", hostname: "h", liveReleaseId: null, stagedReleaseIds: [] }, { cookie: "next-auth.session-token=abc" });
     expect(cookieOnly.status).toBe(401);

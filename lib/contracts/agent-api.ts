@@ -27,6 +27,13 @@ export const ZEnrollResponseSchema = z.object({
 export type TEnrollResponse = z.infer<typeof ZEnrollResponseSchema>;
 
 /**
+ * Text as a node reports it (hook output, a REVISION file, where a symlink points): kept as sent, except NUL, which
+ * PostgreSQL text cannot hold, so one NUL made the whole call fail (a step's log, its report, the heartbeat). Each is
+ * kept as U+FFFD, the replacement character, as invalid UTF-8 already is.
+ */
+const reported = (text: z.ZodString) => text.transform((t) => t.replaceAll("\u0000", "\uFFFD"));
+
+/**
  * What the node's `current` is, whoever put it there: so a server taken over from another tool (or changed by one)
  * shows what it runs, not "no release installed". `path` is where the symlink points, as readlink gives it.
  */
@@ -34,13 +41,13 @@ export const ZCurrentReportSchema = z.discriminatedUnion("kind", [
   /** No `current` at all: nothing installed yet. */
   z.object({ kind: z.literal("none") }),
   /** A build this agent installed (its marker is there). */
-  z.object({ kind: z.literal("release"), path: z.string().max(4096), releaseId: z.uuid(), version: z.string().max(200), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
+  z.object({ kind: z.literal("release"), path: reported(z.string().max(4096)), releaseId: z.uuid(), version: z.string().max(200), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
   /** A symlink to a directory another tool installed; `revision`: the first line of its REVISION or VERSION file. */
-  z.object({ kind: z.literal("foreign"), path: z.string().max(4096), revision: z.string().max(200).nullable() }),
+  z.object({ kind: z.literal("foreign"), path: reported(z.string().max(4096)), revision: reported(z.string().max(200)).nullable() }),
   /** `current` is a plain directory, not a symlink (copied there by hand or by another tool). */
-  z.object({ kind: z.literal("directory"), revision: z.string().max(200).nullable() }),
+  z.object({ kind: z.literal("directory"), revision: reported(z.string().max(200)).nullable() }),
   /** A symlink to something that is not there. */
-  z.object({ kind: z.literal("missing"), path: z.string().max(4096) }),
+  z.object({ kind: z.literal("missing"), path: reported(z.string().max(4096)) }),
 ]);
 export type TCurrentReport = z.infer<typeof ZCurrentReportSchema>;
 
@@ -160,8 +167,8 @@ export const ZStepReportSchema = z.object({
   leaseId: z.uuid(),
   status: z.enum(["RUNNING", "SUCCEEDED", "FAILED", "CANCELLED", "INTERRUPTED"]),
   /** e.g. "downloading", "draining", "health-check". */
-  phase: z.string().trim().max(64).optional(),
-  message: z.string().max(2000).optional(),
+  phase: reported(z.string().trim().max(64)).optional(),
+  message: reported(z.string().max(2000)).optional(),
   /** Download/extract progress, 0..1, for the progress bar. */
   progress: z.number().min(0).max(1).optional(),
 });
@@ -184,7 +191,7 @@ export const ZStepLogRequestSchema = z.object({
     .array(
       z.object({
         seq: z.number().int().min(0),
-        text: z.string().max(64 * 1024),
+        text: reported(z.string().max(64 * 1024)),
         /** The number of the chunk's first line in the step's log (1-based); older agents leave it out. */
         line: z.number().int().min(1).optional(),
       }),
