@@ -39,3 +39,10 @@ export const MAX_BIGINT = 9_223_372_036_854_775_807n;
  */
 export const ZSequenceCursor = (message = "Not a position in the record (a whole number from 1 to 9223372036854775807).") =>
   z.coerce.bigint(message).min(1n, message).max(MAX_BIGINT, message);
+
+/**
+ * A date and time PostgreSQL's timestamp holds and a person could mean: years 1970 to 9999. JavaScript dates reach
+ * year 275760 (and back as far), which PostgreSQL refuses (22008) as a 500 for what is a typing slip.
+ */
+export const ZStorableDate = (message: string) =>
+  z.coerce.date(message).min(new Date("1970-01-01T00:00:00Z"), message).max(new Date("9999-12-31T23:59:59Z"), message);

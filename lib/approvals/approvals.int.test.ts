@@ -302,6 +302,9 @@ describe("freezes", () => {
     expect(past.fieldErrors?.endsAt).toEqual(["The end must be in the future."]);
     const noReason = await expectAppError(createFreeze(flow.ops, { environmentId: envId, endsAt, reason: " " }), "INVALID_INPUT");
     expect(noReason.fieldErrors?.reason?.[0]).toMatch(/^Say why/);
+    // A year JavaScript dates reach and PostgreSQL's timestamp does not (it failed in the insert: 500).
+    const ancient = await expectAppError(createFreeze(flow.ops, { environmentId: envId, startsAt: "-100000-01-01T00:00:00Z", endsAt, reason: "x" }), "INVALID_INPUT");
+    expect(ancient.fieldErrors?.startsAt).toEqual(["Enter a valid start time."]);
     const freeze = await createFreeze(flow.ops, { environmentId: envId, endsAt, reason: "Audit week" });
     await expectAppError(endFreeze(other.ops, { freezeId: freeze.id }), "NOT_FOUND");
     await expectAppError(endFreeze(flow.dev, { freezeId: freeze.id }), "FORBIDDEN");

@@ -5,7 +5,7 @@ import type { UserActor } from "../auth/actor";
 import { assertCan, can } from "../auth/permissions";
 import { db } from "../db/client";
 import { notFound } from "../errors";
-import { parseInput, ZText } from "../validation";
+import { parseInput, ZStorableDate, ZText } from "../validation";
 
 const emptyAsUndefined = (v: unknown) => (v === "" || v === null ? undefined : v);
 
@@ -13,8 +13,8 @@ export const ZCreateFreezeRequestSchema = z
   .object({
     environmentId: z.uuid("Pick an environment."),
     /** Absent: from now. The form sends ISO times converted from the person's own time zone. */
-    startsAt: z.preprocess(emptyAsUndefined, z.coerce.date("Enter a valid start time.").optional()),
-    endsAt: z.preprocess(emptyAsUndefined, z.coerce.date("Enter when the freeze ends.")),
+    startsAt: z.preprocess(emptyAsUndefined, ZStorableDate("Enter a valid start time.").optional()),
+    endsAt: z.preprocess(emptyAsUndefined, ZStorableDate("Enter when the freeze ends.")),
     reason: ZText().trim().min(1, "Say why the environment is frozen, e.g. Black Friday sales.").max(500, "Keep the reason under 500 characters."),
   })
   .superRefine((v, ctx) => {

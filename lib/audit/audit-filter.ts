@@ -1,13 +1,10 @@
 // Auditor filters, shared by the search page and the exports, and the SQL they turn into. Tenant scope is not a
 // filter the caller chooses: lib/audit/audit-scope.ts adds it from the actor's roles.
 import { z } from "zod";
-import { ZSequenceCursor, ZText } from "../validation";
+import { ZSequenceCursor, ZStorableDate, ZText } from "../validation";
 import { AUDIT_EVENT_TYPES } from "./event-types";
 
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === "" || v === null ? undefined : v), schema.optional());
-
-/** A day PostgreSQL's timestamp holds and this record can have events on (JavaScript dates reach year 275760). */
-const ZDay = (message: string) => z.coerce.date(message).min(new Date("1970-01-01T00:00:00Z"), message).max(new Date("9999-12-31T00:00:00Z"), message);
 
 export const ZAuditFilterSchema = z.object({
   applicationId: optional(z.uuid("Choose an application from the list.")),
@@ -15,8 +12,8 @@ export const ZAuditFilterSchema = z.object({
   /** The actor's email (or "system: ..." label), matched exactly, case-insensitively. */
   actor: optional(ZText().trim().toLowerCase().max(254, "An actor is an email or a system label of at most 254 characters.")),
   type: optional(z.enum(Object.keys(AUDIT_EVENT_TYPES) as [keyof typeof AUDIT_EVENT_TYPES, ...(keyof typeof AUDIT_EVENT_TYPES)[]], "Unknown event type.")),
-  from: optional(ZDay("Enter a valid start date.")),
-  to: optional(ZDay("Enter a valid end date.")),
+  from: optional(ZStorableDate("Enter a valid start date.")),
+  to: optional(ZStorableDate("Enter a valid end date.")),
   /** A release version (exact, or a prefix ending in *), resolved to release ids within the visible applications. */
   release: optional(ZText().trim().max(100, "A release version has at most 100 characters.")),
   /** Keyset cursor: show events older than this seq. */

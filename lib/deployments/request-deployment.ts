@@ -1,6 +1,6 @@
 import "server-only";
 import { z } from "zod";
-import { emptyAsUndefined, parseInput, ZText } from "../validation";
+import { emptyAsUndefined, parseInput, ZStorableDate, ZText } from "../validation";
 import { OFFLINE_AFTER_MS } from "../agents/heartbeat-timing";
 import { recordAuditEvent } from "../audit/record-audit-event";
 import type { ApiTokenActor, UserActor } from "../auth/actor";
@@ -28,7 +28,7 @@ export const ZRequestDeploymentSchema = z
     /** The deploy form's choice; API callers leave it out and give scheduledFor, or nothing for now. */
     timing: z.enum(["now", "later"], "Choose Deploy now or Schedule for.").optional(),
     /** Run later (a maintenance window), an instant (the form converts the person's local time); absent = now. */
-    scheduledFor: z.preprocess(emptyAsUndefined, z.coerce.date("Enter a valid date and time.").optional()),
+    scheduledFor: z.preprocess(emptyAsUndefined, ZStorableDate("Enter a valid date and time.").optional()),
   })
   .superRefine((v, ctx) => {
     if (v.timing === "now") return;
