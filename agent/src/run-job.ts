@@ -41,8 +41,11 @@ export async function runJob(ctx: RunJobContext): Promise<void> {
   const abort = new AbortController();
   let phase = "starting";
   let outOfRotation = false;
-  /** Once the node is out of rotation a cancel waits: stopping half-way would leave the node worse off. */
-  let cancellable = true;
+  /**
+   * Once the node is out of rotation a cancel waits: stopping half-way would leave the node worse off. A rollback is
+   * never stopped: it is what a stop asks for (control planes before 2026-12 asked it to stop too, which looped).
+   */
+  let cancellable = job.action !== "ROLLBACK";
   let cancelRequested = false;
 
   const report = async (r: Omit<TStepReport, "leaseId">) => {
@@ -68,7 +71,7 @@ export async function runJob(ctx: RunJobContext): Promise<void> {
     abort.signal.throwIfAborted();
     phase = next;
     if (extra.outOfRotation !== undefined) outOfRotation = extra.outOfRotation;
-    if (extra.cancellable !== undefined) cancellable = extra.cancellable;
+    if (extra.cancellable !== undefined) cancellable = extra.cancellable && job.action !== "ROLLBACK";
     await journal.write({ stepId: job.stepId, leaseId: job.leaseId, action: job.action, version: job.release.version, phase, startedAt: new Date().toISOString(), outOfRotation });
     const sent = reporting.then(() => report({ status: "RUNNING", phase: next }));
     reporting = sent.catch(() => undefined);

@@ -1,6 +1,7 @@
 import "server-only";
 import type { TStepLogRequest, TStepReportResponse } from "../contracts/agent-api";
 import { db } from "../db/client";
+import { isStopAsked } from "./report-step";
 import { AppError, notFound } from "../errors";
 import { CHANNELS, notifyInTransaction } from "../events/wakeups";
 import type { AuthenticatedAgent } from "./authenticate-agent";
@@ -28,5 +29,5 @@ export async function appendStepLogs(agent: AuthenticatedAgent, stepId: string, 
     await tx.deploymentStep.updateMany({ where: { id: stepId, logSeq: { lt: next } }, data: { logSeq: next } });
     await notifyInTransaction(tx, CHANNELS.deployment, step.deploymentId);
   });
-  return { cancelRequested: step.deployment.cancelRequestedAt !== null };
+  return { cancelRequested: isStopAsked(step) };
 }

@@ -1,12 +1,21 @@
 import "server-only";
 import type { TStepReport, TStepReportResponse } from "../contracts/agent-api";
 import { db } from "../db/client";
+import type { StepAction } from "../db/generated/enums";
 import { AppError, notFound } from "../errors";
 import { CHANNELS, notifyInTransaction } from "../events/wakeups";
 import { advanceRollout } from "../rollouts/advance-rollout";
 import type { AuthenticatedAgent } from "./authenticate-agent";
 import { finishStep } from "./finish-step";
 import { LEASE_SECONDS } from "./lease-timing";
+
+/**
+ * Whether the agent working on a step is to stop it: ops stopped the deployment. Never a rollback's: bringing the
+ * switched nodes back is what the stop asks for, and a rollback stopped as it begins is only planned again.
+ */
+export function isStopAsked(step: { action: StepAction; deployment: { cancelRequestedAt: Date | null } }): boolean {
+  return step.action !== "ROLLBACK" && step.deployment.cancelRequestedAt !== null;
+}
 
 /**
  * An agent's progress or result for a step it holds. The lease id is the fencing token: a report under any other
@@ -16,7 +25,7 @@ import { LEASE_SECONDS } from "./lease-timing";
 export async function reportStep(agent: AuthenticatedAgent, stepId: string, report: TStepReport): Promise<TStepReportResponse> {
   const step = await db.deploymentStep.findUnique({ where: { id: stepId }, include: { deployment: { select: { id: true, cancelRequestedAt: true } } } });
   if (!step || step.targetId !== agent.targetId) throw notFound("Step");
-  const response = { cancelRequested: step.deployment.cancelRequestedAt !== null };
+  const response = { cancelRequested: isStopAsked(step) };
   if (step.leaseId !== report.leaseId) throw leaseLost("This job was handed to another claim; stop working on it.");
   if (!["CLAIMED", "RUNNING"].includes(step.status)) {
     if (step.status === report.status) return response;

@@ -192,6 +192,14 @@ describe("cancel", () => {
     const rolled = [...finished, step("t1", "ROLLBACK", "SUCCEEDED", 1)];
     expect(planRollout(input({ status: "ROLLING_BACK", cancelRequested: true }, 3, rolled))).toEqual([{ type: "setStatus", status: "CANCELLED" }]);
   });
+
+  it("never plans a node's rollback again once one ended without succeeding: the rollout ends, saying where the node is", () => {
+    const base = ["t1", "t2", "t3"].map((t) => step(t, "STAGE", "SUCCEEDED"));
+    const stopped = [...base, step("t1", "ACTIVATE", "SUCCEEDED", 1), { ...step("t1", "ROLLBACK", "CANCELLED", 1), message: "Stopped at ops' request." }];
+    const a = planRollout(input({ status: "ROLLING_BACK", cancelRequested: true }, 3, stopped));
+    expect(a.filter((x) => x.type === "createSteps")).toEqual([]);
+    expect(status(a)).toMatchObject({ type: "setStatus", status: "FAILED", failureReason: "Cancelled. The rollback failed on web-1: Stopped at ops' request; it needs attention. Still on the new release: web-1." });
+  });
 });
 
 // Revoked = the server's agent is refused from its next call: a step there can never run (or report) again.

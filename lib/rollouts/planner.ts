@@ -121,7 +121,9 @@ export function planRollout(input: PlanInput): PlanAction[] {
 
   if (d.status === "ROLLING_BACK") {
     const rollbacks = of("ROLLBACK");
-    const brokenRollback = rollbacks.find((s) => BROKEN.includes(s.status));
+    // A rollback that ended any other way than succeeding is not planned again (a stopped one was, forever): the
+    // rollout ends saying where each node is, for ops to take over.
+    const brokenRollback = rollbacks.find((s) => BROKEN.includes(s.status)) ?? rollbacks.find((s) => s.status === "CANCELLED");
     if (brokenRollback) {
       const actions: PlanAction[] = pending.length ? [{ type: "cancelSteps", stepIds: pending.map((s) => s.id) }] : [];
       if (running.length > 0) return actions;

@@ -126,6 +126,27 @@ it("HAProxy's runtime socket gone mid-drain: the step fails saying where it left
   report("runtime socket gone mid-drain (back 1.5 s into the rollback)", d, load, `the held request on web-2: HTTP ${result.held}`);
 }, 120_000);
 
+it("ops stop a rollout after its first node switched: the switched nodes go back once each, and the deployment ends cancelled", async () => {
+  // The stop asked every job of the deployment to stop, the rollback's own too: each rollback was stopped as it
+  // began and planned again, forever (production left on two versions, audit events by the second).
+  await rig.upload("2.4.0");
+  const { result: d, load } = await rig.underLoad(async () => {
+    const id = await rig.deploy("2.4.0");
+    await rig.waitForStep(id, "web-1", "ACTIVATE", (s) => s.status === "SUCCEEDED");
+    await rig.domain.cancelDeployment(rig.ops, id);
+    return rig.waitForDeployment(id, 60_000);
+  });
+  expect(d.status, d.failureReason ?? "").toBe("CANCELLED");
+  const activated = d.servers.filter((s) => s.steps.some((st) => st.action === "ACTIVATE" && st.status === "SUCCEEDED")).map((s) => s.name);
+  expect(activated).toContain("web-1");
+  // Exactly one rollback per switched node, each of which succeeded.
+  const rollbacks = d.servers.flatMap((s) => s.steps.filter((st) => st.action === "ROLLBACK").map((st) => `${s.name} ${st.status}`));
+  expect(rollbacks.sort()).toEqual(activated.map((n) => `${n} SUCCEEDED`).sort());
+  await expectFleetWhole(rig, "2.0.0", load, 100);
+  await expectEachJobRanOnce(rig, d.id);
+  report("stop after the first node switched", d, load, `${activated.length} switched node(s) rolled back once each`);
+}, 120_000);
+
 it("a node whose disk fills up while the build is staged: the deployment stops before any node leaves rotation, saying why", async () => {
   // 4 MiB of incompressible bytes: the archive fits on web-2's disk, the archive plus its extraction does not.
   await rig.upload("3.0.0-big", { customize: (dir) => fs.writeFile(path.join(dir, "assets.bin"), randomBytes(4 * 1024 * 1024)) });

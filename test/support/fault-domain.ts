@@ -8,6 +8,7 @@ import path from "node:path";
 import type { UserActor } from "../../lib/auth/actor";
 import { toUserActor } from "../../lib/auth/session";
 import { db } from "../../lib/db/client";
+import { cancelDeployment as stopDeployment } from "../../lib/deployments/cancel-deployment";
 import { getDeployment } from "../../lib/deployments/get-deployment";
 import { requestDeployment } from "../../lib/deployments/request-deployment";
 import { type TUpdateRolloutSettingsRequest, updateRolloutSettings } from "../../lib/environments/update-rollout-settings";
@@ -35,6 +36,11 @@ export async function uploadRelease(dev: UserActor, applicationId: string, versi
 export async function deployRelease(ops: UserActor, environmentId: string, releaseId: string): Promise<string> {
   const { deployment } = await requestDeployment(ops, { environmentId, releaseId });
   return deployment.id;
+}
+
+/** Ops press "Stop deployment" on its page. */
+export async function cancelDeployment(ops: UserActor, deploymentId: string): Promise<void> {
+  await stopDeployment(ops, { deploymentId });
 }
 
 /** The deployment as its page shows it (lib/deployments/get-deployment.ts, what app/(app)/deployments/[id] renders). */
