@@ -260,7 +260,8 @@ describe("any rollout (simulated)", () => {
         fc.integer({ min: 1, max: 4 }),
         fc.constantFrom("ROLLING" as const, "ALL_AT_ONCE" as const),
         fc.boolean(),
-        fc.array(fc.constantFrom("ok", "ok", "ok", "fail", "interrupt"), { minLength: 40, maxLength: 40 }),
+        // "stop": an agent stopped the step as it began (for a rollback: what older agents did when asked to stop).
+        fc.array(fc.constantFrom("ok", "ok", "ok", "fail", "interrupt", "stop"), { minLength: 40, maxLength: 40 }),
         fc.integer({ min: -1, max: 30 }),
         // Ops revoke one server's agent at some round (or never).
         fc.integer({ min: -1, max: 30 }),
@@ -274,6 +275,7 @@ describe("any rollout (simulated)", () => {
           let reason: string | undefined;
           let k = 0;
           const live = new Map(i.targets.map((t) => [t.id, "old"]));
+          let rollbackFailed = false;
           for (let round = 0; round < 200; round++) {
             const cancelRequested = cancelAt >= 0 && round >= cancelAt;
             const revoked = gone !== null && round >= revokeAt;
@@ -304,10 +306,15 @@ describe("any rollout (simulated)", () => {
             // The agents: every pending step runs and finishes with the next scripted outcome (a revoked one is refused).
             for (const s of steps.filter((x) => x.status === "PENDING" && !(revoked && x.targetId === gone))) {
               const o = outcomes[k++ % outcomes.length]!;
-              s.status = o === "ok" || s.action === "ROLLBACK" ? "SUCCEEDED" : o === "fail" ? "FAILED" : "INTERRUPTED";
+              if (s.action === "ROLLBACK") {
+                s.status = o === "stop" ? "CANCELLED" : "SUCCEEDED";
+                if (s.status === "SUCCEEDED") live.set(s.targetId, "old");
+                else rollbackFailed = true;
+                continue;
+              }
+              s.status = o === "ok" || o === "stop" ? "SUCCEEDED" : o === "fail" ? "FAILED" : "INTERRUPTED";
               if (s.status === "SUCCEEDED" && s.action === "ACTIVATE") live.set(s.targetId, "new");
               if (s.status !== "SUCCEEDED" && s.action === "ACTIVATE") live.set(s.targetId, "half");
-              if (s.action === "ROLLBACK") live.set(s.targetId, "old");
             }
           }
           expect(["SUCCEEDED", "FAILED", "CANCELLED"]).toContain(dstatus);
@@ -316,10 +323,12 @@ describe("any rollout (simulated)", () => {
           const versions = new Set(live.values());
           if (dstatus === "SUCCEEDED") expect([...versions]).toEqual(["new"]);
           if (dstatus === "FAILED") expect(reason).toBeTruthy();
+          // A rollback that did not succeed is never tried again: the rollout ends, saying that node needs attention.
+          if (rollbackFailed) expect(reason).toMatch(/The rollback failed on web-\d+[^;]*; it needs attention\./);
           // With automatic rollback, a failed or cancelled rollout leaves every node on the previous release.
-          if (dstatus !== "SUCCEEDED" && autoRollback) expect([...versions].filter((v) => v !== "old")).toEqual([]);
+          else if (dstatus !== "SUCCEEDED" && autoRollback) expect([...versions].filter((v) => v !== "old")).toEqual([]);
           // Never a half-installed node left behind silently: without rollback the reason says nodes were left.
-          if (versions.has("half") || (dstatus !== "SUCCEEDED" && versions.has("new"))) expect(reason).toMatch(/left on the new release/);
+          if (!rollbackFailed && (versions.has("half") || (dstatus !== "SUCCEEDED" && versions.has("new")))) expect(reason).toMatch(/left on the new release/);
         },
       ),
       { numRuns: 500 },
