@@ -63,6 +63,28 @@ describe("a permission denial on an application's objects", () => {
     expect(evidence.refusals[2]).toMatchObject({ environment: flow.env.production.name });
   });
 
+  it("a deployment the gates refuse (not accepted, not approved) is on the release's evidence too, with the gates' words", async () => {
+    // Ops may deploy to production; forging the disabled option of the form, or calling the API, gets past no gate.
+    const flow = await releaseFlow();
+    const auditor = await createMember(flow.tenant, "AUDITOR");
+    const release = await uploadRelease(flow);
+    const since = await lastAuditSeq();
+    const refused = await expectAppError(requestDeployment(flow.ops, { environmentId: flow.env.production.id, releaseId: release.id }), "PRECONDITION_FAILED");
+    const [event] = await db.auditEvent.findMany({ where: { seq: { gt: since }, releaseId: release.id }, orderBy: { seq: "asc" } });
+    expect(event).toMatchObject({
+      type: "DEPLOYMENT_REFUSED",
+      actorId: flow.ops.id,
+      applicationId: flow.tenant.application.id,
+      environmentId: flow.env.production.id,
+      summary: `${flow.ops.email} was refused deploying ${release.version} to ${flow.env.production.name}`,
+      data: { reason: refused.message },
+    });
+    const evidence = await getReleaseEvidence(auditor, release.id);
+    expect(evidence.refusals.map((r) => [r.actorLabel, r.reason])).toEqual([[flow.ops.email, refused.message]]);
+    // Nothing else was written: no deployment, no request event.
+    expect(await db.deployment.count({ where: { releaseId: release.id, environmentId: flow.env.production.id } })).toBe(0);
+  });
+
   it("by a pipeline's API token carries the release and environment too", async () => {
     const flow = await releaseFlow();
     const release = await uploadRelease(flow);

@@ -17,6 +17,7 @@ export const AUDIT_EVENT_TYPES = {
   ROLE_GRANTED: "a user was given a role on an application",
   ROLE_REVOKED: "a user's role on an application was removed",
   PERMISSION_DENIED: "an action was refused for lack of permission",
+  DEPLOYMENT_REFUSED: "a deployment was refused by the environment's gates (earlier stage, acceptance, approvals, freeze...), with their words",
   // tenants and structure
   CUSTOMER_CREATED: "a customer (tenant) was created",
   CUSTOMER_UPDATED: "a customer was renamed",

@@ -43,7 +43,9 @@ const shaOf = (v: unknown): string | null => {
   return null;
 };
 
-/** The refusal's own words, kept with a PERMISSION_DENIED (lib/audit/record-denial.ts). */
+const REFUSALS: string[] = ["PERMISSION_DENIED", "DEPLOYMENT_REFUSED"];
+
+/** The refusal's own words, kept with a PERMISSION_DENIED or DEPLOYMENT_REFUSED (lib/audit/record-denial.ts). */
 const reasonOf = (v: unknown): string | null =>
   v && typeof v === "object" && "reason" in v && typeof (v as { reason: unknown }).reason === "string" ? (v as { reason: string }).reason : null;
 
@@ -133,8 +135,9 @@ export async function getReleaseEvidence(actor: UserActor, releaseId: string) {
   const recorded = events.filter((e) => e.sha256 !== null && e.otherRelease === null);
   const mismatches = recorded.filter((e) => e.sha256 !== release.artifactSha256);
   const lastSeq = rows.at(-1)?.seq ?? null;
-  // Refused attempts (approve, accept, deploy, revert... without the right), with what the refusal said.
-  const refusals = rows.flatMap((e, i) => (e.type === "PERMISSION_DENIED" ? [{ ...events[i]!, reason: reasonOf(e.data) }] : []));
+  // Refused attempts (approve, accept, deploy, revert... without the right; a deployment its gates refused), with
+  // what the refusal said.
+  const refusals = rows.flatMap((e, i) => (REFUSALS.includes(e.type) ? [{ ...events[i]!, reason: reasonOf(e.data) }] : []));
   return {
     release,
     production,

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { emptyAsUndefined, parseInput, ZStorableDate, ZText } from "../validation";
 import { OFFLINE_AFTER_MS } from "../agents/heartbeat-timing";
 import { recordAuditEvent } from "../audit/record-audit-event";
+import { recordDenial } from "../audit/record-denial";
 import type { ApiTokenActor, UserActor } from "../auth/actor";
 import { assertCan, can } from "../auth/permissions";
 import { db, type Tx } from "../db/client";
@@ -61,6 +62,7 @@ export async function requestDeployment(actor: UserActor | ApiTokenActor, raw: T
   assertCan(actor, "deployment.request", env.applicationId, about);
   await assertFleetReady(env.id, env.name);
 
+  let refused: AppError | null = null;
   const deployment = await db.$transaction(async (tx) => {
     await lockEnvironment(tx, env.id);
     const facts = await loadDeploymentFacts(tx, actor, {
@@ -75,11 +77,12 @@ export async function requestDeployment(actor: UserActor | ApiTokenActor, raw: T
       const code = blockers.some((b) => b.code === "NOT_ALLOWED") ? "FORBIDDEN" : "PRECONDITION_FAILED";
       // A freeze over the chosen time belongs next to the time field: another time may be the answer.
       const frozen = input.scheduledFor && blockers.some((b) => b.code === "FROZEN");
-      throw new AppError(code, blockers.map((b) => b.message).join(" "), {
+      refused = new AppError(code, blockers.map((b) => b.message).join(" "), {
         cause: { blockers },
         scope: { applicationId: env.applicationId, ...about },
         ...(frozen ? { fieldErrors: { scheduledFor: ["A freeze covers this time: pick another, or give a freeze override reason."] } } : {}),
       });
+      throw refused;
     }
     await assertNoActiveDeployment(tx, env.id, env.name);
     const live = await liveReleaseOf(tx, env.id);
@@ -123,6 +126,12 @@ export async function requestDeployment(actor: UserActor | ApiTokenActor, raw: T
     // The engine's first move commits with the request: the commit that records it also queues the first jobs.
     const started = d.status === "QUEUED" && (await advanceRolloutInTransaction(tx, d.id));
     return { ...d, started };
+  }).catch(async (e: unknown) => {
+    // A deployment the gates refused (not approved, not accepted, frozen…) is an attempt an auditor looks for on
+    // the release's evidence page, as a refusal for lack of permission is (that one the entry point records).
+    const gates = refused as AppError | null; // assigned inside the transaction's callback
+    if (gates && e === gates && gates.code === "PRECONDITION_FAILED") await recordDenial(actor, `deploying ${release.version} to ${env.name}`, gates, "DEPLOYMENT_REFUSED");
+    throw e;
   });
   // Started, or waiting for its time: either is told to the people concerned, after the commit.
   if (deployment.started || deployment.status === "SCHEDULED") announceStatusChange(deployment.id);

@@ -138,7 +138,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
                     {e.ip && <div className="text-xs text-slate-400">{e.ip}</div>}
                   </td>
                   <td className="pr-3">
-                    <Badge tone={e.type === "PERMISSION_DENIED" || e.type === "USER_SIGN_IN_FAILED" ? "red" : "gray"}>{e.type}</Badge>
+                    <Badge tone={e.type === "PERMISSION_DENIED" || e.type === "DEPLOYMENT_REFUSED" || e.type === "USER_SIGN_IN_FAILED" ? "red" : "gray"}>{e.type}</Badge>
                     <div className="mt-1">{e.summary}</div>
                     {e.releaseId && (
                       <Link href={`/audit/releases/${e.releaseId}`} className="text-xs font-medium text-indigo-700 hover:underline">

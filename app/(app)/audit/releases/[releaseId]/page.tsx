@@ -123,7 +123,7 @@ export default async function ReleaseEvidencePage({ params }: { params: Promise<
                   {e.ip && <div className="text-xs text-slate-400">{e.ip}</div>}
                 </td>
                 <td className="pr-3">
-                  <Badge tone={e.type.endsWith("FAILED") || e.type === "RELEASE_REJECTED" || e.type === "PERMISSION_DENIED" ? "red" : "gray"}>{e.type}</Badge>
+                  <Badge tone={e.type.endsWith("FAILED") || e.type === "RELEASE_REJECTED" || e.type === "PERMISSION_DENIED" || e.type === "DEPLOYMENT_REFUSED" ? "red" : "gray"}>{e.type}</Badge>
                   {e.environment && <span className="ml-2 text-xs text-slate-500">{e.environment}</span>}
                   <div className="mt-1">{e.summary}</div>
                 </td>
