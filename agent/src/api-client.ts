@@ -19,6 +19,7 @@ import {
   ZStepReportResponseSchema,
   ZWhoAmIResponseSchema,
 } from "../../lib/contracts/agent-api";
+import { describeFetchError } from "./fetch-error";
 
 export class AgentApiError extends Error {
   constructor(
@@ -60,7 +61,7 @@ export class AgentApi {
         });
       } catch (err) {
         if (options.signal?.aborted) throw err;
-        if (attempt >= retries) throw new Error(`could not reach ${this.server}: ${networkReason(err)}`, { cause: err });
+        if (attempt >= retries) throw new Error(`could not reach ${this.server}: ${describeFetchError(err)}`, { cause: err });
         await sleep(backoffMs(attempt), options.signal);
         continue;
       }
@@ -100,12 +101,6 @@ export class AgentApi {
   artifact(downloadPath: string): { url: string; headers: Record<string, string> } {
     return { url: new URL(downloadPath, this.server).toString(), headers: this.secret ? { authorization: `Bearer ${this.secret}` } : {} };
   }
-}
-
-function networkReason(err: unknown): string {
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  if ((err as Error).name === "TimeoutError") return "no answer in time";
-  return cause?.code ?? cause?.message ?? (err as Error).message;
 }
 
 function safeJson(text: string): unknown {

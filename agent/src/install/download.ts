@@ -11,6 +11,7 @@ import { createReadStream } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
+import { describeFetchError } from "../fetch-error";
 
 export interface DownloadOptions {
   url: string;
@@ -110,7 +111,7 @@ export async function downloadArtifact(options: DownloadOptions): Promise<Downlo
         throw error;
       }
       if (signal?.aborted || !isTransient(error) || ++failures > retries) throw error;
-      options.onLog?.(`Download interrupted (${describe(error)}); retrying in ${wait / 1000}s (retry ${failures} of ${retries}).`);
+      options.onLog?.(`Download interrupted (${describeFetchError(error)}); retrying in ${wait / 1000}s (retry ${failures} of ${retries}).`);
       await delay(wait, undefined, { signal });
       wait = Math.min(wait * 2, MAX_RETRY_DELAY_MS);
     }
@@ -223,14 +224,6 @@ function isTransient(error: unknown): boolean {
 function isDiskFull(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   return code === "ENOSPC" || code === "EDQUOT";
-}
-
-/** fetch's own message is just "fetch failed"; the useful part (ECONNRESET...) is in its cause. */
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
-  const detail = typeof cause?.code === "string" ? cause.code : typeof cause?.message === "string" ? cause.message : "";
-  return detail ? `${error.message}: ${detail}` : error.message;
 }
 
 async function hashFile(file: string): Promise<Hash> {

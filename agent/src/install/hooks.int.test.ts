@@ -199,6 +199,11 @@ describe("checkHealth", () => {
     await expect(checkHealth({ url, timeoutSeconds: 0.2, intervalMs: 50 })).rejects.toThrow(/last: ECONNREFUSED/);
   });
 
+  it("says why a URL cannot be fetched at all, not fetch's own 'fetch failed'", async () => {
+    // A port fetch refuses to use: its error has no code, only the cause's words.
+    await expect(checkHealth({ url: "http://127.0.0.1:1/health", timeoutSeconds: 0.2, intervalMs: 50 })).rejects.toThrow(/last: bad port$/);
+  });
+
   it("fails after N answers in a row with a 5xx status, without waiting for the timeout", async () => {
     let probes = 0;
     const url = await serve(() => (probes++, { status: 500, body: "broken 2.2.0" }));

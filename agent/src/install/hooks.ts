@@ -6,6 +6,7 @@ import { spawn } from "node:child_process";
 import { StringDecoder } from "node:string_decoder";
 import { setTimeout as delay } from "node:timers/promises";
 import type { TJob } from "../../../lib/contracts/agent-api";
+import { describeFetchError } from "../fetch-error";
 
 export interface RunHookOptions {
   /** For messages: "migrate", "start"... */
@@ -295,14 +296,6 @@ function snippet(body: string): string {
   const flat = body.replace(/\s+/g, " ").trim();
   if (flat === "") return "(empty body)";
   return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
-}
-
-function describeFetchError(error: unknown): string {
-  if (error instanceof Error && error.name === "TimeoutError") return "no answer in time";
-  // fetch's own message is just "fetch failed"; the useful part (ECONNREFUSED...) is in its cause.
-  const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
-  if (cause?.code) return `${cause.code}${cause.message ? ` (${cause.message})` : ""}`;
-  return error instanceof Error ? error.message : String(error);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
