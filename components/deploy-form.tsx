@@ -67,11 +67,12 @@ export function DeployForm({ action, environment: env, releases, defaultReleaseI
         <LocalDateTimeField name="scheduledFor" label="Start at" hint="The gates are checked again when it starts." />
         {scheduleHint}
       </div>
-      <Field name="reason" label="Reason (optional)" placeholder="Fixes checkout rounding" />
+      <Field name="reason" label="Reason (optional)" maxLength={500} placeholder="Fixes checkout rounding" />
       {freezeOverride !== "none" && (
         <Field
           name="freezeOverrideReason"
           label="Freeze override reason"
+          maxLength={500}
           hint={
             freezeOverride === "required"
               ? "Required to deploy now, during this freeze, or at a time a freeze covers; it is recorded."

@@ -237,7 +237,7 @@ export function DeployPanel({
               className="space-y-2"
             >
               <input type="hidden" name="environmentId" value={env.id} />
-              <Field name="reason" label="Why revert? (recorded)" placeholder="Checkout fails since 1.4.0" />
+              <Field name="reason" label="Why revert? (recorded)" maxLength={500} placeholder="Checkout fails since 1.4.0" />
             </ActionForm>
           </div>
         </details>

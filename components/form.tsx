@@ -168,6 +168,7 @@ export function Field({
   hint,
   required,
   autoComplete,
+  maxLength,
   monospace = false,
 }: {
   name: string;
@@ -178,6 +179,8 @@ export function Field({
   hint?: string;
   required?: boolean;
   autoComplete?: string;
+  /** The server's limit, so the browser stops typing there instead of the form failing after it was sent. */
+  maxLength?: number;
   /** For commands, paths and addresses. */
   monospace?: boolean;
 }) {
@@ -197,6 +200,7 @@ export function Field({
         placeholder={placeholder}
         required={required}
         autoComplete={autoComplete}
+        maxLength={maxLength}
         aria-invalid={errors ? true : undefined}
         aria-describedby={errors ? `${id}-error` : undefined}
         className={`${INPUT_CLASS} ${monospace ? "font-mono" : ""}`}
@@ -215,6 +219,7 @@ export function TextAreaField({
   placeholder,
   hint,
   rows = 3,
+  maxLength,
   monospace = false,
 }: {
   name: string;
@@ -223,6 +228,8 @@ export function TextAreaField({
   placeholder?: string;
   hint?: string;
   rows?: number;
+  /** As Field's. */
+  maxLength?: number;
   monospace?: boolean;
 }) {
   const errors = useContext(FieldErrors)[name];
@@ -236,6 +243,7 @@ export function TextAreaField({
         id={id}
         name={name}
         rows={rows}
+        maxLength={maxLength}
         defaultValue={defaultValue}
         placeholder={placeholder}
         spellCheck={false}

@@ -19,7 +19,7 @@ export function FreezeForm({ environmentId, environmentName, create }: { environ
         <LocalDateTimeField name="startsAt" label="From (empty: now)" />
         <LocalDateTimeField name="endsAt" label="Until" />
       </div>
-      <TextAreaField name="reason" label="Reason (shown to everyone who tries to deploy)" rows={2} placeholder="e.g. Black Friday sales" />
+      <TextAreaField name="reason" label="Reason (shown to everyone who tries to deploy)" rows={2} maxLength={500} placeholder="e.g. Black Friday sales" />
     </ActionForm>
   );
 }

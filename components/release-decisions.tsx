@@ -120,13 +120,13 @@ export async function ReleaseDecisions({ releaseId, actor, decisions }: { releas
               <ActionForm action={recordVerdictAction} submitLabel={`Reject ${r.version}`} pendingLabel="Rejecting…" variant="danger">
                 {binding}
                 <input type="hidden" name="verdict" value="REJECTED" />
-                <TextAreaField name="reason" label="Why reject it? (required: the developers read this)" placeholder="What did you do, what happened, what did you expect?" />
+                <TextAreaField name="reason" label="Why reject it? (required: the developers read this)" maxLength={2000} placeholder="What did you do, what happened, what did you expect?" />
               </ActionForm>
             )}
             {you.canApprove && d.approvalGate && (
               <ActionForm action={approveReleaseAction} submitLabel={`Approve ${r.version} for ${d.approvalGate.name}`} pendingLabel="Approving…">
                 {binding}
-                <TextAreaField name="comment" label="Comment (optional)" rows={2} placeholder="e.g. change request CR-1234" />
+                <TextAreaField name="comment" label="Comment (optional)" rows={2} maxLength={1000} placeholder="e.g. change request CR-1234" />
               </ActionForm>
             )}
           </div>
