@@ -35,7 +35,10 @@ async function waitUntilUp(url: string, timeoutMs: number): Promise<void> {
   throw new Error(`${url} did not come up within ${timeoutMs / 1000} s`);
 }
 
-const pidFile = `${dataDir}.pid`;
+// Beside the data directory (which each run wipes), named so that no file of the user's is taken for it.
+const pidFile = `${dataDir}.releasegate-demo.pid`;
+/** The data directory as the person gave it: relative to the checkout when it is inside it, else absolute. */
+const shownDataDir = path.relative(root, dataDir).startsWith("..") ? dataDir : path.relative(root, dataDir);
 
 function isAlive(pid: number): boolean {
   try {
@@ -81,7 +84,7 @@ async function main(): Promise<void> {
   // Each run starts from fresh data: never wipe the data of a demo that is still running on it.
   const other = await claimDataDir();
   if (other) {
-    console.error(`[demo] another demo (process ${other}) is running on ${path.relative(root, dataDir)}. Stop it first, or run this one beside it with DEMO_DATA_DIR=.data/demo2 DEMO_PORT=3001.`);
+    console.error(`[demo] another demo (process ${other}) is running on ${shownDataDir}. Stop it first, or run this one beside it with DEMO_DATA_DIR=.data/demo2 DEMO_PORT=3001.`);
     process.exit(1);
   }
   if (!(await portIsFree(port))) {
@@ -91,7 +94,7 @@ async function main(): Promise<void> {
   }
   await fs.rm(dataDir, { recursive: true, force: true });
   await fs.mkdir(dataDir, { recursive: true });
-  say(`fresh demo data in ${path.relative(root, dataDir)}`);
+  say(`fresh demo data in ${shownDataDir}`);
   const pg = await startEmbeddedPostgres({ dataDir, database: "releasegate" });
   const cleanups: (() => Promise<unknown>)[] = [() => fs.rm(pidFile, { force: true }), () => pg.stop()];
   let controlPlane: ChildProcess | null = null;
