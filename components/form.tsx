@@ -78,6 +78,8 @@ export function ActionForm({
       setResult(r);
       if (r.ok && resetOnSuccess) form.reset();
       if (r.ok && r.data?.redirectTo) router.push(r.data.redirectTo);
+      // The page showed a state that no longer holds: show the one that does, beside the refusal.
+      if (!r.ok && "stale" in r && r.stale) router.refresh();
     });
   }
 

@@ -2,7 +2,7 @@
 // pipeline uploads a build and lists releases with it over the real HTTP API; revoking the token stops it. An
 // administrator holds no role by the admin flag, so their token could carry none.
 import { createHash, randomBytes } from "node:crypto";
-import { clickAndConfirm, expect, signedInMember, test } from "./fixtures";
+import { clickAndConfirm, expect, markDocument, signedInMember, test } from "./fixtures";
 import { screenshot } from "./support/releases";
 
 test("a developer's pipeline token uploads and lists releases, is shown once, and stops working when revoked", async ({ adminPage: admin, tenant, newBrowserPage, request }) => {
@@ -55,8 +55,21 @@ test("a developer's pipeline token uploads and lists releases, is shown once, an
   await page.reload();
   await expect(row().getByRole("cell").nth(3)).toContainText("UTC");
 
+  // A second tab, opened before the revoke, still offers it.
+  const other = await page.context().newPage();
+  await other.goto(`/apps/${tenant.applicationId}/settings`);
+  const otherRow = other.getByTestId("api-token-github-actions");
+  await expect(otherRow).toContainText("active");
+
   await clickAndConfirm(row().getByRole("button", { name: "Revoke" }), "Revoke the token github-actions? Pipelines using it are refused from their next call.");
   await expect(row()).toContainText("revoked");
+  // The stale tab's revoke is refused, and its page shows what holds now, without a reload (it kept showing "active").
+  const staleDocument = await markDocument(other);
+  await clickAndConfirm(otherRow.getByRole("button", { name: "Revoke" }), "Revoke the token github-actions? Pipelines using it are refused from their next call.");
+  await expect(otherRow.getByRole("cell").first()).toContainText("revoked");
+  await expect(otherRow.getByRole("button", { name: "Revoke" })).toHaveCount(0);
+  expect(await staleDocument()).toBe(true);
+  await other.close();
   const refused = await request.get(releases, { headers: auth });
   expect(refused.status()).toBe(401);
   expect(await refused.json()).toMatchObject({ error: { code: "UNAUTHENTICATED", message: expect.stringMatching(/revoked/) } });

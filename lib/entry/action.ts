@@ -53,7 +53,10 @@ export async function runAction<S extends z.ZodType, T = undefined>(
     if (isAppError(e)) {
       if (e.code === "UNAUTHENTICATED") redirect("/signin");
       if (e.code === "FORBIDDEN") await recordDenial(actor, options.name, e);
-      return { ok: false, error: e.message, ...(e.fieldErrors ? { fieldErrors: e.fieldErrors } : {}) };
+      // Refused because of the state (another tab or person acted first): the page re-reads it, the form keeps
+      // what was typed and says why.
+      const stale = e.code === "CONFLICT" || e.code === "PRECONDITION_FAILED";
+      return { ok: false, error: e.message, ...(e.fieldErrors ? { fieldErrors: e.fieldErrors } : {}), ...(stale ? { stale: true as const } : {}) };
     }
     log.error({ err: e, requestId: actor.ctx.requestId, action: options.name, userId: actor.id }, "action failed");
     return { ok: false, error: `Something went wrong on our side. Reference: ${actor.ctx.requestId}` };
