@@ -88,6 +88,26 @@ test("an administrator's form, sign-out and sign-in: the outcome is unknown, sai
   await expect(page.getByLabel("Email", { exact: true })).toHaveValue(admin.email);
 });
 
+test("a form sent after signing out in another tab says nothing was done, and keeps the page and what was typed", async ({ adminPage: page }) => {
+  await page.goto("/admin/customers");
+  const form = page.getByRole("region", { name: "New customer", exact: true });
+  const name = uniq("Signed out");
+  await form.getByLabel("Name").fill(name);
+  // Another tab of the same browser signs out (the session is gone for both).
+  const other = await page.context().newPage();
+  await other.goto("/");
+  await other.getByRole("button", { name: "Sign out" }).click();
+  await expect(other).toHaveURL(/\/signin$/);
+  await other.close();
+
+  await form.getByRole("button", { name: "Create customer" }).click();
+  await expect(form.getByRole("alert")).toHaveText(
+    "You are signed out (in another tab, or your session ended), so nothing was done. Sign in again in a new tab, then send this form again.",
+  );
+  await expect(form.getByLabel("Name")).toHaveValue(name);
+  await expectPageKept(page, "Customers & applications");
+});
+
 test("the release upload's save: the uploaded file and the fields stay, and saving again works", async ({ adminPage: admin, tenant, newBrowserPage }, testInfo) => {
   const artifact = await generateArtifact(testInfo.outputPath("shop-3.1.0.tar.gz"), 256 * 1024);
   const { page } = await signedInMember(admin, tenant.applicationId, newBrowserPage, { first: "Una", last: "Uploader", role: "Developer" });

@@ -1,6 +1,5 @@
 import "server-only";
 import { revalidatePath } from "next/cache";
-import { redirect } from "next/navigation";
 import { z } from "zod";
 import { recordDenial } from "../audit/record-denial";
 import type { UserActor } from "../auth/actor";
@@ -9,6 +8,8 @@ import { isAppError } from "../errors";
 import { log } from "../log";
 import { formDataToObject } from "../util/form-data";
 import type { ActionResult } from "./action-result";
+
+const SIGNED_OUT = "You are signed out (in another tab, or your session ended), so nothing was done. Sign in again in a new tab, then send this form again.";
 
 interface ActionOptions {
   /** Name for logs and the audit record of a denial, e.g. "grant-role". */
@@ -34,7 +35,8 @@ export async function runAction<S extends z.ZodType, T = undefined>(
   try {
     actor = await requireActor();
   } catch {
-    redirect("/signin");
+    // Signed out meanwhile (another tab, the session's end): a redirect would drop the page and what was typed.
+    return { ok: false, error: SIGNED_OUT };
   }
   if (actor.mustChangePassword && !options.allowPasswordChange) {
     return { ok: false, error: "Choose your own password first." };
@@ -51,7 +53,7 @@ export async function runAction<S extends z.ZodType, T = undefined>(
     return { ok: true, ...(result ?? {}) };
   } catch (e) {
     if (isAppError(e)) {
-      if (e.code === "UNAUTHENTICATED") redirect("/signin");
+      if (e.code === "UNAUTHENTICATED") return { ok: false, error: SIGNED_OUT };
       if (e.code === "FORBIDDEN") await recordDenial(actor, options.name, e);
       // Refused because of the state (another tab or person acted first): the page re-reads it, the form keeps
       // what was typed and says why.
