@@ -21,7 +21,10 @@ function nextStep(d: Decisions): string {
   switch (r.status) {
     case "CANDIDATE":
       if (!d.acceptance) return "This application has no acceptance stage.";
-      return d.acceptance.deployed ? `Waiting for a customer's test in ${d.acceptance.name}.` : `Not deployed to ${d.acceptance.name} yet: customers test it there.`;
+      if (!d.acceptance.deployed) return `Not deployed to ${d.acceptance.name} yet: customers test it there.`;
+      return d.acceptance.runsThis
+        ? `Waiting for a customer's test in ${d.acceptance.name}.`
+        : `No longer in ${d.acceptance.name}${d.acceptance.runs ? `: it runs ${d.acceptance.runs} now` : ""}.`;
     case "ACCEPTED":
       return d.approvalGate && d.approvalGate.requiredApprovals > 0
         ? `Accepted${lastVerdict ? ` by ${lastVerdict.by}` : ""}; ${d.approvalGate.approvals} of ${d.approvalGate.requiredApprovals} approval(s) for ${d.approvalGate.name}.`
@@ -58,7 +61,8 @@ export async function ReleaseDecisions({ releaseId, actor, decisions }: { releas
           <span>{nextStep(d)}</span>
         </p>
 
-        {d.acceptance && (
+        {/* Where to test it, while it can be tested: not once acceptance runs something else. */}
+        {d.acceptance && (d.acceptance.runsThis || !d.acceptance.deployed) && (
           <div className="rounded-md border border-slate-200 bg-slate-50 p-3 text-sm" data-testid="test-it">
             <p className="text-slate-800">
               {d.acceptance.deployed ? "Test it in " : "Customers test it in "}
@@ -104,6 +108,12 @@ export async function ReleaseDecisions({ releaseId, actor, decisions }: { releas
           )}
         </div>
 
+        {/* Why a button this person's role would give them is missing, before what they can still do. */}
+        {you.why.map((line) => (
+          <p key={line} className="rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-sm text-amber-900" data-testid="decision-why">
+            {line}
+          </p>
+        ))}
         {(you.canAccept || you.canReject || you.canApprove) && (
           <div className="grid gap-4 md:grid-cols-2" data-testid="decision-actions">
             {you.canAccept && (
@@ -131,11 +141,6 @@ export async function ReleaseDecisions({ releaseId, actor, decisions }: { releas
             )}
           </div>
         )}
-        {you.why.map((line) => (
-          <p key={line} className="rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-sm text-amber-900" data-testid="decision-why">
-            {line}
-          </p>
-        ))}
 
         <div className="grid gap-4 md:grid-cols-2">
           <div>

@@ -214,6 +214,26 @@ test("a rejection needs a reason, and the developers see it; a rejected release 
   }
 });
 
+test("a release replaced in acceptance cannot be accepted: its review page says why, and no longer where to test it", async ({ adminPage: admin, tenant, newBrowserPage, request }) => {
+  test.setTimeout(180_000);
+  const dev = await signedInMember(admin, tenant.applicationId, newBrowserPage, { first: "Rhea", last: "Developer", role: "Developer" });
+  const customer = await customerTester(admin, tenant, newBrowserPage);
+  const lane = await releaseLane(admin, dev.page, request, tenant.applicationId);
+  try {
+    const older = await releaseInAcceptance(lane, request, tenant.applicationId, dev.person.email, "3.0.0");
+    await releaseInAcceptance(lane, request, tenant.applicationId, dev.person.email, "3.1.0");
+    const page = customer.page;
+    await page.goto(reviewPath(tenant.applicationId, older.id));
+    await expect(page.getByTestId("decision-state")).toContainText("No longer in Acceptance: it runs 3.1.0 now.");
+    await expect(page.getByRole("button", { name: "Accept 3.0.0" })).toHaveCount(0);
+    await expect(page.getByTestId("decision-why")).toHaveText("3.0.0 no longer runs in Acceptance (it runs 3.1.0 now): only the release running there can be accepted.");
+    await expect(page.getByTestId("test-it")).toHaveCount(0);
+    await screenshot(page, "review-replaced-in-acceptance");
+  } finally {
+    lane.stop();
+  }
+});
+
 test("ops freeze production with a reason and lift it; others see the freeze but cannot lift it", async ({ adminPage: admin, tenant, newBrowserPage }) => {
   const ops = await signedInMember(admin, tenant.applicationId, newBrowserPage, { first: "Olga", last: "Ops", role: "Ops" });
   const dev = await signedInMember(admin, tenant.applicationId, newBrowserPage, { first: "Dino", last: "Developer", role: "Developer" });

@@ -4,10 +4,11 @@ import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { expectAppError } from "../../test/assertions";
 import { actorFor, createMember, environmentsOf, testContext, uniq } from "../../test/factories";
-import { deploy, type Flow, releaseFlow, releaseInAcceptance, uploadRelease } from "../../test/release-flow";
+import { deploy, driveToEnd, type Flow, releaseFlow, releaseInAcceptance, uploadRelease } from "../../test/release-flow";
 import type { UserActor } from "../auth/actor";
 import { db } from "../db/client";
 import { requestDeployment } from "../deployments/request-deployment";
+import { requestRevert } from "../deployments/request-revert";
 import { grantRole } from "../memberships/grant-role";
 import { settleBackgroundWork } from "../notifications/background";
 import { approveRelease } from "./approve-release";
@@ -134,6 +135,32 @@ describe("recordVerdict", () => {
     await expectAppError(recordVerdict(flow.customer, { releaseId: release.id, verdict: "ACCEPTED", artifactSha256: randomBytes(32).toString("hex") }), "CONFLICT", /is not .*'s/);
     await expectAppError(recordVerdict(flow.customer, { releaseId: release.id, verdict: "ACCEPTED", artifactSha256: "abc" }), "INVALID_INPUT");
     expect(await statusOf(release.id)).toBe("CANDIDATE");
+  });
+
+  it("only what acceptance runs now can be accepted: a release replaced there, or reverted away from, is refused and the review page says why", async () => {
+    const f = await releaseFlow();
+    const { release: older } = await releaseInAcceptance(f);
+    const { release: newer } = await releaseInAcceptance(f);
+    const replaced = `${older.version} no longer runs in Acceptance (it runs ${newer.version} now): only the release running there can be accepted.`;
+    await expectAppError(recordVerdict(f.customer, { releaseId: older.id, verdict: "ACCEPTED", artifactSha256: older.artifactSha256 }), "CONFLICT", replaced);
+    expect(await statusOf(older.id)).toBe("CANDIDATE");
+    expect(await db.acceptanceVerdict.count({ where: { releaseId: older.id } })).toBe(0);
+    const review = await getReleaseDecisions(f.customer, older.id);
+    expect(review.you).toMatchObject({ canAccept: false, why: [replaced] });
+    expect(review.acceptance).toMatchObject({ runsThis: false, runs: newer.version });
+
+    // Acceptance reverted to the older one: now it is the one to accept, and the newer one is not.
+    const { deployment } = await requestRevert(f.ops, { environmentId: f.env.acceptance.id, reason: "Back to the previous build" });
+    expect((await driveToEnd(f, "acceptance", deployment.id)).status).toBe("SUCCEEDED");
+    await expectAppError(
+      recordVerdict(f.customer, { releaseId: newer.id, verdict: "ACCEPTED", artifactSha256: newer.artifactSha256 }),
+      "CONFLICT",
+      `${newer.version} no longer runs in Acceptance (it runs ${older.version} now): only the release running there can be accepted.`,
+    );
+    expect((await getReleaseDecisions(f.customer, older.id)).you).toMatchObject({ canAccept: true, why: [] });
+    await recordVerdict(f.customer, { releaseId: older.id, verdict: "ACCEPTED", artifactSha256: older.artifactSha256 });
+    expect(await statusOf(older.id)).toBe("ACCEPTED");
+    await settleBackgroundWork();
   });
 
   it("two customers clicking at once: one verdict wins, the other is told, one event", async () => {
@@ -326,7 +353,7 @@ describe("getReleaseDecisions", () => {
 
     const forCustomer = await getReleaseDecisions(f.customer, release.id);
     expect(forCustomer.you).toEqual({ isUploader: false, canAccept: true, canReject: true, canApprove: false, why: [] });
-    expect(forCustomer.acceptance).toEqual({ id: f.env.acceptance.id, name: "Acceptance", url: "https://acceptance.shop.example.test", deployed: true });
+    expect(forCustomer.acceptance).toEqual({ id: f.env.acceptance.id, name: "Acceptance", url: "https://acceptance.shop.example.test", deployed: true, runsThis: true, runs: release.version });
     expect(forCustomer.production?.live?.version).toBe(first.release.version);
     expect(forCustomer.changes.map((c) => [c.version, c.title, c.isThis])).toEqual([
       [release.version, "", true],

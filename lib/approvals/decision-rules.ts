@@ -32,9 +32,13 @@ export interface VerdictFacts {
   acceptance: { name: string } | null;
   /** A deployment of this release to the acceptance environment succeeded. */
   deployedToAcceptance: boolean;
+  /** What the acceptance environment runs now: this release, another one, or nothing of this application. */
+  acceptanceRuns: AcceptanceRuns;
   /** The last verdict on these bytes, for the messages. */
   latestVerdict: LatestVerdict | null;
 }
+
+export type AcceptanceRuns = "this" | { version: string } | null;
 
 /** The statuses a verdict may start from: acceptance only of a candidate; a rejection also stops an accepted release. */
 export const VERDICT_FROM: Record<VerdictFacts["verdict"], readonly ReleaseStatusName[]> = {
@@ -78,6 +82,12 @@ export function verdictRefusal(f: VerdictFacts): Refusal | null {
   if (!VERDICT_FROM[f.verdict].includes(f.release.status)) return statusRefusal(f.release, f.latestVerdict);
   if (!f.deployedToAcceptance) {
     return { code: "PRECONDITION_FAILED", message: `${f.release.version} has not been deployed successfully to ${f.acceptance.name} yet: it can be judged once it runs there.` };
+  }
+  // An acceptance vouches for what customers can test now (the home page and the inbox ask only for that): not for a
+  // release replaced there since, or reverted away from. A rejection stays possible: it only stops a promotion.
+  if (f.verdict === "ACCEPTED" && f.acceptanceRuns !== "this") {
+    const now = f.acceptanceRuns ? ` (it runs ${f.acceptanceRuns.version} now)` : "";
+    return { code: "CONFLICT", message: `${f.release.version} no longer runs in ${f.acceptance.name}${now}: only the release running there can be accepted.` };
   }
   return null;
 }

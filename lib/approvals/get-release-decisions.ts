@@ -7,6 +7,7 @@ import { liveReleaseOf } from "../deployments/live-release";
 import { notFound } from "../errors";
 import { loadProductionState } from "../releases/load-production-state";
 import { approvalRefusal, type LatestVerdict, separationOfDutiesMessage, verdictRefusal } from "./decision-rules";
+import { acceptanceRunsFor } from "./load-release-for-decision";
 import { acceptanceEnvironment, approvalEnvironment, notesTitle, productionEnvironment } from "./stages";
 
 /** How many releases "what changed since production" lists at most. */
@@ -35,10 +36,11 @@ export async function getReleaseDecisions(actor: UserActor, releaseId: string) {
   const production = productionEnvironment(app.environments);
   const roles = actor.roles.get(app.id) ?? new Set<Role>();
 
-  const [deployedToAcceptance, live, productionState] = await Promise.all([
+  const [deployedToAcceptance, acceptanceRuns, live, productionState] = await Promise.all([
     acceptance
       ? db.deployment.count({ where: { releaseId: release.id, environmentId: acceptance.id, kind: "DEPLOY", status: "SUCCEEDED" } }).then((n) => n > 0)
       : Promise.resolve(false),
+    acceptance ? acceptanceRunsFor(db, acceptance.id, release.id) : Promise.resolve(null),
     production ? liveReleaseOf(db, production.id) : Promise.resolve(null),
     loadProductionState(db, release.id, app.environments),
   ]);
@@ -58,7 +60,7 @@ export async function getReleaseDecisions(actor: UserActor, releaseId: string) {
   const lastVerdict = onSha(release.verdicts).at(-1);
   const latestVerdict: LatestVerdict | null = lastVerdict ? { verdict: lastVerdict.verdict, userName: lastVerdict.user.name, reason: lastVerdict.reason } : null;
   const isUploader = release.uploadedById === actor.id;
-  const verdictFacts = { actorId: actor.id, release, acceptance, deployedToAcceptance, latestVerdict };
+  const verdictFacts = { actorId: actor.id, release, acceptance, deployedToAcceptance, acceptanceRuns, latestVerdict };
   const customer = can(actor, "release.verdict", app.id);
   const approver = can(actor, "release.approve", app.id) && (gate?.approverRoles.some((r) => roles.has(r)) ?? false);
   const approveRefusal = approver
@@ -89,7 +91,17 @@ export async function getReleaseDecisions(actor: UserActor, releaseId: string) {
       uploadedBy: release.uploadedBy,
       createdAt: release.createdAt,
     },
-    acceptance: acceptance ? { id: acceptance.id, name: acceptance.name, url: acceptance.url, deployed: deployedToAcceptance } : null,
+    acceptance: acceptance
+      ? {
+          id: acceptance.id,
+          name: acceptance.name,
+          url: acceptance.url,
+          deployed: deployedToAcceptance,
+          /** It runs there now (what customers can test); otherwise `runs` is what does, if anything of this application. */
+          runsThis: acceptanceRuns === "this",
+          runs: acceptanceRuns === "this" ? release.version : (acceptanceRuns?.version ?? null),
+        }
+      : null,
     approvalGate: gate ? { id: gate.id, name: gate.name, requiredApprovals: gate.requiredApprovals, approvals: gateApprovals.length } : null,
     production: production
       ? {
@@ -130,7 +142,8 @@ export async function getReleaseDecisions(actor: UserActor, releaseId: string) {
         ? [separationOfDutiesMessage(release.version)]
         : [
             ...new Set([
-              ...(customer && acceptRefusal && rejectRefusal ? [acceptRefusal.message] : []),
+              // Why there is no Accept button, also beside a Reject form (a release replaced in acceptance may still be rejected).
+              ...(customer && acceptRefusal && (rejectRefusal || release.status === "CANDIDATE") ? [acceptRefusal.message] : []),
               ...(approver && approveRefusal ? [approveRefusal.message] : []),
             ]),
           ],

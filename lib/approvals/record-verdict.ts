@@ -9,7 +9,7 @@ import { afterCommit } from "../notifications/background";
 import { onVerdictRecorded } from "../notifications/on-release-decision";
 import { parseInput } from "../validation";
 import { VERDICT_FROM, verdictRefusal } from "./decision-rules";
-import { latestVerdictOn, loadReleaseForDecision } from "./load-release-for-decision";
+import { acceptanceRunsFor, latestVerdictOn, loadReleaseForDecision } from "./load-release-for-decision";
 import { acceptanceEnvironment } from "./stages";
 
 export const ZArtifactSha256Schema = z
@@ -37,8 +37,9 @@ export type TRecordVerdictRequest = z.input<typeof ZRecordVerdictRequestSchema>;
  * A customer's verdict on a release they tested in the acceptance environment (lib/approvals/stages.ts): accept it,
  * or reject it with a reason. Bound to the artifact's SHA-256. Only a customer tester of the application, never the
  * person who uploaded it (even holding the customer role), and only once it has been deployed successfully to
- * acceptance. Acceptance moves a candidate to ACCEPTED; a rejection moves a candidate, or an accepted or approved
- * release not yet live, to REJECTED (it then cannot be promoted). The developer who uploaded it is notified.
+ * acceptance; an acceptance only while acceptance still runs it. Acceptance moves a candidate to ACCEPTED; a
+ * rejection moves a candidate, or an accepted or approved release not yet live, to REJECTED (it then cannot be
+ * promoted). The developer who uploaded it is notified.
  */
 export async function recordVerdict(actor: UserActor, raw: TRecordVerdictRequest) {
   const input = parseInput(ZRecordVerdictRequestSchema, raw);
@@ -56,6 +57,7 @@ export async function recordVerdict(actor: UserActor, raw: TRecordVerdictRequest
       release,
       acceptance,
       deployedToAcceptance,
+      acceptanceRuns: acceptance ? await acceptanceRunsFor(tx, acceptance.id, release.id) : null,
       latestVerdict: await latestVerdictOn(tx, release),
     });
     if (refusal) throw new AppError(refusal.code, refusal.message, { scope: { applicationId: app.id, environmentId: acceptance?.id ?? null, releaseId: release.id } });
