@@ -7,7 +7,7 @@
 import { statfs } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
-import type { TJob, TStepReport } from "../../lib/contracts/agent-api";
+import { leftBehindSentence, type TJob, type TStepReport } from "../../lib/contracts/agent-api";
 import { type AgentApi, AgentApiError } from "./api-client";
 import { expandVars } from "./config";
 import { checkHealth, hookEnvironment, runHook } from "./install/hooks";
@@ -295,7 +295,7 @@ async function activate(
     // A cancel or a lost lease is reported by the caller as such; a failure says what it left on the node.
     if (signal.aborted || !outOfRotation || !(err instanceof Error)) throw err;
     const balancer = err instanceof HaproxyUnreachableError ? null : lb.describeState();
-    throw new Error(`${err.message.replace(/\.?$/, ".")} Left behind on ${job.target.name}: ${balancer ? `${balancer}; ` : ""}${app}.`, { cause: err });
+    throw new Error(`${err.message.replace(/\.?$/, ".")}${leftBehindSentence(job.target.name, `${balancer ? `${balancer}; ` : ""}${app}`)}`, { cause: err });
   }
   // The build this node ran before stays: it is what a revert or rollback switches back to without a download.
   if (!restore) await prune(ctx, logs, previous ? [previous.name] : []);
