@@ -27,7 +27,7 @@ function nextStep(d: Decisions): string {
         : `No longer in ${d.acceptance.name}${d.acceptance.runs ? `: it runs ${d.acceptance.runs} now` : ""}.`;
     case "ACCEPTED":
       return d.approvalGate && d.approvalGate.requiredApprovals > 0
-        ? `Accepted${lastVerdict ? ` by ${lastVerdict.by}` : ""}; ${d.approvalGate.approvals} of ${d.approvalGate.requiredApprovals} approval(s) for ${d.approvalGate.name}.`
+        ? `Accepted${lastVerdict ? ` by ${lastVerdict.by}` : ""}; ${d.approvalGate.approvals} of ${d.approvalGate.requiredApprovals} approval(s) for ${d.approvalGate.name}.${d.approvalGate.lacking ? ` ${d.approvalGate.lacking}` : ""}`
         : `Accepted${lastVerdict ? ` by ${lastVerdict.by}` : ""}: ready for ops to promote.`;
     case "APPROVED":
       return "Accepted and approved: ready for ops to promote.";

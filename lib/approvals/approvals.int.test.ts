@@ -7,6 +7,7 @@ import { actorFor, createMember, environmentsOf, testContext, uniq } from "../..
 import { deploy, driveToEnd, type Flow, releaseFlow, releaseInAcceptance, uploadRelease } from "../../test/release-flow";
 import type { UserActor } from "../auth/actor";
 import { db } from "../db/client";
+import { deployOptions } from "../deployments/deploy-options";
 import { requestDeployment } from "../deployments/request-deployment";
 import { requestRevert } from "../deployments/request-revert";
 import { grantRole } from "../memberships/grant-role";
@@ -260,6 +261,28 @@ describe("approveRelease", () => {
     await expectAppError(approveRelease(f.approver, { releaseId: release.id, artifactSha256: randomBytes(32).toString("hex") }), "CONFLICT");
     expect(await db.approval.count({ where: { releaseId: release.id } })).toBe(0);
     expect(await statusOf(release.id)).toBe("ACCEPTED");
+  });
+});
+
+describe("when nobody can approve", () => {
+  it("the uploader is the only approver: the review page and the deploy panel say an administrator must grant the role", async () => {
+    const f = await releaseFlow();
+    await db.environment.update({ where: { id: f.env.production.id }, data: { approverRoles: ["APPROVER"] } });
+    await grantRole(f.tenant.admin, { applicationId: f.tenant.application.id, userId: f.dev.id, role: "APPROVER" });
+    await db.membership.deleteMany({ where: { applicationId: f.tenant.application.id, userId: f.approver.id } });
+    const { release } = await releaseInAcceptance(f);
+    await recordVerdict(f.customer, { releaseId: release.id, verdict: "ACCEPTED", artifactSha256: release.artifactSha256 });
+    const why = "Nobody else holds the Approver role on this application: an administrator must grant it.";
+
+    expect((await getReleaseDecisions(f.customer, release.id)).approvalGate).toMatchObject({ requiredApprovals: 1, approvals: 0, lacking: why });
+    const production = await deployOptions(f.ops, { environmentId: f.env.production.id });
+    expect(production.releases.find((r) => r.releaseId === release.id)?.blockers.map((b) => b.message)).toEqual([
+      `${release.version} has 0 of 1 required approval(s) for Production. ${why}`,
+    ]);
+
+    // Once someone else holds it, the wait is an ordinary one again.
+    await grantRole(f.tenant.admin, { applicationId: f.tenant.application.id, userId: f.approver.id, role: "APPROVER" });
+    expect((await getReleaseDecisions(f.customer, release.id)).approvalGate?.lacking).toBeNull();
   });
 });
 

@@ -6,7 +6,9 @@ import type { Role } from "../db/generated/enums";
 import { liveReleaseOf } from "../deployments/live-release";
 import { notFound } from "../errors";
 import { loadProductionState } from "../releases/load-production-state";
+import { approversLacking } from "../releases/policy";
 import { approvalRefusal, type LatestVerdict, separationOfDutiesMessage, verdictRefusal } from "./decision-rules";
+import { eligibleApprovers } from "./eligible-approvers";
 import { acceptanceRunsFor } from "./load-release-for-decision";
 import { acceptanceEnvironment, approvalEnvironment, notesTitle, productionEnvironment } from "./stages";
 
@@ -76,6 +78,11 @@ export async function getReleaseDecisions(actor: UserActor, releaseId: string) {
   const acceptRefusal = customer ? verdictRefusal({ ...verdictFacts, verdict: "ACCEPTED" }) : null;
   const rejectRefusal = customer ? verdictRefusal({ ...verdictFacts, verdict: "REJECTED" }) : null;
   const gateApprovals = gate ? onSha(release.approvals).filter((a) => a.environmentId === gate.id) : [];
+  // Approvals that can never come (nobody but the uploader may give them): said, not waited for in silence.
+  const lacking =
+    gate && gate.requiredApprovals > 0 && gateApprovals.length < gate.requiredApprovals
+      ? approversLacking(gate, await eligibleApprovers(db, gate), new Set(gateApprovals.map((a) => a.userId).filter((id) => id !== release.uploadedById)), release.uploadedById)
+      : null;
 
   return {
     release: {
@@ -102,7 +109,7 @@ export async function getReleaseDecisions(actor: UserActor, releaseId: string) {
           runs: acceptanceRuns === "this" ? release.version : (acceptanceRuns?.version ?? null),
         }
       : null,
-    approvalGate: gate ? { id: gate.id, name: gate.name, requiredApprovals: gate.requiredApprovals, approvals: gateApprovals.length } : null,
+    approvalGate: gate ? { id: gate.id, name: gate.name, requiredApprovals: gate.requiredApprovals, approvals: gateApprovals.length, lacking } : null,
     production: production
       ? {
           name: production.name,

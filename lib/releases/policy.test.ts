@@ -29,6 +29,7 @@ function ready(over: Partial<DeploymentFacts> = {}): DeploymentFacts {
     succeededInPreviousEnvironment: true,
     verdicts: [{ verdict: "ACCEPTED", artifactSha256: SHA, userId: "u-cust", reason: "", userName: "Cora" }],
     approvals: [{ artifactSha256: SHA, userId: "u-appr", roles: new Set<Role>(["APPROVER"]) }],
+    approverIds: ["u-appr", "u-ops"],
     activeFreeze: null,
     freezeOverrideReason: null,
     ...over,
@@ -87,6 +88,22 @@ describe("deploymentBlockers", () => {
     const a = ready().approvals[0]!;
     expect(codes(ready({ environment: two, approvals: [a, a] }))).toEqual(["APPROVALS"]);
     expect(codes(ready({ environment: two, approvals: [a, { ...a, userId: "u-ops", roles: new Set<Role>(["OPS"]) }] }))).toEqual([]);
+  });
+
+  it("says when the approvals can never come: nobody else (or too few) hold an approving role", () => {
+    const waiting = { approvals: [] };
+    expect(deploymentBlockers(ready(waiting))[0]!.message).toBe("1.2.0 has 0 of 1 required approval(s) for Production.");
+    // The uploader is the only approver: separation of duties leaves nobody.
+    expect(deploymentBlockers(ready({ ...waiting, approverIds: [UPLOADER] }))[0]!.message).toBe(
+      "1.2.0 has 0 of 1 required approval(s) for Production. Nobody else holds the Approver or Ops role on this application: an administrator must grant it.",
+    );
+    expect(deploymentBlockers(ready({ ...waiting, approverIds: [], environment: { ...production, approverRoles: ["APPROVER"] } }))[0]!.message).toBe(
+      "1.2.0 has 0 of 1 required approval(s) for Production. Nobody holds the Approver role on this application: an administrator must grant it.",
+    );
+    // Two needed, one given, nobody left who could give the second.
+    expect(deploymentBlockers(ready({ environment: { ...production, requiredApprovals: 2 }, approverIds: ["u-appr", UPLOADER] }))[0]!.message).toBe(
+      "1.2.0 has 1 of 2 required approval(s) for Production. Too few people hold the Approver or Ops role on this application: an administrator must grant it to more.",
+    );
   });
 
   it("a freeze blocks promotion unless ops override it with a reason", () => {

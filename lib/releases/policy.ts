@@ -1,6 +1,8 @@
 // The lifecycle gates: may this release go to this environment now, by this person? A pure function over facts the
 // caller loads (lib/deployments/load-deployment-facts.ts), so every rule is unit-tested exhaustively without a
 // database (policy.test.ts) and the server, the UI ("why can't I promote?") and the API give the same answer.
+import { PERMISSIONS } from "../auth/permissions";
+import { ROLE_LABELS } from "../auth/role-labels";
 import type { ReleaseStatus, Role } from "../db/generated/enums";
 
 export interface PolicyEnvironment {
@@ -32,6 +34,8 @@ export interface DeploymentFacts {
   verdicts: readonly { verdict: "ACCEPTED" | "REJECTED"; artifactSha256: string; userId: string; reason: string; userName: string }[];
   /** Approvals with each approver's roles on the application. */
   approvals: readonly { artifactSha256: string; userId: string; roles: ReadonlySet<Role> }[];
+  /** The active people who may approve for the environment now (lib/approvals/eligible-approvers.ts), the uploader included. */
+  approverIds: readonly string[];
   /** A freeze covering now, if any. */
   activeFreeze: { reason: string; endsAt: Date } | null;
   /** Ops' recorded reason to deploy through the freeze. */
@@ -84,7 +88,8 @@ export function deploymentBlockers(f: DeploymentFacts): Blocker[] {
       f.approvals.filter((a) => onSha(a) && a.userId !== f.release.uploadedById && has(a.roles, env.approverRoles)).map((a) => a.userId),
     );
     if (approvers.size < env.requiredApprovals) {
-      out.push({ code: "APPROVALS", message: `${v} has ${approvers.size} of ${env.requiredApprovals} required approval(s) for ${env.name}.` });
+      const stuck = approversLacking(env, f.approverIds, approvers, f.release.uploadedById);
+      out.push({ code: "APPROVALS", message: `${v} has ${approvers.size} of ${env.requiredApprovals} required approval(s) for ${env.name}.${stuck ? ` ${stuck}` : ""}` });
     }
   }
   if (f.activeFreeze && f.freezeOverrideReason?.trim() && !f.actorRoles.has("OPS")) {
@@ -96,4 +101,26 @@ export function deploymentBlockers(f: DeploymentFacts): Blocker[] {
     });
   }
   return out;
+}
+
+/**
+ * When the approvals still missing can never come, why: too few people (the uploader never counts: separation of
+ * duties) hold a role that may approve for the environment. Null while enough could. Waiting would be silent forever,
+ * so the pages and the refusal say who must act: an administrator.
+ */
+export function approversLacking(
+  env: Pick<PolicyEnvironment, "requiredApprovals" | "approverRoles">,
+  approverIds: readonly string[],
+  approvedBy: ReadonlySet<string>,
+  uploadedById: string,
+): string | null {
+  const couldStill = approverIds.filter((id) => id !== uploadedById && !approvedBy.has(id)).length;
+  if (approvedBy.size + couldStill >= env.requiredApprovals) return null;
+  const approving: readonly Role[] = PERMISSIONS["release.approve"].roles;
+  const roles = env.approverRoles.filter((r) => approving.includes(r)).map((r) => ROLE_LABELS[r] ?? r);
+  const role = roles.length ? `the ${roles.join(" or ")} role` : "a role that may approve";
+  if (approvedBy.size + couldStill === 0) {
+    return `Nobody${approverIds.includes(uploadedById) ? " else" : ""} holds ${role} on this application: an administrator must grant it.`;
+  }
+  return `Too few people hold ${role} on this application: an administrator must grant it to more.`;
 }
