@@ -7,6 +7,7 @@ import Link from "next/link";
 import { approveReleaseAction, recordVerdictAction } from "@/app/(app)/apps/[appId]/releases/[releaseId]/decision-actions";
 import { getReleaseDecisions, type ReleaseDecisions as Decisions } from "@/lib/approvals/get-release-decisions";
 import type { UserActor } from "@/lib/auth/actor";
+import { plural } from "@/lib/util/text";
 import { formatTime } from "./deployment-status";
 import { ActionForm, TextAreaField } from "./form";
 import { productionSentence, ReleaseStatusBadge } from "./release-status";
@@ -27,7 +28,7 @@ function nextStep(d: Decisions): string {
         : `No longer in ${d.acceptance.name}${d.acceptance.runs ? `: it runs ${d.acceptance.runs} now` : ""}.`;
     case "ACCEPTED":
       return d.approvalGate && d.approvalGate.requiredApprovals > 0
-        ? `Accepted${lastVerdict ? ` by ${lastVerdict.by}` : ""}; ${d.approvalGate.approvals} of ${d.approvalGate.requiredApprovals} approval(s) for ${d.approvalGate.name}.${d.approvalGate.lacking ? ` ${d.approvalGate.lacking}` : ""}`
+        ? `Accepted${lastVerdict ? ` by ${lastVerdict.by}` : ""}; ${d.approvalGate.approvals} of ${plural(d.approvalGate.requiredApprovals, "approval")} for ${d.approvalGate.name}.${d.approvalGate.lacking ? ` ${d.approvalGate.lacking}` : ""}`
         : `Accepted${lastVerdict ? ` by ${lastVerdict.by}` : ""}: ready for ops to promote.`;
     case "APPROVED":
       return "Accepted and approved: ready for ops to promote.";
@@ -100,7 +101,7 @@ export async function ReleaseDecisions({ releaseId, actor, decisions }: { releas
                   <Link href={`/apps/${r.applicationId}/releases/${c.id}`} className="font-medium text-indigo-700 hover:underline">
                     {c.version}
                   </Link>
-                  <span className="text-slate-700">{c.title || <span className="text-slate-400">no release notes</span>}</span>
+                  {c.title ? <span className="text-slate-700">{c.title}</span> : !c.hasNotes && <span className="text-slate-400">no release notes</span>}
                   {c.isThis ? <Badge tone="blue">this release</Badge> : c.status === "REJECTED" || c.status === "WITHDRAWN" ? <Badge>{c.status.toLowerCase()}</Badge> : null}
                 </li>
               ))}

@@ -84,12 +84,12 @@ test("the uploader cannot accept their own release; a customer accepts it in the
     await opened.close();
     await expect(page.getByTestId("acceptance-url")).toHaveAttribute("href", ACCEPTANCE_URL);
     await expect(page.getByTestId("changes-since-production")).toContainText("(nothing in Production yet)");
-    await expect(page.getByTestId("changes-since-production")).toContainText("1.0.0");
-    await expect(page.getByTestId("changes-since-production")).toContainText("Release 1.0.0");
+    // The version once: notes that only name the release ("Release 1.0.0") give no title beside it.
+    await expect(page.getByTestId("changes-since-production").getByRole("listitem")).toHaveText(/^1\.0\.0\s*this release$/);
     await expect(page.getByRole("region", { name: "Release notes" })).toContainText("Release 1.0.0");
     await screenshot(page, "review-customer");
     const accepted = await captureAction(page, () => page.getByRole("button", { name: "Accept 1.0.0" }).click());
-    await expect(page.getByTestId("decision-state")).toContainText(`Accepted by ${customer.person.name}; 0 of 1 approval(s) for Production.`);
+    await expect(page.getByTestId("decision-state")).toContainText(`Accepted by ${customer.person.name}; 0 of 1 approval for Production.`);
     await expect(page.getByTestId("verdicts")).toContainText(`accepted by ${customer.person.name} in Acceptance`);
     await expect(page.getByTestId("verdicts")).toContainText(release.sha256.slice(0, 12));
     await expect(page.getByRole("button", { name: /^Accept/ })).toHaveCount(0);
@@ -166,6 +166,8 @@ test("a rejection needs a reason, and the developers see it; a rejected release 
     await reject.click();
     await expect(page.getByTestId("decision-state")).toContainText(`Rejected by ${customer.person.name}: “The checkout button does nothing on mobile”`);
     await expect(page.getByRole("button", { name: /^(Accept|Reject)/ })).toHaveCount(0);
+    // Uploading is the developers' to do: the customer is told who acts next, not asked to upload.
+    await expect(page.getByTestId("release-decisions")).not.toContainText("Upload a fixed");
 
     // The developers, the one who uploaded it and their colleague: on the home page, in the inbox, and on the review
     // page.
@@ -192,7 +194,7 @@ test("a rejection needs a reason, and the developers see it; a rejected release 
     const production = ops.page.getByTestId("deploy-Production");
     await production.locator("summary", { hasText: "Deploy to Production" }).click();
     await expect(production.getByText("No release can be deployed here yet.")).toBeVisible();
-    const why = `2.0.0 was rejected by ${customer.person.name}: The checkout button does nothing on mobile. Upload a fixed release candidate.`;
+    const why = `2.0.0 was rejected by ${customer.person.name}: The checkout button does nothing on mobile. Next: its developers upload a fixed release candidate.`;
     await expect(production.getByRole("list", { name: "Why some releases cannot go to Production" })).toContainText(`2.0.0: ${why}`);
     await ops.page.goto(`/apps/${tenant.applicationId}/settings`);
     const tokens = ops.page.getByRole("region", { name: "New API token", exact: true });

@@ -85,7 +85,7 @@ describe("recordVerdict", () => {
     await expectAppError(
       recordVerdict(flow.customer, { releaseId: release.id, verdict: "ACCEPTED", artifactSha256: release.artifactSha256 }),
       "CONFLICT",
-      `${release.version} was rejected by ${flow.customer.name}: Checkout button does nothing. Upload a fixed release candidate.`,
+      `${release.version} was rejected by ${flow.customer.name}: Checkout button does nothing. Next: its developers upload a fixed release candidate.`,
     );
     await expectAppError(requestDeployment(flow.ops, { environmentId: flow.env.production.id, releaseId: release.id }), "PRECONDITION_FAILED", /was rejected by/);
   });
@@ -277,7 +277,7 @@ describe("when nobody can approve", () => {
     expect((await getReleaseDecisions(f.customer, release.id)).approvalGate).toMatchObject({ requiredApprovals: 1, approvals: 0, lacking: why });
     const production = await deployOptions(f.ops, { environmentId: f.env.production.id });
     expect(production.releases.find((r) => r.releaseId === release.id)?.blockers.map((b) => b.message)).toEqual([
-      `${release.version} has 0 of 1 required approval(s) for Production. ${why}`,
+      `${release.version} has 0 of 1 required approval for Production. ${why}`,
     ]);
 
     // Once someone else holds it, the wait is an ordinary one again.

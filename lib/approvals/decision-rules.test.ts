@@ -47,7 +47,11 @@ describe("verdictRefusal", () => {
 
   it("says who decided before", () => {
     expect(verdictRefusal(verdict({ status: "REJECTED", latestVerdict: { verdict: "REJECTED", userName: "Cleo", reason: "Checkout is broken" } }))?.message).toBe(
-      "1.2.0 was rejected by Cleo: Checkout is broken. Upload a fixed release candidate.",
+      "1.2.0 was rejected by Cleo: Checkout is broken. Next: its developers upload a fixed release candidate.",
+    );
+    // The reason as typed, full stop included, and not a second one.
+    expect(verdictRefusal(verdict({ status: "REJECTED", latestVerdict: { verdict: "REJECTED", userName: "Cleo", reason: "The totals do not balance." } }))?.message).toBe(
+      "1.2.0 was rejected by Cleo: The totals do not balance. Next: its developers upload a fixed release candidate.",
     );
     expect(verdictRefusal(verdict({ status: "ACCEPTED", latestVerdict: { verdict: "ACCEPTED", userName: "Cleo", reason: "" } }))?.message).toBe(
       "1.2.0 was already accepted by Cleo.",

@@ -4,6 +4,8 @@
 // domain functions; these rules decide the rest. Exhaustively tested in decision-rules.test.ts.
 import type { ErrorCode } from "../errors";
 import type { Role } from "../db/generated/enums";
+import { REJECTED_NEXT } from "../releases/policy";
+import { sentence } from "../util/text";
 
 export type ReleaseStatusName = "CANDIDATE" | "ACCEPTED" | "REJECTED" | "APPROVED" | "RELEASED" | "WITHDRAWN" | "REVERTED" | "SUPERSEDED";
 
@@ -55,7 +57,7 @@ function statusRefusal(r: DecisionRelease, latest: LatestVerdict | null): Refusa
   const v = r.version;
   switch (r.status) {
     case "REJECTED":
-      return { code: "CONFLICT", message: `${v} was rejected${latest?.verdict === "REJECTED" ? ` by ${latest.userName}: ${latest.reason}` : ""}. Upload a fixed release candidate.` };
+      return { code: "CONFLICT", message: `${sentence(`${v} was rejected${latest?.verdict === "REJECTED" ? ` by ${latest.userName}: ${latest.reason}` : ""}`)} ${REJECTED_NEXT}` };
     case "ACCEPTED":
       return { code: "CONFLICT", message: `${v} was already accepted${latest?.verdict === "ACCEPTED" ? ` by ${latest.userName}` : ""}.` };
     case "APPROVED":

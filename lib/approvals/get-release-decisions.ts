@@ -93,7 +93,7 @@ export async function getReleaseDecisions(actor: UserActor, releaseId: string) {
       status: release.status,
       sha256: release.artifactSha256,
       notes: release.notes,
-      notesTitle: notesTitle(release.notes),
+      notesTitle: notesTitle(release.notes, release.version),
       hasNotes: release.notes.trim().length > 0,
       uploadedBy: release.uploadedBy,
       createdAt: release.createdAt,
@@ -118,7 +118,7 @@ export async function getReleaseDecisions(actor: UserActor, releaseId: string) {
           state: productionState ?? { state: "never" as const },
         }
       : null,
-    changes: changes.map((c) => ({ id: c.id, version: c.version, title: notesTitle(c.notes), status: c.status, isThis: c.id === release.id })),
+    changes: changes.map((c) => ({ id: c.id, version: c.version, title: notesTitle(c.notes, c.version), hasNotes: c.notes.trim().length > 0, status: c.status, isThis: c.id === release.id })),
     verdicts: release.verdicts.map((v) => ({
       id: v.id,
       verdict: v.verdict,

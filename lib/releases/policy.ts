@@ -4,6 +4,7 @@
 import { PERMISSIONS } from "../auth/permissions";
 import { ROLE_LABELS } from "../auth/role-labels";
 import type { ReleaseStatus, Role } from "../db/generated/enums";
+import { plural, sentence } from "../util/text";
 
 export interface PolicyEnvironment {
   name: string;
@@ -50,6 +51,9 @@ export interface Blocker {
 
 const has = (roles: ReadonlySet<Role>, allowed: readonly Role[]) => allowed.some((r) => roles.has(r));
 
+/** Who acts after a rejection, for whoever reads it (ops, customers, approvers): only developers upload. */
+export const REJECTED_NEXT = "Next: its developers upload a fixed release candidate.";
+
 /** Every gate the deployment does not pass, in the order a person would fix them; empty = allowed. */
 export function deploymentBlockers(f: DeploymentFacts): Blocker[] {
   const env = f.environment;
@@ -74,7 +78,7 @@ export function deploymentBlockers(f: DeploymentFacts): Blocker[] {
   const gated = env.isProduction || env.requiresAcceptance || env.requiredApprovals > 0;
   if (gated && (f.release.status === "REJECTED" || latestVerdict?.verdict === "REJECTED")) {
     const why = latestVerdict?.verdict === "REJECTED" ? ` by ${latestVerdict.userName}: ${latestVerdict.reason}` : "";
-    out.push({ code: "REJECTED", message: `${v} was rejected${why}. Upload a fixed release candidate.` });
+    out.push({ code: "REJECTED", message: `${sentence(`${v} was rejected${why}`)} ${REJECTED_NEXT}` });
   }
   if (env.requiresPreviousSuccess && f.previousEnvironment && !f.succeededInPreviousEnvironment) {
     out.push({ code: "PREVIOUS_ENVIRONMENT", message: `${v} must first be deployed successfully to ${f.previousEnvironment.name}.` });
@@ -89,7 +93,7 @@ export function deploymentBlockers(f: DeploymentFacts): Blocker[] {
     );
     if (approvers.size < env.requiredApprovals) {
       const stuck = approversLacking(env, f.approverIds, approvers, f.release.uploadedById);
-      out.push({ code: "APPROVALS", message: `${v} has ${approvers.size} of ${env.requiredApprovals} required approval(s) for ${env.name}.${stuck ? ` ${stuck}` : ""}` });
+      out.push({ code: "APPROVALS", message: `${v} has ${approvers.size} of ${plural(env.requiredApprovals, "required approval")} for ${env.name}.${stuck ? ` ${stuck}` : ""}` });
     }
   }
   if (f.activeFreeze && f.freezeOverrideReason?.trim() && !f.actorRoles.has("OPS")) {

@@ -5,6 +5,7 @@ import { ProductionStateLine, ReleaseStatusBadge } from "@/components/release-st
 import { Badge, Card, PageHeader } from "@/components/ui";
 import { getReleaseEvidence } from "@/lib/audit/get-release-evidence";
 import { loadForPage, requirePageActor } from "@/lib/entry/page";
+import { plural } from "@/lib/util/text";
 
 export const metadata: Metadata = { title: "Release evidence" };
 
@@ -57,7 +58,7 @@ export default async function ReleaseEvidencePage({ params }: { params: Promise<
             {ev.hashes.mismatches.length === 0 ? (
               <Badge tone="green">Yes: all {ev.hashes.checked} recorded hashes match</Badge>
             ) : (
-              <Badge tone="red">No: {ev.hashes.mismatches.length} event(s) recorded other bytes (#{ev.hashes.mismatches.map((m) => m.seq.toString()).join(", #")})</Badge>
+              <Badge tone="red">No: {plural(ev.hashes.mismatches.length, "event")} recorded other bytes (#{ev.hashes.mismatches.map((m) => m.seq.toString()).join(", #")})</Badge>
             )}
           </dd>
           <dt className="text-slate-500">Signed checkpoint</dt>
