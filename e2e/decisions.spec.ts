@@ -93,6 +93,12 @@ test("the uploader cannot accept their own release; a customer accepts it in the
     await expect(page.getByTestId("verdicts")).toContainText(`accepted by ${customer.person.name} in Acceptance`);
     await expect(page.getByTestId("verdicts")).toContainText(release.sha256.slice(0, 12));
     await expect(page.getByRole("button", { name: /^Accept/ })).toHaveCount(0);
+    // The verdict shows in place of the forms: who, when; a rejection is only a second thought, behind its question.
+    await expect(page.getByTestId("decision-made")).toHaveText(/^You accepted 1\.0\.0 in Acceptance on \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC\.$/);
+    await expect(page.getByRole("button", { name: /^Reject/ })).toHaveCount(0);
+    await expect(page.getByTestId("reject-after-acceptance").locator("summary")).toHaveText("Found a problem since? Reject 1.0.0…");
+    await expect(page.getByTestId("decision-why")).toHaveCount(0);
+    await screenshot(page, "review-accepted");
     // Once accepted, nobody is asked to test it any more: the request says it is done, and by whom.
     await page.goto("/inbox");
     const testItem = page.getByTestId("notification").filter({ hasText: `Test ${tenant.application} 1.0.0` });
@@ -140,6 +146,11 @@ test("the uploader cannot accept their own release; a customer accepts it in the
     await expect(approver.page.getByTestId("decision-state")).toContainText("Accepted and approved: ready for ops to promote.");
     await expect(approver.page.getByTestId("approvals")).toContainText(`approved by ${approver.person.name} for Production`);
     await expect(approver.page.getByTestId("approvals")).toContainText("CAB-42");
+    // What they did, where the form was: no warning that it is "already approved".
+    await expect(approver.page.getByTestId("decision-why")).toHaveCount(0);
+    await expect(approver.page.getByTestId("decision-made")).toContainText(/You approved 1\.0\.0 for Production on \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC:\s*“CAB-42”/);
+    await expect(approver.page.getByRole("button", { name: /^Approve/ })).toHaveCount(0);
+    await screenshot(approver.page, "review-approved");
   } finally {
     lane.stop();
     await receiver.stop();

@@ -143,7 +143,7 @@ describe("recordVerdict", () => {
     const { release: older } = await releaseInAcceptance(f);
     const { release: newer } = await releaseInAcceptance(f);
     const replaced = `${older.version} no longer runs in Acceptance (it runs ${newer.version} now): only the release running there can be accepted.`;
-    await expectAppError(recordVerdict(f.customer, { releaseId: older.id, verdict: "ACCEPTED", artifactSha256: older.artifactSha256 }), "CONFLICT", replaced);
+    await expectAppError(recordVerdict(f.customer, { releaseId: older.id, verdict: "ACCEPTED", artifactSha256: older.artifactSha256 }), "PRECONDITION_FAILED", replaced);
     expect(await statusOf(older.id)).toBe("CANDIDATE");
     expect(await db.acceptanceVerdict.count({ where: { releaseId: older.id } })).toBe(0);
     const review = await getReleaseDecisions(f.customer, older.id);
@@ -155,13 +155,25 @@ describe("recordVerdict", () => {
     expect((await driveToEnd(f, "acceptance", deployment.id)).status).toBe("SUCCEEDED");
     await expectAppError(
       recordVerdict(f.customer, { releaseId: newer.id, verdict: "ACCEPTED", artifactSha256: newer.artifactSha256 }),
-      "CONFLICT",
+      "PRECONDITION_FAILED",
       `${newer.version} no longer runs in Acceptance (it runs ${older.version} now): only the release running there can be accepted.`,
     );
     expect((await getReleaseDecisions(f.customer, older.id)).you).toMatchObject({ canAccept: true, why: [] });
     await recordVerdict(f.customer, { releaseId: older.id, verdict: "ACCEPTED", artifactSha256: older.artifactSha256 });
     expect(await statusOf(older.id)).toBe("ACCEPTED");
     await settleBackgroundWork();
+  });
+
+  it("the same person sending the same verdict again (an answer lost on the way) gets the one recorded, not a second", async () => {
+    const { release } = await releaseInAcceptance(flow);
+    const first = await recordVerdict(flow.customer, { releaseId: release.id, verdict: "ACCEPTED", artifactSha256: release.artifactSha256 });
+    const again = inRequest(flow.customer);
+    const second = await recordVerdict(again, { releaseId: release.id, verdict: "ACCEPTED", artifactSha256: release.artifactSha256 });
+    expect(second).toMatchObject({ repeated: true, verdict: { id: first.verdict.id }, release: { status: "ACCEPTED" } });
+    expect(await db.acceptanceVerdict.count({ where: { releaseId: release.id } })).toBe(1);
+    expect(await eventsOf(again)).toEqual([]);
+    // Another customer is still told it was decided; a different verdict is a new decision.
+    await expectAppError(recordVerdict(await createMember(flow.tenant, "CUSTOMER", { customerSide: true }), { releaseId: release.id, verdict: "ACCEPTED", artifactSha256: release.artifactSha256 }), "CONFLICT", /was already accepted by/);
   });
 
   it("two customers clicking at once: one verdict wins, the other is told, one event", async () => {
@@ -232,7 +244,11 @@ describe("approveRelease", () => {
     const first = await approveRelease(f.approver, { releaseId: release.id, artifactSha256: release.artifactSha256 });
     expect(first.releaseApproved).toBe(false);
     expect(await statusOf(release.id)).toBe("ACCEPTED");
-    await expectAppError(approveRelease(f.approver, { releaseId: release.id, artifactSha256: release.artifactSha256 }), "CONFLICT", `You already approved ${release.version} for Production.`);
+    // Sent again (an answer lost on the way): the approval already given, not a second one, and no new event.
+    const again = inRequest(f.approver);
+    expect(await approveRelease(again, { releaseId: release.id, artifactSha256: release.artifactSha256 })).toMatchObject({ repeated: true, approval: { id: first.approval.id }, approvals: 1 });
+    expect(await eventsOf(again)).toEqual([]);
+    expect(await db.approval.count({ where: { releaseId: release.id } })).toBe(2);
 
     // The second and third approvals at the same moment: the release lock makes the later one see the earlier, so
     // together they reach the three required (each alone counting two would leave the release unapproved).
@@ -375,7 +391,7 @@ describe("getReleaseDecisions", () => {
     const { release } = await releaseInAcceptance(f);
 
     const forCustomer = await getReleaseDecisions(f.customer, release.id);
-    expect(forCustomer.you).toEqual({ isUploader: false, canAccept: true, canReject: true, canApprove: false, why: [] });
+    expect(forCustomer.you).toEqual({ isUploader: false, canAccept: true, canReject: true, canApprove: false, approved: null, why: [] });
     expect(forCustomer.acceptance).toEqual({ id: f.env.acceptance.id, name: "Acceptance", url: "https://acceptance.shop.example.test", deployed: true, runsThis: true, runs: release.version });
     expect(forCustomer.production?.live?.version).toBe(first.release.version);
     expect(forCustomer.changes.map((c) => [c.version, c.title, c.isThis])).toEqual([
@@ -389,11 +405,22 @@ describe("getReleaseDecisions", () => {
 
     const forApprover = await getReleaseDecisions(f.approver, release.id);
     expect(forApprover.you).toMatchObject({ canApprove: false, why: [`${release.version} needs a customer's acceptance first.`] });
-    await recordVerdict(f.customer, { releaseId: release.id, verdict: "ACCEPTED", artifactSha256: release.artifactSha256 });
+    await recordVerdict(f.customer, { releaseId: release.id, verdict: "ACCEPTED", artifactSha256: release.artifactSha256, reason: "Checkout works on mobile" });
     expect((await getReleaseDecisions(f.approver, release.id)).you).toMatchObject({ canApprove: true, why: [] });
     const after = await getReleaseDecisions(f.customer, release.id);
-    expect(after.you).toMatchObject({ canAccept: false, canReject: true });
+    // The verdict given, by whom, when and why, instead of a reason why there is no Accept button; a rejection
+    // stays possible (a problem found since), as a second thought, not a form beside the verdict.
+    expect(after.you).toMatchObject({ canAccept: false, canReject: true, why: [] });
+    expect(after.decided).toEqual({ verdict: "ACCEPTED", by: f.customer.name, byYou: true, at: expect.any(Date), environment: "Acceptance", reason: "Checkout works on mobile" });
+    expect((await getReleaseDecisions(f.dev, release.id)).decided).toMatchObject({ verdict: "ACCEPTED", byYou: false });
     expect(after.verdicts).toEqual([expect.objectContaining({ verdict: "ACCEPTED", by: f.customer.name, sha256: release.artifactSha256, onThisBuild: true })]);
+
+    // The approver, once they approved: what they did, not a warning that it is "already approved".
+    await approveRelease(f.approver, { releaseId: release.id, artifactSha256: release.artifactSha256, comment: "CAB-42" });
+    const approved = await getReleaseDecisions(f.approver, release.id);
+    expect(approved.you).toMatchObject({ canApprove: false, why: [], approved: { at: expect.any(Date), comment: "CAB-42" } });
+    const otherApprover = await getReleaseDecisions(f.ops, release.id);
+    expect(otherApprover.you).toMatchObject({ canApprove: false, why: [], approved: null });
     await settleBackgroundWork();
   });
 });

@@ -73,7 +73,7 @@ describe("verdictRefusal", () => {
 
   it("accepts only what acceptance runs now; a release replaced or reverted away there may still be rejected", () => {
     expect(verdictRefusal(verdict({ acceptanceRuns: { version: "1.3.0" } }))).toEqual({
-      code: "CONFLICT",
+      code: "PRECONDITION_FAILED",
       message: "1.2.0 no longer runs in Acceptance (it runs 1.3.0 now): only the release running there can be accepted.",
     });
     expect(verdictRefusal(verdict({ acceptanceRuns: null }))?.message).toBe("1.2.0 no longer runs in Acceptance: only the release running there can be accepted.");

@@ -9,6 +9,11 @@ import { sentence } from "../util/text";
 
 export type ReleaseStatusName = "CANDIDATE" | "ACCEPTED" | "REJECTED" | "APPROVED" | "RELEASED" | "WITHDRAWN" | "REVERTED" | "SUPERSEDED";
 
+/**
+ * FORBIDDEN: never this person's to decide. PRECONDITION_FAILED: not yet, or no longer, decidable (the message says
+ * what it waits for). CONFLICT: already decided, or moved on past the decision: the review page shows that state
+ * itself (components/release-decisions.tsx), so it gives no warning for it.
+ */
 export interface Refusal {
   code: Extract<ErrorCode, "FORBIDDEN" | "CONFLICT" | "PRECONDITION_FAILED">;
   message: string;
@@ -89,7 +94,7 @@ export function verdictRefusal(f: VerdictFacts): Refusal | null {
   // release replaced there since, or reverted away from. A rejection stays possible: it only stops a promotion.
   if (f.verdict === "ACCEPTED" && f.acceptanceRuns !== "this") {
     const now = f.acceptanceRuns ? ` (it runs ${f.acceptanceRuns.version} now)` : "";
-    return { code: "CONFLICT", message: `${f.release.version} no longer runs in ${f.acceptance.name}${now}: only the release running there can be accepted.` };
+    return { code: "PRECONDITION_FAILED", message: `${f.release.version} no longer runs in ${f.acceptance.name}${now}: only the release running there can be accepted.` };
   }
   return null;
 }

@@ -75,6 +75,7 @@ export async function getReleaseDecisions(actor: UserActor, releaseId: string) {
         latestVerdict,
       })
     : null;
+  const yourApproval = gate ? onSha(release.approvals).find((a) => a.userId === actor.id && a.environmentId === gate.id) : undefined;
   const acceptRefusal = customer ? verdictRefusal({ ...verdictFacts, verdict: "ACCEPTED" }) : null;
   const rejectRefusal = customer ? verdictRefusal({ ...verdictFacts, verdict: "REJECTED" }) : null;
   const gateApprovals = gate ? onSha(release.approvals).filter((a) => a.environmentId === gate.id) : [];
@@ -129,6 +130,10 @@ export async function getReleaseDecisions(actor: UserActor, releaseId: string) {
       sha256: v.artifactSha256,
       onThisBuild: v.artifactSha256 === release.artifactSha256,
     })),
+    /** The verdict that stands on this build: who gave it, when, where and why (the review page shows it in place of the forms). */
+    decided: lastVerdict
+      ? { verdict: lastVerdict.verdict, by: lastVerdict.user.name, byYou: lastVerdict.userId === actor.id, at: lastVerdict.createdAt, environment: lastVerdict.environment.name, reason: lastVerdict.reason }
+      : null,
     approvals: release.approvals.map((a) => ({
       id: a.id,
       by: a.user.name,
@@ -144,15 +149,18 @@ export async function getReleaseDecisions(actor: UserActor, releaseId: string) {
       canAccept: customer && acceptRefusal === null,
       canReject: customer && rejectRefusal === null,
       canApprove: approver && approveRefusal === null,
-      /** Why this person has no button where their role would give them one (and, for the uploader, why never). */
+      /** This person's approval of this build, if they gave one. */
+      approved: approver && yourApproval ? { at: yourApproval.createdAt, comment: yourApproval.comment } : null,
+      /**
+       * Why this person has no button where their role would give them one (and, for the uploader, why never). Not
+       * for a decision already made (CONFLICT): the page shows that decision instead of warning about it.
+       */
       why: isUploader
         ? [separationOfDutiesMessage(release.version)]
         : [
-            ...new Set([
-              // Why there is no Accept button, also beside a Reject form (a release replaced in acceptance may still be rejected).
-              ...(customer && acceptRefusal && (rejectRefusal || release.status === "CANDIDATE") ? [acceptRefusal.message] : []),
-              ...(approver && approveRefusal ? [approveRefusal.message] : []),
-            ]),
+            ...new Set(
+              [...(customer ? [acceptRefusal] : []), ...(approver ? [approveRefusal] : [])].flatMap((r) => (r && r.code !== "CONFLICT" ? [r.message] : [])),
+            ),
           ],
     },
   };

@@ -39,7 +39,7 @@ export type TRecordVerdictRequest = z.input<typeof ZRecordVerdictRequestSchema>;
  * person who uploaded it (even holding the customer role), and only once it has been deployed successfully to
  * acceptance; an acceptance only while acceptance still runs it. Acceptance moves a candidate to ACCEPTED; a
  * rejection moves a candidate, or an accepted or approved release not yet live, to REJECTED (it then cannot be
- * promoted). The developer who uploaded it is notified.
+ * promoted). The developer who uploaded it is notified. Sent again by the same person (`repeated`), it changes nothing.
  */
 export async function recordVerdict(actor: UserActor, raw: TRecordVerdictRequest) {
   const input = parseInput(ZRecordVerdictRequestSchema, raw);
@@ -47,6 +47,12 @@ export async function recordVerdict(actor: UserActor, raw: TRecordVerdictRequest
     const release = await loadReleaseForDecision(tx, actor, input.releaseId);
     assertCan(actor, "release.verdict", release.applicationId, { releaseId: release.id });
     const app = release.application;
+    // The same person sending the same verdict on the same bytes again (their answer was lost on the way): the one
+    // recorded stands, and they are told so, not refused; nothing new is written.
+    const mine = await tx.acceptanceVerdict.findFirst({ where: { releaseId: release.id, artifactSha256: release.artifactSha256 }, orderBy: { createdAt: "desc" } });
+    if (mine && mine.userId === actor.id && mine.verdict === input.verdict && input.artifactSha256 === release.artifactSha256) {
+      return { verdict: mine, release: { id: release.id, version: release.version, status: release.status }, repeated: true };
+    }
     const acceptance = acceptanceEnvironment(app.environments);
     const deployedToAcceptance =
       acceptance !== null &&
@@ -79,8 +85,8 @@ export async function recordVerdict(actor: UserActor, raw: TRecordVerdictRequest
       before: { status: release.status },
       after: { status: input.verdict, verdict: input.verdict, reason: input.reason, artifactSha256: release.artifactSha256, version: release.version },
     });
-    return { verdict, release: { id: release.id, version: release.version, status: input.verdict } };
+    return { verdict, release: { id: release.id, version: release.version, status: input.verdict }, repeated: false };
   });
-  await afterCommit("verdict notifications", () => onVerdictRecorded(outcome.verdict.id));
+  if (!outcome.repeated) await afterCommit("verdict notifications", () => onVerdictRecorded(outcome.verdict.id));
   return outcome;
 }
