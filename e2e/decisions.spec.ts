@@ -221,6 +221,19 @@ test("a rejection needs a reason, and the developers see it; a rejected release 
     expect(await web.claim(), "nothing was sent to production").toBeNull();
     await ops.page.goto(`/apps/${tenant.applicationId}`);
     await expect(production.getByTestId("live-release")).toHaveText("No release deployed yet.");
+
+    // ---- its evidence: the steps in the procedure's order, the rejection where the later ones would be ----
+    await admin.goto(`/audit/releases/${release.id}`);
+    const milestones = admin.getByTestId("milestones").getByRole("listitem");
+    expect(await milestones.evaluateAll((rows) => rows.map((r) => [r.children[0]?.textContent, r.children[1]?.textContent]))).toEqual([
+      ["Uploaded", expect.stringContaining(dev.person.email)],
+      ["Deployed to QA", expect.stringContaining("API token ci")],
+      ["Deployed to Acceptance", expect.stringContaining("API token ci")],
+      ["Rejected by the customer", expect.stringContaining(customer.person.email)],
+      ["Approved", `not taken: rejected by ${customer.person.email}`],
+      ["Promoted to Production", `not taken: rejected by ${customer.person.email}`],
+    ]);
+    await screenshot(admin, "evidence-rejected");
   } finally {
     lane.stop();
     stopWeb();

@@ -74,7 +74,7 @@ export default async function ReleaseEvidencePage({ params }: { params: Promise<
           {ev.milestones.map((m) => (
             <li key={m.label} className="grid gap-2 sm:grid-cols-[14rem_1fr_12rem]">
               <span className="font-medium">{m.label}</span>
-              <span className={m.at ? "" : "text-slate-400"}>{m.at ? `${m.who ?? "—"} · ${when(m.at)}` : "not yet"}</span>
+              <span className={m.at ? "" : m.instead ? "text-rose-700" : "text-slate-400"}>{m.at ? `${m.who ?? "—"} · ${when(m.at)}` : (m.instead ?? "not yet")}</span>
               <span className="font-mono text-xs text-slate-500">{m.sha256 ? `sha ${m.sha256.slice(0, 16)}…` : ""}</span>
             </li>
           ))}
