@@ -260,6 +260,26 @@ test("a release replaced in acceptance cannot be accepted: its review page says 
   }
 });
 
+test("when the uploader is the only one who could approve, the review page says an administrator must grant the role", async ({ adminPage: admin, tenant, newBrowserPage, request }) => {
+  test.setTimeout(180_000);
+  const dev = await signedInMember(admin, tenant.applicationId, newBrowserPage, { first: "Solo", last: "Developer", role: "Developer" });
+  await grantAnotherRole(admin, tenant.applicationId, dev.person, "Approver");
+  const customer = await customerTester(admin, tenant, newBrowserPage);
+  const lane = await releaseLane(admin, dev.page, request, tenant.applicationId);
+  try {
+    const release = await releaseInAcceptance(lane, request, tenant.applicationId, dev.person.email, "4.0.0");
+    const page = customer.page;
+    await page.goto(reviewPath(tenant.applicationId, release.id));
+    await page.getByRole("button", { name: "Accept 4.0.0" }).click();
+    await expect(page.getByTestId("decision-state")).toContainText(
+      `Accepted by ${customer.person.name}; 0 of 1 approval for Production. Nobody else holds the Approver or Ops role on this application: an administrator must grant it.`,
+    );
+    await screenshot(page, "review-nobody-can-approve");
+  } finally {
+    lane.stop();
+  }
+});
+
 test("ops freeze production with a reason and lift it; others see the freeze but cannot lift it", async ({ adminPage: admin, tenant, newBrowserPage }) => {
   const ops = await signedInMember(admin, tenant.applicationId, newBrowserPage, { first: "Olga", last: "Ops", role: "Ops" });
   const dev = await signedInMember(admin, tenant.applicationId, newBrowserPage, { first: "Dino", last: "Developer", role: "Developer" });
