@@ -3,7 +3,8 @@
 // each with the real bundled agent. Each run, under a 200 req/s open-model load through HAProxy:
 //   - a rolling deploy of a new release (batch 1): failed requests, total time (request to finished), and
 //     Releasegate's own overhead per node = the activation step's time minus the time spent in hooks, balancer
-//     waits (drain, HAProxy's check) and the health check, as the agent reports them ("waits {...}" in its log);
+//     waits (drain, HAProxy's check) and the health check, as the agent reports them ("Waited … ms on the app and
+//     the load balancer: …" in its log, agent/src/waits.ts);
 //   - a revert to the previous release (still staged on every node): failed requests, total time.
 // Baseline, measured in the same run on the same nodes: the same per-node sequence (drain, stop, switch, start,
 // health, ready) run directly by this script with the agent's own modules, no control plane: the floor a rollout
@@ -16,6 +17,7 @@ import pg from "pg";
 import { checkHealth, runHook } from "../agent/src/install/hooks";
 import { ReleaseStore } from "../agent/src/install/release-store";
 import { drainServer, readyServer } from "../agent/src/lb/haproxy";
+import { waitedMsIn } from "../agent/src/waits";
 import { migrateDatabase } from "../lib/db/migrate";
 import { startTestServer } from "../scripts/lib/test-database";
 import { type Fleet, startFleet, startFleetHaproxy, waitFor } from "../test/support/fleet";
@@ -98,10 +100,7 @@ async function main(): Promise<void> {
       const overhead: number[] = [];
       for (const s of steps.rows) {
         const logs = (await client.query<{ content: string }>(`SELECT content FROM "StepLog" WHERE "stepId" = $1 ORDER BY seq`, [s.id])).rows.map((r) => r.content).join("");
-        const m = /waits (\{.*\})/.exec(logs);
-        const waits = m ? (JSON.parse(m[1]!) as Record<string, number>) : {};
-        const waited = Object.values(waits).reduce((a, b) => a + b, 0);
-        overhead.push(s.finished.getTime() - s.created.getTime() - waited);
+        overhead.push(s.finished.getTime() - s.created.getTime() - (waitedMsIn(logs) ?? 0));
       }
       return { totalMs: d.finished.getTime() - d.created.getTime(), overheadMs: overhead };
     };

@@ -203,6 +203,12 @@ export function DeployPanel({
           </div>
         </details>
       )}
+      {options.revert && scheduled?.scheduledFor && (
+        // One deployment per environment: a revert would collide with the scheduled one, so say so instead of hiding it.
+        <p className="text-xs text-slate-600" data-testid="revert-blocked">
+          A deployment is scheduled for <LocalTime iso={scheduled.scheduledFor.toISOString()} />: cancel it first to revert to {options.revert.version}.
+        </p>
+      )}
       {options.revert && !active && (
         <details>
           <summary className="cursor-pointer text-sm font-medium text-rose-700">Revert to {options.revert.version}</summary>

@@ -23,16 +23,19 @@ const FieldErrors = createContext<Record<string, string[]>>({});
  */
 export const REQUEST_LOST = "The request did not reach Releasegate or its answer was lost. Check whether it took effect before trying again.";
 
+/** The same, for an action that takes effect once however often it is sent (a verdict, an approval): sending it again is the check. */
+export const REQUEST_LOST_RETRY_SAFE = "The request did not reach Releasegate or its answer was lost. Send it again: it takes effect only once.";
+
 /**
  * Calls a server action and turns a failed call into that message. runAction (lib/entry/action.ts) answers every
  * outcome of the server's own work, so a rejection here is the transport's; left to bubble, it would replace the
  * page, and what the person typed, with the error page.
  */
-export async function callAction<T>(action: () => Promise<T>): Promise<T | { ok: false; error: string }> {
+export async function callAction<T>(action: () => Promise<T>, lost = REQUEST_LOST): Promise<T | { ok: false; error: string }> {
   try {
     return await action();
   } catch {
-    return { ok: false, error: REQUEST_LOST };
+    return { ok: false, error: lost };
   }
 }
 
@@ -52,6 +55,7 @@ export function ActionForm({
   variant = "primary",
   resetOnSuccess = true,
   inline = false,
+  retrySafe = false,
 }: {
   action: (formData: FormData) => Promise<Result>;
   children?: ReactNode;
@@ -62,6 +66,8 @@ export function ActionForm({
   variant?: ButtonVariant;
   resetOnSuccess?: boolean;
   inline?: boolean;
+  /** The action takes effect once however often it is sent: a lost request says to send it again. */
+  retrySafe?: boolean;
 }) {
   const [result, setResult] = useState<Result | null>(null);
   const [pending, startTransition] = useTransition();
@@ -74,7 +80,7 @@ export function ActionForm({
     const form = event.currentTarget;
     const data = new FormData(form);
     startTransition(async () => {
-      const r = await callAction(() => action(data));
+      const r = await callAction(() => action(data), retrySafe ? REQUEST_LOST_RETRY_SAFE : REQUEST_LOST);
       setResult(r);
       if (r.ok && resetOnSuccess) form.reset();
       if (r.ok && r.data?.redirectTo) router.push(r.data.redirectTo);

@@ -1,12 +1,14 @@
 // The release procedure's decisions on one release, for the person looking at it: a customer tester gets Accept and
 // Reject (reason required) with where to test and what changed since production; an approver gets Approve; the
-// uploader gets no button and a line saying why (separation of duties); everyone sees the verdicts and approvals
-// given, by whom, when and on which build. A server component: it reads through lib/approvals (the same rules the
+// uploader gets no button and a line saying why (separation of duties). Once decided, the verdict (and the viewer's
+// approval) shows in place of the forms; everyone sees the verdicts and approvals given, by whom, when and on which
+// build. A server component: it reads through lib/approvals (the same rules the
 // server actions enforce decide which buttons appear) and hands the actions to client forms.
 import Link from "next/link";
 import { approveReleaseAction, recordVerdictAction } from "@/app/(app)/apps/[appId]/releases/[releaseId]/decision-actions";
 import { getReleaseDecisions, type ReleaseDecisions as Decisions } from "@/lib/approvals/get-release-decisions";
 import type { UserActor } from "@/lib/auth/actor";
+import { plural } from "@/lib/util/text";
 import { formatTime } from "./deployment-status";
 import { ActionForm, TextAreaField } from "./form";
 import { productionSentence, ReleaseStatusBadge } from "./release-status";
@@ -21,10 +23,13 @@ function nextStep(d: Decisions): string {
   switch (r.status) {
     case "CANDIDATE":
       if (!d.acceptance) return "This application has no acceptance stage.";
-      return d.acceptance.deployed ? `Waiting for a customer's test in ${d.acceptance.name}.` : `Not deployed to ${d.acceptance.name} yet: customers test it there.`;
+      if (!d.acceptance.deployed) return `Not deployed to ${d.acceptance.name} yet: customers test it there.`;
+      return d.acceptance.runsThis
+        ? `Waiting for a customer's test in ${d.acceptance.name}.`
+        : `No longer in ${d.acceptance.name}${d.acceptance.runs ? `: it runs ${d.acceptance.runs} now` : ""}.`;
     case "ACCEPTED":
       return d.approvalGate && d.approvalGate.requiredApprovals > 0
-        ? `Accepted${lastVerdict ? ` by ${lastVerdict.by}` : ""}; ${d.approvalGate.approvals} of ${d.approvalGate.requiredApprovals} approval(s) for ${d.approvalGate.name}.`
+        ? `Accepted${lastVerdict ? ` by ${lastVerdict.by}` : ""}; ${d.approvalGate.approvals} of ${plural(d.approvalGate.requiredApprovals, "approval")} for ${d.approvalGate.name}.${d.approvalGate.lacking ? ` ${d.approvalGate.lacking}` : ""}`
         : `Accepted${lastVerdict ? ` by ${lastVerdict.by}` : ""}: ready for ops to promote.`;
     case "APPROVED":
       return "Accepted and approved: ready for ops to promote.";
@@ -50,6 +55,13 @@ export async function ReleaseDecisions({ releaseId, actor, decisions }: { releas
       <input type="hidden" name="artifactSha256" value={r.sha256} />
     </>
   );
+  const rejectForm = (
+    <ActionForm action={recordVerdictAction} submitLabel={`Reject ${r.version}`} pendingLabel="Rejecting…" variant="danger" retrySafe>
+      {binding}
+      <input type="hidden" name="verdict" value="REJECTED" />
+      <TextAreaField name="reason" label="Why reject it? (required: the developers read this)" maxLength={2000} placeholder="What did you do, what happened, what did you expect?" />
+    </ActionForm>
+  );
   return (
     <Card title="Acceptance and approval" className="mb-6">
       <div className="space-y-5" data-testid="release-decisions">
@@ -58,7 +70,8 @@ export async function ReleaseDecisions({ releaseId, actor, decisions }: { releas
           <span>{nextStep(d)}</span>
         </p>
 
-        {d.acceptance && (
+        {/* Where to test it, while it is to be tested: not once judged, nor once acceptance runs something else. */}
+        {d.acceptance && !d.decided && (d.acceptance.runsThis || !d.acceptance.deployed) && (
           <div className="rounded-md border border-slate-200 bg-slate-50 p-3 text-sm" data-testid="test-it">
             <p className="text-slate-800">
               {d.acceptance.deployed ? "Test it in " : "Customers test it in "}
@@ -96,7 +109,7 @@ export async function ReleaseDecisions({ releaseId, actor, decisions }: { releas
                   <Link href={`/apps/${r.applicationId}/releases/${c.id}`} className="font-medium text-indigo-700 hover:underline">
                     {c.version}
                   </Link>
-                  <span className="text-slate-700">{c.title || <span className="text-slate-400">no release notes</span>}</span>
+                  {c.title ? <span className="text-slate-700">{c.title}</span> : !c.hasNotes && <span className="text-slate-400">no release notes</span>}
                   {c.isThis ? <Badge tone="blue">this release</Badge> : c.status === "REJECTED" || c.status === "WITHDRAWN" ? <Badge>{c.status.toLowerCase()}</Badge> : null}
                 </li>
               ))}
@@ -104,10 +117,40 @@ export async function ReleaseDecisions({ releaseId, actor, decisions }: { releas
           )}
         </div>
 
-        {(you.canAccept || you.canReject || you.canApprove) && (
+        {/* Why a button this person's role would give them is missing, before what they can still do. */}
+        {you.why.map((line) => (
+          <p key={line} className="rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-sm text-amber-900" data-testid="decision-why">
+            {line}
+          </p>
+        ))}
+        {/* A decision made is shown as such, in place of the forms: who, when, and why. */}
+        {(d.decided || you.approved) && (
+          <div className="space-y-2" data-testid="decision-made">
+            {d.decided && (
+              <div className={`rounded-md border px-3 py-2 text-sm ${d.decided.verdict === "ACCEPTED" ? "border-emerald-200 bg-emerald-50 text-emerald-900" : "border-rose-200 bg-rose-50 text-rose-900"}`}>
+                <p>
+                  <span className="font-medium">{d.decided.byYou ? "You" : d.decided.by}</span> {d.decided.verdict === "ACCEPTED" ? "accepted" : "rejected"} {r.version} in{" "}
+                  {d.decided.environment} on {formatTime(d.decided.at)}
+                  {d.decided.reason ? ":" : "."}
+                </p>
+                {d.decided.reason && <p className="mt-0.5" data-testid="decided-reason">“{d.decided.reason}”</p>}
+              </div>
+            )}
+            {you.approved && d.approvalGate && (
+              <div className="rounded-md border border-emerald-200 bg-emerald-50 px-3 py-2 text-sm text-emerald-900">
+                <p>
+                  <span className="font-medium">You</span> approved {r.version} for {d.approvalGate.name} on {formatTime(you.approved.at)}
+                  {you.approved.comment ? ":" : "."}
+                </p>
+                {you.approved.comment && <p className="mt-0.5">“{you.approved.comment}”</p>}
+              </div>
+            )}
+          </div>
+        )}
+        {(you.canAccept || (you.canReject && !d.decided) || you.canApprove) && (
           <div className="grid gap-4 md:grid-cols-2" data-testid="decision-actions">
             {you.canAccept && (
-              <ActionForm action={recordVerdictAction} submitLabel={`Accept ${r.version}`} pendingLabel="Accepting…">
+              <ActionForm action={recordVerdictAction} submitLabel={`Accept ${r.version}`} pendingLabel="Accepting…" retrySafe>
                 {binding}
                 <input type="hidden" name="verdict" value="ACCEPTED" />
                 <p className="text-sm text-slate-700">
@@ -116,26 +159,22 @@ export async function ReleaseDecisions({ releaseId, actor, decisions }: { releas
                 </p>
               </ActionForm>
             )}
-            {you.canReject && (
-              <ActionForm action={recordVerdictAction} submitLabel={`Reject ${r.version}`} pendingLabel="Rejecting…" variant="danger">
-                {binding}
-                <input type="hidden" name="verdict" value="REJECTED" />
-                <TextAreaField name="reason" label="Why reject it? (required: the developers read this)" maxLength={2000} placeholder="What did you do, what happened, what did you expect?" />
-              </ActionForm>
-            )}
+            {you.canReject && !d.decided && rejectForm}
             {you.canApprove && d.approvalGate && (
-              <ActionForm action={approveReleaseAction} submitLabel={`Approve ${r.version} for ${d.approvalGate.name}`} pendingLabel="Approving…">
+              <ActionForm action={approveReleaseAction} submitLabel={`Approve ${r.version} for ${d.approvalGate.name}`} pendingLabel="Approving…" retrySafe>
                 {binding}
                 <TextAreaField name="comment" label="Comment (optional)" rows={2} maxLength={1000} placeholder="e.g. change request CR-1234" />
               </ActionForm>
             )}
           </div>
         )}
-        {you.why.map((line) => (
-          <p key={line} className="rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-sm text-amber-900" data-testid="decision-why">
-            {line}
-          </p>
-        ))}
+        {/* After an acceptance, a rejection is a second thought (a problem found since), not a form beside the verdict. */}
+        {you.canReject && d.decided && (
+          <details data-testid="reject-after-acceptance">
+            <summary className="cursor-pointer text-sm font-medium text-rose-700">Found a problem since? Reject {r.version}…</summary>
+            <div className="mt-2 max-w-xl">{rejectForm}</div>
+          </details>
+        )}
 
         <div className="grid gap-4 md:grid-cols-2">
           <div>

@@ -62,18 +62,9 @@ export function EmptyState({ title, children }: { title: string; children?: Reac
   );
 }
 
-export const ROLE_LABELS: Record<string, string> = {
-  DEVELOPER: "Developer",
-  CUSTOMER: "Customer tester",
-  APPROVER: "Approver",
-  OPS: "Ops",
-  AUDITOR: "Auditor",
-};
+export { ROLE_LABELS } from "@/lib/auth/role-labels";
 
-/** "1 server", "3 servers": a count with its noun in the right number. */
-export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
-  return `${count} ${count === 1 ? singular : pluralForm}`;
-}
+export { plural } from "@/lib/util/text";
 
 /**
  * What a 404 says. Also shown for objects outside the visitor's tenant (lib/entry/page.ts), so the wording must not

@@ -144,7 +144,7 @@ test("after a revert and a redeploy, every page says what production runs", asyn
     const promote = (version: string) => page.getByTestId("notification").filter({ hasText: `Promote ${app} ${version}` });
     await expect(promote("1.2.0")).toHaveAttribute("data-resolved", "done");
     await expect(promote("1.2.0").getByTestId("notification-resolved")).toHaveText("done Live in production.");
-    await expect(promote("1.0.0").getByTestId("notification-resolved")).toHaveText("done Was deployed to production.");
+    await expect(promote("1.0.0").getByTestId("notification-resolved")).toHaveText("done Promoted, since replaced in production.");
     await expect(promote("1.1.0")).toHaveAttribute("data-resolved", "moot");
     await expect(promote("1.1.0").getByTestId("notification-resolved")).toHaveText("no longer needed Production already runs 1.2.0.");
     for (const version of ["1.0.0", "1.1.0", "1.2.0"]) await expect(promote(version).getByLabel("unread")).toHaveCount(0);

@@ -84,15 +84,21 @@ test("the uploader cannot accept their own release; a customer accepts it in the
     await opened.close();
     await expect(page.getByTestId("acceptance-url")).toHaveAttribute("href", ACCEPTANCE_URL);
     await expect(page.getByTestId("changes-since-production")).toContainText("(nothing in Production yet)");
-    await expect(page.getByTestId("changes-since-production")).toContainText("1.0.0");
-    await expect(page.getByTestId("changes-since-production")).toContainText("Release 1.0.0");
+    // The version once: notes that only name the release ("Release 1.0.0") give no title beside it.
+    await expect(page.getByTestId("changes-since-production").getByRole("listitem")).toHaveText(/^1\.0\.0\s*this release$/);
     await expect(page.getByRole("region", { name: "Release notes" })).toContainText("Release 1.0.0");
     await screenshot(page, "review-customer");
     const accepted = await captureAction(page, () => page.getByRole("button", { name: "Accept 1.0.0" }).click());
-    await expect(page.getByTestId("decision-state")).toContainText(`Accepted by ${customer.person.name}; 0 of 1 approval(s) for Production.`);
+    await expect(page.getByTestId("decision-state")).toContainText(`Accepted by ${customer.person.name}; 0 of 1 approval for Production.`);
     await expect(page.getByTestId("verdicts")).toContainText(`accepted by ${customer.person.name} in Acceptance`);
     await expect(page.getByTestId("verdicts")).toContainText(release.sha256.slice(0, 12));
     await expect(page.getByRole("button", { name: /^Accept/ })).toHaveCount(0);
+    // The verdict shows in place of the forms: who, when; a rejection is only a second thought, behind its question.
+    await expect(page.getByTestId("decision-made")).toHaveText(/^You accepted 1\.0\.0 in Acceptance on \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC\.$/);
+    await expect(page.getByRole("button", { name: /^Reject/ })).toHaveCount(0);
+    await expect(page.getByTestId("reject-after-acceptance").locator("summary")).toHaveText("Found a problem since? Reject 1.0.0…");
+    await expect(page.getByTestId("decision-why")).toHaveCount(0);
+    await screenshot(page, "review-accepted");
     // Once accepted, nobody is asked to test it any more: the request says it is done, and by whom.
     await page.goto("/inbox");
     const testItem = page.getByTestId("notification").filter({ hasText: `Test ${tenant.application} 1.0.0` });
@@ -140,6 +146,11 @@ test("the uploader cannot accept their own release; a customer accepts it in the
     await expect(approver.page.getByTestId("decision-state")).toContainText("Accepted and approved: ready for ops to promote.");
     await expect(approver.page.getByTestId("approvals")).toContainText(`approved by ${approver.person.name} for Production`);
     await expect(approver.page.getByTestId("approvals")).toContainText("CAB-42");
+    // What they did, where the form was: no warning that it is "already approved".
+    await expect(approver.page.getByTestId("decision-why")).toHaveCount(0);
+    await expect(approver.page.getByTestId("decision-made")).toContainText(/You approved 1\.0\.0 for Production on \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC:\s*“CAB-42”/);
+    await expect(approver.page.getByRole("button", { name: /^Approve/ })).toHaveCount(0);
+    await screenshot(approver.page, "review-approved");
   } finally {
     lane.stop();
     await receiver.stop();
@@ -166,6 +177,8 @@ test("a rejection needs a reason, and the developers see it; a rejected release 
     await reject.click();
     await expect(page.getByTestId("decision-state")).toContainText(`Rejected by ${customer.person.name}: “The checkout button does nothing on mobile”`);
     await expect(page.getByRole("button", { name: /^(Accept|Reject)/ })).toHaveCount(0);
+    // Uploading is the developers' to do: the customer is told who acts next, not asked to upload.
+    await expect(page.getByTestId("release-decisions")).not.toContainText("Upload a fixed");
 
     // The developers, the one who uploaded it and their colleague: on the home page, in the inbox, and on the review
     // page.
@@ -192,7 +205,7 @@ test("a rejection needs a reason, and the developers see it; a rejected release 
     const production = ops.page.getByTestId("deploy-Production");
     await production.locator("summary", { hasText: "Deploy to Production" }).click();
     await expect(production.getByText("No release can be deployed here yet.")).toBeVisible();
-    const why = `2.0.0 was rejected by ${customer.person.name}: The checkout button does nothing on mobile. Upload a fixed release candidate.`;
+    const why = `2.0.0 was rejected by ${customer.person.name}: The checkout button does nothing on mobile. Next: its developers upload a fixed release candidate.`;
     await expect(production.getByRole("list", { name: "Why some releases cannot go to Production" })).toContainText(`2.0.0: ${why}`);
     await ops.page.goto(`/apps/${tenant.applicationId}/settings`);
     const tokens = ops.page.getByRole("region", { name: "New API token", exact: true });
@@ -208,9 +221,62 @@ test("a rejection needs a reason, and the developers see it; a rejected release 
     expect(await web.claim(), "nothing was sent to production").toBeNull();
     await ops.page.goto(`/apps/${tenant.applicationId}`);
     await expect(production.getByTestId("live-release")).toHaveText("No release deployed yet.");
+
+    // ---- its evidence: the steps in the procedure's order, the rejection where the later ones would be ----
+    await admin.goto(`/audit/releases/${release.id}`);
+    const milestones = admin.getByTestId("milestones").getByRole("listitem");
+    expect(await milestones.evaluateAll((rows) => rows.map((r) => [r.children[0]?.textContent, r.children[1]?.textContent]))).toEqual([
+      ["Uploaded", expect.stringContaining(dev.person.email)],
+      ["Deployed to QA", expect.stringContaining("API token ci")],
+      ["Deployed to Acceptance", expect.stringContaining("API token ci")],
+      ["Rejected by the customer", expect.stringContaining(customer.person.email)],
+      ["Approved", `not taken: rejected by ${customer.person.email}`],
+      ["Promoted to Production", `not taken: rejected by ${customer.person.email}`],
+    ]);
+    await screenshot(admin, "evidence-rejected");
   } finally {
     lane.stop();
     stopWeb();
+  }
+});
+
+test("a release replaced in acceptance cannot be accepted: its review page says why, and no longer where to test it", async ({ adminPage: admin, tenant, newBrowserPage, request }) => {
+  test.setTimeout(180_000);
+  const dev = await signedInMember(admin, tenant.applicationId, newBrowserPage, { first: "Rhea", last: "Developer", role: "Developer" });
+  const customer = await customerTester(admin, tenant, newBrowserPage);
+  const lane = await releaseLane(admin, dev.page, request, tenant.applicationId);
+  try {
+    const older = await releaseInAcceptance(lane, request, tenant.applicationId, dev.person.email, "3.0.0");
+    await releaseInAcceptance(lane, request, tenant.applicationId, dev.person.email, "3.1.0");
+    const page = customer.page;
+    await page.goto(reviewPath(tenant.applicationId, older.id));
+    await expect(page.getByTestId("decision-state")).toContainText("No longer in Acceptance: it runs 3.1.0 now.");
+    await expect(page.getByRole("button", { name: "Accept 3.0.0" })).toHaveCount(0);
+    await expect(page.getByTestId("decision-why")).toHaveText("3.0.0 no longer runs in Acceptance (it runs 3.1.0 now): only the release running there can be accepted.");
+    await expect(page.getByTestId("test-it")).toHaveCount(0);
+    await screenshot(page, "review-replaced-in-acceptance");
+  } finally {
+    lane.stop();
+  }
+});
+
+test("when the uploader is the only one who could approve, the review page says an administrator must grant the role", async ({ adminPage: admin, tenant, newBrowserPage, request }) => {
+  test.setTimeout(180_000);
+  const dev = await signedInMember(admin, tenant.applicationId, newBrowserPage, { first: "Solo", last: "Developer", role: "Developer" });
+  await grantAnotherRole(admin, tenant.applicationId, dev.person, "Approver");
+  const customer = await customerTester(admin, tenant, newBrowserPage);
+  const lane = await releaseLane(admin, dev.page, request, tenant.applicationId);
+  try {
+    const release = await releaseInAcceptance(lane, request, tenant.applicationId, dev.person.email, "4.0.0");
+    const page = customer.page;
+    await page.goto(reviewPath(tenant.applicationId, release.id));
+    await page.getByRole("button", { name: "Accept 4.0.0" }).click();
+    await expect(page.getByTestId("decision-state")).toContainText(
+      `Accepted by ${customer.person.name}; 0 of 1 approval for Production. Nobody else holds the Approver or Ops role on this application: an administrator must grant it.`,
+    );
+    await screenshot(page, "review-nobody-can-approve");
+  } finally {
+    lane.stop();
   }
 });
 

@@ -150,7 +150,7 @@ test("a deployment started in the UI is followed live, a failure says why, ops r
     await web1.succeed(rollback);
     await expect(status).toHaveText("failed");
     await expect(page.getByTestId("failure-reason")).toHaveText(
-      `Why it failed: web-1: activating the release failed: ${why}. Rolled back 1 node(s) to the previous release.`,
+      `Why it failed: web-1: activating the release failed: ${why}. Rolled back to the previous release: web-1.`,
     );
     await expect(page.getByTestId("rollout-server-web-2").getByTestId("step-ACTIVATE")).toContainText("cancelled");
     expect(await stillSameDocument(), "the page updated without a reload").toBe(true);
@@ -199,7 +199,7 @@ test("a deployment started in the UI is followed live, a failure says why, ops r
     await expect(history.first()).toContainText("revert");
     await expect(history.first()).toContainText("succeeded");
     await expect(history.nth(2)).toContainText("failed");
-    await expect(history.nth(2)).toContainText("Rolled back 1 node(s)");
+    await expect(history.nth(2)).toContainText("Rolled back to the previous release: web-1.");
   } finally {
     stopHeartbeats();
   }

@@ -2,13 +2,14 @@
 // answers 502 instead) leaves the person on their page with what they typed, and a message on the form saying that
 // the outcome is unknown and to check it: never the whole-page "Something went wrong". The browser's server-action
 // POSTs are broken with page.route; the forms: an administrator's form, sign-out, the release upload's save, the
-// deploy panel, the customer's rejection and the inbox.
+// deploy panel, the customer's rejection (sending a verdict again is safe: the form says so) and the inbox.
 import type { Page, Route } from "@playwright/test";
 import { createRelease, expect, signedInMember, test, uniq } from "./fixtures";
 import { customerTester, releaseInAcceptance, releaseLane, reviewPath } from "./support/decisions";
 import { fillReleaseForm, generateArtifact, pickFile, saveRelease, screenshot, uploadForm, waitUntilUploaded } from "./support/releases";
 
 const LOST = "The request did not reach Releasegate or its answer was lost. Check whether it took effect before trying again.";
+const RETRY_SAFE = "The request did not reach Releasegate or its answer was lost. Send it again: it takes effect only once.";
 
 type Break = "unreachable" | "answer-lost" | "bad-gateway";
 
@@ -162,7 +163,8 @@ test("the deploy panel, the customer's rejection and the inbox keep the page and
     const reject = await breakNextAction(page, "bad-gateway");
     await page.getByRole("button", { name: "Reject 1.0.0" }).click();
     await reject();
-    await expect(page.getByTestId("decision-actions").getByRole("alert")).toHaveText(LOST);
+    // A verdict takes effect once however often it is sent: the form says to send it again.
+    await expect(page.getByTestId("decision-actions").getByRole("alert")).toHaveText(RETRY_SAFE);
     await expect(reason).toHaveValue("The search finds nothing with umlauts");
     await expectPageKept(page, `Review ${tenant.application} 1.0.0`);
     await screenshot(page, "request-lost-reject");
@@ -180,6 +182,20 @@ test("the deploy panel, the customer's rejection and the inbox keep the page and
     await expect(item.getByRole("alert")).toContainText("Could not mark it read");
     await expect(item).toHaveAttribute("data-read", "false");
     await expectPageKept(page, "Inbox");
+
+    // ---- the rejection again: it is recorded, its answer is lost; sent once more, the page shows the verdict ----
+    await page.goto(reviewPath(tenant.applicationId, release.id));
+    await reason.fill("The search finds nothing with umlauts");
+    const answer = await breakNextAction(page, "answer-lost");
+    await page.getByRole("button", { name: "Reject 1.0.0" }).click();
+    await answer();
+    await expect(page.getByTestId("decision-actions").getByRole("alert")).toHaveText(RETRY_SAFE);
+    await expect(reason).toHaveValue("The search finds nothing with umlauts");
+    await screenshot(page, "request-lost-verdict-retry");
+    await page.getByRole("button", { name: "Reject 1.0.0" }).click();
+    await expect(page.getByTestId("decision-made")).toContainText(/^You rejected 1\.0\.0 in Acceptance on .+ UTC:\s*“The search finds nothing with umlauts”$/);
+    await expect(page.getByTestId("decision-actions")).toHaveCount(0);
+    await expect(page.getByTestId("verdicts").getByRole("listitem")).toHaveCount(1);
   } finally {
     lane.stop();
   }

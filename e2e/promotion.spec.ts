@@ -254,6 +254,9 @@ test("a scheduled deployment starts at its time; a freeze blocks promotion unles
     await page.goto(`/apps/${tenant.applicationId}`);
     const frozen = `Production is frozen until ${toMinute(incident.iso)} (Incident review). Ops may override with a reason.`;
     await expect(card.getByTestId("scheduled-blocked")).toHaveText(`Will not start as things stand: ${frozen}`);
+    // Reverting would collide with it: the column says so instead of hiding the revert.
+    await expect(card.locator("summary", { hasText: "Revert to 1.0.0" })).toHaveCount(0);
+    await expect(card.getByTestId("revert-blocked")).toHaveText(/^A deployment is scheduled for .+ Europe\/Amsterdam: cancel it first to revert to 1\.0\.0\.$/);
     await screenshot(page, "application-scheduled-blocked");
     await card.getByTestId("scheduled-deployment").getByRole("link", { name: "Details →" }).click();
     await expect(page.getByTestId("scheduled-blocked")).toHaveText(`Will not start as things stand: ${frozen}`);

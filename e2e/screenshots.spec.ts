@@ -140,7 +140,7 @@ test("screenshots of the main pages", async ({ adminPage: page, newBrowserPage, 
     await web2.report(activation, { status: "FAILED", message: "Health check http://127.0.0.1:8080/health did not pass within 60s: HTTP 500" });
     await completeRollout(agents);
     await expect(developer.getByTestId("deployment-status")).toHaveText("failed");
-    await expect(developer.getByTestId("failure-reason")).toContainText("Rolled back 2 node(s)");
+    await expect(developer.getByTestId("failure-reason")).toContainText("Rolled back to the previous release: web-1, web-2.");
     await shot(developer, "deployment-failed");
 
     await page.reload();

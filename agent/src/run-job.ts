@@ -7,7 +7,8 @@
 import { statfs } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
-import type { TJob, TStepReport } from "../../lib/contracts/agent-api";
+import { leftBehindSentence, type TJob, type TStepReport } from "../../lib/contracts/agent-api";
+import { plural } from "../../lib/util/text";
 import { type AgentApi, AgentApiError } from "./api-client";
 import { expandVars } from "./config";
 import { checkHealth, hookEnvironment, runHook } from "./install/hooks";
@@ -17,6 +18,7 @@ import { HaproxyUnreachableError } from "./lb/haproxy";
 import { createLoadBalancer } from "./lb/load-balancer";
 import { StepLogStream } from "./log-stream";
 import type { AgentLogger } from "./logger";
+import { describeWaits } from "./waits";
 
 export interface RunJobContext {
   api: AgentApi;
@@ -212,12 +214,19 @@ async function activate(
   // Where the activation's time goes: hooks, balancer waits and health checks are the application's and the
   // balancer's; the rest is Releasegate's own overhead (bench/rollout.ts reads this line).
   const waits: Record<string, number> = {};
+  // A hook the balancer runs (drain commands) is timed inside taking the node out: counted once in the total.
+  let depth = 0;
+  let waitedMs = 0;
   const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
     const started = performance.now();
+    depth++;
     try {
       return await fn();
     } finally {
-      waits[name] = Math.round((waits[name] ?? 0) + performance.now() - started);
+      depth--;
+      const ms = performance.now() - started;
+      waits[name] = Math.round((waits[name] ?? 0) + ms);
+      if (depth === 0) waitedMs += ms;
     }
   };
   const hook = async (name: string, command: string | null) => {
@@ -283,7 +292,7 @@ async function activate(
           signal,
         }),
       );
-      logs.line(`Health check ${url} passed (HTTP ${h.status}, ${h.attempts} attempt(s))${expectVersion ? `, answering ${job.release.version}` : ""}`);
+      logs.line(`Health check ${url} passed (HTTP ${h.status}, ${plural(h.attempts, "attempt")})${expectVersion ? `, answering ${job.release.version}` : ""}`);
     }
     if (job.hooks.validate) {
       await enter("validating");
@@ -298,11 +307,12 @@ async function activate(
     // A cancel or a lost lease is reported by the caller as such; a failure says what it left on the node.
     if (signal.aborted || !outOfRotation || !(err instanceof Error)) throw err;
     const balancer = err instanceof HaproxyUnreachableError ? null : lb.describeState();
-    throw new Error(`${err.message.replace(/\.?$/, ".")} Left behind on ${job.target.name}: ${balancer ? `${balancer}; ` : ""}${app}.`, { cause: err });
+    throw new Error(`${err.message.replace(/\.?$/, ".")}${leftBehindSentence(job.target.name, `${balancer ? `${balancer}; ` : ""}${app}`)}`, { cause: err });
   }
   // The build this node ran before stays: it is what a revert or rollback switches back to without a download.
   if (!restore) await prune(ctx, logs, previous ? [previous.name] : []);
-  logs.line(`waits ${JSON.stringify(waits)}`);
+  const waited = describeWaits(waits, Math.round(waitedMs));
+  if (waited) logs.line(waited);
 }
 
 function formatBytes(n: number): string {

@@ -4,10 +4,12 @@ import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { expectAppError } from "../../test/assertions";
 import { actorFor, createMember, environmentsOf, testContext, uniq } from "../../test/factories";
-import { deploy, type Flow, releaseFlow, releaseInAcceptance, uploadRelease } from "../../test/release-flow";
+import { deploy, driveToEnd, type Flow, releaseFlow, releaseInAcceptance, uploadRelease } from "../../test/release-flow";
 import type { UserActor } from "../auth/actor";
 import { db } from "../db/client";
+import { deployOptions } from "../deployments/deploy-options";
 import { requestDeployment } from "../deployments/request-deployment";
+import { requestRevert } from "../deployments/request-revert";
 import { grantRole } from "../memberships/grant-role";
 import { settleBackgroundWork } from "../notifications/background";
 import { approveRelease } from "./approve-release";
@@ -83,7 +85,7 @@ describe("recordVerdict", () => {
     await expectAppError(
       recordVerdict(flow.customer, { releaseId: release.id, verdict: "ACCEPTED", artifactSha256: release.artifactSha256 }),
       "CONFLICT",
-      `${release.version} was rejected by ${flow.customer.name}: Checkout button does nothing. Upload a fixed release candidate.`,
+      `${release.version} was rejected by ${flow.customer.name}: Checkout button does nothing. Next: its developers upload a fixed release candidate.`,
     );
     await expectAppError(requestDeployment(flow.ops, { environmentId: flow.env.production.id, releaseId: release.id }), "PRECONDITION_FAILED", /was rejected by/);
   });
@@ -134,6 +136,44 @@ describe("recordVerdict", () => {
     await expectAppError(recordVerdict(flow.customer, { releaseId: release.id, verdict: "ACCEPTED", artifactSha256: randomBytes(32).toString("hex") }), "CONFLICT", /is not .*'s/);
     await expectAppError(recordVerdict(flow.customer, { releaseId: release.id, verdict: "ACCEPTED", artifactSha256: "abc" }), "INVALID_INPUT");
     expect(await statusOf(release.id)).toBe("CANDIDATE");
+  });
+
+  it("only what acceptance runs now can be accepted: a release replaced there, or reverted away from, is refused and the review page says why", async () => {
+    const f = await releaseFlow();
+    const { release: older } = await releaseInAcceptance(f);
+    const { release: newer } = await releaseInAcceptance(f);
+    const replaced = `${older.version} no longer runs in Acceptance (it runs ${newer.version} now): only the release running there can be accepted.`;
+    await expectAppError(recordVerdict(f.customer, { releaseId: older.id, verdict: "ACCEPTED", artifactSha256: older.artifactSha256 }), "PRECONDITION_FAILED", replaced);
+    expect(await statusOf(older.id)).toBe("CANDIDATE");
+    expect(await db.acceptanceVerdict.count({ where: { releaseId: older.id } })).toBe(0);
+    const review = await getReleaseDecisions(f.customer, older.id);
+    expect(review.you).toMatchObject({ canAccept: false, why: [replaced] });
+    expect(review.acceptance).toMatchObject({ runsThis: false, runs: newer.version });
+
+    // Acceptance reverted to the older one: now it is the one to accept, and the newer one is not.
+    const { deployment } = await requestRevert(f.ops, { environmentId: f.env.acceptance.id, reason: "Back to the previous build" });
+    expect((await driveToEnd(f, "acceptance", deployment.id)).status).toBe("SUCCEEDED");
+    await expectAppError(
+      recordVerdict(f.customer, { releaseId: newer.id, verdict: "ACCEPTED", artifactSha256: newer.artifactSha256 }),
+      "PRECONDITION_FAILED",
+      `${newer.version} no longer runs in Acceptance (it runs ${older.version} now): only the release running there can be accepted.`,
+    );
+    expect((await getReleaseDecisions(f.customer, older.id)).you).toMatchObject({ canAccept: true, why: [] });
+    await recordVerdict(f.customer, { releaseId: older.id, verdict: "ACCEPTED", artifactSha256: older.artifactSha256 });
+    expect(await statusOf(older.id)).toBe("ACCEPTED");
+    await settleBackgroundWork();
+  });
+
+  it("the same person sending the same verdict again (an answer lost on the way) gets the one recorded, not a second", async () => {
+    const { release } = await releaseInAcceptance(flow);
+    const first = await recordVerdict(flow.customer, { releaseId: release.id, verdict: "ACCEPTED", artifactSha256: release.artifactSha256 });
+    const again = inRequest(flow.customer);
+    const second = await recordVerdict(again, { releaseId: release.id, verdict: "ACCEPTED", artifactSha256: release.artifactSha256 });
+    expect(second).toMatchObject({ repeated: true, verdict: { id: first.verdict.id }, release: { status: "ACCEPTED" } });
+    expect(await db.acceptanceVerdict.count({ where: { releaseId: release.id } })).toBe(1);
+    expect(await eventsOf(again)).toEqual([]);
+    // Another customer is still told it was decided; a different verdict is a new decision.
+    await expectAppError(recordVerdict(await createMember(flow.tenant, "CUSTOMER", { customerSide: true }), { releaseId: release.id, verdict: "ACCEPTED", artifactSha256: release.artifactSha256 }), "CONFLICT", /was already accepted by/);
   });
 
   it("two customers clicking at once: one verdict wins, the other is told, one event", async () => {
@@ -204,7 +244,11 @@ describe("approveRelease", () => {
     const first = await approveRelease(f.approver, { releaseId: release.id, artifactSha256: release.artifactSha256 });
     expect(first.releaseApproved).toBe(false);
     expect(await statusOf(release.id)).toBe("ACCEPTED");
-    await expectAppError(approveRelease(f.approver, { releaseId: release.id, artifactSha256: release.artifactSha256 }), "CONFLICT", `You already approved ${release.version} for Production.`);
+    // Sent again (an answer lost on the way): the approval already given, not a second one, and no new event.
+    const again = inRequest(f.approver);
+    expect(await approveRelease(again, { releaseId: release.id, artifactSha256: release.artifactSha256 })).toMatchObject({ repeated: true, approval: { id: first.approval.id }, approvals: 1 });
+    expect(await eventsOf(again)).toEqual([]);
+    expect(await db.approval.count({ where: { releaseId: release.id } })).toBe(2);
 
     // The second and third approvals at the same moment: the release lock makes the later one see the earlier, so
     // together they reach the three required (each alone counting two would leave the release unapproved).
@@ -233,6 +277,28 @@ describe("approveRelease", () => {
     await expectAppError(approveRelease(f.approver, { releaseId: release.id, artifactSha256: randomBytes(32).toString("hex") }), "CONFLICT");
     expect(await db.approval.count({ where: { releaseId: release.id } })).toBe(0);
     expect(await statusOf(release.id)).toBe("ACCEPTED");
+  });
+});
+
+describe("when nobody can approve", () => {
+  it("the uploader is the only approver: the review page and the deploy panel say an administrator must grant the role", async () => {
+    const f = await releaseFlow();
+    await db.environment.update({ where: { id: f.env.production.id }, data: { approverRoles: ["APPROVER"] } });
+    await grantRole(f.tenant.admin, { applicationId: f.tenant.application.id, userId: f.dev.id, role: "APPROVER" });
+    await db.membership.deleteMany({ where: { applicationId: f.tenant.application.id, userId: f.approver.id } });
+    const { release } = await releaseInAcceptance(f);
+    await recordVerdict(f.customer, { releaseId: release.id, verdict: "ACCEPTED", artifactSha256: release.artifactSha256 });
+    const why = "Nobody else holds the Approver role on this application: an administrator must grant it.";
+
+    expect((await getReleaseDecisions(f.customer, release.id)).approvalGate).toMatchObject({ requiredApprovals: 1, approvals: 0, lacking: why });
+    const production = await deployOptions(f.ops, { environmentId: f.env.production.id });
+    expect(production.releases.find((r) => r.releaseId === release.id)?.blockers.map((b) => b.message)).toEqual([
+      `${release.version} has 0 of 1 required approval for Production. ${why}`,
+    ]);
+
+    // Once someone else holds it, the wait is an ordinary one again.
+    await grantRole(f.tenant.admin, { applicationId: f.tenant.application.id, userId: f.approver.id, role: "APPROVER" });
+    expect((await getReleaseDecisions(f.customer, release.id)).approvalGate?.lacking).toBeNull();
   });
 });
 
@@ -328,8 +394,8 @@ describe("getReleaseDecisions", () => {
     const { release } = await releaseInAcceptance(f);
 
     const forCustomer = await getReleaseDecisions(f.customer, release.id);
-    expect(forCustomer.you).toEqual({ isUploader: false, canAccept: true, canReject: true, canApprove: false, why: [] });
-    expect(forCustomer.acceptance).toEqual({ id: f.env.acceptance.id, name: "Acceptance", url: "https://acceptance.shop.example.test", deployed: true });
+    expect(forCustomer.you).toEqual({ isUploader: false, canAccept: true, canReject: true, canApprove: false, approved: null, why: [] });
+    expect(forCustomer.acceptance).toEqual({ id: f.env.acceptance.id, name: "Acceptance", url: "https://acceptance.shop.example.test", deployed: true, runsThis: true, runs: release.version });
     expect(forCustomer.production?.live?.version).toBe(first.release.version);
     expect(forCustomer.changes.map((c) => [c.version, c.title, c.isThis])).toEqual([
       [release.version, "", true],
@@ -342,11 +408,22 @@ describe("getReleaseDecisions", () => {
 
     const forApprover = await getReleaseDecisions(f.approver, release.id);
     expect(forApprover.you).toMatchObject({ canApprove: false, why: [`${release.version} needs a customer's acceptance first.`] });
-    await recordVerdict(f.customer, { releaseId: release.id, verdict: "ACCEPTED", artifactSha256: release.artifactSha256 });
+    await recordVerdict(f.customer, { releaseId: release.id, verdict: "ACCEPTED", artifactSha256: release.artifactSha256, reason: "Checkout works on mobile" });
     expect((await getReleaseDecisions(f.approver, release.id)).you).toMatchObject({ canApprove: true, why: [] });
     const after = await getReleaseDecisions(f.customer, release.id);
-    expect(after.you).toMatchObject({ canAccept: false, canReject: true });
+    // The verdict given, by whom, when and why, instead of a reason why there is no Accept button; a rejection
+    // stays possible (a problem found since), as a second thought, not a form beside the verdict.
+    expect(after.you).toMatchObject({ canAccept: false, canReject: true, why: [] });
+    expect(after.decided).toEqual({ verdict: "ACCEPTED", by: f.customer.name, byYou: true, at: expect.any(Date), environment: "Acceptance", reason: "Checkout works on mobile" });
+    expect((await getReleaseDecisions(f.dev, release.id)).decided).toMatchObject({ verdict: "ACCEPTED", byYou: false });
     expect(after.verdicts).toEqual([expect.objectContaining({ verdict: "ACCEPTED", by: f.customer.name, sha256: release.artifactSha256, onThisBuild: true })]);
+
+    // The approver, once they approved: what they did, not a warning that it is "already approved".
+    await approveRelease(f.approver, { releaseId: release.id, artifactSha256: release.artifactSha256, comment: "CAB-42" });
+    const approved = await getReleaseDecisions(f.approver, release.id);
+    expect(approved.you).toMatchObject({ canApprove: false, why: [], approved: { at: expect.any(Date), comment: "CAB-42" } });
+    const otherApprover = await getReleaseDecisions(f.ops, release.id);
+    expect(otherApprover.you).toMatchObject({ canApprove: false, why: [], approved: null });
     await settleBackgroundWork();
   });
 });

@@ -29,7 +29,7 @@ export type TApproveReleaseRequest = z.input<typeof ZApproveReleaseRequestSchema
  * lib/approvals/stages.ts), bound to the artifact's SHA-256. Only someone holding one of that environment's
  * approverRoles, never the uploader, once per person. When the approvals the policy counts reach the environment's
  * requiredApprovals (lib/releases/policy.ts decides, as it does for the deployment), the release becomes APPROVED
- * and ops are asked to promote it.
+ * and ops are asked to promote it. Sent again by the same person (`repeated`), it changes nothing.
  */
 export async function approveRelease(actor: UserActor, raw: TApproveReleaseRequest) {
   const input = parseInput(ZApproveReleaseRequestSchema, raw);
@@ -40,8 +40,15 @@ export async function approveRelease(actor: UserActor, raw: TApproveReleaseReque
       const app = release.application;
       const env = approvalEnvironment(app.environments);
       const roles = actor.roles.get(app.id) ?? new Set<Role>();
-      const alreadyApproved =
-        env !== null && (await tx.approval.count({ where: { releaseId: release.id, environmentId: env.id, userId: actor.id, artifactSha256: release.artifactSha256 } })) > 0;
+      const mine = env && (await tx.approval.findFirst({ where: { releaseId: release.id, environmentId: env.id, userId: actor.id, artifactSha256: release.artifactSha256 } }));
+      // Sent again by the same person (their answer was lost on the way): the approval they gave stands, and they are
+      // told so, not refused; nothing new is written.
+      if (mine && env && input.artifactSha256 === release.artifactSha256) {
+        const approvals = await tx.approval.count({ where: { releaseId: release.id, environmentId: env.id, artifactSha256: release.artifactSha256 } });
+        const releaseApproved = release.status !== "ACCEPTED";
+        return { approval: mine, approvals, requiredApprovals: env.requiredApprovals, releaseApproved, release: { id: release.id, version: release.version, status: release.status }, repeated: true };
+      }
+      const alreadyApproved = mine !== null;
       const refusal = approvalRefusal({ actorId: actor.id, actorRoles: roles, release, environment: env, alreadyApproved, latestVerdict: await latestVerdictOn(tx, release) });
       if (refusal) throw new AppError(refusal.code, refusal.message, { scope: { applicationId: app.id, environmentId: env?.id ?? null, releaseId: release.id } });
       if (input.artifactSha256 !== release.artifactSha256) {
@@ -79,9 +86,18 @@ export async function approveRelease(actor: UserActor, raw: TApproveReleaseReque
           version: release.version,
         },
       });
-      return { approval, approvals, requiredApprovals: gate.requiredApprovals, releaseApproved, release: { id: release.id, version: release.version, status: releaseApproved ? "APPROVED" : release.status } };
+      return {
+        approval,
+        approvals,
+        requiredApprovals: gate.requiredApprovals,
+        releaseApproved,
+        release: { id: release.id, version: release.version, status: releaseApproved ? ("APPROVED" as const) : release.status },
+        repeated: false,
+      };
     });
-    await afterCommit("approval notifications", () => onReleaseApproved(outcome.approval.id, { approvals: outcome.approvals, releaseApproved: outcome.releaseApproved }));
+    if (!outcome.repeated) {
+      await afterCommit("approval notifications", () => onReleaseApproved(outcome.approval.id, { approvals: outcome.approvals, releaseApproved: outcome.releaseApproved }));
+    }
     return outcome;
   } catch (e) {
     // The row lock serialises approvals of one release, so this is a second tab of the same person at most.

@@ -12,6 +12,7 @@ const verdict = (o: Partial<VerdictFacts> & { status?: ReleaseStatusName } = {})
   release: { version: "1.2.0", status: o.status ?? "CANDIDATE", uploadedById: DEV },
   acceptance: { name: "Acceptance" },
   deployedToAcceptance: true,
+  acceptanceRuns: "this",
   latestVerdict: null,
   ...o,
 });
@@ -46,7 +47,11 @@ describe("verdictRefusal", () => {
 
   it("says who decided before", () => {
     expect(verdictRefusal(verdict({ status: "REJECTED", latestVerdict: { verdict: "REJECTED", userName: "Cleo", reason: "Checkout is broken" } }))?.message).toBe(
-      "1.2.0 was rejected by Cleo: Checkout is broken. Upload a fixed release candidate.",
+      "1.2.0 was rejected by Cleo: Checkout is broken. Next: its developers upload a fixed release candidate.",
+    );
+    // The reason as typed, full stop included, and not a second one.
+    expect(verdictRefusal(verdict({ status: "REJECTED", latestVerdict: { verdict: "REJECTED", userName: "Cleo", reason: "The totals do not balance." } }))?.message).toBe(
+      "1.2.0 was rejected by Cleo: The totals do not balance. Next: its developers upload a fixed release candidate.",
     );
     expect(verdictRefusal(verdict({ status: "ACCEPTED", latestVerdict: { verdict: "ACCEPTED", userName: "Cleo", reason: "" } }))?.message).toBe(
       "1.2.0 was already accepted by Cleo.",
@@ -64,6 +69,15 @@ describe("verdictRefusal", () => {
       message: "1.2.0 has not been deployed successfully to Acceptance yet: it can be judged once it runs there.",
     });
     expect(verdictRefusal(verdict({ acceptance: null }))?.code).toBe("PRECONDITION_FAILED");
+  });
+
+  it("accepts only what acceptance runs now; a release replaced or reverted away there may still be rejected", () => {
+    expect(verdictRefusal(verdict({ acceptanceRuns: { version: "1.3.0" } }))).toEqual({
+      code: "PRECONDITION_FAILED",
+      message: "1.2.0 no longer runs in Acceptance (it runs 1.3.0 now): only the release running there can be accepted.",
+    });
+    expect(verdictRefusal(verdict({ acceptanceRuns: null }))?.message).toBe("1.2.0 no longer runs in Acceptance: only the release running there can be accepted.");
+    expect(verdictRefusal(verdict({ verdict: "REJECTED", acceptanceRuns: { version: "1.3.0" } }))).toBeNull();
   });
 });
 

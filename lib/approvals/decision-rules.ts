@@ -4,9 +4,16 @@
 // domain functions; these rules decide the rest. Exhaustively tested in decision-rules.test.ts.
 import type { ErrorCode } from "../errors";
 import type { Role } from "../db/generated/enums";
+import { REJECTED_NEXT } from "../releases/policy";
+import { sentence } from "../util/text";
 
 export type ReleaseStatusName = "CANDIDATE" | "ACCEPTED" | "REJECTED" | "APPROVED" | "RELEASED" | "WITHDRAWN" | "REVERTED" | "SUPERSEDED";
 
+/**
+ * FORBIDDEN: never this person's to decide. PRECONDITION_FAILED: not yet, or no longer, decidable (the message says
+ * what it waits for). CONFLICT: already decided, or moved on past the decision: the review page shows that state
+ * itself (components/release-decisions.tsx), so it gives no warning for it.
+ */
 export interface Refusal {
   code: Extract<ErrorCode, "FORBIDDEN" | "CONFLICT" | "PRECONDITION_FAILED">;
   message: string;
@@ -32,9 +39,13 @@ export interface VerdictFacts {
   acceptance: { name: string } | null;
   /** A deployment of this release to the acceptance environment succeeded. */
   deployedToAcceptance: boolean;
+  /** What the acceptance environment runs now: this release, another one, or nothing of this application. */
+  acceptanceRuns: AcceptanceRuns;
   /** The last verdict on these bytes, for the messages. */
   latestVerdict: LatestVerdict | null;
 }
+
+export type AcceptanceRuns = "this" | { version: string } | null;
 
 /** The statuses a verdict may start from: acceptance only of a candidate; a rejection also stops an accepted release. */
 export const VERDICT_FROM: Record<VerdictFacts["verdict"], readonly ReleaseStatusName[]> = {
@@ -51,7 +62,7 @@ function statusRefusal(r: DecisionRelease, latest: LatestVerdict | null): Refusa
   const v = r.version;
   switch (r.status) {
     case "REJECTED":
-      return { code: "CONFLICT", message: `${v} was rejected${latest?.verdict === "REJECTED" ? ` by ${latest.userName}: ${latest.reason}` : ""}. Upload a fixed release candidate.` };
+      return { code: "CONFLICT", message: `${sentence(`${v} was rejected${latest?.verdict === "REJECTED" ? ` by ${latest.userName}: ${latest.reason}` : ""}`)} ${REJECTED_NEXT}` };
     case "ACCEPTED":
       return { code: "CONFLICT", message: `${v} was already accepted${latest?.verdict === "ACCEPTED" ? ` by ${latest.userName}` : ""}.` };
     case "APPROVED":
@@ -78,6 +89,12 @@ export function verdictRefusal(f: VerdictFacts): Refusal | null {
   if (!VERDICT_FROM[f.verdict].includes(f.release.status)) return statusRefusal(f.release, f.latestVerdict);
   if (!f.deployedToAcceptance) {
     return { code: "PRECONDITION_FAILED", message: `${f.release.version} has not been deployed successfully to ${f.acceptance.name} yet: it can be judged once it runs there.` };
+  }
+  // An acceptance vouches for what customers can test now (the home page and the inbox ask only for that): not for a
+  // release replaced there since, or reverted away from. A rejection stays possible: it only stops a promotion.
+  if (f.verdict === "ACCEPTED" && f.acceptanceRuns !== "this") {
+    const now = f.acceptanceRuns ? ` (it runs ${f.acceptanceRuns.version} now)` : "";
+    return { code: "PRECONDITION_FAILED", message: `${f.release.version} no longer runs in ${f.acceptance.name}${now}: only the release running there can be accepted.` };
   }
   return null;
 }

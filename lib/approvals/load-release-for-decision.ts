@@ -3,7 +3,8 @@ import type { UserActor } from "../auth/actor";
 import { can } from "../auth/permissions";
 import type { Tx } from "../db/client";
 import { notFound } from "../errors";
-import type { LatestVerdict } from "./decision-rules";
+import { liveReleaseOf } from "../deployments/live-release";
+import type { AcceptanceRuns, LatestVerdict } from "./decision-rules";
 
 /**
  * A release with its application's lifecycle, locked for the rest of the transaction, if the actor may see it.
@@ -29,4 +30,13 @@ export async function latestVerdictOn(tx: Tx, release: { id: string; application
     include: { user: { select: { name: true } } },
   });
   return v ? { verdict: v.verdict, userName: v.user.name, reason: v.reason } : null;
+}
+
+/** What the acceptance environment runs now, seen from `releaseId` (decision-rules.ts: only that can be accepted). */
+export async function acceptanceRunsFor(tx: Tx, acceptanceId: string, releaseId: string): Promise<AcceptanceRuns> {
+  const live = await liveReleaseOf(tx, acceptanceId);
+  if (!live) return null;
+  if (live.releaseId === releaseId) return "this";
+  const other = await tx.release.findUnique({ where: { id: live.releaseId }, select: { version: true } });
+  return other ? { version: other.version } : null;
 }

@@ -9,7 +9,7 @@ import { afterCommit } from "../notifications/background";
 import { onVerdictRecorded } from "../notifications/on-release-decision";
 import { parseInput, ZText } from "../validation";
 import { VERDICT_FROM, verdictRefusal } from "./decision-rules";
-import { latestVerdictOn, loadReleaseForDecision } from "./load-release-for-decision";
+import { acceptanceRunsFor, latestVerdictOn, loadReleaseForDecision } from "./load-release-for-decision";
 import { acceptanceEnvironment } from "./stages";
 
 export const ZArtifactSha256Schema = z
@@ -37,8 +37,9 @@ export type TRecordVerdictRequest = z.input<typeof ZRecordVerdictRequestSchema>;
  * A customer's verdict on a release they tested in the acceptance environment (lib/approvals/stages.ts): accept it,
  * or reject it with a reason. Bound to the artifact's SHA-256. Only a customer tester of the application, never the
  * person who uploaded it (even holding the customer role), and only once it has been deployed successfully to
- * acceptance. Acceptance moves a candidate to ACCEPTED; a rejection moves a candidate, or an accepted or approved
- * release not yet live, to REJECTED (it then cannot be promoted). The developer who uploaded it is notified.
+ * acceptance; an acceptance only while acceptance still runs it. Acceptance moves a candidate to ACCEPTED; a
+ * rejection moves a candidate, or an accepted or approved release not yet live, to REJECTED (it then cannot be
+ * promoted). The developer who uploaded it is notified. Sent again by the same person (`repeated`), it changes nothing.
  */
 export async function recordVerdict(actor: UserActor, raw: TRecordVerdictRequest) {
   const input = parseInput(ZRecordVerdictRequestSchema, raw);
@@ -46,6 +47,12 @@ export async function recordVerdict(actor: UserActor, raw: TRecordVerdictRequest
     const release = await loadReleaseForDecision(tx, actor, input.releaseId);
     assertCan(actor, "release.verdict", release.applicationId, { releaseId: release.id });
     const app = release.application;
+    // The same person sending the same verdict on the same bytes again (their answer was lost on the way): the one
+    // recorded stands, and they are told so, not refused; nothing new is written.
+    const mine = await tx.acceptanceVerdict.findFirst({ where: { releaseId: release.id, artifactSha256: release.artifactSha256 }, orderBy: { createdAt: "desc" } });
+    if (mine && mine.userId === actor.id && mine.verdict === input.verdict && input.artifactSha256 === release.artifactSha256) {
+      return { verdict: mine, release: { id: release.id, version: release.version, status: release.status }, repeated: true };
+    }
     const acceptance = acceptanceEnvironment(app.environments);
     const deployedToAcceptance =
       acceptance !== null &&
@@ -56,6 +63,7 @@ export async function recordVerdict(actor: UserActor, raw: TRecordVerdictRequest
       release,
       acceptance,
       deployedToAcceptance,
+      acceptanceRuns: acceptance ? await acceptanceRunsFor(tx, acceptance.id, release.id) : null,
       latestVerdict: await latestVerdictOn(tx, release),
     });
     if (refusal) throw new AppError(refusal.code, refusal.message, { scope: { applicationId: app.id, environmentId: acceptance?.id ?? null, releaseId: release.id } });
@@ -77,8 +85,8 @@ export async function recordVerdict(actor: UserActor, raw: TRecordVerdictRequest
       before: { status: release.status },
       after: { status: input.verdict, verdict: input.verdict, reason: input.reason, artifactSha256: release.artifactSha256, version: release.version },
     });
-    return { verdict, release: { id: release.id, version: release.version, status: input.verdict } };
+    return { verdict, release: { id: release.id, version: release.version, status: input.verdict }, repeated: false };
   });
-  await afterCommit("verdict notifications", () => onVerdictRecorded(outcome.verdict.id));
+  if (!outcome.repeated) await afterCommit("verdict notifications", () => onVerdictRecorded(outcome.verdict.id));
   return outcome;
 }

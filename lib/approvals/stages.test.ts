@@ -65,8 +65,17 @@ describe("notesTitle", () => {
     expect(notesTitle("   ")).toBe("");
   });
 
+  it("skips a line that only names the release (its version is shown beside the title already)", () => {
+    expect(notesTitle("## 1.2.0\n\n- Wish lists\n- Gift cards at checkout", "1.2.0")).toBe("Wish lists");
+    expect(notesTitle("Release 1.2.0", "1.2.0")).toBe("");
+    expect(notesTitle("# v1.2.0 (2026-12-01)\nFaster search", "1.2.0")).toBe("Faster search");
+    expect(notesTitle("Version 1.2.0:", "1.2.0")).toBe("");
+    expect(notesTitle("1.2.0 adds wish lists", "1.2.0")).toBe("1.2.0 adds wish lists");
+    expect(notesTitle("## 1.2.0", "1.3.0")).toBe("1.2.0");
+  });
+
   it("shortens a long line", () => {
-    const t = notesTitle("x".repeat(300), 20);
+    const t = notesTitle("x".repeat(300), undefined, 20);
     expect(t).toHaveLength(20);
     expect(t.endsWith("…")).toBe(true);
   });

@@ -40,12 +40,17 @@ export function productionEnvironment<E extends StageEnvironment>(envs: readonly
   return inOrder(envs).find((e) => e.isProduction) ?? null;
 }
 
-/** A release's notes reduced to their first line, as a title: "## Faster checkout" -> "Faster checkout". */
-export function notesTitle(notes: string, max = 120): string {
+/**
+ * A release's notes reduced to their first line, as a title: "## Faster checkout" -> "Faster checkout". Lists show
+ * the version beside it, so a line that only names the release ("## 1.2.0", "Release 1.2.0") is skipped.
+ */
+export function notesTitle(notes: string, version?: string, max = 120): string {
+  const namesOnly = (l: string) =>
+    version !== undefined && l.replace(/^(release|version)\s+/i, "").replace(/^v(?=\d)/i, "").replace(/\s*\([^)]*\)\s*$/, "").replace(/[:.\s]+$/, "") === version;
   const line = notes
     .split(/\r?\n/)
     .map((l) => l.replace(/^\s*(#{1,6}\s+|[-*+]\s+|>\s*)/, "").trim())
-    .find((l) => l.length > 0);
+    .find((l) => l.length > 0 && !namesOnly(l));
   if (!line) return "";
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }

@@ -6,6 +6,7 @@ import { notFound } from "../errors";
 import { loadProductionState } from "../releases/load-production-state";
 import { AUDIT_EVENT_TYPES, type AuditEventType, isAuditEventType } from "./event-types";
 import { releaseLabel } from "../deployments/release-label";
+import { acceptanceEnvironment } from "../approvals/stages";
 
 export interface EvidenceEvent {
   seq: bigint;
@@ -29,6 +30,8 @@ export interface EvidenceMilestone {
   who: string | null;
   at: Date | null;
   sha256: string | null;
+  /** For a step not taken that can no longer happen, why (the rejection); null while it still may. */
+  instead: string | null;
 }
 
 const shaOf = (v: unknown): string | null => {
@@ -74,7 +77,11 @@ export async function getReleaseEvidence(actor: UserActor, releaseId: string) {
       where: { OR: [{ releaseId }, { objectType: "Release", objectId: releaseId }, { objectType: "Deployment", objectId: { in: [...revertedTo.keys()] } }] },
       orderBy: { seq: "asc" },
     }),
-    db.environment.findMany({ where: { applicationId: release.applicationId }, orderBy: { position: "asc" }, select: { id: true, name: true, isProduction: true } }),
+    db.environment.findMany({
+      where: { applicationId: release.applicationId },
+      orderBy: { position: "asc" },
+      select: { id: true, name: true, position: true, isProduction: true, requiresAcceptance: true, requiredApprovals: true },
+    }),
     db.auditCheckpoint.findFirst({ orderBy: { number: "desc" }, select: { number: true, lastSeq: true, createdAt: true } }),
   ]);
   // Where it stands now, from the deployment records: an auditor reading "Promoted to Production" must also read
@@ -96,20 +103,36 @@ export async function getReleaseEvidence(actor: UserActor, releaseId: string) {
     hash: e.hash,
   }));
 
-  // Milestones: the first event of each kind, and for deployments the request and the success per environment.
+  // Milestones: the first event of each kind, and for deployments the request and the success per environment, listed
+  // in the procedure's order: upload, the environments up to the one customers test in, their verdict and the
+  // approval, the later environments, the reverts.
   const first = (type: string, where: (e: (typeof rows)[number]) => boolean = () => true) => rows.find((e) => e.type === type && where(e));
   const milestone = (label: string, e: (typeof rows)[number] | undefined): EvidenceMilestone => ({
     label,
     who: e?.actorLabel ?? null,
     at: e?.occurredAt ?? null,
     sha256: e ? (shaOf(e.after) ?? shaOf(e.data)) : null,
+    instead: null,
   });
+  const rejection = first("RELEASE_REJECTED");
+  const decisions = (): EvidenceMilestone[] => {
+    const accepted = first("RELEASE_ACCEPTED");
+    return [
+      // A rejection takes the acceptance's place, unless it came after one (a problem found since).
+      ...(accepted || !rejection ? [milestone("Accepted by the customer", accepted)] : []),
+      ...(rejection ? [milestone("Rejected by the customer", rejection)] : []),
+      milestone("Approved", first("RELEASE_APPROVED")),
+    ];
+  };
+  const acceptance = acceptanceEnvironment(environments);
   const milestones: EvidenceMilestone[] = [milestone("Uploaded", first("RELEASE_CREATED"))];
+  if (!acceptance) milestones.push(...decisions());
   for (const env of environments) {
     const inEnv = (e: (typeof rows)[number]) => e.environmentId === env.id && !(e.objectId && revertedTo.has(e.objectId));
     const succeeded = rows.find((e) => e.type === "DEPLOYMENT_SUCCEEDED" && inEnv(e));
     const requested = succeeded ? rows.find((e) => (e.type === "DEPLOYMENT_REQUESTED" || e.type === "REVERT_REQUESTED") && e.objectId === succeeded.objectId) : first("DEPLOYMENT_REQUESTED", inEnv);
     milestones.push({ ...milestone(`${env.isProduction ? "Promoted" : "Deployed"} to ${env.name}`, requested), ...(succeeded ? {} : { at: null }) });
+    if (env.id === acceptance?.id) milestones.push(...decisions());
   }
   for (const env of environments) {
     // Taken out again: who asked for the revert, when, and (for the record) the hash of the build it returned to.
@@ -117,17 +140,16 @@ export async function getReleaseEvidence(actor: UserActor, releaseId: string) {
     const asked = back && rows.find((e) => e.type === "REVERT_REQUESTED" && e.objectId === back.objectId);
     if (asked) milestones.push(milestone(`Reverted in ${env.name} to ${revertedTo.get(back.objectId!)}`, asked));
   }
-  for (const [type, label] of [
-    ["RELEASE_ACCEPTED", "Accepted by the customer"],
-    ["RELEASE_REJECTED", "Rejected by the customer"],
-    ["RELEASE_APPROVED", "Approved"],
-  ] as const) {
-    const e = first(type);
-    if (e || type !== "RELEASE_REJECTED") milestones.push(milestone(label, e));
+  // A rejected release goes no further: the steps after the rejection say so instead of "not yet".
+  if (rejection && release.status === "REJECTED") {
+    const from = milestones.findIndex((m) => m.label === "Rejected by the customer");
+    milestones.forEach((m, i) => {
+      if (i > from && !m.at) m.instead = `not taken: rejected by ${rejection.actorLabel}`;
+    });
   }
 
-  // In the order they happened, as the procedure reads (upload, QA, acceptance, accepted, approved, promoted,
-  // reverted); the steps not taken yet last. The sort is stable, so those keep the lifecycle's order.
+  // In the order they happened (upload, QA, acceptance, accepted, approved, promoted, reverted); the steps not taken
+  // last. The sort is stable, so those keep the procedure's order.
   const when = (m: EvidenceMilestone) => m.at?.getTime() ?? Number.MAX_SAFE_INTEGER;
   milestones.sort((a, b) => when(a) - when(b));
 

@@ -2,7 +2,9 @@
 import { describe, expect, it } from "vitest";
 import { expectAppError } from "../../test/assertions";
 import { createMember, createTenant } from "../../test/factories";
+import { releaseFlow, releaseInAcceptance } from "../../test/release-flow";
 import { drive, release, simulatedFleet } from "../../test/simulated-fleet";
+import { recordVerdict } from "../approvals/record-verdict";
 import { db } from "../db/client";
 import { requestDeployment } from "../deployments/request-deployment";
 import { requestRevert } from "../deployments/request-revert";
@@ -66,6 +68,38 @@ describe("a release's evidence", () => {
     expect(revertEvents.map((e) => e.type)).toEqual(["REVERT_REQUESTED", "DEPLOYMENT_SUCCEEDED"]);
     expect(revertEvents.find((e) => e.type === "REVERT_REQUESTED")?.summary).toContain("2.0.0 breaks checkout");
     expect(ev.hashes.mismatches).toEqual([]);
+  });
+
+  it("of a rejected release: the steps in the order of the procedure, and the rejection where later steps would be", async () => {
+    const f = await releaseFlow();
+    const auditor = await createMember(f.tenant, "AUDITOR");
+    const { release } = await releaseInAcceptance(f);
+    await recordVerdict(f.customer, { releaseId: release.id, verdict: "REJECTED", reason: "Totals are wrong", artifactSha256: release.artifactSha256 });
+
+    const ev = await getReleaseEvidence(auditor, release.id);
+    // Done in time order; then the steps not taken in the procedure's order (the test's release row was written
+    // directly, without the upload's event). No "Accepted" step: the rejection took its place.
+    expect(ev.milestones.map((m) => [m.label, m.at ? "done" : (m.instead ?? "not yet")])).toEqual([
+      ["Deployed to QA", "done"],
+      ["Deployed to Acceptance", "done"],
+      ["Rejected by the customer", "done"],
+      ["Uploaded", "not yet"],
+      ["Approved", `not taken: rejected by ${f.customer.email}`],
+      ["Promoted to Production", `not taken: rejected by ${f.customer.email}`],
+    ]);
+  });
+
+  it("of a release on its way: the steps not taken yet in the procedure's order, acceptance and approval before production", async () => {
+    const f = await releaseFlow();
+    const auditor = await createMember(f.tenant, "AUDITOR");
+    const { release } = await releaseInAcceptance(f);
+    const ev = await getReleaseEvidence(auditor, release.id);
+    expect(ev.milestones.filter((m) => !m.at).map((m) => [m.label, m.instead])).toEqual([
+      ["Uploaded", null],
+      ["Accepted by the customer", null],
+      ["Approved", null],
+      ["Promoted to Production", null],
+    ]);
   });
 
   it("flags an event that recorded other bytes for the same version", async () => {

@@ -174,6 +174,19 @@ export const ZStepReportSchema = z.object({
 });
 export type TStepReport = z.infer<typeof ZStepReportSchema>;
 
+/**
+ * How a failed activation's message ends (agent/src/run-job.ts): what the failure left on the node, as it was then.
+ * Once a rollback has returned that node, it is no longer true, and the deployment's reason leaves it out
+ * (lib/rollouts/planner.ts); the step keeps its message as it was.
+ */
+export const leftBehindSentence = (target: string, state: string) => ` Left behind on ${target}: ${state}.`;
+
+/** The message without its "left behind" sentence about `target`, if it has one. */
+export function withoutLeftBehind(message: string, target: string): string {
+  const at = message.lastIndexOf(` Left behind on ${target}: `);
+  return at < 0 ? message : message.slice(0, at);
+}
+
 export const ZStepReportResponseSchema = z.object({
   /** Ops cancelled the deployment: stop at the next safe point and report CANCELLED. */
   cancelRequested: z.boolean(),

@@ -79,6 +79,7 @@ export async function deployOptions(actor: UserActor, raw: TDeployOptionsRequest
       succeededInPreviousEnvironment: true,
       verdicts: [],
       approvals: [],
+      approverIds: [],
       activeFreeze: freeze,
       freezeOverrideReason,
     });

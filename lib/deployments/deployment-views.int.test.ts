@@ -97,7 +97,7 @@ describe("listDeployments", () => {
     ]);
     expect(rows[1]).toMatchObject({ reason: "first release", requestedBy: { name: expect.any(String) as string }, environment: { name: "Production" } });
     expect(rows[1]!.progress).toEqual({ done: 4, total: 4, servers: 2, updated: 2, rolledBack: 0 });
-    expect(rows[0]!.failureReason).toBe("web-2: activating the release failed: health check failed: HTTP 500. Rolled back 2 node(s) to the previous release.");
+    expect(rows[0]!.failureReason).toBe("web-2: activating the release failed: health check failed: HTTP 500. Rolled back to the previous release: web-1, web-2.");
     expect(rows[0]!.progress).toMatchObject({ updated: 0, rolledBack: 2 });
   });
 

@@ -1,4 +1,5 @@
 import "server-only";
+import { eligibleApprovers } from "../approvals/eligible-approvers";
 import type { UserActor } from "../auth/actor";
 import type { Tx } from "../db/client";
 import type { Role } from "../db/generated/enums";
@@ -16,9 +17,9 @@ export interface FactsRequest {
 
 /**
  * What lib/releases/policy.ts decides on, for several releases going to one environment by one actor: the facts
- * loadDeploymentFacts gives for each, in five queries however many releases are asked about. The deploy form weighs
+ * loadDeploymentFacts gives for each, in six queries however many releases are asked about. The deploy form weighs
  * the newest releases of every environment and the home page every promotion candidate; one query set per release
- * made those pages grow with the list (five round trips each).
+ * made those pages grow with the list (six round trips each).
  * Keyed by release id; every requested release has an entry.
  */
 export async function loadDeploymentFactsForReleases(tx: Tx, actor: Pick<UserActor, "roles">, input: FactsRequest): Promise<Map<string, DeploymentFacts>> {
@@ -37,6 +38,7 @@ export async function loadDeploymentFactsForReleases(tx: Tx, actor: Pick<UserAct
     where: { releaseId: { in: ids }, environmentId: env.id },
     include: { user: { select: { memberships: { where: { applicationId: env.applicationId }, select: { role: true } } } } },
   });
+  const approverIds = env.requiredApprovals > 0 ? await eligibleApprovers(tx, env) : [];
   const freeze = await tx.freeze.findFirst({ where: { environmentId: env.id, startsAt: { lte: at }, endsAt: { gt: at } }, orderBy: { endsAt: "desc" } });
   const succeeded = previousEnvironment
     ? await tx.deployment.findMany({
@@ -62,6 +64,7 @@ export async function loadDeploymentFactsForReleases(tx: Tx, actor: Pick<UserAct
         .filter((v) => v.releaseId === release.id)
         .map((v) => ({ verdict: v.verdict, artifactSha256: v.artifactSha256, userId: v.userId, reason: v.reason, userName: v.user.name })),
       approvals: approvals.filter((a) => a.releaseId === release.id).map((a) => ({ artifactSha256: a.artifactSha256, userId: a.userId, roles: new Set(a.user.memberships.map((m) => m.role)) })),
+      approverIds,
       activeFreeze,
       freezeOverrideReason: input.freezeOverrideReason,
     });

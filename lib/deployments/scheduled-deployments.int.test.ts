@@ -139,7 +139,7 @@ describe("when a scheduled deployment is due, the gates are checked again", () =
     expect(options.scheduled?.blockers.map((b) => b.code)).toEqual(["REJECTED"]);
 
     expect(await startScheduledDeployment(deployment.id, new Date(at.getTime() + 1_000))).toBe("FAILED");
-    const why = `At its scheduled time the gates no longer held: ${r.version} was rejected by ${f.customer.name}: Invoices round wrongly. Upload a fixed release candidate. No server was changed.`;
+    const why = `At its scheduled time the gates no longer held: ${r.version} was rejected by ${f.customer.name}: Invoices round wrongly. Next: its developers upload a fixed release candidate. No server was changed.`;
     expect(await deploymentOf(deployment.id)).toMatchObject({ status: "FAILED", startedAt: null, failureReason: why, steps: [] });
     expect(await tryClaim(f.agents.production)).toBeNull();
     const events = await db.auditEvent.findMany({ where: { objectId: deployment.id }, orderBy: { seq: "asc" } });

@@ -34,14 +34,18 @@ describe("resolveAsk", () => {
   it("approve: done when they approved, when enough others did, once in production; moot when rejected or overtaken", () => {
     expect(resolveAsk("APPROVE", ME, facts({ status: "ACCEPTED", approvals: { userIds: new Set([ME]), required: 2 } }))).toEqual({ state: "done", note: "You approved it." });
     expect(resolveAsk("APPROVE", ME, facts({ status: "APPROVED", approvals: { userIds: new Set(["u-other"]), required: 1 } }))).toEqual({ state: "done", note: "Approved (1 of 1)." });
-    for (const status of ["RELEASED", "REVERTED", "SUPERSEDED"] as const) expect(resolveAsk("APPROVE", ME, facts({ status }))?.state).toBe("done");
+    // What happened in production, not "deployed" for a release taken out again.
+    expect(resolveAsk("APPROVE", ME, facts({ status: "RELEASED" }))).toEqual({ state: "done", note: "Live in production." });
+    expect(resolveAsk("APPROVE", ME, facts({ status: "REVERTED" }))).toEqual({ state: "moot", note: "Reverted in production." });
+    expect(resolveAsk("APPROVE", ME, facts({ status: "SUPERSEDED" }))).toEqual({ state: "moot", note: "Was live in production, since replaced." });
     expect(resolveAsk("APPROVE", ME, facts({ status: "REJECTED", latestVerdict: { verdict: "REJECTED", by: "Cleo" } }))).toEqual({ state: "moot", note: "Rejected by Cleo." });
     expect(resolveAsk("APPROVE", ME, facts({ status: "ACCEPTED", ...newerInProduction }))).toEqual({ state: "moot", note: "Production already runs 1.5.0." });
   });
   it("promote: stands until it reaches production; done then, moot when rejected, withdrawn or overtaken", () => {
     expect(resolveAsk("PROMOTE", ME, facts({ status: "APPROVED" }))).toBeNull();
     expect(resolveAsk("PROMOTE", ME, facts({ status: "RELEASED" }))).toEqual({ state: "done", note: "Live in production." });
-    expect(resolveAsk("PROMOTE", ME, facts({ status: "REVERTED" }))).toEqual({ state: "done", note: "Was deployed to production." });
+    expect(resolveAsk("PROMOTE", ME, facts({ status: "REVERTED" }))).toEqual({ state: "done", note: "Promoted, then reverted in production." });
+    expect(resolveAsk("PROMOTE", ME, facts({ status: "SUPERSEDED" }))).toEqual({ state: "done", note: "Promoted, since replaced in production." });
     expect(resolveAsk("PROMOTE", ME, facts({ status: "REJECTED" }))).toEqual({ state: "moot", note: "Rejected." });
     expect(resolveAsk("PROMOTE", ME, facts({ status: "APPROVED", ...newerInProduction }))).toEqual({ state: "moot", note: "Production already runs 1.5.0." });
     // The release running there now is not "newer than itself".

@@ -20,7 +20,13 @@ export interface AskFacts {
 
 export type AskResolution = { state: "done" | "moot"; note: string } | null;
 
-const IN_PRODUCTION: readonly ReleaseStatus[] = ["RELEASED", "REVERTED", "SUPERSEDED"];
+/** How a release that reached production stands there now, for an ask about getting it there. */
+const IN_PRODUCTION: Partial<Record<ReleaseStatus, { approve: NonNullable<AskResolution>; promote: NonNullable<AskResolution> }>> = {
+  RELEASED: { approve: { state: "done", note: "Live in production." }, promote: { state: "done", note: "Live in production." } },
+  // Taken out again: nothing is left to approve; the promotion itself did happen.
+  REVERTED: { approve: { state: "moot", note: "Reverted in production." }, promote: { state: "done", note: "Promoted, then reverted in production." } },
+  SUPERSEDED: { approve: { state: "moot", note: "Was live in production, since replaced." }, promote: { state: "done", note: "Promoted, since replaced in production." } },
+};
 
 /** Null while the ask still stands; otherwise whether it was done or became moot, in a short sentence. */
 export function resolveAsk(ask: NotificationAsk, recipientId: string, f: AskFacts): AskResolution {
@@ -40,15 +46,14 @@ export function resolveAsk(ask: NotificationAsk, recipientId: string, f: AskFact
     case "APPROVE":
       if (f.approvals.userIds.has(recipientId)) return { state: "done", note: "You approved it." };
       if (rejected) return rejected;
-      if (IN_PRODUCTION.includes(r.status)) return { state: "done", note: "Already deployed to production." };
+      if (IN_PRODUCTION[r.status]) return IN_PRODUCTION[r.status]!.approve;
       if (r.status === "APPROVED" || (f.approvals.required > 0 && f.approvals.userIds.size >= f.approvals.required)) {
         return { state: "done", note: `Approved (${f.approvals.userIds.size} of ${f.approvals.required}).` };
       }
       if (overtaken) return { state: "moot", note: `Production already runs ${overtaken.version}.` };
       return null;
     case "PROMOTE":
-      if (r.status === "RELEASED") return { state: "done", note: "Live in production." };
-      if (IN_PRODUCTION.includes(r.status)) return { state: "done", note: "Was deployed to production." };
+      if (IN_PRODUCTION[r.status]) return IN_PRODUCTION[r.status]!.promote;
       if (rejected) return rejected;
       if (overtaken) return { state: "moot", note: `Production already runs ${overtaken.version}.` };
       return null;

@@ -6,6 +6,7 @@ import type { UserActor } from "../auth/actor";
 import { assertCan, can } from "../auth/permissions";
 import { db } from "../db/client";
 import { parseInput } from "../validation";
+import { plural } from "../util/text";
 import { AppError, notFound } from "../errors";
 import { NOTIFICATION_EVENT_TYPES } from "./event-types";
 import { ForbiddenDestination, resolveWebhookDestination } from "./webhook-destination";
@@ -63,7 +64,7 @@ export async function createWebhook(actor: UserActor, raw: TCreateWebhookRequest
       type: "WEBHOOK_CREATED",
       object: { type: "Webhook", id: w.id },
       scope: { customerId: app.customerId, applicationId: app.id },
-      summary: `added a webhook to ${app.name} sending ${events.length} event type(s) to ${new URL(input.url).host}`,
+      summary: `added a webhook to ${app.name} sending ${plural(events.length, "event type")} to ${new URL(input.url).host}`,
       after: { url: input.url, events },
     });
     return w;

@@ -4,13 +4,16 @@
 import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { expectAppError } from "../../test/assertions";
-import { createMember } from "../../test/factories";
+import { createMember, testContext } from "../../test/factories";
 import { deploy, driveToEnd, type Flow, releaseFlow, releaseInAcceptance, uploadRelease } from "../../test/release-flow";
 import { tryClaim } from "../agents/claim-job";
+import { authenticateApiToken } from "../api-tokens/authenticate-api-token";
+import { createApiToken, ZCreateApiTokenRequestSchema } from "../api-tokens/create-api-token";
 import { reportStep } from "../agents/report-step";
 import { approveRelease } from "../approvals/approve-release";
 import { recordVerdict } from "../approvals/record-verdict";
 import { db } from "../db/client";
+import { cancelDeployment } from "../deployments/cancel-deployment";
 import { requestDeployment } from "../deployments/request-deployment";
 import { requestRevert } from "../deployments/request-revert";
 import { setUserStatus } from "../users/set-user-status";
@@ -52,11 +55,8 @@ describe("through the procedure", () => {
         link: `${review}?deployment=${deployment.id}`,
       },
     ]);
-    // The developer who deployed hears how their deployments ended (not that they started: they started them).
-    expect(await of(f.dev.id)).toEqual([
-      { kind: "deployment.succeeded", title: `${app.name} ${release.version} is live in QA`, body: `Requested by ${f.dev.name}.`, link: expect.stringMatching(/^\/deployments\//) },
-      { kind: "deployment.succeeded", title: `${app.name} ${release.version} is live in Acceptance`, body: `Requested by ${f.dev.name}.`, link: `/deployments/${deployment.id}` },
-    ]);
+    // The developer who deployed is not told of their own deployments: they started them, and they went as asked.
+    expect(await of(f.dev.id)).toEqual([]);
     // Test environments do not concern ops or approvers.
     expect(await of(f.ops.id)).toEqual([]);
     expect(await of(f.approver.id)).toEqual([]);
@@ -71,7 +71,7 @@ describe("through the procedure", () => {
     expect((await of(f.dev.id, "release.approved")).map((n) => n.title)).toEqual([`${app.name} ${release.version} was approved by ${f.approver.name}`]);
     expect(await of(f.approver.id, "release.approved")).toEqual([]);
 
-    // Production concerns every ops member; the one who promoted hears how it ended, the others also that it started.
+    // Production concerns every ops member; the one who promoted is not told of their own promotion.
     const promoted = await deploy(f, f.ops, "production", release.id, { reason: "Weekly release" });
     await onDeploymentFinished(promoted.id);
     await onDeploymentFinished(promoted.id);
@@ -79,7 +79,7 @@ describe("through the procedure", () => {
     const started = { kind: "deployment.started", title: `Deployment of ${app.name} ${release.version} to Production started`, body: `Started by ${f.ops.name}: Weekly release`, link };
     const succeeded = { kind: "deployment.succeeded", title: `${app.name} ${release.version} is live in Production`, body: `Requested by ${f.ops.name}: Weekly release`, link };
     expect((await of(secondOps.id)).filter((n) => n.link === link)).toEqual([started, succeeded]);
-    expect((await of(f.ops.id)).filter((n) => n.link === link)).toEqual([succeeded]);
+    expect((await of(f.ops.id)).filter((n) => n.link === link)).toEqual([]);
     expect((await of(f.dev.id)).filter((n) => n.link === link)).toEqual([started, succeeded]);
     expect((await of(f.customer.id)).filter((n) => n.link === link)).toEqual([]);
     // Once released, it is no longer waiting for the customer's test: nothing new for them.
@@ -87,7 +87,7 @@ describe("through the procedure", () => {
     await settleBackgroundWork();
   });
 
-  it("a revert tells ops and the developer whose release was taken out", async () => {
+  it("a revert tells ops and the developer whose release was taken out, not the person who reverted", async () => {
     const f = await releaseFlow();
     const app = f.tenant.application;
     const ship = async () => {
@@ -111,9 +111,40 @@ describe("through the procedure", () => {
       link: `/deployments/${done.id}`,
     };
     expect(await of(otherOps.id, "deployment.reverted")).toEqual([reverted]);
-    expect(await of(f.ops.id, "deployment.reverted")).toEqual([reverted]);
+    expect(await of(f.ops.id, "deployment.reverted")).toEqual([]);
     expect(await of(f.dev.id, "deployment.reverted")).toEqual([reverted]);
     expect(await of(f.customer.id, "deployment.reverted")).toEqual([]);
+  });
+
+  it("a deployment a person asked for is news to them when it ran without them: through their pipeline's token, or at a scheduled time", async () => {
+    const f = await releaseFlow();
+    const app = f.tenant.application;
+    const { plaintext } = await createApiToken(f.dev, ZCreateApiTokenRequestSchema.parse({ applicationId: app.id, name: "ci", roles: ["DEVELOPER"] }));
+    const pipeline = await authenticateApiToken(`Bearer ${plaintext}`, testContext());
+    const release = await uploadRelease(f);
+    const { deployment } = await requestDeployment(pipeline, { environmentId: f.env.qa.id, releaseId: release.id });
+    expect((await driveToEnd(f, "qa", deployment.id)).status).toBe("SUCCEEDED");
+    await onDeploymentFinished(deployment.id);
+    expect((await of(f.dev.id, "deployment.succeeded")).map((n) => n.title)).toEqual([`${app.name} ${release.version} is live in QA`]);
+
+    // By the developer themselves: nothing. Had they scheduled it (it started later, without them): told how it ended.
+    const own = await deploy(f, f.dev, "acceptance", release.id);
+    await onDeploymentFinished(own.id);
+    expect(await of(f.dev.id, "deployment.succeeded")).toHaveLength(1);
+    await db.deployment.update({ where: { id: own.id }, data: { scheduledFor: own.createdAt } });
+    await onDeploymentFinished(own.id);
+    expect((await of(f.dev.id, "deployment.succeeded")).map((n) => n.title)).toEqual([`${app.name} ${release.version} is live in QA`, `${app.name} ${release.version} is live in Acceptance`]);
+  });
+
+  it("a deployment someone else cancelled is news to the person who started it; the one who cancelled is not told", async () => {
+    const f = await releaseFlow();
+    const release = await uploadRelease(f);
+    const { deployment } = await requestDeployment(f.dev, { environmentId: f.env.qa.id, releaseId: release.id });
+    await cancelDeployment(f.ops, { deploymentId: deployment.id });
+    expect((await driveToEnd(f, "qa", deployment.id)).status).toBe("CANCELLED");
+    await onDeploymentFinished(deployment.id);
+    expect((await of(f.dev.id, "deployment.cancelled")).map((n) => n.title)).toEqual([`Deployment of ${f.tenant.application.name} ${release.version} to QA was cancelled`]);
+    expect(await of(f.ops.id, "deployment.cancelled")).toEqual([]);
   });
 
   it("a failed deployment tells the developer why; the notification timer catches up on deployments nobody reported", async () => {

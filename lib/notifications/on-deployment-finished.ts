@@ -110,8 +110,10 @@ export async function onDeploymentFinished(deploymentId: string): Promise<void> 
     applicationId: app.id,
     occurredAt: d.finishedAt,
     idempotent: true,
-    // The person who started it is told how it ended: it ran without them. Not who cancelled one before it started.
-    excludeIds: d.status === "CANCELLED" && !d.startedAt ? [d.cancelRequestedById] : [],
+    // Nobody is told of their own action: not whoever cancelled it, nor the person who deployed or reverted when it
+    // succeeded as they asked. They are told when it failed or someone else cancelled it, or when it ran without
+    // them (their pipeline's token asked for it, or it started at a time they scheduled).
+    excludeIds: [d.cancelRequestedById, (await wentAsTheyWatched(d)) ? d.requestedById : null],
     audiences: [{ recipientIds: [d.requestedById, d.release?.uploadedById, d.previousRelease?.uploadedById, ...ops], title, body, link }],
     data: data(d.status),
   });
@@ -143,6 +145,17 @@ export async function onDeploymentFinished(deploymentId: string): Promise<void> 
       data: { ...data(d.status), url: publicUrl(links.review(app.id, release.id)) },
     });
   }
+}
+
+/** The requester asked for it themselves (not through a token), for now, and it succeeded: they saw it happen. */
+async function wentAsTheyWatched(d: { id: string; environmentId: string; status: string; scheduledFor: Date | null; requestedById: string | null }): Promise<boolean> {
+  if (!d.requestedById || d.status !== "SUCCEEDED" || d.scheduledFor) return false;
+  // The request's audit event says who asked: the person, or a token they created (the deployment row keeps only the person).
+  const asked = await db.auditEvent.findFirst({
+    where: { environmentId: d.environmentId, objectType: "Deployment", objectId: d.id, type: { in: ["DEPLOYMENT_REQUESTED", "REVERT_REQUESTED"] } },
+    select: { actorType: true },
+  });
+  return asked?.actorType === "USER";
 }
 
 /** Emails and inboxes are read anywhere: an instant with its zone spelled out. */

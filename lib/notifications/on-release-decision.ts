@@ -1,6 +1,7 @@
 import "server-only";
 import { approvalEnvironment } from "../approvals/stages";
 import { db } from "../db/client";
+import { plural, sentence } from "../util/text";
 import { publish } from "./publish";
 import { publicUrl } from "./public-url";
 import { approversOf, links, membersWithRoles, peopleWorkingOn } from "./recipients";
@@ -49,7 +50,7 @@ export async function onVerdictRecorded(verdictId: string): Promise<void> {
         {
           recipientIds: await peopleWorkingOn(r),
           title: `${app.name} ${r.version} was rejected`,
-          body: `${v.user.name} rejected it in ${v.environment.name}: “${v.reason}”. Fix it and upload a new release candidate.`,
+          body: `${sentence(`${v.user.name} rejected it in ${v.environment.name}: “${v.reason}”`)} Fix it and upload a new release candidate.`,
           link: review,
           ask: { kind: "FIX", releaseId: r.id },
         },
@@ -64,7 +65,7 @@ export async function onVerdictRecorded(verdictId: string): Promise<void> {
       ? {
           recipientIds: await approversOf(app.id, gate, r.uploadedById),
           title: `Approve ${app.name} ${r.version} for ${gate.name}`,
-          body: `${v.user.name} accepted it in ${v.environment.name}. It needs ${gate.requiredApprovals} approval(s) before ${gate.name}.`,
+          body: `${v.user.name} accepted it in ${v.environment.name}. It needs ${plural(gate.requiredApprovals, "approval")} before ${gate.name}.`,
           link: review,
           ask: { kind: "APPROVE" as const, releaseId: r.id },
         }

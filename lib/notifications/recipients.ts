@@ -1,7 +1,7 @@
 import "server-only";
 import { db } from "../db/client";
 import type { Role } from "../db/generated/enums";
-import { PERMISSIONS } from "../auth/permissions";
+import { eligibleApprovers } from "../approvals/eligible-approvers";
 
 /** The active people holding any of `roles` on the application. */
 export async function membersWithRoles(applicationId: string, roles: readonly Role[]): Promise<string[]> {
@@ -13,14 +13,9 @@ export async function membersWithRoles(applicationId: string, roles: readonly Ro
   return [...new Set(rows.map((r) => r.userId))];
 }
 
-/**
- * The people who may approve a release for `gate`: members holding one of its approverRoles that the permission
- * matrix lets approve at all (an environment may name a role, such as developers, that can never approve), never
- * the uploader (separation of duties).
- */
+/** The people who may approve a release for `gate` (lib/approvals/eligible-approvers.ts), never its uploader. */
 export async function approversOf(applicationId: string, gate: { approverRoles: readonly Role[] }, uploadedById: string): Promise<string[]> {
-  const approving: readonly Role[] = PERMISSIONS["release.approve"].roles;
-  return (await membersWithRoles(applicationId, gate.approverRoles.filter((r) => approving.includes(r)))).filter((id) => id !== uploadedById);
+  return (await eligibleApprovers(db, { applicationId, approverRoles: gate.approverRoles })).filter((id) => id !== uploadedById);
 }
 
 /**

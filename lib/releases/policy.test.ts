@@ -29,6 +29,7 @@ function ready(over: Partial<DeploymentFacts> = {}): DeploymentFacts {
     succeededInPreviousEnvironment: true,
     verdicts: [{ verdict: "ACCEPTED", artifactSha256: SHA, userId: "u-cust", reason: "", userName: "Cora" }],
     approvals: [{ artifactSha256: SHA, userId: "u-appr", roles: new Set<Role>(["APPROVER"]) }],
+    approverIds: ["u-appr", "u-ops"],
     activeFreeze: null,
     freezeOverrideReason: null,
     ...over,
@@ -70,7 +71,9 @@ describe("deploymentBlockers", () => {
   it("a rejected release cannot be promoted, and the reason is shown; a later acceptance of the same bytes counts", () => {
     const rejected = { verdict: "REJECTED" as const, artifactSha256: SHA, userId: "u-cust", reason: "checkout button broken", userName: "Cora" };
     const [b] = deploymentBlockers(ready({ verdicts: [rejected], release: { ...ready().release, status: "REJECTED" } }));
-    expect(b).toEqual({ code: "REJECTED", message: "1.2.0 was rejected by Cora: checkout button broken. Upload a fixed release candidate." });
+    expect(b).toEqual({ code: "REJECTED", message: "1.2.0 was rejected by Cora: checkout button broken. Next: its developers upload a fixed release candidate." });
+    const typedStop = { ...rejected, reason: "The totals do not balance." };
+    expect(deploymentBlockers(ready({ verdicts: [typedStop] }))[0]!.message).toBe("1.2.0 was rejected by Cora: The totals do not balance. Next: its developers upload a fixed release candidate.");
     expect(codes(ready({ verdicts: [ready().verdicts[0]!, rejected] }))).toEqual(["REJECTED"]);
     expect(codes(ready({ verdicts: [rejected, ready().verdicts[0]!] }))).toEqual([]);
   });
@@ -78,7 +81,7 @@ describe("deploymentBlockers", () => {
   it("needs N approvals on these bytes from approver roles; the uploader's own approval never counts", () => {
     const two = { ...production, requiredApprovals: 2 };
     expect(codes(ready({ environment: two }))).toEqual(["APPROVALS"]);
-    expect(deploymentBlockers(ready({ environment: two }))[0]!.message).toBe("1.2.0 has 1 of 2 required approval(s) for Production.");
+    expect(deploymentBlockers(ready({ environment: two }))[0]!.message).toBe("1.2.0 has 1 of 2 required approvals for Production.");
     const byUploader = { artifactSha256: SHA, userId: UPLOADER, roles: new Set<Role>(["APPROVER", "DEVELOPER"]) };
     expect(codes(ready({ approvals: [byUploader] }))).toEqual(["APPROVALS"]);
     expect(codes(ready({ approvals: [{ ...ready().approvals[0]!, artifactSha256: OTHER_SHA }] }))).toEqual(["APPROVALS"]);
@@ -87,6 +90,22 @@ describe("deploymentBlockers", () => {
     const a = ready().approvals[0]!;
     expect(codes(ready({ environment: two, approvals: [a, a] }))).toEqual(["APPROVALS"]);
     expect(codes(ready({ environment: two, approvals: [a, { ...a, userId: "u-ops", roles: new Set<Role>(["OPS"]) }] }))).toEqual([]);
+  });
+
+  it("says when the approvals can never come: nobody else (or too few) hold an approving role", () => {
+    const waiting = { approvals: [] };
+    expect(deploymentBlockers(ready(waiting))[0]!.message).toBe("1.2.0 has 0 of 1 required approval for Production.");
+    // The uploader is the only approver: separation of duties leaves nobody.
+    expect(deploymentBlockers(ready({ ...waiting, approverIds: [UPLOADER] }))[0]!.message).toBe(
+      "1.2.0 has 0 of 1 required approval for Production. Nobody else holds the Approver or Ops role on this application: an administrator must grant it.",
+    );
+    expect(deploymentBlockers(ready({ ...waiting, approverIds: [], environment: { ...production, approverRoles: ["APPROVER"] } }))[0]!.message).toBe(
+      "1.2.0 has 0 of 1 required approval for Production. Nobody holds the Approver role on this application: an administrator must grant it.",
+    );
+    // Two needed, one given, nobody left who could give the second.
+    expect(deploymentBlockers(ready({ environment: { ...production, requiredApprovals: 2 }, approverIds: ["u-appr", UPLOADER] }))[0]!.message).toBe(
+      "1.2.0 has 1 of 2 required approvals for Production. Too few people hold the Approver or Ops role on this application: an administrator must grant it to more.",
+    );
   });
 
   it("a freeze blocks promotion unless ops override it with a reason", () => {

@@ -1,7 +1,10 @@
 // The lifecycle gates: may this release go to this environment now, by this person? A pure function over facts the
 // caller loads (lib/deployments/load-deployment-facts.ts), so every rule is unit-tested exhaustively without a
 // database (policy.test.ts) and the server, the UI ("why can't I promote?") and the API give the same answer.
+import { PERMISSIONS } from "../auth/permissions";
+import { ROLE_LABELS } from "../auth/role-labels";
 import type { ReleaseStatus, Role } from "../db/generated/enums";
+import { plural, sentence } from "../util/text";
 
 export interface PolicyEnvironment {
   name: string;
@@ -32,6 +35,8 @@ export interface DeploymentFacts {
   verdicts: readonly { verdict: "ACCEPTED" | "REJECTED"; artifactSha256: string; userId: string; reason: string; userName: string }[];
   /** Approvals with each approver's roles on the application. */
   approvals: readonly { artifactSha256: string; userId: string; roles: ReadonlySet<Role> }[];
+  /** The active people who may approve for the environment now (lib/approvals/eligible-approvers.ts), the uploader included. */
+  approverIds: readonly string[];
   /** A freeze covering now, if any. */
   activeFreeze: { reason: string; endsAt: Date } | null;
   /** Ops' recorded reason to deploy through the freeze. */
@@ -45,6 +50,9 @@ export interface Blocker {
 }
 
 const has = (roles: ReadonlySet<Role>, allowed: readonly Role[]) => allowed.some((r) => roles.has(r));
+
+/** Who acts after a rejection, for whoever reads it (ops, customers, approvers): only developers upload. */
+export const REJECTED_NEXT = "Next: its developers upload a fixed release candidate.";
 
 /** Every gate the deployment does not pass, in the order a person would fix them; empty = allowed. */
 export function deploymentBlockers(f: DeploymentFacts): Blocker[] {
@@ -70,7 +78,7 @@ export function deploymentBlockers(f: DeploymentFacts): Blocker[] {
   const gated = env.isProduction || env.requiresAcceptance || env.requiredApprovals > 0;
   if (gated && (f.release.status === "REJECTED" || latestVerdict?.verdict === "REJECTED")) {
     const why = latestVerdict?.verdict === "REJECTED" ? ` by ${latestVerdict.userName}: ${latestVerdict.reason}` : "";
-    out.push({ code: "REJECTED", message: `${v} was rejected${why}. Upload a fixed release candidate.` });
+    out.push({ code: "REJECTED", message: `${sentence(`${v} was rejected${why}`)} ${REJECTED_NEXT}` });
   }
   if (env.requiresPreviousSuccess && f.previousEnvironment && !f.succeededInPreviousEnvironment) {
     out.push({ code: "PREVIOUS_ENVIRONMENT", message: `${v} must first be deployed successfully to ${f.previousEnvironment.name}.` });
@@ -84,7 +92,8 @@ export function deploymentBlockers(f: DeploymentFacts): Blocker[] {
       f.approvals.filter((a) => onSha(a) && a.userId !== f.release.uploadedById && has(a.roles, env.approverRoles)).map((a) => a.userId),
     );
     if (approvers.size < env.requiredApprovals) {
-      out.push({ code: "APPROVALS", message: `${v} has ${approvers.size} of ${env.requiredApprovals} required approval(s) for ${env.name}.` });
+      const stuck = approversLacking(env, f.approverIds, approvers, f.release.uploadedById);
+      out.push({ code: "APPROVALS", message: `${v} has ${approvers.size} of ${plural(env.requiredApprovals, "required approval")} for ${env.name}.${stuck ? ` ${stuck}` : ""}` });
     }
   }
   if (f.activeFreeze && f.freezeOverrideReason?.trim() && !f.actorRoles.has("OPS")) {
@@ -96,4 +105,26 @@ export function deploymentBlockers(f: DeploymentFacts): Blocker[] {
     });
   }
   return out;
+}
+
+/**
+ * When the approvals still missing can never come, why: too few people (the uploader never counts: separation of
+ * duties) hold a role that may approve for the environment. Null while enough could. Waiting would be silent forever,
+ * so the pages and the refusal say who must act: an administrator.
+ */
+export function approversLacking(
+  env: Pick<PolicyEnvironment, "requiredApprovals" | "approverRoles">,
+  approverIds: readonly string[],
+  approvedBy: ReadonlySet<string>,
+  uploadedById: string,
+): string | null {
+  const couldStill = approverIds.filter((id) => id !== uploadedById && !approvedBy.has(id)).length;
+  if (approvedBy.size + couldStill >= env.requiredApprovals) return null;
+  const approving: readonly Role[] = PERMISSIONS["release.approve"].roles;
+  const roles = env.approverRoles.filter((r) => approving.includes(r)).map((r) => ROLE_LABELS[r] ?? r);
+  const role = roles.length ? `the ${roles.join(" or ")} role` : "a role that may approve";
+  if (approvedBy.size + couldStill === 0) {
+    return `Nobody${approverIds.includes(uploadedById) ? " else" : ""} holds ${role} on this application: an administrator must grant it.`;
+  }
+  return `Too few people hold ${role} on this application: an administrator must grant it to more.`;
 }

@@ -104,8 +104,25 @@ describe("failures", () => {
     expect(created(a)).toEqual([{ targetId: "t1", action: "ROLLBACK", batch: 1 }]);
     const rolled = [...failed, step("t1", "ROLLBACK", "SUCCEEDED", 1)];
     expect(planRollout(input({ status: "ROLLING_BACK" }, 3, rolled))).toEqual([
-      { type: "setStatus", status: "FAILED", failureReason: "web-1: activating the release failed: health check: HTTP 500. Rolled back 1 node(s) to the previous release." },
+      { type: "setStatus", status: "FAILED", failureReason: "web-1: activating the release failed: health check: HTTP 500. Rolled back to the previous release: web-1." },
     ]);
+  });
+
+  it("does not say a node was left behind on the new release once it was rolled back", () => {
+    const failed = [...staged(), step("t1", "ACTIVATE", "SUCCEEDED", 1), step("t2", "ACTIVATE", "FAILED", 2, 'Hook "start" timed out after 5s. Left behind on web-2: it runs 2.6.0.')];
+    // While rolling back, it is true.
+    expect(status(planRollout(input({}, 3, failed)))).toMatchObject({ failureReason: 'web-2: activating the release failed: Hook "start" timed out after 5s. Left behind on web-2: it runs 2.6.0.' });
+    const rolled = [...failed, step("t2", "ROLLBACK", "SUCCEEDED", 1), step("t1", "ROLLBACK", "SUCCEEDED", 2)];
+    expect(status(planRollout(input({ status: "ROLLING_BACK" }, 3, rolled)))).toEqual({
+      type: "setStatus",
+      status: "FAILED",
+      failureReason: 'web-2: activating the release failed: Hook "start" timed out after 5s. Rolled back to the previous release: web-1, web-2.',
+    });
+    // Its rollback failed: what the failure left there is still the last word on it.
+    const stuck = [...failed, step("t2", "ROLLBACK", "FAILED", 1, "previous release missing")];
+    expect(status(planRollout(input({ status: "ROLLING_BACK" }, 3, stuck)))).toMatchObject({
+      failureReason: expect.stringMatching(/^web-2: activating the release failed: Hook "start" timed out after 5s\. Left behind on web-2: it runs 2\.6\.0\. The rollback failed on web-2/),
+    });
   });
 
   it("rolls back every touched node, one batch at a time, the failed (already drained) node first", () => {
@@ -133,7 +150,7 @@ describe("failures", () => {
     expect(status(planRollout(input({ autoRollback: false }, 3, steps)))).toEqual({
       type: "setStatus",
       status: "FAILED",
-      failureReason: "web-1: activating the release failed: boom. 1 node(s) were left on the new release (automatic rollback is off or there is no previous release).",
+      failureReason: "web-1: activating the release failed: boom. Left on the new release: web-1 (automatic rollback is off or there is no previous release).",
     });
   });
 
@@ -328,7 +345,7 @@ describe("any rollout (simulated)", () => {
           // With automatic rollback, a failed or cancelled rollout leaves every node on the previous release.
           else if (dstatus !== "SUCCEEDED" && autoRollback) expect([...versions].filter((v) => v !== "old")).toEqual([]);
           // Never a half-installed node left behind silently: without rollback the reason says nodes were left.
-          if (!rollbackFailed && (versions.has("half") || (dstatus !== "SUCCEEDED" && versions.has("new")))) expect(reason).toMatch(/left on the new release/);
+          if (!rollbackFailed && (versions.has("half") || (dstatus !== "SUCCEEDED" && versions.has("new")))) expect(reason).toMatch(/left on the new release/i);
         },
       ),
       { numRuns: 500 },

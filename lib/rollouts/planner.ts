@@ -1,6 +1,7 @@
 // The rollout planner: a pure function from "what the steps of a deployment have done so far" to "what happens
 // next". It owns every ordering and safety rule of a rollout, so those rules are tested exhaustively without a
 // database (planner.test.ts); advance-rollout.ts only loads the facts, applies the plan and wakes the agents.
+import { withoutLeftBehind } from "../contracts/agent-api";
 //
 // The shape of a rollout:
 //   1. STAGE the release on every node that does not have it staged yet (download, verify, extract; all nodes in
@@ -131,7 +132,6 @@ export function planRollout(input: PlanInput): PlanAction[] {
       const back = new Set(rollbacks.filter((s) => s.status === "SUCCEEDED").map((s) => s.targetId));
       const brokenIds = new Set(rollbacks.filter((s) => BROKEN.includes(s.status)).map((s) => s.targetId));
       const activated = new Set(of("ACTIVATE").filter((s) => s.status === "SUCCEEDED").map((s) => s.targetId));
-      const names = (ids: string[]) => ids.map(name).join(", ");
       const rolledBack = touchedTargets(input, targets).filter((id) => back.has(id));
       const stillNew = touchedTargets(input, targets).filter((id) => activated.has(id) && !back.has(id) && !brokenIds.has(id));
       const why = brokenRollback.message ? `: ${brokenRollback.message.replace(/\.+$/, "")}` : "";
@@ -141,9 +141,9 @@ export function planRollout(input: PlanInput): PlanAction[] {
           type: "setStatus",
           status: "FAILED",
           failureReason:
-            `${failureReason(input, name)} The rollback failed on ${name(brokenRollback.targetId)}${why}; it needs attention.` +
-            (rolledBack.length ? ` Rolled back to the previous release: ${names(rolledBack)}.` : "") +
-            (stillNew.length ? ` Still on the new release: ${names(stillNew)}.` : ""),
+            `${failureReason(input, name, back)} The rollback failed on ${name(brokenRollback.targetId)}${why}; it needs attention.` +
+            (rolledBack.length ? ` Rolled back to the previous release: ${names(input, rolledBack)}.` : "") +
+            (stillNew.length ? ` Still on the new release: ${names(input, stillNew)}.` : ""),
         },
       ];
     }
@@ -155,7 +155,8 @@ export function planRollout(input: PlanInput): PlanAction[] {
       const batch = Math.max(0, ...rollbacks.map((s) => s.batch)) + 1;
       return [{ type: "createSteps", steps: remaining.slice(0, size).map((targetId) => ({ targetId, action: "ROLLBACK" as const, batch })) }];
     }
-    return [{ type: "setStatus", status: cancelled(input) ? "CANCELLED" : "FAILED", ...(cancelled(input) ? {} : { failureReason: `${failureReason(input, name)} Rolled back ${rolledBack.size} node(s) to the previous release.` }) }];
+    if (cancelled(input)) return [{ type: "setStatus", status: "CANCELLED" }];
+    return [{ type: "setStatus", status: "FAILED", failureReason: `${failureReason(input, name, rolledBack)} Rolled back to the previous release: ${names(input, touched)}.` }];
   }
 
   // RUNNING
@@ -174,7 +175,7 @@ export function planRollout(input: PlanInput): PlanAction[] {
         { type: "createSteps", steps: touched.slice(0, size).map((targetId) => ({ targetId, action: "ROLLBACK" as const, batch: 1 })) },
       ];
     }
-    const leftOn = touched.length > 0 ? ` ${touched.length} node(s) were left on the new release (automatic rollback is off or there is no previous release).` : "";
+    const leftOn = touched.length > 0 ? ` Left on the new release: ${names(input, touched)} (automatic rollback is off or there is no previous release).` : "";
     if (!broken) return [...actions, { type: "setStatus", status: "CANCELLED", ...(leftOn ? { failureReason: `Cancelled.${leftOn}` } : {}) }];
     return [...actions, { type: "setStatus", status: "FAILED", failureReason: `${failureReason(input, name)}${leftOn}` }];
   }
@@ -206,15 +207,23 @@ function touchedTargets(input: PlanInput, targets: readonly PlanTarget[]): strin
   return [...ids.filter((id) => broken.has(id)), ...ids.filter((id) => ok.has(id) && !broken.has(id))];
 }
 
+/** Servers by name, in rollout order (as the deployment's page lists them). */
+function names(input: PlanInput, ids: readonly string[]): string {
+  return input.targets.filter((t) => ids.includes(t.id)).map((t) => t.name).join(", ");
+}
+
 function cancelled(input: PlanInput): boolean {
   return input.deployment.cancelRequested && !input.steps.some((s) => s.action !== "ROLLBACK" && BROKEN.includes(s.status));
 }
 
-function failureReason(input: PlanInput, name: (id: string) => string): string {
+/** Why the deployment failed, from its first broken step; `returned`: nodes a rollback has put back since. */
+function failureReason(input: PlanInput, name: (id: string) => string, returned: ReadonlySet<string> = new Set()): string {
   const s = input.steps.find((x) => x.action !== "ROLLBACK" && BROKEN.includes(x.status));
   if (!s) return input.deployment.cancelRequested ? "Cancelled." : "Failed.";
   const what = s.action === "STAGE" ? "staging the release" : "activating the release";
-  // The step's message says why when there is one (lease expired, agent restarted, agent revoked).
-  const how = s.status === "INTERRUPTED" ? (s.message ? "was interrupted" : "was interrupted (the agent restarted or stopped answering)") : "failed";
-  return `${name(s.targetId)}: ${what} ${how}${s.message ? `: ${s.message}` : ""}`.replace(/\.*$/, ".");
+  // The step's message says why when there is one (lease expired, agent restarted, agent revoked), and what the
+  // failure left on the node: no longer true once a rollback returned it.
+  const message = s.message && returned.has(s.targetId) ? withoutLeftBehind(s.message, name(s.targetId)) : s.message;
+  const how = s.status === "INTERRUPTED" ? (message ? "was interrupted" : "was interrupted (the agent restarted or stopped answering)") : "failed";
+  return `${name(s.targetId)}: ${what} ${how}${message ? `: ${message}` : ""}`.replace(/\.*$/, ".");
 }

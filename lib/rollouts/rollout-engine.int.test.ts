@@ -74,7 +74,7 @@ describe("a rolling deployment", () => {
     const { deployment } = await requestDeployment(f.ops, { environmentId: f.environmentId, releaseId: v2.id });
     const { deployment: done, ran } = await drive(f, deployment.id, (job) => (job.action === "ACTIVATE" && job.target.name === "web-2" ? "FAILED" : "SUCCEEDED"));
     expect(done.status).toBe("FAILED");
-    expect(done.failureReason).toBe("web-2: activating the release failed: health check failed: 500. Rolled back 2 node(s) to the previous release.");
+    expect(done.failureReason).toBe("web-2: activating the release failed: health check failed: 500. Rolled back to the previous release: web-1, web-2.");
     expect(ran.filter((j) => j.action !== "STAGE").map((j) => `${j.action} ${j.target} ${j.version}`)).toEqual([
       "ACTIVATE web-1 2.0.0",
       "ACTIVATE web-2 2.0.0",

@@ -52,7 +52,7 @@ it("a build that answers 500 is halted and rolled back at once, without waiting 
   const { result: d, load } = await rig.underLoad(async () => rig.waitForDeployment(await rig.deploy("2.1.0-broken")));
   expect(d.status).toBe("FAILED");
   expect(d.failureReason).toMatch(
-    /^web-1: activating the release failed: Health check http:\/\/127\.0\.0\.1:\d+\/health answered HTTP 500 3 times in a row over \d+\.\d s: broken 2\.1\.0-broken\. Left behind on web-1: HAProxy: app\/web-1 was last seen in MAINT \(no traffic\); it runs 2\.1\.0-broken\. Rolled back 1 node\(s\) to the previous release\.$/,
+    /^web-1: activating the release failed: Health check http:\/\/127\.0\.0\.1:\d+\/health answered HTTP 500 3 times in a row over \d+\.\d s: broken 2\.1\.0-broken\. Rolled back to the previous release: web-1\.$/,
   );
   expect(stepsInOrder(d).filter((s) => !s.startsWith("STAGE"))).toEqual(["ACTIVATE web-1 FAILED", "ROLLBACK web-1 SUCCEEDED"]);
   // Well before the 60 s hook timeout (a functional bound; the figure itself is measured below, for the docs).
@@ -83,7 +83,7 @@ it("a start hook that hangs past its timeout is stopped, and the node is rolled 
   const { result: d, load } = await rig.underLoad(async () => rig.waitForDeployment(await rig.deploy("2.2.0-hangs")));
   expect(d.status).toBe("FAILED");
   expect(d.failureReason).toMatch(
-    /^web-1: activating the release failed: Hook "start" timed out after 5s\.\nLast output:\nsample-app: starting \(this build hangs\)\. Left behind on web-1: HAProxy: app\/web-1 was last seen in MAINT \(no traffic\); current points at 2\.2\.0-hangs, not started\. Rolled back 1 node\(s\) to the previous release\.$/,
+    /^web-1: activating the release failed: Hook "start" timed out after 5s\.\nLast output:\nsample-app: starting \(this build hangs\)\. Rolled back to the previous release: web-1\.$/,
   );
   expect(stepsInOrder(d).filter((s) => !s.startsWith("STAGE"))).toEqual(["ACTIVATE web-1 FAILED", "ROLLBACK web-1 SUCCEEDED"]);
   await expectFleetWhole(rig, "2.0.0", load, 100);
@@ -115,7 +115,7 @@ it("HAProxy's runtime socket gone mid-drain: the step fails saying where it left
   expect(result.held).toBe(200);
   expect(d.status).toBe("FAILED");
   expect(d.failureReason).toMatch(
-    /^web-2: activating the release failed: HAProxy's runtime API at \/.+\/admin\.sock could not be reached for 6 s \(ENOENT\); app\/web-2 was last seen in DRAIN \(no new requests; HAProxy still checks it\)\. Left behind on web-2: its app still runs 2\.0\.0\. Rolled back 2 node\(s\) to the previous release\.$/,
+    /^web-2: activating the release failed: HAProxy's runtime API at \/.+\/admin\.sock could not be reached for 6 s \(ENOENT\); app\/web-2 was last seen in DRAIN \(no new requests; HAProxy still checks it\)\. Rolled back to the previous release: web-1, web-2\.$/,
   );
   expect(stepsInOrder(d).filter((s) => !s.startsWith("STAGE"))).toEqual(["ACTIVATE web-1 SUCCEEDED", "ACTIVATE web-2 FAILED", "ROLLBACK web-2 SUCCEEDED", "ROLLBACK web-1 SUCCEEDED"]);
   const rollback = d.servers.find((s) => s.name === "web-2")!.steps.find((s) => s.action === "ROLLBACK")!;

@@ -6,6 +6,7 @@
 // interpolated into one (backend and server names) is validated first.
 import net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { plural } from "../../../lib/util/text";
 
 export type HaproxyAddress = { kind: "unix"; path: string } | { kind: "tcp"; host: string; port: number };
 
@@ -430,7 +431,7 @@ export async function drainServer(options: ServerTarget & { drainTimeoutSeconds:
   }
   await api(() => setServerAdminState(address, backend, server, "drain", signal));
   seen.set("DRAIN");
-  log(`HAProxy: ${name} set to DRAIN (${before.currentSessions} session(s), ${before.queued} queued)`);
+  log(`HAProxy: ${name} set to DRAIN (${plural(before.currentSessions, "session")}, ${before.queued} queued)`);
 
   const deadline = started + options.drainTimeoutSeconds * 1000;
   let remaining = 0;
@@ -442,7 +443,7 @@ export async function drainServer(options: ServerTarget & { drainTimeoutSeconds:
     if (remaining === 0) break;
     if (Date.now() >= deadline) break;
     if (Date.now() - lastReport >= 1000) {
-      log(`HAProxy: waiting for ${now.currentSessions} session(s) and ${now.queued} queued request(s) on ${name} to finish`);
+      log(`HAProxy: waiting for ${plural(now.currentSessions, "session")} and ${plural(now.queued, "queued request")} on ${name} to finish`);
       lastReport = Date.now();
     }
     await sleep(interval, undefined, { signal });
@@ -450,7 +451,7 @@ export async function drainServer(options: ServerTarget & { drainTimeoutSeconds:
   const waitedMs = Date.now() - started;
   if (remaining > 0) {
     log(
-      `HAProxy: ${name} still has ${remaining} session(s) after ${options.drainTimeoutSeconds} s; continuing (they are cut when the app stops)`,
+      `HAProxy: ${name} still has ${plural(remaining, "session")} after ${options.drainTimeoutSeconds} s; continuing (they are cut when the app stops)`,
     );
   } else {
     log(`HAProxy: ${name} drained in ${waitedMs} ms`);

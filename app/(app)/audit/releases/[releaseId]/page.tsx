@@ -5,6 +5,7 @@ import { ProductionStateLine, ReleaseStatusBadge } from "@/components/release-st
 import { Badge, Card, PageHeader } from "@/components/ui";
 import { getReleaseEvidence } from "@/lib/audit/get-release-evidence";
 import { loadForPage, pageIds, requirePageActor } from "@/lib/entry/page";
+import { plural } from "@/lib/util/text";
 
 export const metadata: Metadata = { title: "Release evidence" };
 
@@ -57,7 +58,7 @@ export default async function ReleaseEvidencePage({ params }: { params: Promise<
             {ev.hashes.mismatches.length === 0 ? (
               <Badge tone="green">Yes: all {ev.hashes.checked} recorded hashes match</Badge>
             ) : (
-              <Badge tone="red">No: {ev.hashes.mismatches.length} event(s) recorded other bytes (#{ev.hashes.mismatches.map((m) => m.seq.toString()).join(", #")})</Badge>
+              <Badge tone="red">No: {plural(ev.hashes.mismatches.length, "event")} recorded other bytes (#{ev.hashes.mismatches.map((m) => m.seq.toString()).join(", #")})</Badge>
             )}
           </dd>
           <dt className="text-slate-500">Signed checkpoint</dt>
@@ -73,7 +74,7 @@ export default async function ReleaseEvidencePage({ params }: { params: Promise<
           {ev.milestones.map((m) => (
             <li key={m.label} className="grid gap-2 sm:grid-cols-[14rem_1fr_12rem]">
               <span className="font-medium">{m.label}</span>
-              <span className={m.at ? "" : "text-slate-400"}>{m.at ? `${m.who ?? "—"} · ${when(m.at)}` : "not yet"}</span>
+              <span className={m.at ? "" : m.instead ? "text-rose-700" : "text-slate-400"}>{m.at ? `${m.who ?? "—"} · ${when(m.at)}` : (m.instead ?? "not yet")}</span>
               <span className="font-mono text-xs text-slate-500">{m.sha256 ? `sha ${m.sha256.slice(0, 16)}…` : ""}</span>
             </li>
           ))}

@@ -1,0 +1,23 @@
+import { describe, expect, it } from "vitest";
+import { plural, sentence } from "./text";
+
+describe("plural", () => {
+  it("puts the noun in the number of the count", () => {
+    expect(plural(1, "node")).toBe("1 node");
+    expect(plural(0, "node")).toBe("0 nodes");
+    expect(plural(3, "node")).toBe("3 nodes");
+    expect(plural(2, "person", "people")).toBe("2 people");
+  });
+});
+
+describe("sentence", () => {
+  it("ends text people typed with exactly one full stop, keeping their own ending", () => {
+    expect(sentence("The totals do not balance")).toBe("The totals do not balance.");
+    expect(sentence("The totals do not balance.")).toBe("The totals do not balance.");
+    expect(sentence("The totals do not balance..  ")).toBe("The totals do not balance.");
+    expect(sentence("Why does it crash?")).toBe("Why does it crash?");
+    expect(sentence("It crashes!")).toBe("It crashes!");
+    expect(sentence("It waits…")).toBe("It waits…");
+    expect(sentence("“Quoted.”")).toBe("“Quoted.”");
+  });
+});
