@@ -144,7 +144,7 @@ it("ops stop a rollout after its first node switched: the switched nodes go back
   expect(rollbacks.sort()).toEqual(activated.map((n) => `${n} SUCCEEDED`).sort());
   await expectFleetWhole(rig, "2.0.0", load, 100);
   await expectEachJobRanOnce(rig, d.id);
-  report("stop after the first node switched", d, load, `${activated.length} switched node(s) rolled back once each`);
+  report("stop after the first node switched", d, load, `switched and rolled back once each: ${activated.join(", ")}`);
 }, 120_000);
 
 it("a node whose disk fills up while the build is staged: the deployment stops before any node leaves rotation, saying why", async () => {
