@@ -193,3 +193,13 @@ test("a filter link nobody could have made (a cursor beyond bigint, a NUL byte) 
     expect(((await exported.json()) as { error: { code: string; message: string } }).error, query).toMatchObject({ code: "INVALID_INPUT", message: expect.stringMatching(/^[A-Z]/) });
   }
 });
+
+test("a page further back in the record leads back to its newest events in one click", async ({ adminPage: page }) => {
+  // A page of older events, as "Older events →" leads to (with a filter, which the way back keeps).
+  await page.goto("/audit?type=USER_SIGNED_IN&before=9000000000");
+  const paging = page.getByTestId("audit-paging");
+  await paging.getByRole("link", { name: "← Newest events" }).click();
+  await expect(page).toHaveURL(/\/audit\?type=USER_SIGNED_IN$/);
+  await expect(page.getByRole("link", { name: "← Newest events" })).toHaveCount(0);
+  await expect(page.getByRole("row").nth(1)).toContainText("USER_SIGNED_IN");
+});

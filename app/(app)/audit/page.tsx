@@ -157,11 +157,21 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
               ))}
             </tbody>
           </table>
-          {page.nextBefore !== null && (
-            <div className="mt-4 text-right">
-              <Link href={`/audit?${query({ before: page.nextBefore.toString() })}`} className="text-sm font-medium text-indigo-700 hover:underline">
-                Older events →
-              </Link>
+          {(page.nextBefore !== null || typeof raw.before === "string") && (
+            <div className="mt-4 flex justify-between text-sm font-medium text-indigo-700" data-testid="audit-paging">
+              {/* Back to the start of the same filter: the newest events first. */}
+              {typeof raw.before === "string" && raw.before !== "" ? (
+                <Link href={`/audit?${query({ before: "" })}`} className="hover:underline">
+                  ← Newest events
+                </Link>
+              ) : (
+                <span />
+              )}
+              {page.nextBefore !== null && (
+                <Link href={`/audit?${query({ before: page.nextBefore.toString() })}`} className="hover:underline">
+                  Older events →
+                </Link>
+              )}
             </div>
           )}
         </Card>
