@@ -70,10 +70,8 @@ export const ROLE_LABELS: Record<string, string> = {
   AUDITOR: "Auditor",
 };
 
-/** "1 server", "3 servers": a count with its noun in the right number. */
-export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
-  return `${count} ${count === 1 ? singular : pluralForm}`;
-}
+// Shared with scripts (audit:verify), which must not import a component module.
+export { plural } from "@/lib/util/plural";
 
 /**
  * What a 404 says. Also shown for objects outside the visitor's tenant (lib/entry/page.ts), so the wording must not

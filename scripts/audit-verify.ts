@@ -6,6 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { loadPublicKey } from "../lib/audit/signing-key";
+import { plural } from "../lib/util/plural";
 import type { Anchors } from "../lib/audit/verify-chain";
 import { verifyDatabase } from "../lib/audit/verify-database";
 import { verifyExport } from "../lib/audit/verify-export";
@@ -26,6 +27,18 @@ function parseAnchors(values: string[]): Anchors {
     anchors.set(seq, m[2]!);
   }
   return anchors;
+}
+
+/** The events after the newest signed one: no signature protects them, and the auditor must read that plainly. */
+function unsignedLine(first: bigint, last: bigint, fromExport: boolean): string {
+  const one = first === last;
+  const events = one ? `event ${first} is` : `events ${first}..${last} are`;
+  const them = one ? "it" : "them";
+  return fromExport
+    ? `NOT SIGNED: ${events} chained but no checkpoint in this export signs ${them}, so no signature protects ${them}: ${one ? "it" : "they"} could have been cut from this file or rewritten unnoticed. ` +
+        "This export was made by an earlier version of Releasegate, which did not sign the newest events when exporting: download a new export."
+    : `NOT SIGNED YET: ${events} chained but no checkpoint signs ${them}, so no signature protects ${them}: ${one ? "it" : "they"} could be cut or rewritten unnoticed ` +
+        `until the server's next checkpoint (every AUDIT_CHECKPOINT_INTERVAL_SECONDS) signs ${them}`;
 }
 
 async function main(): Promise<number> {
@@ -61,21 +74,21 @@ async function main(): Promise<number> {
       const range = result.range && result.range.first !== result.range.last ? ` (the change lies in events ${result.range.first}..${result.range.last})` : "";
       console.log(`first bad sequence number: ${result.seq}${range}`);
     }
-    console.log(`(${result.events} events verified before it)`);
+    console.log(`(${plural(result.events, "event")} verified before it)`);
     return 1;
   }
-  const tail = result.from + BigInt(result.events) - 1n - result.signedThroughSeq;
+  const last = result.from + BigInt(result.events) - 1n;
   console.log(
-    `OK ${result.events} events` +
+    `OK ${plural(result.events, "event")}` +
       (result.from > 1n ? ` from event ${result.from}` : "") +
       (result.redacted ? ` (${result.redacted} of them other applications' or platform-wide, as hashes only)` : "") +
-      `, ${result.checkpoints} checkpoints; signed through event ${result.signedThroughSeq}` +
+      `, ${plural(result.checkpoints, "checkpoint")}; signed through event ${result.signedThroughSeq}` +
       (result.signedThroughHash ? ` (hash ${result.signedThroughHash})` : "") +
       (result.lastCheckpointAt ? `, last checkpoint ${result.lastCheckpointAt.toISOString()}` : "") +
-      (tail > 0n ? `; ${tail} newer events are chained but not yet signed` : "") +
       (result.anchorsHeld.length ? `; anchors held: event${result.anchorsHeld.length > 1 ? "s" : ""} ${result.anchorsHeld.join(", ")}` : "") +
       `; key ${key.keyId.slice(0, 16)}; ${Math.round(result.events / Math.max(seconds, 0.001))} events/s`,
   );
+  if (last > result.signedThroughSeq) console.log(unsignedLine(result.signedThroughSeq + 1n, last, values.export !== undefined));
   // No signature can show a history cut off together with its newest checkpoints and grown back since: only a hash
   // kept where Releasegate cannot change it can (README, "The audit record").
   if (result.signedThroughHash) {

@@ -134,11 +134,17 @@ describe("the audit chain", () => {
     expect(r.out).toMatch(/^OK 10 events, 2 checkpoints; signed through event 10/);
   });
 
-  it("reports events written after the last checkpoint as chained but not yet signed", async () => {
+  it("says plainly that events written after the last checkpoint are not protected by a signature yet", async () => {
     await writeEvents(3, "tail");
     const r = await verifyDb();
     expect(r.code).toBe(0);
-    expect(r.out).toContain("3 newer events are chained but not yet signed");
+    expect(r.out).toContain(
+      "\nNOT SIGNED YET: events 11..13 are chained but no checkpoint signs them, so no signature protects them: they could be cut or rewritten unnoticed until the server's next checkpoint (every AUDIT_CHECKPOINT_INTERVAL_SECONDS) signs them\n",
+    );
+    await writeEvents(1, "one more");
+    await createCheckpoint({ client, key });
+    await writeEvents(1, "the last");
+    expect((await verifyDb()).out).toContain("\nNOT SIGNED YET: event 15 is chained but no checkpoint signs it, so no signature protects it: it could be cut");
   });
 
   it("catches a row changed by a superuser with the triggers disabled", async () => {
@@ -377,13 +383,17 @@ describe("an export file", () => {
   it("fails when the file is cut after events a checkpoint signed", async () => {
     const r = await verifyEdited((l) => l.slice(0, EVENT(8) + 1));
     expect(r.code).toBe(1);
-    expect(r.out).toContain("event 9: missing; checkpoint 2 signed the chain up to event 10");
+    expect(r.out).toContain("FAIL event 9: missing; the file ends at event 8 but checkpoint 2 signed the chain through event 10: events were cut");
   });
 
   it("fails when the file is cut at a line boundary among events no checkpoint signed yet", async () => {
     await writeEvents(3, "tail"); // events 11-13, after the last checkpoint
     const whole = await verifyEdited((l) => l);
     expect(whole.code).toBe(0);
+    // Only an export made before exports signed their head can end in unsigned events: the command says so.
+    expect(whole.out).toContain(
+      "\nNOT SIGNED: events 11..13 are chained but no checkpoint in this export signs them, so no signature protects them: they could have been cut from this file or rewritten unnoticed. This export was made by an earlier version of Releasegate, which did not sign the newest events when exporting: download a new export.\n",
+    );
     const r = await verifyEdited((l) => l.slice(0, -1));
     expect(r.code).toBe(1);
     expect(r.out).toContain("FAIL event 13: missing; the file ends after event 12, but its header says the export runs to event 13 (the file was cut short)");

@@ -194,18 +194,29 @@ export function checkKnownHash(seq: bigint, hash: string, expectedAt: KnownHashe
 }
 
 /**
- * After the last event: a checkpoint that signed further than the chain now reaches means events were deleted; so
- * does an anchor beyond it, for a cut that took the newest checkpoints too.
+ * After the last event: a checkpoint that signed further than the chain now reaches means events were deleted (from
+ * the database, or cut from an export file: `of`); so does an anchor beyond it, for a cut that took the newest
+ * checkpoints too.
  */
-export function checkEnd(sorted: StoredCheckpoint[], events: number, expectedSeq: bigint, expectedAt: KnownHashes = new Map()): VerifyResult {
+export function checkEnd(
+  sorted: StoredCheckpoint[],
+  events: number,
+  expectedSeq: bigint,
+  expectedAt: KnownHashes = new Map(),
+  of: "database" | "file" = "database",
+): VerifyResult {
   const last = sorted.at(-1);
   if (last && last.lastSeq >= expectedSeq) {
+    const ends = expectedSeq === 1n ? "the file holds no event" : `the file ends at event ${expectedSeq - 1n}`;
     return {
       ok: false,
       events,
       seq: expectedSeq,
       checkpoint: last.number,
-      reason: `event ${expectedSeq}: missing; checkpoint ${last.number} signed the chain up to event ${last.lastSeq} (events were deleted from the end)`,
+      reason:
+        of === "file"
+          ? `event ${expectedSeq}: missing; ${ends} but checkpoint ${last.number} signed the chain through event ${last.lastSeq}: events were cut`
+          : `event ${expectedSeq}: missing; checkpoint ${last.number} signed the chain up to event ${last.lastSeq} (events were deleted from the end)`,
     };
   }
   const anchors = [...expectedAt].filter(([, k]) => k.anchor !== null).map(([seq]) => seq);
