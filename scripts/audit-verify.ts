@@ -70,11 +70,16 @@ async function main(): Promise<number> {
   const seconds = (performance.now() - started) / 1000;
   if (!result.ok) {
     console.log(`FAIL ${result.reason}`);
+    // A differing anchor names no bad event: it may be the anchor that is wrong (the reason says so).
+    if (result.anchorDiffers) return 1;
     if (result.seq !== undefined) {
       const range = result.range && result.range.first !== result.range.last ? ` (the change lies in events ${result.range.first}..${result.range.last})` : "";
       console.log(`first bad sequence number: ${result.seq}${range}`);
     }
-    console.log(`(${plural(result.events, "event")} verified before it)`);
+    // `events` counts the events verified before the one where the problem showed; when that problem is a range,
+    // it showed at the range's last event, and the events of the range verified only each on its own.
+    const before = result.range ? result.events - Number(result.range.last - result.range.first) : result.events;
+    console.log(`(${plural(before, "event")} verified before it)`);
     return 1;
   }
   const last = result.from + BigInt(result.events) - 1n;

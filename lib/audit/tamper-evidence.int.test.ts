@@ -214,7 +214,8 @@ describe("the audit chain", () => {
     expect(r.code).toBe(1);
     expect(r.out).toContain("FAIL events 7..10 were changed after checkpoint 2 was signed");
     expect(r.out).toContain("checkpoint 1 (through event 6) still matches");
-    expect(r.out).toContain("first bad sequence number: 7 (the change lies in events 7..10)");
+    // Events 1..6 verified against checkpoint 1; 7..10 each verify on their own but not against checkpoint 2.
+    expect(r.out).toContain("first bad sequence number: 7 (the change lies in events 7..10)\n(6 events verified before it)\n");
   });
 
   it("catches a forged checkpoint", async () => {
@@ -314,9 +315,30 @@ describe("an anchor kept outside Releasegate", () => {
     for (const source of [["--database-url", scratch.url], ["--export", await exportFileOf(scratch, dir)]]) {
       const r = await verify([...source, "--anchor", anchor]);
       expect(r.code, r.out).toBe(1);
-      expect(r.out).toContain("FAIL events 7..10 were changed after your anchor at event 10 was taken");
-      expect(r.out).toContain("first bad sequence number: 7 (the change lies in events 7..10)");
+      expect(r.out).toContain("FAIL event 10's hash in the record differs from the anchor you passed\n");
+      expect(r.out).toContain(
+        "If you did, the history up to event 10 was rewritten after you took the anchor (changed and re-hashed, or cut off and written anew): the change lies in events 7..10, each of which verifies on its own; checkpoint 1 (through event 6) still matches.",
+      );
     }
+  });
+
+  it("that was mistyped is reported as a hash differing from the anchor: check the copy first, then suspect a rewrite", async () => {
+    const anchor = anchorIn((await verifyDb()).out);
+    const hash = anchor.slice(3);
+    // One hex digit (the 18th) changed, as in a copy made by hand.
+    const typo = `${hash.slice(0, 17)}${hash[17] === "0" ? "1" : "0"}${hash.slice(18)}`;
+    const r = await verify(["--database-url", scratch.url, "--anchor", `10:${typo}`]);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe(
+      [
+        "FAIL event 10's hash in the record differs from the anchor you passed",
+        `  event 10 in the record: ${hash}`,
+        `  your --anchor 10:       ${typo}`,
+        `  (they first differ at hex digit 18)`,
+        "First check that you copied the anchor exactly. If you did, the history up to event 10 was rewritten after you took the anchor (changed and re-hashed, or cut off and written anew): the change lies in events 7..10, each of which verifies on its own; checkpoint 1 (through event 6) still matches.",
+        "",
+      ].join("\n"),
+    );
   });
 
   it("catches history cut off before the anchor's event", async () => {
