@@ -86,6 +86,7 @@ test("an auditor's complete export verifies on its own and holds nothing of anot
   const help = page.getByTestId("verify-help");
   await expect(help).toContainText(`every event of the applications you audit (${tenant.application}) in full`);
   await expect(help).toContainText("only as its sequence number and hashes, with nothing of its content");
+  await expect(help).toContainText("The public key comes from this same server, so check it");
   await expect(page.getByRole("link", { name: "Export NDJSON", exact: true })).toBeVisible();
   await screenshot(page, "audit-auditor");
 

@@ -1,8 +1,9 @@
-// `npm run audit:verify -- --public-key <file> [--database-url <url> | --export <file.ndjson>] [--anchor N:HASH ...]`
+// `npm run audit:verify -- --public-key <file> [--database-url <url> | --export <file.ndjson>] [--anchor N:HASH ...]
+//   [--key-fingerprint HEX]`
 // Recomputes the audit hash chain and every signed checkpoint with nothing but the public key, from the database
-// or from an NDJSON export. Prints OK with counts and the anchor to keep (the hash of the newest signed event), or
-// the first bad sequence number and why; exits 1 on failure, 2 on bad usage. Needs no Releasegate server and no
-// private key.
+// or from an NDJSON export. Prints OK with counts, the key's fingerprint and the anchor to keep (the hash of the
+// newest signed event), or the first bad sequence number and why; exits 1 on failure, 2 on bad usage. Needs no
+// Releasegate server and no private key.
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { loadPublicKey } from "../lib/audit/signing-key";
@@ -12,7 +13,7 @@ import { verifyDatabase } from "../lib/audit/verify-database";
 import { verifyExport } from "../lib/audit/verify-export";
 
 const usage =
-  "usage: npm run audit:verify -- --public-key <file.pem> [--database-url <postgresql://...> | --export <file.ndjson>] [--anchor N:HASH ...]";
+  "usage: npm run audit:verify -- --public-key <file.pem> [--database-url <postgresql://...> | --export <file.ndjson>] [--anchor N:HASH ...] [--key-fingerprint HEX]";
 
 class UsageError extends Error {}
 
@@ -27,6 +28,16 @@ function parseAnchors(values: string[]): Anchors {
     anchors.set(seq, m[2]!);
   }
   return anchors;
+}
+
+/**
+ * `--key-fingerprint`: the public key's SHA-256 fingerprint (its key id), as sha256sum prints it, with or without a
+ * "sha256:" prefix and colons between bytes, in either case.
+ */
+function parseFingerprint(v: string): string {
+  const hex = v.trim().toLowerCase().replace(/^sha256:/, "").replace(/:/g, "");
+  if (!/^[0-9a-f]{64}$/.test(hex)) throw new UsageError(`--key-fingerprint takes the key's SHA-256 fingerprint (64 hex digits); got "${v}"`);
+  return hex;
 }
 
 /** The events after the newest signed one: no signature protects them, and the auditor must read that plainly. */
@@ -48,6 +59,7 @@ async function main(): Promise<number> {
       "database-url": { type: "string" },
       export: { type: "string" },
       anchor: { type: "string", multiple: true },
+      "key-fingerprint": { type: "string" },
     },
     strict: true,
   });
@@ -57,14 +69,25 @@ async function main(): Promise<number> {
     return 2;
   }
   let anchors: Anchors;
+  let fingerprint: string | null;
   try {
     anchors = parseAnchors(values.anchor ?? []);
+    fingerprint = values["key-fingerprint"] === undefined ? null : parseFingerprint(values["key-fingerprint"]);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     console.error(`${e.message}\n${usage}`);
     return 2;
   }
   const key = loadPublicKey(await readFile(values["public-key"], "utf8"));
+  // The key file comes from the server whose record it checks: a server that rewrote its record could hand out the
+  // key it re-signed with. Only a fingerprint obtained another way (README, "The audit record") rules that out.
+  if (fingerprint !== null && fingerprint !== key.keyId) {
+    console.log(
+      `FAIL the public key given is not the one you expect: its SHA-256 fingerprint is ${key.keyId}, not ${fingerprint} (--key-fingerprint). ` +
+        "Nothing was verified: get the public key again and check where it came from.",
+    );
+    return 1;
+  }
   const started = performance.now();
   const result = values.export ? await verifyExport(values.export, key, anchors) : await verifyDatabase(dbUrl!, key, { anchors });
   const seconds = (performance.now() - started) / 1000;
@@ -91,9 +114,13 @@ async function main(): Promise<number> {
       (result.signedThroughHash ? ` (hash ${result.signedThroughHash})` : "") +
       (result.lastCheckpointAt ? `, last checkpoint ${result.lastCheckpointAt.toISOString()}` : "") +
       (result.anchorsHeld.length ? `; anchors held: event${result.anchorsHeld.length > 1 ? "s" : ""} ${result.anchorsHeld.join(", ")}` : "") +
-      `; key ${key.keyId.slice(0, 16)}; ${Math.round(result.events / Math.max(seconds, 0.001))} events/s`,
+      `; ${Math.round(result.events / Math.max(seconds, 0.001))} events/s`,
   );
   if (last > result.signedThroughSeq) console.log(unsignedLine(result.signedThroughSeq + 1n, last, values.export !== undefined));
+  console.log(
+    `public key SHA-256 fingerprint: ${key.keyId}` +
+      (fingerprint !== null ? ", as --key-fingerprint requires" : ": compare it with the fingerprint you obtained apart from this server, or pass it with --key-fingerprint"),
+  );
   // No signature can show a history cut off together with its newest checkpoints and grown back since: only a hash
   // kept where Releasegate cannot change it can (README, "The audit record").
   if (result.signedThroughHash) {

@@ -362,6 +362,34 @@ describe("an anchor kept outside Releasegate", () => {
   });
 });
 
+describe("the public key's fingerprint", () => {
+  it("is printed in full, is what openssl computes from the key file, and --key-fingerprint requires it", async () => {
+    const r = await verifyDb();
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(
+      `\npublic key SHA-256 fingerprint: ${key.keyId}: compare it with the fingerprint you obtained apart from this server, or pass it with --key-fingerprint\n`,
+    );
+    // How an operator reads it from the key file on the server (README, "The audit record").
+    const { stdout } = await run("sh", ["-c", `openssl pkey -pubin -in '${publicKeyFile}' -outform DER | sha256sum`]);
+    expect(stdout.split(" ")[0]).toBe(key.keyId);
+
+    for (const given of [key.keyId, `sha256:${key.keyId.toUpperCase()}`, key.keyId.match(/../g)!.join(":")]) {
+      const held = await verify(["--database-url", scratch.url, "--key-fingerprint", given]);
+      expect(held.code, held.out).toBe(0);
+      expect(held.out).toContain(`\npublic key SHA-256 fingerprint: ${key.keyId}, as --key-fingerprint requires\n`);
+    }
+    const other = makeKey().keyId;
+    const wrong = await verify(["--database-url", scratch.url, "--key-fingerprint", other]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.out).toBe(
+      `FAIL the public key given is not the one you expect: its SHA-256 fingerprint is ${key.keyId}, not ${other} (--key-fingerprint). Nothing was verified: get the public key again and check where it came from.\n`,
+    );
+    const bad = await verify(["--database-url", scratch.url, "--key-fingerprint", "abc"]);
+    expect(bad.code).toBe(2);
+    expect(bad.out).toContain("--key-fingerprint takes the key's SHA-256 fingerprint (64 hex digits)");
+  });
+});
+
 describe("an export file", () => {
   const exportFile = () => exportFileOf(scratch, dir);
 

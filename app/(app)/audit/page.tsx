@@ -199,6 +199,11 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
             fails. Keep the <code className="font-mono">--anchor N:HASH</code> line it prints somewhere Releasegate cannot change (the audit ticket, an email)
             and pass it to every later run: that catches a history cut off and grown back, which no signature can show.
           </p>
+          <p>
+            The public key comes from this same server, so check it: the command prints its SHA-256 fingerprint. Compare that with the fingerprint your
+            Releasegate operator gives you another way (read from the server&apos;s key file), or pass it as{" "}
+            <code className="font-mono">--key-fingerprint</code> and the command fails on any other key.
+          </p>
         </div>
       </Card>
     </>
