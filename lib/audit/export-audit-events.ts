@@ -28,19 +28,21 @@ const CHUNK = 64 * 1024;
  * An NDJSON export without filters is complete and verifies on its own (`npm run audit:verify -- --export`). An
  * administrator's holds every event. An auditor's holds every event of the applications they audit in full and
  * every other event (other tenants', platform-wide ones) as a redacted line: its seq and hashes, from which its
- * version-2 hash recomputes, and nothing of its content (chain.ts). A filtered export still carries each event's
- * hash but does not verify end to end.
+ * version-2 hash recomputes, and nothing of its content (chain.ts). A complete export first signs the head of the
+ * chain and runs to the newest checkpoint, so its last event is signed (see signHead). A filtered export still
+ * carries each event's hash but does not verify end to end.
  */
 export async function exportAuditEvents(actor: UserActor, filter: TAuditFilter, format: ExportFormat): Promise<AsyncGenerator<Uint8Array>> {
   const scope = await resolveAuditScope(actor, filter);
   const filtered = hasFilters(filter);
   const { before: _ignored, ...rest } = filter;
   const auditedApps = scope.applicationIds;
+  const complete = format === "ndjson" && !filtered;
   // An auditor's complete export reads the whole chain; which events they see in full is decided per row.
-  const redact = format === "ndjson" && !filtered && auditedApps !== null;
+  const redact = complete && auditedApps !== null;
   const where = redact ? { sql: "", params: [] } : auditWhereSql(rest, scope);
   const nothing = scope.releaseIds !== null && scope.releaseIds.length === 0;
-  if (redact) await sealOlderEvents(auditedApps);
+  if (complete) await signHead();
 
   async function* chunks(): AsyncGenerator<Uint8Array> {
     const client = await pgPool().connect();
@@ -50,15 +52,24 @@ export async function exportAuditEvents(actor: UserActor, filter: TAuditFilter, 
       await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
       // Checkpoint times are read as text in this format (event-rows.ts), whatever the server's default.
       await client.query("SET LOCAL DateStyle = 'ISO, YMD'");
-      const [top] = (await client.query<{ head: string }>(`SELECT coalesce(max("seq"), 0)::text AS "head" FROM "AuditEvent"`)).rows;
-      const headSeq = BigInt(top!.head);
+      const [top] = (
+        await client.query<{ head: string; signed: string | null }>(
+          `SELECT coalesce(max("seq"), 0)::text AS "head", (SELECT max("lastSeq") FROM "AuditCheckpoint")::text AS "signed" FROM "AuditEvent"`,
+        )
+      ).rows;
+      const newest = BigInt(top!.head);
+      const signed = top!.signed === null ? null : BigInt(top!.signed);
+      // A complete export ends at the newest checkpoint (signHead's, or a newer one another instance signed since):
+      // events written after it are the next export's. A checkpoint past the newest event can only mean the events
+      // it signed were deleted; the export then ends at the newest event and the verifier says what is missing.
+      const headSeq = complete && signed !== null && signed < newest ? signed : newest;
       const start = redact ? await startOfRedactedExport(client, auditedApps, headSeq) : null;
       let out = new JsonBytes();
       if (format === "csv") out.raw(`${csvHeader()}\n`);
       else {
         const header: ExportHeader = {
           kind: EXPORT_FORMAT,
-          version: 2,
+          version: 3,
           exportedAt: new Date().toISOString(),
           complete: !filtered,
           filters: Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : String(v)])),
@@ -120,21 +131,22 @@ const FOREIGN = `NOT coalesce("applicationId" = ANY($1::uuid[]), false)`;
 const BY_HASHES = 2;
 
 /**
- * An event written before chain version 2 cannot be shown as its hashes alone: its hash covers its whole content.
- * Such events of other tenants are left out of an auditor's export, which then starts after the first checkpoint
- * that signed the last of them (its signed hash is where the chain picks up). When no checkpoint signs them yet,
- * this signs one now, as the checkpoint timer would within minutes.
+ * Signs a checkpoint of the current head when events were written since the newest one, as the checkpoint timer
+ * would within AUDIT_CHECKPOINT_INTERVAL_SECONDS. The export's header is not signed: without this, whoever holds the
+ * file could cut its newest events (not signed yet) and edit the header's head to match, and it would verify. With
+ * it, the file's last event is signed, and a cut shows (verify-export.ts). createCheckpoint takes turns with the
+ * timer and other instances on its lock and signs nothing when the head is signed already, so exports at the same
+ * time sign at most once each and never twice the same head.
+ *
+ * It also seals an auditor's export: events written before chain version 2 cannot be shown as their hashes alone
+ * (their hash covers their whole content), so other tenants' such events are left out, and the export starts after
+ * the first checkpoint that signed the last of them (startOfRedactedExport); this makes sure one does.
  */
-async function sealOlderEvents(auditedApps: string[]): Promise<void> {
-  const { rows } = await pgPool().query<{ unsealed: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM "AuditEvent" WHERE "seq" > (SELECT coalesce(max("lastSeq"), 0) FROM "AuditCheckpoint")
-       AND "chainVersion" <> ${BY_HASHES} AND ${FOREIGN}) AS "unsealed"`,
-    [auditedApps],
-  );
-  if (rows[0]?.unsealed) await createCheckpoint();
+async function signHead(): Promise<void> {
+  await createCheckpoint();
 }
 
-/** Where an auditor's export starts (null: at event 1), in its snapshot; see sealOlderEvents. */
+/** Where an auditor's export starts (null: at event 1), in its snapshot; see signHead. */
 async function startOfRedactedExport(client: pg.PoolClient, auditedApps: string[], headSeq: bigint): Promise<{ checkpoint: string; seq: string } | null> {
   // A scan of the table (an index on the version would serve only this): about 0.1 s a million events.
   const [older] = (
@@ -150,8 +162,8 @@ async function startOfRedactedExport(client: pg.PoolClient, auditedApps: string[
       [older.seq, headSeq.toString()],
     )
   ).rows;
-  // None only if an instance not yet upgraded wrote one since sealOlderEvents: the export then starts at event 1, and
-  // the verifier says which events it cannot check.
+  // The checkpoint the export ends at always qualifies (signHead), unless the events it signed were deleted from the
+  // database since: the export then starts at event 1, and the verifier says which events it cannot check.
   return sealed ? { checkpoint: sealed.number, seq: sealed.lastSeq } : null;
 }
 

@@ -10,8 +10,12 @@ export const EXPORT_FORMAT = "releasegate-audit-export";
 
 export interface ExportHeader {
   kind: typeof EXPORT_FORMAT;
-  /** 1: event lines without chainVersion (every event version 1), no redacted lines. 2: the format described here. */
-  version: 1 | 2;
+  /**
+   * 1: event lines without chainVersion (every event version 1), no redacted lines. 2: the format described here.
+   * 3: as 2, and a complete export signs the head of the chain before it is made, so its `headSeq` is the `lastSeq`
+   * of its newest checkpoint: a file whose last events were cut no longer verifies, whatever its header says.
+   */
+  version: 1 | 2 | 3;
   exportedAt: string;
   /**
    * True when the export holds the whole chain (from event 1, or from `startsAfter`), each event in full or as its
@@ -19,6 +23,7 @@ export interface ExportHeader {
    */
   complete: boolean;
   filters: Record<string, string>;
+  /** The last event the export runs to (the file must end there: a file cut short is told by it). */
   headSeq: string;
   /** Present in an auditor's export: only these applications' events are in full, every other one redacted. */
   applications?: string[];

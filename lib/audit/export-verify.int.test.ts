@@ -1,7 +1,9 @@
 // A real NDJSON export, made by exportAuditEvents (the lines PostgreSQL rows are turned into for the download),
-// verifies offline with the real `npm run audit:verify -- --export` and only the public key.
+// verifies offline with the real `npm run audit:verify -- --export` and only the public key. A complete export signs
+// the head of the chain first, with the server's own key (as the checkpoint timer does): every test here signs its
+// checkpoints with that key too.
 import { execFile } from "node:child_process";
-import { generateKeyPairSync, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -20,7 +22,7 @@ import { csvHeader, csvLine, eventLine, parseExportLine } from "./export-format"
 import { exportAuditEvents } from "./export-audit-events";
 import { readEvents, type RawQuery } from "./event-rows";
 import { recordAuditEvent } from "./record-audit-event";
-import { keyIdOf, type SigningKey } from "./signing-key";
+import type { SigningKey } from "./signing-key";
 import type { TAuditFilter } from "./audit-filter";
 import type { UserActor } from "../auth/actor";
 
@@ -54,11 +56,6 @@ afterEach(async () => {
   await scratch.drop();
   await rm(dir, { recursive: true, force: true });
 });
-
-function makeKey(): SigningKey {
-  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
-  return { privateKey, publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString(), keyId: keyIdOf(publicKey) };
-}
 
 const admin = toUserActor(
   { id: "00000000-0000-4000-8000-000000000001", email: "admin@example.test", name: "Admin", isPlatformAdmin: true, customerId: null, mustChangePassword: false, memberships: [] },
@@ -106,8 +103,8 @@ async function asSuperuser(sql: string): Promise<void> {
     ALTER TABLE "AuditEvent" ENABLE TRIGGER USER; ALTER TABLE "AuditCheckpoint" ENABLE TRIGGER USER; COMMIT`);
 }
 
-it("an export of a database whose newest events were deleted fails verification exactly as the database check does", async () => {
-  const key = makeKey();
+it("an export of a database whose newest events were deleted fails verification at the same event as the database check", async () => {
+  const key = await auditSigningKey();
   await writeEvents(6);
   await createCheckpoint({ client, key });
   await writeEvents(4);
@@ -124,11 +121,13 @@ it("an export of a database whose newest events were deleted fails verification 
   const file = path.join(dir, "cut.ndjson");
   await writeFile(file, text);
   const exported = await verifyCommand(key, ["--export", file]);
-  expect(exported).toEqual(database);
+  expect(exported.code).toBe(1);
+  expect(exported.out).toContain("FAIL event 9: missing; the file ends at event 8 but checkpoint 2 signed the chain through event 10: events were cut");
+  for (const r of [database, exported]) expect(r.out).toContain("first bad sequence number: 9\n(8 events verified before it)");
 });
 
 it("verifies a complete export offline, and its lines read back as the stored events", async () => {
-  const key = makeKey();
+  const key = await auditSigningKey();
   // Text that needs JSON escaping, CSV quoting or formula neutralising, and JSON columns of every shape.
   const awkward = [`plain`, `"quotes" and \\ backslash`, `line\nbreak\ttab \u0001 control`, `unicode é 😀 \u2028`, `=1+2 formula`, `-1, "a", b`, `@cell\r\n`];
   for (const [i, text] of awkward.entries()) {
@@ -166,63 +165,63 @@ it("verifies a complete export offline, and its lines read back as the stored ev
   expect(await download(admin, "csv")).toBe([csvHeader(), ...stored.map(csvLine)].map((l) => `${l}\n`).join(""));
 });
 
+const appA = "aaaaaaaa-0000-4000-8000-00000000000a";
+const customerA = "aaaaaaaa-0000-4000-8000-0000000000c0";
+const appB = "bbbbbbbb-0000-4000-8000-00000000000b";
+const customerB = "bbbbbbbb-0000-4000-8000-0000000000c0";
+// What another tenant's events hold and an auditor of application A must never receive.
+const secrets = ["Bravo Corp", "bravo-secret-summary", "ops@bravo.example", "203.0.113.66", "bravo-user-agent", appB, customerB];
+const auditor = toUserActor(
+  {
+    id: "00000000-0000-4000-8000-0000000000a1",
+    email: "auditor@alpha.example",
+    name: "Audrey",
+    isPlatformAdmin: false,
+    customerId: customerA,
+    mustChangePassword: false,
+    memberships: [{ applicationId: appA, role: "AUDITOR" }],
+  },
+  null,
+  { requestId: "export-test", ip: null, userAgent: null },
+);
+
+async function writeTenantB(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    await client.$transaction((tx) =>
+      recordAuditEvent(tx, { type: "USER", id: "00000000-0000-4000-8000-0000000000b1", email: "ops@bravo.example", name: "Bravo Ops", isPlatformAdmin: false, customerId: customerB, sessionId: null, mustChangePassword: false, roles: new Map(), ctx: { requestId: "bravo", ip: "203.0.113.66", userAgent: "bravo-user-agent" } }, {
+        type: "APPLICATION_UPDATED",
+        object: { type: "Application", id: appB },
+        scope: { customerId: customerB, applicationId: appB },
+        summary: `bravo-secret-summary ${i}`,
+        after: { name: "Bravo Corp", n: i },
+      }),
+    );
+  }
+}
+
+/** Two tenants' events interleaved, platform-wide ones (no application) too, and checkpoints between them. */
+async function twoTenants(key: SigningKey): Promise<void> {
+  await writeEvents(2, { customerId: customerA, applicationId: appA }, "alpha");
+  await writeTenantB(3);
+  await writeEvents(1, {}, "platform");
+  await createCheckpoint({ client, key });
+  await writeEvents(2, { customerId: customerA, applicationId: appA }, "alpha later");
+  await writeTenantB(2);
+  await createCheckpoint({ client, key });
+  await writeEvents(1, { customerId: customerA, applicationId: appA }, "alpha unsigned");
+  await writeTenantB(1);
+}
+
+async function exportAs(actor: UserActor, name: string, filter: TAuditFilter = {}): Promise<{ file: string; text: string }> {
+  const text = await download(actor, "ndjson", filter);
+  const file = path.join(dir, name);
+  await writeFile(file, text);
+  return { file, text };
+}
+
 describe("an auditor's export", () => {
-  const appA = "aaaaaaaa-0000-4000-8000-00000000000a";
-  const customerA = "aaaaaaaa-0000-4000-8000-0000000000c0";
-  const appB = "bbbbbbbb-0000-4000-8000-00000000000b";
-  const customerB = "bbbbbbbb-0000-4000-8000-0000000000c0";
-  // What another tenant's events hold and an auditor of application A must never receive.
-  const secrets = ["Bravo Corp", "bravo-secret-summary", "ops@bravo.example", "203.0.113.66", "bravo-user-agent", appB, customerB];
-  const auditor = toUserActor(
-    {
-      id: "00000000-0000-4000-8000-0000000000a1",
-      email: "auditor@alpha.example",
-      name: "Audrey",
-      isPlatformAdmin: false,
-      customerId: customerA,
-      mustChangePassword: false,
-      memberships: [{ applicationId: appA, role: "AUDITOR" }],
-    },
-    null,
-    { requestId: "export-test", ip: null, userAgent: null },
-  );
-
-  async function writeTenantB(n: number): Promise<void> {
-    for (let i = 0; i < n; i++) {
-      await client.$transaction((tx) =>
-        recordAuditEvent(tx, { type: "USER", id: "00000000-0000-4000-8000-0000000000b1", email: "ops@bravo.example", name: "Bravo Ops", isPlatformAdmin: false, customerId: customerB, sessionId: null, mustChangePassword: false, roles: new Map(), ctx: { requestId: "bravo", ip: "203.0.113.66", userAgent: "bravo-user-agent" } }, {
-          type: "APPLICATION_UPDATED",
-          object: { type: "Application", id: appB },
-          scope: { customerId: customerB, applicationId: appB },
-          summary: `bravo-secret-summary ${i}`,
-          after: { name: "Bravo Corp", n: i },
-        }),
-      );
-    }
-  }
-
-  /** Two tenants' events interleaved, platform-wide ones (no application) too, and checkpoints between them. */
-  async function twoTenants(key: SigningKey): Promise<void> {
-    await writeEvents(2, { customerId: customerA, applicationId: appA }, "alpha");
-    await writeTenantB(3);
-    await writeEvents(1, {}, "platform");
-    await createCheckpoint({ client, key });
-    await writeEvents(2, { customerId: customerA, applicationId: appA }, "alpha later");
-    await writeTenantB(2);
-    await createCheckpoint({ client, key });
-    await writeEvents(1, { customerId: customerA, applicationId: appA }, "alpha unsigned");
-    await writeTenantB(1);
-  }
-
-  async function exportAs(actor: UserActor, name: string, filter: TAuditFilter = {}): Promise<{ file: string; text: string }> {
-    const text = await download(actor, "ndjson", filter);
-    const file = path.join(dir, name);
-    await writeFile(file, text);
-    return { file, text };
-  }
-
   it("verifies on its own: their events in full, every other event as seq and hashes only, nothing else of another tenant", async () => {
-    const key = makeKey();
+    const key = await auditSigningKey();
     await twoTenants(key);
     const { file, text } = await exportAs(auditor, "auditor.ndjson");
     const lines = text.trimEnd().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -238,14 +237,15 @@ describe("an auditor's export", () => {
 
     const ok = await verifyCommand(key, ["--export", file]);
     expect(ok.code, ok.out).toBe(0);
-    expect(ok.out).toMatch(/^OK 12 events \(7 of them other applications' or platform-wide, as hashes only\), 2 checkpoints; signed through event 10/);
+    // The export signed events 11 and 12, which no checkpoint had signed yet.
+    expect(ok.out).toMatch(/^OK 12 events \(7 of them other applications' or platform-wide, as hashes only\), 3 checkpoints; signed through event 12 /);
     // The same anchor as from the whole record.
     const whole = await verifyCommand(key, ["--database-url", scratch.url]);
     expect(whole.out).toContain(/--anchor \S+/.exec(ok.out)![0]);
   });
 
   it("catches one of their events edited in the file, even with the next line re-linked to it", async () => {
-    const key = makeKey();
+    const key = await auditSigningKey();
     await twoTenants(key);
     const { file, text } = await exportAs(auditor, "auditor.ndjson");
     await writeFile(file, text.replace('"summary":"alpha later 1"', '"summary":"alpha later one"'));
@@ -271,7 +271,7 @@ describe("an auditor's export", () => {
   });
 
   it("catches one of their events moved out of their sight in the database (its application changed)", async () => {
-    const key = makeKey();
+    const key = await auditSigningKey();
     await twoTenants(key);
     await asSuperuser(`UPDATE "AuditEvent" SET "applicationId" = '${appB}', "customerId" = '${customerB}' WHERE "seq" = 7`);
     const { file, text } = await exportAs(auditor, "auditor.ndjson");
@@ -283,7 +283,7 @@ describe("an auditor's export", () => {
   });
 
   it("with a filter it is a filtered export, and says by what; without one it never claims to be filtered", async () => {
-    const key = makeKey();
+    const key = await auditSigningKey();
     await twoTenants(key);
     const filtered = await exportAs(auditor, "filtered.ndjson", { type: "CUSTOMER_UPDATED" });
     expect(JSON.parse(filtered.text.split("\n")[0]!)).toMatchObject({ complete: false, filters: { type: "CUSTOMER_UPDATED" } });
@@ -295,7 +295,7 @@ describe("an auditor's export", () => {
   });
 
   it("starts after the checkpoint that seals events written before content hashes existed (chain version 1)", async () => {
-    const key = makeKey();
+    const key = await auditSigningKey();
     // A record begun by an earlier version: version-1 events of both tenants, then a checkpoint, then new events.
     await writeLegacyEvents([appA, appB, null, appB]);
     await createCheckpoint({ client, key });
@@ -303,7 +303,7 @@ describe("an auditor's export", () => {
     await twoTenants(key);
     const whole = await verifyCommand(key, ["--export", (await exportAs(admin, "admin.ndjson")).file]);
     expect(whole.code, whole.out).toBe(0);
-    expect(whole.out).toMatch(/^OK 17 events, 3 checkpoints/);
+    expect(whole.out).toMatch(/^OK 17 events, 4 checkpoints; signed through event 17 /);
 
     const { file, text } = await exportAs(auditor, "auditor.ndjson");
     const header = JSON.parse(text.split("\n")[0]!) as Record<string, unknown>;
@@ -312,14 +312,13 @@ describe("an auditor's export", () => {
     for (const secret of secrets) expect(text).not.toContain(secret);
     const r = await verifyCommand(key, ["--export", file]);
     expect(r.code, r.out).toBe(0);
-    expect(r.out).toMatch(/^OK 6 events from event 12 \(3 of them other applications' or platform-wide, as hashes only\), 3 checkpoints/);
+    expect(r.out).toMatch(/^OK 6 events from event 12 \(3 of them other applications' or platform-wide, as hashes only\), 4 checkpoints; signed through event 17 /);
     const early = await verifyCommand(key, ["--export", file, "--anchor", `3:${"a".repeat(64)}`]);
     expect(early.code).toBe(1);
     expect(early.out).toContain("FAIL event 3: not in this export, which starts after event 11");
   });
 
   it("has a checkpoint signed first when none covers another tenant's version-1 events yet", async () => {
-    // The export signs with the server's own key, as the checkpoint timer does.
     const key = await auditSigningKey();
     await writeLegacyEvents([appA, appB]);
     await writeEvents(1, { customerId: customerA, applicationId: appA }, "alpha");
@@ -329,7 +328,7 @@ describe("an auditor's export", () => {
     await writeEvents(1, { customerId: customerA, applicationId: appA }, "alpha later");
     const r = await verifyCommand(key, ["--export", (await exportAs(auditor, "second.ndjson")).file]);
     expect(r.code, r.out).toBe(0);
-    expect(r.out).toMatch(/^OK 1 events from event 4, 1 checkpoints; signed through event 3/);
+    expect(r.out).toMatch(/^OK 1 event from event 4, 2 checkpoints; signed through event 4 /);
   });
 
   /** Events as a version before content hashes wrote them: hash = sha256(prevHash || canonical), chainVersion 1. */
@@ -367,4 +366,89 @@ describe("an auditor's export", () => {
       );
     }
   }
+});
+
+describe("an export signs the head of the chain when it is made", () => {
+  /** The export's lines with the last `n` events cut and the header's head edited to match: a careful forger's cut. */
+  function cutEnd(text: string, n: number): string[] {
+    const lines = text.trimEnd().split("\n");
+    const header = JSON.parse(lines[0]!) as Record<string, unknown>;
+    const kept = lines.slice(1, lines.length - n);
+    const last = JSON.parse(kept.at(-1)!) as { seq: string };
+    return [JSON.stringify({ ...header, headSeq: last.seq }), ...kept];
+  }
+  const isCheckpoint = (line: string, n: number) => line.startsWith('{"kind":"checkpoint"') && (JSON.parse(line) as { number: string }).number === String(n);
+
+  it("so a normal export verifies with no event left unsigned, and exporting again signs nothing new", async () => {
+    const key = await auditSigningKey();
+    await writeEvents(1);
+    const one = await verifyCommand(key, ["--export", (await exportAs(admin, "one.ndjson")).file]);
+    expect(one.code, one.out).toBe(0);
+    expect(one.out).toMatch(/^OK 1 event, 1 checkpoint; signed through event 1 /);
+    await writeEvents(2, {}, "signed by the timer");
+    await createCheckpoint({ client, key });
+    await writeEvents(3, {}, "not signed yet");
+    const { file, text } = await exportAs(admin, "admin.ndjson");
+    expect(JSON.parse(text.split("\n")[0]!)).toMatchObject({ headSeq: "6" });
+    const r = await verifyCommand(key, ["--export", file]);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(/^OK 6 events, 3 checkpoints; signed through event 6 /);
+    expect(r.out).not.toContain("NOT SIGNED");
+    await exportAs(admin, "again.ndjson");
+    expect(await client.auditCheckpoint.count()).toBe(3);
+  });
+
+  for (const [who, actor] of [["an administrator's", admin], ["an auditor's", auditor]] as const) {
+    it(`so cutting the end of ${who} export fails, even with the header's head edited to match`, async () => {
+      const key = await auditSigningKey();
+      await twoTenants(key); // events 1..12; checkpoints through 6 and 10; 11 and 12 not signed yet
+      const { file, text } = await exportAs(actor, "whole.ndjson");
+      const whole = await verifyCommand(key, ["--export", file]);
+      expect(whole.code, whole.out).toBe(0);
+
+      await writeFile(file, `${cutEnd(text, 2).join("\n")}\n`);
+      const cut = await verifyCommand(key, ["--export", file]);
+      expect(cut.code, cut.out).toBe(1);
+      expect(cut.out).toContain("FAIL event 11: missing; the file ends at event 10 but checkpoint 3 signed the chain through event 12: events were cut");
+
+      // The checkpoint that signed the end cut too: the header's head is past the newest checkpoint left.
+      await writeFile(file, `${cutEnd(text, 1).filter((l) => !isCheckpoint(l, 3)).join("\n")}\n`);
+      const uncovered = await verifyCommand(key, ["--export", file]);
+      expect(uncovered.code, uncovered.out).toBe(1);
+      expect(uncovered.out).toContain(
+        "FAIL event 11: not signed; the file ends at event 11 but its newest checkpoint, 2, signed the chain only through event 10, while an export signs its last event when it is made: events (and the checkpoint that signed them) were cut",
+      );
+
+      // Cut back to an earlier checkpoint exactly, that checkpoint's signed time is all that shows it; the anchor
+      // kept from the whole file catches it.
+      await writeFile(file, `${cutEnd(text, 2).filter((l) => !isCheckpoint(l, 3)).join("\n")}\n`);
+      const anchor = /keep this anchor outside Releasegate: --anchor (\S+)/.exec(whole.out)![1]!;
+      expect(anchor).toMatch(/^12:/);
+      const anchored = await verifyCommand(key, ["--export", file, "--anchor", anchor]);
+      expect(anchored.code, anchored.out).toBe(1);
+      expect(anchored.out).toContain("FAIL event 11: missing; your anchor names event 12");
+    });
+  }
+
+  it("stays consistent while events are written and other instances sign checkpoints at the same time", async () => {
+    const key = await auditSigningKey();
+    await twoTenants(key);
+    // Writers, the checkpoint timer of two instances and three exports, all at once.
+    const [, , ...exports] = await Promise.all([
+      writeEvents(15, { customerId: customerA, applicationId: appA }, "during"),
+      Promise.all([createCheckpoint(), createCheckpoint(), createCheckpoint()]),
+      exportAs(admin, "race-1.ndjson"),
+      exportAs(auditor, "race-2.ndjson"),
+      exportAs(admin, "race-3.ndjson"),
+    ]);
+    for (const { file, text } of exports) {
+      const head = (JSON.parse(text.split("\n")[0]!) as { headSeq: string }).headSeq;
+      const r = await verifyCommand(key, ["--export", file]);
+      expect(r.code, r.out).toBe(0);
+      expect(r.out).toContain(`; signed through event ${head} `);
+      expect(r.out).not.toContain("NOT SIGNED");
+    }
+    const database = await verifyCommand(key, ["--database-url", scratch.url]);
+    expect(database.code, database.out).toBe(0);
+  });
 });

@@ -134,11 +134,17 @@ describe("the audit chain", () => {
     expect(r.out).toMatch(/^OK 10 events, 2 checkpoints; signed through event 10/);
   });
 
-  it("reports events written after the last checkpoint as chained but not yet signed", async () => {
+  it("says plainly that events written after the last checkpoint are not protected by a signature yet", async () => {
     await writeEvents(3, "tail");
     const r = await verifyDb();
     expect(r.code).toBe(0);
-    expect(r.out).toContain("3 newer events are chained but not yet signed");
+    expect(r.out).toContain(
+      "\nNOT SIGNED YET: events 11..13 are chained but no checkpoint signs them, so no signature protects them: they could be cut or rewritten unnoticed until the server's next checkpoint (every AUDIT_CHECKPOINT_INTERVAL_SECONDS) signs them\n",
+    );
+    await writeEvents(1, "one more");
+    await createCheckpoint({ client, key });
+    await writeEvents(1, "the last");
+    expect((await verifyDb()).out).toContain("\nNOT SIGNED YET: event 15 is chained but no checkpoint signs it, so no signature protects it: it could be cut");
   });
 
   it("catches a row changed by a superuser with the triggers disabled", async () => {
@@ -208,7 +214,8 @@ describe("the audit chain", () => {
     expect(r.code).toBe(1);
     expect(r.out).toContain("FAIL events 7..10 were changed after checkpoint 2 was signed");
     expect(r.out).toContain("checkpoint 1 (through event 6) still matches");
-    expect(r.out).toContain("first bad sequence number: 7 (the change lies in events 7..10)");
+    // Events 1..6 verified against checkpoint 1; 7..10 each verify on their own but not against checkpoint 2.
+    expect(r.out).toContain("first bad sequence number: 7 (the change lies in events 7..10)\n(6 events verified before it)\n");
   });
 
   it("catches a forged checkpoint", async () => {
@@ -308,9 +315,30 @@ describe("an anchor kept outside Releasegate", () => {
     for (const source of [["--database-url", scratch.url], ["--export", await exportFileOf(scratch, dir)]]) {
       const r = await verify([...source, "--anchor", anchor]);
       expect(r.code, r.out).toBe(1);
-      expect(r.out).toContain("FAIL events 7..10 were changed after your anchor at event 10 was taken");
-      expect(r.out).toContain("first bad sequence number: 7 (the change lies in events 7..10)");
+      expect(r.out).toContain("FAIL event 10's hash in the record differs from the anchor you passed\n");
+      expect(r.out).toContain(
+        "If you did, the history up to event 10 was rewritten after you took the anchor (changed and re-hashed, or cut off and written anew): the change lies in events 7..10, each of which verifies on its own; checkpoint 1 (through event 6) still matches.",
+      );
     }
+  });
+
+  it("that was mistyped is reported as a hash differing from the anchor: check the copy first, then suspect a rewrite", async () => {
+    const anchor = anchorIn((await verifyDb()).out);
+    const hash = anchor.slice(3);
+    // One hex digit (the 18th) changed, as in a copy made by hand.
+    const typo = `${hash.slice(0, 17)}${hash[17] === "0" ? "1" : "0"}${hash.slice(18)}`;
+    const r = await verify(["--database-url", scratch.url, "--anchor", `10:${typo}`]);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe(
+      [
+        "FAIL event 10's hash in the record differs from the anchor you passed",
+        `  event 10 in the record: ${hash}`,
+        `  your --anchor 10:       ${typo}`,
+        `  (they first differ at hex digit 18)`,
+        "First check that you copied the anchor exactly. If you did, the history up to event 10 was rewritten after you took the anchor (changed and re-hashed, or cut off and written anew): the change lies in events 7..10, each of which verifies on its own; checkpoint 1 (through event 6) still matches.",
+        "",
+      ].join("\n"),
+    );
   });
 
   it("catches history cut off before the anchor's event", async () => {
@@ -331,6 +359,34 @@ describe("an anchor kept outside Releasegate", () => {
       expect(r.code, bad).toBe(2);
       expect(r.out).toContain("--anchor takes N:HASH");
     }
+  });
+});
+
+describe("the public key's fingerprint", () => {
+  it("is printed in full, is what openssl computes from the key file, and --key-fingerprint requires it", async () => {
+    const r = await verifyDb();
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(
+      `\npublic key SHA-256 fingerprint: ${key.keyId}: compare it with the fingerprint you obtained apart from this server, or pass it with --key-fingerprint\n`,
+    );
+    // How an operator reads it from the key file on the server (README, "The audit record").
+    const { stdout } = await run("sh", ["-c", `openssl pkey -pubin -in '${publicKeyFile}' -outform DER | sha256sum`]);
+    expect(stdout.split(" ")[0]).toBe(key.keyId);
+
+    for (const given of [key.keyId, `sha256:${key.keyId.toUpperCase()}`, key.keyId.match(/../g)!.join(":")]) {
+      const held = await verify(["--database-url", scratch.url, "--key-fingerprint", given]);
+      expect(held.code, held.out).toBe(0);
+      expect(held.out).toContain(`\npublic key SHA-256 fingerprint: ${key.keyId}, as --key-fingerprint requires\n`);
+    }
+    const other = makeKey().keyId;
+    const wrong = await verify(["--database-url", scratch.url, "--key-fingerprint", other]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.out).toBe(
+      `FAIL the public key given is not the one you expect: its SHA-256 fingerprint is ${key.keyId}, not ${other} (--key-fingerprint). Nothing was verified: get the public key again and check where it came from.\n`,
+    );
+    const bad = await verify(["--database-url", scratch.url, "--key-fingerprint", "abc"]);
+    expect(bad.code).toBe(2);
+    expect(bad.out).toContain("--key-fingerprint takes the key's SHA-256 fingerprint (64 hex digits)");
   });
 });
 
@@ -377,13 +433,17 @@ describe("an export file", () => {
   it("fails when the file is cut after events a checkpoint signed", async () => {
     const r = await verifyEdited((l) => l.slice(0, EVENT(8) + 1));
     expect(r.code).toBe(1);
-    expect(r.out).toContain("event 9: missing; checkpoint 2 signed the chain up to event 10");
+    expect(r.out).toContain("FAIL event 9: missing; the file ends at event 8 but checkpoint 2 signed the chain through event 10: events were cut");
   });
 
   it("fails when the file is cut at a line boundary among events no checkpoint signed yet", async () => {
     await writeEvents(3, "tail"); // events 11-13, after the last checkpoint
     const whole = await verifyEdited((l) => l);
     expect(whole.code).toBe(0);
+    // Only an export made before exports signed their head can end in unsigned events: the command says so.
+    expect(whole.out).toContain(
+      "\nNOT SIGNED: events 11..13 are chained but no checkpoint in this export signs them, so no signature protects them: they could have been cut from this file or rewritten unnoticed. This export was made by an earlier version of Releasegate, which did not sign the newest events when exporting: download a new export.\n",
+    );
     const r = await verifyEdited((l) => l.slice(0, -1));
     expect(r.code).toBe(1);
     expect(r.out).toContain("FAIL event 13: missing; the file ends after event 12, but its header says the export runs to event 13 (the file was cut short)");

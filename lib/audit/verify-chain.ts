@@ -42,6 +42,11 @@ export type VerifyResult =
       checkpoint?: bigint;
       /** Where a change lies when only that much can be told (a re-hashed rewrite between two known hashes). */
       range?: { first: bigint; last: bigint };
+      /**
+       * The chain's hash at an anchor's seq is not the anchor's: a mistyped anchor as likely as a rewrite, so there
+       * is no "first bad event" to name (the reason says both).
+       */
+      anchorDiffers?: true;
       reason: string;
     };
 
@@ -119,6 +124,7 @@ export interface EventProblem {
   seq: bigint;
   /** Set when the problem is only known to lie somewhere in these events. */
   range?: { first: bigint; last: bigint };
+  anchorDiffers?: true;
   reason: string;
 }
 
@@ -175,37 +181,64 @@ export function checkRedactedContent(e: RedactedEvent, expectedAt: KnownHashes):
 export function checkKnownHash(seq: bigint, hash: string, expectedAt: KnownHashes): EventProblem | null {
   const k = expectedAt.get(seq);
   if (!k) return null;
-  const changed = (after: string, detail: string): EventProblem => {
-    const first = k.since + 1n;
+  const first = k.since + 1n;
+  const range = { first, last: seq };
+  if (k.checkpoint && k.checkpoint.lastHash !== hash) {
+    const n = k.checkpoint.number;
     const events = first === seq ? `event ${seq} was` : `events ${first}..${seq} were`;
     return {
       seq: first,
-      range: { first, last: seq },
-      reason: `${events} changed after ${after} (history rewritten and re-hashed, or cut off and written anew): ${detail}${k.sinceLabel ? `, while ${k.sinceLabel} still matches` : ""}`,
+      range,
+      reason: `${events} changed after checkpoint ${n} was signed (history rewritten and re-hashed, or cut off and written anew): event ${seq} is not what checkpoint ${n} signed${k.sinceLabel ? `, while ${k.sinceLabel} still matches` : ""}`,
     };
-  };
-  if (k.checkpoint && k.checkpoint.lastHash !== hash) {
-    return changed(`checkpoint ${k.checkpoint.number} was signed`, `event ${seq} is not what checkpoint ${k.checkpoint.number} signed`);
   }
   if (k.anchor !== null && k.anchor !== hash) {
-    return changed(`your anchor at event ${seq} was taken`, `event ${seq} is not the one your anchor names`);
+    // The anchor was copied by a person, through tickets and emails: a mistyped digit is as likely as a rewrite,
+    // and only the person can tell which. Both hashes side by side, and where they part, let them check.
+    const record = `  event ${seq} in the record:`;
+    const digit = [...hash].findIndex((c, i) => c !== k.anchor![i]) + 1;
+    const where = first === seq ? `event ${seq}` : `events ${first}..${seq}, each of which verifies on its own`;
+    return {
+      seq: first,
+      range,
+      anchorDiffers: true,
+      reason: [
+        `event ${seq}'s hash in the record differs from the anchor you passed`,
+        `${record} ${hash}`,
+        `${`  your --anchor ${seq}:`.padEnd(record.length)} ${k.anchor}`,
+        `  (they first differ at hex digit ${digit})`,
+        `First check that you copied the anchor exactly. If you did, the history up to event ${seq} was rewritten after you took the anchor ` +
+          `(changed and re-hashed, or cut off and written anew): the change lies in ${where}${k.sinceLabel ? `; ${k.sinceLabel} still matches` : ""}.`,
+      ].join("\n"),
+    };
   }
   return null;
 }
 
 /**
- * After the last event: a checkpoint that signed further than the chain now reaches means events were deleted; so
- * does an anchor beyond it, for a cut that took the newest checkpoints too.
+ * After the last event: a checkpoint that signed further than the chain now reaches means events were deleted (from
+ * the database, or cut from an export file: `of`); so does an anchor beyond it, for a cut that took the newest
+ * checkpoints too.
  */
-export function checkEnd(sorted: StoredCheckpoint[], events: number, expectedSeq: bigint, expectedAt: KnownHashes = new Map()): VerifyResult {
+export function checkEnd(
+  sorted: StoredCheckpoint[],
+  events: number,
+  expectedSeq: bigint,
+  expectedAt: KnownHashes = new Map(),
+  of: "database" | "file" = "database",
+): VerifyResult {
   const last = sorted.at(-1);
   if (last && last.lastSeq >= expectedSeq) {
+    const ends = expectedSeq === 1n ? "the file holds no event" : `the file ends at event ${expectedSeq - 1n}`;
     return {
       ok: false,
       events,
       seq: expectedSeq,
       checkpoint: last.number,
-      reason: `event ${expectedSeq}: missing; checkpoint ${last.number} signed the chain up to event ${last.lastSeq} (events were deleted from the end)`,
+      reason:
+        of === "file"
+          ? `event ${expectedSeq}: missing; ${ends} but checkpoint ${last.number} signed the chain through event ${last.lastSeq}: events were cut`
+          : `event ${expectedSeq}: missing; checkpoint ${last.number} signed the chain up to event ${last.lastSeq} (events were deleted from the end)`,
     };
   }
   const anchors = [...expectedAt].filter(([, k]) => k.anchor !== null).map(([seq]) => seq);

@@ -147,7 +147,7 @@ describe("parallel verification from the database", () => {
       expect(await bothAgree(new Map([[seq, "e".repeat(64)]]))).toMatchObject({
         ok: false,
         range: { last: seq },
-        reason: expect.stringContaining(`changed after your anchor at event ${seq} was taken`),
+        reason: expect.stringContaining(`event ${seq}'s hash in the record differs from the anchor you passed`),
       });
     }
     expect(await bothAgree(new Map([[16n, "e".repeat(64)]]))).toMatchObject({ ok: false, seq: 16n, reason: expect.stringContaining("your anchor names event 16") });

@@ -30,6 +30,8 @@ function notVerifiable(filters: Record<string, string>): Error {
 interface Header {
   complete: boolean;
   headSeq: bigint;
+  /** Version 3 on: the exporter signed the head before exporting, so headSeq is its newest checkpoint's lastSeq. */
+  signsHead: boolean;
   filters: Record<string, string>;
   startsAfter: { checkpoint: bigint; seq: bigint } | null;
 }
@@ -49,7 +51,7 @@ function readHeader(h: ExportHeader): Header | string {
     startsAfter = { checkpoint, seq };
   }
   const filters = h.filters !== null && typeof h.filters === "object" ? Object.fromEntries(Object.entries(h.filters).map(([k, v]) => [k, String(v)])) : {};
-  return { complete: h.complete === true, headSeq, filters, startsAfter };
+  return { complete: h.complete === true, headSeq, signsHead: Number(h.version) >= 3, filters, startsAfter };
 }
 
 export async function verifyExport(file: string, key: { publicKey: KeyObject; keyId: string }, anchors: Anchors = new Map()): Promise<VerifyResult> {
@@ -191,9 +193,10 @@ export async function verifyExport(file: string, key: { publicKey: KeyObject; ke
   if (!cursor && !open()) return failure!;
   const count = cursor!.count;
   const next = expectedSeq();
-  const checked = checkEnd(sorted, count, next, expectedAt);
+  const checked = checkEnd(sorted, count, next, expectedAt, "file");
   if (!checked.ok) return checked;
-  const end = { ...checked, from: (header.startsAfter?.seq ?? 0n) + 1n, redacted: cursor!.redacted };
+  const from = (header.startsAfter?.seq ?? 0n) + 1n;
+  const end = { ...checked, from, redacted: cursor!.redacted };
   // The file must hold every event up to the head its header names, and none after it. Signatures cannot tell a
   // file cut at a line boundary among events no checkpoint covers yet; the header's head can.
   const last = next - 1n;
@@ -212,6 +215,24 @@ export async function verifyExport(file: string, key: { publicKey: KeyObject; ke
       events: count - Number(last - header.headSeq),
       seq: after,
       reason: `event ${after}: after the export's head (its header says it runs to event ${header.headSeq})`,
+    };
+  }
+  // The header is not signed: whoever cuts the file can edit its head to match. The newest checkpoint is signed,
+  // and an export signs its head before it is made (export-audit-events.ts), so its last event must be the one the
+  // newest checkpoint signed. Exports made before that (version 2 and older) may end in unsigned events: the
+  // command says that nothing protects those.
+  const newest = sorted.at(-1);
+  const signedThrough = newest?.lastSeq ?? 0n;
+  if (header.signsHead && last !== signedThrough) {
+    const first = signedThrough + 1n;
+    const signer = newest
+      ? `its newest checkpoint, ${newest.number}, signed the chain only through event ${newest.lastSeq}`
+      : "it holds no checkpoint";
+    return {
+      ok: false,
+      events: Number(first - from),
+      seq: first,
+      reason: `event ${first}: not signed; the file ends at event ${last} but ${signer}, while an export signs its last event when it is made: events (and the checkpoint that signed them) were cut`,
     };
   }
   return end;

@@ -7,6 +7,9 @@ describe("plural", () => {
     expect(plural(0, "node")).toBe("0 nodes");
     expect(plural(3, "node")).toBe("3 nodes");
     expect(plural(2, "person", "people")).toBe("2 people");
+    // Sequence numbers and counts of the audit record are bigints.
+    expect(plural(1n, "event")).toBe("1 event");
+    expect(plural(80n, "event")).toBe("80 events");
   });
 });
 

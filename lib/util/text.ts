@@ -2,8 +2,8 @@
 // agent bundles this file: keep it free of imports).
 
 /** "1 node", "3 nodes": a count with its noun in the right number. */
-export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
-  return `${count} ${count === 1 ? singular : pluralForm}`;
+export function plural(count: number | bigint, singular: string, pluralForm = `${singular}s`): string {
+  return `${count} ${count === 1 || count === 1n ? singular : pluralForm}`;
 }
 
 /**

@@ -205,9 +205,14 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
           <pre className="overflow-x-auto rounded bg-slate-900 p-3 text-xs text-slate-100">npm run audit:verify -- --public-key releasegate-audit-public-key.pem --export releasegate-audit-….ndjson</pre>
           <p>
             It prints <code className="font-mono">OK</code> with the number of events and <code className="font-mono">signed through event N (hash …)</code>, or{" "}
-            <code className="font-mono">FAIL</code> with the first bad event. Keep the <code className="font-mono">--anchor N:HASH</code> line it prints somewhere
-            Releasegate cannot change (the audit ticket, an email) and pass it to every later run: that catches a history cut off and grown back, which no
-            signature can show.
+            <code className="font-mono">FAIL</code> with the first bad event. An export signs the newest events when it is made, so a file whose end was cut
+            fails. Keep the <code className="font-mono">--anchor N:HASH</code> line it prints somewhere Releasegate cannot change (the audit ticket, an email)
+            and pass it to every later run: that catches a history cut off and grown back, which no signature can show.
+          </p>
+          <p>
+            The public key comes from this same server, so check it: the command prints its SHA-256 fingerprint. Compare that with the fingerprint your
+            Releasegate operator gives you another way (read from the server&apos;s key file), or pass it as{" "}
+            <code className="font-mono">--key-fingerprint</code> and the command fails on any other key.
           </p>
         </div>
       </Card>
