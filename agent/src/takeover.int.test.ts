@@ -106,7 +106,7 @@ describe("a server taken over from another tool", () => {
     const release = await uploadSample(s.dev, s.tenant.application.id, "bad-1.0.0", work);
     const d = await runToEnd((await requestDeployment(s.ops, { environmentId: s.qa.id, releaseId: release.id })).deployment.id);
     expect(d.status).toBe("FAILED");
-    expect(d.failureReason).toMatch(/Rolled back 1 node\(s\)/);
+    expect(d.failureReason).toMatch(/Rolled back to the previous release: web-2\.$/);
     expect(await fs.readlink(path.join(s.dir, "current"))).toBe("releases/20240301090000");
     const steps = await db.deploymentStep.findMany({ where: { deploymentId: d.id }, orderBy: { createdAt: "asc" } });
     expect(steps.map((x) => [x.action, x.status])).toEqual([

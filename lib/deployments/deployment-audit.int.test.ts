@@ -97,13 +97,14 @@ describe("deployment actions write exactly one event each", () => {
     expect(e.after).toMatchObject({ version: "1.0.0", artifactSha256: v1.artifactSha256, reason: "2.0.0 breaks checkout" });
   });
 
-  it("a deployment's request and its event roll back together when the request is refused by a gate", async () => {
+  it("a deployment's request and its event roll back together when the request is refused by a gate; the refusal is what is recorded", async () => {
     const s = await setup();
     await db.environment.update({ where: { id: s.env.id }, data: { requiresAcceptance: true } });
     const r = await s.release("1.0.0");
     const { actor, ctx } = inRequest(s.ops);
     await expectAppError(requestDeployment(actor, { environmentId: s.env.id, releaseId: r.id }), "PRECONDITION_FAILED", "1.0.0 needs a customer's acceptance before Production.");
     expect(await db.deployment.count({ where: { releaseId: r.id } })).toBe(0);
-    expect(await typesOf(ctx.requestId)).toEqual([]);
+    // No DEPLOYMENT_REQUESTED: the refusal itself, in a transaction of its own, for the release's evidence.
+    expect(await typesOf(ctx.requestId)).toEqual(["DEPLOYMENT_REFUSED"]);
   });
 });
