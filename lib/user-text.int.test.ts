@@ -19,7 +19,7 @@ import { ZCreateReleaseRequestSchema } from "./releases/create-release";
 import { ZReleaseUploadMetadataSchema } from "./releases/handle-release-upload";
 import { listReleases } from "./releases/list-releases";
 import { ZApiDeployRequestSchema } from "./releases/resolve-deploy-request";
-import { ZUpdateTargetBalancerRequestSchema } from "./targets/update-target-balancer";
+import { ZCreateBalancerRequestSchema } from "./balancers/create-balancer";
 import { ZCreateUserRequestSchema } from "./users/create-user";
 import { parseInput } from "./validation";
 
@@ -73,7 +73,7 @@ describe("text with a NUL character", () => {
         expect(() => parseInput(field, name === "healthCheckUrl" ? `http://127.0.0.1:8080/${text}` : text), name).toThrow(NUL);
       }
     }
-    const hook = { targetId: flow.agents.qa.targetId, lbKind: "HOOK", drainCommand: `drain ${text}`, undrainCommand: "undrain" };
-    expect(() => parseInput(ZUpdateTargetBalancerRequestSchema, hook)).toThrow(NUL);
+    const hook = { environmentId: flow.agents.qa.targetId, name: "lb", kind: "HOOK", drainCommand: `drain ${text}`, undrainCommand: "undrain" };
+    expect(() => parseInput(ZCreateBalancerRequestSchema, hook)).toThrow(NUL);
   });
 });

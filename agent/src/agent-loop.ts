@@ -1,7 +1,8 @@
 // The agent's main loop: heartbeat on a timer; long-poll for a job; run it; repeat. One job at a time, by design:
 // a node is either installing or waiting, never two things at once, which keeps its state easy to reason about.
 import os from "node:os";
-import { MAX_CLAIM_WAIT_SECONDS } from "../../lib/contracts/agent-api";
+import { MAX_CLAIM_WAIT_SECONDS, type TBalancerToRead } from "../../lib/contracts/agent-api";
+import { readBalancers } from "./lb/read-balancers";
 import { AgentApi, AgentApiError, backoffMs } from "./api-client";
 import { type AgentConfig, stateDir } from "./config";
 import { Journal } from "./journal";
@@ -28,18 +29,26 @@ export async function runAgent({ config, log, signal }: AgentLoopOptions): Promi
   await reportInterruptedStep(api, journal, log);
 
   let heartbeatSeconds = 10;
+  // The balancer memberships the control plane asked for in its last answer; read afresh before every heartbeat.
+  let balancersToRead: TBalancerToRead[] = [];
   const beat = async () => {
     try {
       const current = await store.describeCurrent();
       const staged = await store.listStaged();
+      const balancers = await readBalancers(balancersToRead, signal);
       const r = await api.heartbeat({
         agentVersion: AGENT_VERSION,
         hostname: os.hostname(),
         liveReleaseId: current.kind === "release" ? current.releaseId : null,
         stagedReleaseIds: staged.map((s) => s.releaseId).slice(0, 100),
         current,
+        ...(balancers.length ? { balancers } : {}),
       });
       heartbeatSeconds = r.heartbeatIntervalSeconds;
+      const first = balancersToRead.length === 0 && (r.balancers?.length ?? 0) > 0;
+      balancersToRead = r.balancers ?? [];
+      // The first time the control plane names balancers, show them at once rather than a heartbeat later.
+      if (first) void beat();
     } catch (err) {
       if (err instanceof AgentApiError && err.status === 401) log.error("the control plane refused this agent's secret (revoked or rotated); enroll again");
       else log.warn(`heartbeat failed: ${(err as Error).message}`);

@@ -15,7 +15,7 @@ import { checkHealth, hookEnvironment, runHook } from "./install/hooks";
 import type { ReleaseStore } from "./install/release-store";
 import type { Journal } from "./journal";
 import { HaproxyUnreachableError } from "./lb/haproxy";
-import { createLoadBalancer } from "./lb/load-balancer";
+import { balancersOfJob, createLoadBalancers } from "./lb/load-balancer";
 import { StepLogStream } from "./log-stream";
 import type { AgentLogger } from "./logger";
 import { describeWaits } from "./waits";
@@ -229,17 +229,17 @@ async function activate(
       if (depth === 0) waitedMs += ms;
     }
   };
-  const hook = async (name: string, command: string | null) => {
+  const hook = async (name: string, command: string | null, extraEnv?: Record<string, string>) => {
     if (!command) return;
     logs.line(`$ ${name}: ${command}`);
-    const r = await timed(`hook:${name}`, () => runHook({ name, command, cwd: dir, env, timeoutSeconds: job.hooks.timeoutSeconds, onOutput: (l) => logs.line(`  ${l}`), signal }));
+    const r = await timed(`hook:${name}`, () => runHook({ name, command, cwd: dir, env: { ...env, ...extraEnv }, timeoutSeconds: job.hooks.timeoutSeconds, onOutput: (l) => logs.line(`  ${l}`), signal }));
     logs.line(`${name} finished in ${(r.durationMs / 1000).toFixed(1)} s`);
   };
   // The balancer's waits, including for a runtime API that does not answer, are bounded like a hook.
   const balancerWaitSeconds = Math.min(job.hooks.timeoutSeconds, 60);
-  const lb = createLoadBalancer(job.loadBalancer, {
+  const lb = createLoadBalancers(balancersOfJob(job), {
     onLog: (l) => logs.line(l),
-    runCommand: (name, command) => hook(name, command),
+    runCommand: (name, command, extraEnv) => hook(name, command, extraEnv),
     signal,
     drainTimeoutSeconds: balancerWaitSeconds,
     upTimeoutSeconds: balancerWaitSeconds,

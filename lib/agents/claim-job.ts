@@ -1,6 +1,6 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
-import { AGENT_API_PATHS, type TClaimResponse, type TJob } from "../contracts/agent-api";
+import { AGENT_API_PATHS, MULTI_BALANCER_AGENT_VERSION, type TClaimResponse, type TJob, type TJobBalancer } from "../contracts/agent-api";
 import { db, sqlQuery, sqlTransaction } from "../db/client";
 import { armWakeup, CHANNELS, recheckAfterMs } from "../events/wakeups";
 import type { AuthenticatedAgent } from "./authenticate-agent";
@@ -45,7 +45,7 @@ export async function tryClaim(agent: AuthenticatedAgent): Promise<TJob | null> 
   );
   if (open.length === 0) return null;
   if (open.some((s) => s.status === "RUNNING")) await interruptRunningSteps(agent);
-  return sqlTransaction(async (query) => {
+  const claimed = await sqlTransaction(async (query) => {
     const [claimed] = await query<{ id: string }>(
       `UPDATE "DeploymentStep"
        SET status = 'CLAIMED', "leaseId" = $2::uuid, "leaseExpiresAt" = $3, attempt = attempt + 1, "updatedAt" = now()
@@ -61,8 +61,25 @@ export async function tryClaim(agent: AuthenticatedAgent): Promise<TJob | null> 
     if (!claimed) return null;
     const [row] = await query<JobRow>(JOB_QUERY, [claimed.id]);
     if (!row) throw new Error(`step ${claimed.id}: claimed, but its job could not be read`);
-    return toJob(row);
+    return row;
   });
+  if (!claimed) return null;
+  // An agent from before balancers were objects drains on one balancer only: behind several, the node would keep
+  // serving on the others while it is replaced. The step fails instead, saying what to do.
+  if (claimed.action !== "STAGE" && claimed.balancers.length > 1 && !readsEveryBalancer(claimed.agentVersion)) {
+    await refuseOutdatedAgent(agent, claimed);
+    return null;
+  }
+  return toJob(claimed);
+}
+
+async function refuseOutdatedAgent(agent: AuthenticatedAgent, row: JobRow): Promise<void> {
+  const message =
+    `The agent of ${row.targetName} is version ${row.agentVersion ?? "unknown"}, which takes a server out of one load balancer only, ` +
+    `and ${row.targetName} is behind ${row.balancers.length} (${row.balancers.map((b) => b.name).join(", ")}). ` +
+    `Install agent ${MULTI_BALANCER_AGENT_VERSION} or newer (/downloads/releasegate-agent.mjs) on it and deploy again.`;
+  const deploymentId = await db.$transaction((tx) => finishStep(tx, agent, row.stepId, { status: "FAILED", message }));
+  if (deploymentId) await advanceRollout(deploymentId);
 }
 
 /** Ends as INTERRUPTED what the server thinks this agent is still running (see tryClaim), and lets the rollouts react. */
@@ -91,7 +108,11 @@ const JOB_QUERY = `
     e."stopCommand", e."startCommand", e."backupCommand", e."migrateCommand", e."validateCommand",
     e."maintenanceOnCommand", e."maintenanceOffCommand", e."healthCheckUrl", e."healthCheckExpectsVersion", e."healthCheckFailAfter5xx",
     e."hookTimeoutSeconds", e."keepReleases", e."persistentPaths",
-    t.id AS "targetId", t.name AS "targetName", t."lbKind", t."lbAddress", t."lbBackend", t."lbServer", t."drainCommand", t."undrainCommand",
+    t.id AS "targetId", t.name AS "targetName", t."agentVersion",
+    -- Every balancer the server is behind, as the job carries them (by name, then backend: a stable order).
+    COALESCE((SELECT json_agg(json_build_object('kind', b.kind, 'name', b.name, 'address', b.address, 'drainCommand', b."drainCommand",
+        'undrainCommand', b."undrainCommand", 'backend', m.backend, 'server', m.server) ORDER BY b.name, m.backend)
+      FROM "BalancerMembership" m JOIN "Balancer" b ON b.id = m."balancerId" WHERE m."targetId" = t.id), '[]') AS "balancers",
     r.id AS "releaseId", r.version, r."artifactSha256", r."artifactSize"::text AS "artifactSize", r."artifactFileName", r."needsMigration",
     -- A directory outside Releasegate to switch back to (finish-step.ts stepInstalls says the same).
     CASE WHEN s.action = 'ROLLBACK' THEN act."fromPath" WHEN s.action = 'ACTIVATE' AND d."releaseId" IS NULL THEN t."takenOverFromPath" END AS "restorePath",
@@ -127,7 +148,8 @@ type JobRow = {
   stopCommand: Nullable; startCommand: Nullable; backupCommand: Nullable; migrateCommand: Nullable; validateCommand: Nullable;
   maintenanceOnCommand: Nullable; maintenanceOffCommand: Nullable; healthCheckUrl: Nullable; healthCheckExpectsVersion: boolean; healthCheckFailAfter5xx: number;
   hookTimeoutSeconds: number; keepReleases: number; persistentPaths: string[];
-  targetId: string; targetName: string; lbKind: "NONE" | "HAPROXY" | "HOOK"; lbAddress: Nullable; lbBackend: Nullable; lbServer: Nullable; drainCommand: Nullable; undrainCommand: Nullable;
+  targetId: string; targetName: string; agentVersion: Nullable;
+  balancers: { kind: "HAPROXY" | "HOOK"; name: string; address: Nullable; drainCommand: Nullable; undrainCommand: Nullable; backend: string; server: string }[];
   releaseId: Nullable; version: string; artifactSha256: string; artifactSize: string; artifactFileName: string; needsMigration: boolean;
   runMigration: boolean | null;
   restorePath: Nullable;
@@ -135,6 +157,7 @@ type JobRow = {
 
 function toJob(r: JobRow): TJob {
   if (!r.releaseId) throw new Error(`step ${r.stepId}: a rollback needs a release or a directory to return to`);
+  const loadBalancers = jobBalancers(r.balancers);
   return {
     stepId: r.stepId,
     leaseId: r.leaseId,
@@ -171,11 +194,30 @@ function toJob(r: JobRow): TJob {
     },
     keepReleases: r.keepReleases,
     persistentPaths: r.persistentPaths,
-    loadBalancer:
-      r.lbKind === "HAPROXY" && r.lbAddress && r.lbBackend && r.lbServer
-        ? { kind: "HAPROXY", address: r.lbAddress, backend: r.lbBackend, server: r.lbServer }
-        : r.lbKind === "HOOK"
-          ? { kind: "HOOK", drainCommand: r.drainCommand, undrainCommand: r.undrainCommand }
-          : { kind: "NONE" },
+    loadBalancers,
+    // What an agent before 0.3.0 reads: it knows one balancer (jobs behind more never reach one, see tryClaim).
+    loadBalancer: legacyBalancer(loadBalancers[0]),
   };
+}
+
+function jobBalancers(rows: JobRow["balancers"]): TJobBalancer[] {
+  return rows.map((b) =>
+    b.kind === "HAPROXY"
+      ? { kind: "HAPROXY", name: b.name, address: b.address ?? "", backend: b.backend, server: b.server }
+      : { kind: "HOOK", name: b.name, drainCommand: b.drainCommand, undrainCommand: b.undrainCommand, backend: b.backend, server: b.server },
+  );
+}
+
+function legacyBalancer(b: TJobBalancer | undefined): TJob["loadBalancer"] {
+  if (!b) return { kind: "NONE" };
+  return b.kind === "HAPROXY" ? { kind: "HAPROXY", address: b.address, backend: b.backend, server: b.server } : { kind: "HOOK", drainCommand: b.drainCommand, undrainCommand: b.undrainCommand };
+}
+
+/** Whether the agent reads every balancer of a job (`loadBalancers`): from MULTI_BALANCER_AGENT_VERSION on. */
+export function readsEveryBalancer(agentVersion: string | null): boolean {
+  const parts = (v: string) => v.split(/[.-]/).slice(0, 3).map((p) => Number.parseInt(p, 10) || 0);
+  if (!agentVersion) return false;
+  const [a, b] = [parts(agentVersion), parts(MULTI_BALANCER_AGENT_VERSION)];
+  for (let i = 0; i < 3; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
+  return true;
 }

@@ -33,7 +33,12 @@ export const AUDIT_EVENT_TYPES = {
   AGENT_ENROLLED: "an agent exchanged its enrollment token for its own secret",
   AGENT_ENROLLMENT_REISSUED: "the agent's secret was rotated: the old one stopped working and a new enrollment token was issued",
   AGENT_REVOKED: "an agent's secret was revoked; the agent is refused from its next call",
-  TARGET_UPDATED: "a server's load-balancer settings changed",
+  TARGET_UPDATED: "a server's own load-balancer settings changed (before balancers were defined per environment)",
+  BALANCER_CREATED: "a load balancer was defined for an environment (HAProxy runtime API or drain/undrain commands)",
+  BALANCER_UPDATED: "a load balancer was renamed or is reached differently",
+  BALANCER_DELETED: "a load balancer was removed, with the servers that were behind it",
+  BALANCER_MEMBER_ADDED: "a server was put behind a load balancer (backend and name there)",
+  BALANCER_MEMBER_REMOVED: "a server was taken off a load balancer",
   // build pipelines
   API_TOKEN_CREATED: "an API token for a build pipeline was created (only its hash is kept)",
   API_TOKEN_REVOKED: "an API token was revoked",

@@ -51,6 +51,41 @@ export const ZCurrentReportSchema = z.discriminatedUnion("kind", [
 ]);
 export type TCurrentReport = z.infer<typeof ZCurrentReportSchema>;
 
+/**
+ * A balancer membership the agent reads on each heartbeat (HAProxy's runtime API), so the environment page shows
+ * each balancer's own view of the server: agents reach the balancers (they drain through them); the control plane
+ * may not.
+ */
+export const ZBalancerToReadSchema = z.object({
+  membershipId: z.uuid(),
+  balancer: z.string(),
+  address: z.string(),
+  backend: z.string(),
+  server: z.string(),
+});
+export type TBalancerToRead = z.infer<typeof ZBalancerToReadSchema>;
+
+const count = z.number().int().nonnegative();
+export const ZBalancerReadingSchema = z.union([
+  z.object({
+    membershipId: z.uuid(),
+    /** READY, DRAIN or MAINT. */
+    adminState: z.enum(["READY", "DRAIN", "MAINT"]),
+    /** show stat's status column ("UP", "DOWN", "MAINT", "UP 1/2", "no check"...). */
+    status: reported(z.string().max(64)),
+    sessions: count,
+    /** The last health check, e.g. "L7OK 200"; null when HAProxy does not check the server. */
+    check: reported(z.string().max(200)).nullable(),
+    /** Cumulative HTTP responses and, of them, 5xx (HAProxy's counters; they restart with HAProxy). */
+    responses: count,
+    http5xx: count,
+    /** Average response time over the last 1024 requests, ms. */
+    rtimeMs: count,
+  }),
+  z.object({ membershipId: z.uuid(), error: reported(z.string().max(500)) }),
+]);
+export type TBalancerReading = z.infer<typeof ZBalancerReadingSchema>;
+
 export const ZHeartbeatRequestSchema = z.object({
   agentVersion: z.string().trim().min(1).max(64),
   hostname: z.string().trim().min(1).max(255),
@@ -60,12 +95,16 @@ export const ZHeartbeatRequestSchema = z.object({
   stagedReleaseIds: z.array(z.uuid()).max(100),
   /** What `current` is; older agents leave it out (the server then knows only liveReleaseId). */
   current: ZCurrentReportSchema.optional(),
+  /** The agent's latest reading of each balancer membership the last heartbeat's answer asked it to read. */
+  balancers: z.array(ZBalancerReadingSchema).max(64).optional(),
 });
 export type THeartbeatRequest = z.infer<typeof ZHeartbeatRequestSchema>;
 
 export const ZHeartbeatResponseSchema = z.object({
   serverTime: z.iso.datetime(),
   heartbeatIntervalSeconds: z.number().int().positive(),
+  /** What to read from the balancers for the next heartbeat; absent from older control planes. */
+  balancers: z.array(ZBalancerToReadSchema).optional(),
 });
 export type THeartbeatResponse = z.infer<typeof ZHeartbeatResponseSchema>;
 
@@ -122,12 +161,26 @@ export const ZJobHooksSchema = z.object({
 });
 export type TJobHooks = z.infer<typeof ZJobHooksSchema>;
 
+/** The one balancer of agents before 0.3.0 (`loadBalancer`); newer ones read `loadBalancers`. */
 export const ZJobLoadBalancerSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("NONE") }),
   z.object({ kind: z.literal("HAPROXY"), address: z.string(), backend: z.string(), server: z.string() }),
   z.object({ kind: z.literal("HOOK"), drainCommand: z.string().nullable(), undrainCommand: z.string().nullable() }),
 ]);
 export type TJobLoadBalancer = z.infer<typeof ZJobLoadBalancerSchema>;
+
+/**
+ * Each balancer the node sits behind (a redundant pair, one per site...). The agent takes the node out of all of
+ * them before it touches it and puts it back on all of them, never leaving it serving on one and out of another.
+ */
+export const ZJobBalancerSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("HAPROXY"), name: z.string(), address: z.string(), backend: z.string(), server: z.string() }),
+  z.object({ kind: z.literal("HOOK"), name: z.string(), drainCommand: z.string().nullable(), undrainCommand: z.string().nullable(), backend: z.string(), server: z.string() }),
+]);
+export type TJobBalancer = z.infer<typeof ZJobBalancerSchema>;
+
+/** The first agent version that reads `loadBalancers`; an older one would drain the node on one balancer only. */
+export const MULTI_BALANCER_AGENT_VERSION = "0.3.0";
 
 export const ZJobSchema = z.object({
   stepId: z.uuid(),
@@ -156,6 +209,8 @@ export const ZJobSchema = z.object({
   keepReleases: z.number().int().positive(),
   persistentPaths: z.array(z.string()),
   loadBalancer: ZJobLoadBalancerSchema,
+  /** Absent from control planes before balancers were objects: the agent then uses `loadBalancer`. */
+  loadBalancers: z.array(ZJobBalancerSchema).optional(),
 });
 export type TJob = z.infer<typeof ZJobSchema>;
 

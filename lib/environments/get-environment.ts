@@ -11,9 +11,9 @@ export const ZGetEnvironmentRequestSchema = z.object({ applicationId: z.uuid(), 
 export type TGetEnvironmentRequest = z.input<typeof ZGetEnvironmentRequestSchema>;
 
 /**
- * One environment of an application with its rollout settings and its servers (agent state and load-balancer
- * membership), and the release it should run. Outside the actor's tenant, or for an environment of another
- * application, the answer is NOT_FOUND. Hook commands and load-balancer details are operational settings: they are
+ * One environment of an application with its rollout settings and its servers (agent state and the balancers
+ * each is behind), and the release it should run. Outside the actor's tenant, or for an environment of another
+ * application, the answer is NOT_FOUND. Hook commands are operational settings: they are
  * returned only to people who manage the servers.
  */
 export async function getEnvironment(actor: UserActor, raw: TGetEnvironmentRequest) {
@@ -28,12 +28,7 @@ export async function getEnvironment(actor: UserActor, raw: TGetEnvironmentReque
         orderBy: [{ name: "asc" }, { id: "asc" }],
         select: {
           ...SERVER_LIST_FIELDS,
-          lbKind: true,
-          lbAddress: true,
-          lbBackend: true,
-          lbServer: true,
-          drainCommand: true,
-          undrainCommand: true,
+          balancers: { select: { backend: true, server: true, balancer: { select: { name: true, kind: true } } }, orderBy: { balancer: { name: "asc" } } },
         },
       },
     },
@@ -42,7 +37,6 @@ export async function getEnvironment(actor: UserActor, raw: TGetEnvironmentReque
   const live = await liveReleaseOf(db, env.id);
   const expected = live ? await db.release.findUnique({ where: { id: live.releaseId }, select: { id: true, version: true } }) : null;
   const manages = can(actor, "target.manage", applicationId);
-  const hidden = { drainCommand: null, undrainCommand: null, lbAddress: null };
   const hooks = { stop: env.stopCommand, start: env.startCommand, backup: env.backupCommand, migrate: env.migrateCommand, validate: env.validateCommand, "maintenance on": env.maintenanceOnCommand, "maintenance off": env.maintenanceOffCommand };
   return {
     ...env,
@@ -56,7 +50,6 @@ export async function getEnvironment(actor: UserActor, raw: TGetEnvironmentReque
           validateCommand: null,
           maintenanceOnCommand: null,
           maintenanceOffCommand: null,
-          targets: env.targets.map((t) => ({ ...t, ...hidden })),
         }),
     /** Names of the hooks that are set, for everyone (the commands themselves only for those who manage). */
     configuredHooks: Object.entries(hooks).filter(([, command]) => command !== null).map(([name]) => name),

@@ -12,7 +12,6 @@ import type { UserActor } from "../auth/actor";
 import { db } from "../db/client";
 import { requestDeployment } from "../deployments/request-deployment";
 import { addTarget } from "../targets/add-target";
-import { updateTargetBalancer } from "../targets/update-target-balancer";
 import { type TUpdateRolloutSettingsRequest, updateRolloutSettings } from "./update-rollout-settings";
 
 type Tenant = Awaited<ReturnType<typeof createTenant>>;
@@ -156,76 +155,5 @@ describe("updateRolloutSettings", () => {
     await expectAppError(updateRolloutSettings(otherOps, form(productionId, { batchSize: "3" })), "NOT_FOUND");
     expect(await db.environment.findUniqueOrThrow({ where: { id: productionId } })).toEqual(before);
     expect(await eventsSince(since, productionId)).toEqual([]);
-  });
-});
-
-describe("updateTargetBalancer", () => {
-  it("puts a server behind HAProxy, then behind commands, then takes it out; each change is recorded with what changed", async () => {
-    const { target } = await addTarget(ops, { environmentId: productionId, name: "web-lb" });
-    const since = await lastAuditSeq();
-    await updateTargetBalancer(ops, { targetId: target.id, lbKind: "HAPROXY", lbAddress: "/run/haproxy/admin.sock", lbBackend: "be_shop", lbServer: "web1" });
-    expect(await db.target.findUniqueOrThrow({ where: { id: target.id } })).toMatchObject({ lbKind: "HAPROXY", lbAddress: "/run/haproxy/admin.sock", lbBackend: "be_shop", lbServer: "web1" });
-
-    await updateTargetBalancer(ops, { targetId: target.id, lbKind: "HOOK", drainCommand: "lbctl drain web1", undrainCommand: "lbctl ready web1" });
-    expect(await db.target.findUniqueOrThrow({ where: { id: target.id } })).toMatchObject({
-      lbKind: "HOOK",
-      lbAddress: null,
-      lbBackend: null,
-      lbServer: null,
-      drainCommand: "lbctl drain web1",
-      undrainCommand: "lbctl ready web1",
-    });
-    // The same settings again: nothing to record.
-    expect((await updateTargetBalancer(ops, { targetId: target.id, lbKind: "HOOK", drainCommand: "lbctl drain web1", undrainCommand: "lbctl ready web1" })).changed).toEqual([]);
-
-    const events = await eventsSince(since, target.id);
-    expect(events.map((e) => e.type)).toEqual(["TARGET_UPDATED", "TARGET_UPDATED"]);
-    expect(events[0]).toMatchObject({ actorId: ops.id, environmentId: productionId, applicationId: tenant.application.id });
-    expect([events[0]!.before, events[0]!.after]).toEqual([
-      { lbKind: "NONE", lbAddress: null, lbBackend: null, lbServer: null },
-      { lbKind: "HAPROXY", lbAddress: "/run/haproxy/admin.sock", lbBackend: "be_shop", lbServer: "web1" },
-    ]);
-    expect(events[1]!.after).toEqual({ lbKind: "HOOK", lbAddress: null, lbBackend: null, lbServer: null, drainCommand: "lbctl drain web1", undrainCommand: "lbctl ready web1" });
-  });
-
-  it("the next job of the server carries its HAProxy membership", async () => {
-    const t = await createTenant();
-    const tOps = await createMember(t, "OPS");
-    const qa = (await environmentsOf(t.application.id))[0]!;
-    const { target, enrollmentToken } = await addTarget(tOps, { environmentId: qa.id, name: "qa-web" });
-    const { agentSecret } = await enrollAgent({ token: enrollmentToken, hostname: "qa-web", agentVersion: "test" }, testContext());
-    const agent = await authenticateAgent(`Bearer ${agentSecret}`, testContext());
-    await recordHeartbeat(agent, { agentVersion: "test", hostname: "qa-web", liveReleaseId: null, stagedReleaseIds: [] });
-    await updateTargetBalancer(tOps, { targetId: target.id, lbKind: "HAPROXY", lbAddress: "127.0.0.1:9999", lbBackend: "be_qa", lbServer: "qa-web" });
-    const r = await createReleaseRow({ applicationId: t.application.id, uploadedById: tOps.id });
-    await requestDeployment(tOps, { environmentId: qa.id, releaseId: r.id });
-    expect((await tryClaim(agent))!.loadBalancer).toEqual({ kind: "HAPROXY", address: "127.0.0.1:9999", backend: "be_qa", server: "qa-web" });
-  });
-
-  it.each([
-    [{ lbKind: "HAPROXY", lbAddress: "/run/haproxy.sock", lbBackend: "be shop", lbServer: "web1" }, "lbBackend", /no spaces/],
-    [{ lbKind: "HAPROXY", lbAddress: "/run/haproxy.sock", lbBackend: "be_shop", lbServer: "web1;disable server" }, "lbServer", /no spaces/],
-    [{ lbKind: "HAPROXY", lbAddress: "haproxy", lbBackend: "be_shop", lbServer: "web1" }, "lbAddress", /socket path .* or host:port/],
-    [{ lbKind: "HAPROXY", lbAddress: "10.0.0.1:70000", lbBackend: "be_shop", lbServer: "web1" }, "lbAddress", /between 1 and 65535/],
-    [{ lbKind: "HAPROXY", lbAddress: "", lbBackend: "be_shop", lbServer: "web1" }, "lbAddress", /Enter the runtime API address/],
-    [{ lbKind: "HOOK", drainCommand: "lbctl drain", undrainCommand: " " }, "undrainCommand", /Enter the undrain command/],
-    [{ lbKind: "F5" }, "lbKind", /none, HAProxy or commands/],
-  ])("refuses %o with a readable message and changes nothing", async (input, field, message) => {
-    const { target } = await addTarget(ops, { environmentId: productionId, name: `web-bad-${Math.random().toString(36).slice(2, 8)}` });
-    const since = await lastAuditSeq();
-    const e = await expectAppError(updateTargetBalancer(ops, { targetId: target.id, ...input } as Parameters<typeof updateTargetBalancer>[1]), "INVALID_INPUT", message);
-    expect(Object.keys(e.fieldErrors ?? {})).toContain(field);
-    expect(await db.target.findUniqueOrThrow({ where: { id: target.id } })).toMatchObject({ lbKind: "NONE", lbAddress: null, lbBackend: null, lbServer: null });
-    expect(await eventsSince(since, target.id)).toEqual([]);
-  });
-
-  it("is refused to a developer (FORBIDDEN) and unknown in another tenant (NOT_FOUND); neither changes anything", async () => {
-    const { target } = await addTarget(ops, { environmentId: productionId, name: "web-guarded" });
-    const since = await lastAuditSeq();
-    const input = { targetId: target.id, lbKind: "HAPROXY" as const, lbAddress: "/run/haproxy.sock", lbBackend: "be", lbServer: "s" };
-    await expectAppError(updateTargetBalancer(dev, input), "FORBIDDEN");
-    await expectAppError(updateTargetBalancer(otherOps, input), "NOT_FOUND", "Server not found.");
-    expect((await db.target.findUniqueOrThrow({ where: { id: target.id } })).lbKind).toBe("NONE");
-    expect(await eventsSince(since, target.id)).toEqual([]);
   });
 });

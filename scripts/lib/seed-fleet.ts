@@ -17,7 +17,8 @@ import { updateEnvironment } from "../../lib/environments/update-environment";
 import { updateRolloutSettings } from "../../lib/environments/update-rollout-settings";
 import { grantRole } from "../../lib/memberships/grant-role";
 import { addTarget } from "../../lib/targets/add-target";
-import { updateTargetBalancer } from "../../lib/targets/update-target-balancer";
+import { addBalancerMember } from "../../lib/balancers/add-balancer-member";
+import { createBalancer } from "../../lib/balancers/create-balancer";
 import { bootstrapFirstAdmin } from "../../lib/users/bootstrap-first-admin";
 import { changeOwnPassword } from "../../lib/users/change-own-password";
 import { createUser } from "../../lib/users/create-user";
@@ -31,6 +32,8 @@ export interface SeedFleetOptions {
   ports: { qa: number; acceptance: number; production: number[] };
   /** Production's HAProxy, if one runs. */
   haproxy: { url: string; adminAddress: string; backend: string } | null;
+  /** More HAProxy instances in front of the same production nodes (a redundant pair), each a balancer of its own. */
+  moreBalancers?: { name: string; adminAddress: string; backend: string }[];
   /**
    * Keep Production's gates (previous stage, customer acceptance, one approval). The demo keeps them, as a real
    * application has them; the rollout tests and benchmarks drop them to deploy any build straight to Production.
@@ -151,11 +154,18 @@ export async function seedFleet(o: SeedFleetOptions): Promise<SeededFleet> {
     });
   }
 
+  // Production's balancers: the one visitors' requests go through, and any others in front of the same nodes.
+  const balancers = o.haproxy ? [{ name: "haproxy", ...o.haproxy }, ...(o.moreBalancers ?? [])] : [];
+  const balancerIds: string[] = [];
+  for (const b of balancers) {
+    balancerIds.push((await createBalancer(ops, { environmentId: environments.production, name: b.name, kind: "HAPROXY", address: b.adminAddress })).id);
+  }
+
   const nodes: SeededNode[] = [];
   const add = async (environment: SeededNode["environment"], name: string, port: number, balanced: boolean) => {
     const { target, enrollmentToken } = await addTarget(ops, { environmentId: environments[environment], name });
-    if (balanced && o.haproxy) {
-      await updateTargetBalancer(ops, { targetId: target.id, lbKind: "HAPROXY", lbAddress: o.haproxy.adminAddress, lbBackend: o.haproxy.backend, lbServer: name });
+    if (balanced) {
+      for (const [i, b] of balancers.entries()) await addBalancerMember(ops, { balancerId: balancerIds[i]!, targetId: target.id, backend: b.backend, server: name });
     }
     nodes.push({ name, environment, token: enrollmentToken, port, balanced: balanced && o.haproxy !== null });
   };

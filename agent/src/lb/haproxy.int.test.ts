@@ -85,6 +85,10 @@ describe("HAProxy runtime API", () => {
       checkHealth: 2, // rise 1 + fall 2 - 1: fully up
       checkRise: 1,
       checkFall: 2,
+      // Counters from HAProxy's own traffic to the node so far (health checks are not responses).
+      responses: expect.any(Number),
+      http5xx: 0,
+      rtimeMs: expect.any(Number),
     });
     await setServerAdminState(haproxy.adminAddress, "app", "b", "drain");
     expect(await state("b")).toMatchObject({ adminState: "DRAIN", operationalState: "UP", status: "DRAIN" });

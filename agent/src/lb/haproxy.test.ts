@@ -99,6 +99,9 @@ describe("parseServersState and toServerState", () => {
       // This capture stops before check_rise and check_fall (haproxy.int.test.ts reads them from a live HAProxy).
       checkRise: null,
       checkFall: null,
+      responses: 0,
+      http5xx: 0,
+      rtimeMs: 0,
     });
     const b = toServerState("app", "b", stats[1] ?? {}, states[1] ?? {});
     expect(b).toMatchObject({ adminState: "READY", operationalState: "DOWN", checkStatus: "L7STS", checkCode: 500 });

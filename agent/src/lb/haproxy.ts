@@ -227,6 +227,11 @@ export interface HaproxyServerState {
   /** The server's `rise` and `fall` (show stat's check_rise, check_fall); null without health checks. */
   checkRise: number | null;
   checkFall: number | null;
+  /** HTTP responses the server sent (hrsp_1xx..hrsp_other; cumulative since HAProxy started) and, of them, 5xx. */
+  responses: number;
+  http5xx: number;
+  /** rtime: average response time of the last 1024 requests, ms. */
+  rtimeMs: number;
 }
 
 // src/server.h: SRV_ADMF_FMAINT 0x01, IMAINT 0x02, CMAINT 0x04, FDRAIN 0x08, IDRAIN 0x10, RMAINT 0x20, HMAINT 0x40.
@@ -260,6 +265,9 @@ export function toServerState(backend: string, server: string, stat: Record<stri
     checkHealth: healthChecked && /^\d+$/.test(state.srv_check_health ?? "") ? Number(state.srv_check_health) : null,
     checkRise: healthChecked && /^\d+$/.test(stat.check_rise ?? "") ? Number(stat.check_rise) : null,
     checkFall: healthChecked && /^\d+$/.test(stat.check_fall ?? "") ? Number(stat.check_fall) : null,
+    responses: ["hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other"].reduce((sum, k) => sum + toCount(stat[k]), 0),
+    http5xx: toCount(stat.hrsp_5xx),
+    rtimeMs: toCount(stat.rtime),
   };
 }
 

@@ -2,14 +2,20 @@
 // drain command and an undrain command, and the agent runs them like any other hook. This module only decides
 // when; running a command (shell, cwd, env, timeout, log streaming) is the hook runner's job, passed in.
 
-/** Runs one hook command and resolves when it succeeded; rejects when it failed or timed out. */
-export type RunHookCommand = (name: string, command: string) => Promise<void>;
+/**
+ * Runs one hook command and resolves when it succeeded; rejects when it failed or timed out. `env` is added to the
+ * hook's environment (which balancer, backend and server name the command is about).
+ */
+export type RunHookCommand = (name: string, command: string, env?: Record<string, string>) => Promise<void>;
 
 export interface HookBalancerOptions {
   drainCommand: string | null;
   undrainCommand: string | null;
   runCommand: RunHookCommand;
   onLog?: (line: string) => void;
+  /** Hook name suffix and environment when the node is behind several balancers. */
+  name?: string;
+  env?: Record<string, string>;
 }
 
 /** Hook names as the step log shows them. */
@@ -25,7 +31,7 @@ export async function drainWithHook(options: HookBalancerOptions): Promise<void>
     options.onLog?.("No drain command configured: the node keeps receiving traffic while it is updated");
     return;
   }
-  await options.runCommand(DRAIN_HOOK, options.drainCommand);
+  await options.runCommand(options.name ? `${DRAIN_HOOK} ${options.name}` : DRAIN_HOOK, options.drainCommand, options.env);
 }
 
 /** Puts the node back. The command should return once the balancer sends it traffic again (its health check passed). */
@@ -34,5 +40,5 @@ export async function undrainWithHook(options: HookBalancerOptions): Promise<voi
     options.onLog?.("No undrain command configured: nothing to do to put the node back");
     return;
   }
-  await options.runCommand(UNDRAIN_HOOK, options.undrainCommand);
+  await options.runCommand(options.name ? `${UNDRAIN_HOOK} ${options.name}` : UNDRAIN_HOOK, options.undrainCommand, options.env);
 }

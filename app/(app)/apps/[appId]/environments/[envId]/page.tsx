@@ -2,7 +2,8 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { FreezeForm, FreezeList } from "@/components/freeze-form";
 import { DeploymentStatusBadge, formatDuration, formatTime, KIND_LABELS } from "@/components/deployment-status";
-import { LoadBalancerForm } from "@/components/load-balancer-form";
+import { BalancerPanel } from "@/components/balancer-panel";
+import { PeriodicRefresh } from "@/components/periodic-refresh";
 import { RolloutSettingsForm } from "@/components/rollout-settings-form";
 import { ServerList } from "@/components/server-list";
 import { Badge, Card, EmptyState, PageHeader, plural } from "@/components/ui";
@@ -14,7 +15,8 @@ import { loadForPage, pageIds, requirePageActor } from "@/lib/entry/page";
 import { hasDrift, targetHealth, whatRuns } from "@/lib/targets/target-health";
 import { addTargetAction, reissueEnrollmentAction, revokeAgentAction } from "../../actions";
 import { createFreezeAction, endFreezeAction } from "../../freezes/actions";
-import { updateRolloutSettingsAction, updateTargetBalancerAction } from "./actions";
+import { addBalancerMemberAction, createBalancerAction, deleteBalancerAction, removeBalancerMemberAction, updateBalancerAction, updateRolloutSettingsAction } from "./actions";
+import { listEnvironmentBalancers } from "@/lib/balancers/list-environment-balancers";
 import { releaseLabel } from "@/lib/deployments/release-label";
 
 export const metadata: Metadata = { title: "Environment" };
@@ -31,11 +33,14 @@ export default async function EnvironmentPage({ params }: { params: Promise<{ ap
       ]),
     "an environment",
   );
+  // After getEnvironment: the environment is known to be this application's.
+  const balancers = await listEnvironmentBalancers(actor, appId, envId);
   const manageFreezes = can(actor, "freeze.manage", appId);
   const now = new Date();
   const manage = env.manages ? { add: addTargetAction, reissue: reissueEnrollmentAction, revoke: revokeAgentAction } : undefined;
   const balancer = (t: (typeof env.targets)[number]) =>
-    t.lbKind === "HAPROXY" ? `HAProxy ${t.lbBackend}/${t.lbServer}` : t.lbKind === "HOOK" ? "drained by commands" : "no load balancer";
+    t.balancers.length === 0 ? "no load balancer" : `behind ${t.balancers.map((m) => (m.balancer.kind === "HAPROXY" ? `${m.balancer.name} (${m.backend}/${m.server})` : m.balancer.name)).join(", ")}`;
+  const readsBalancers = balancers.some((b) => b.kind === "HAPROXY" && b.members.length > 0);
   return (
     <>
       <PageHeader
@@ -86,25 +91,29 @@ export default async function EnvironmentPage({ params }: { params: Promise<{ ap
                 lastSeen: t.lastSeenAt ? `${t.lastSeenAt.toISOString().slice(11, 19)} UTC` : null,
                 balancer: balancer(t),
               }))}
-              extra={
-                env.manages
-                  ? Object.fromEntries(
-                      env.targets.map((t) => [
-                        t.id,
-                        <details key={t.id} className="mt-2 rounded-md border border-slate-100 bg-slate-50 p-2" data-testid={`balancer-${t.name}`}>
-                          <summary className="cursor-pointer text-xs font-medium text-indigo-700">Load balancer</summary>
-                          <div className="mt-2">
-                            <LoadBalancerForm action={updateTargetBalancerAction} targetId={t.id} serverName={t.name} settings={{ lbKind: t.lbKind, lbAddress: t.lbAddress, lbBackend: t.lbBackend, lbServer: t.lbServer, drainCommand: t.drainCommand, undrainCommand: t.undrainCommand }} />
-                          </div>
-                        </details>,
-                      ]),
-                    )
-                  : undefined
-              }
             />
           </Card>
         </div>
         <div className="space-y-6 lg:col-span-3">
+          <Card title="Load balancers" actions={readsBalancers ? <PeriodicRefresh seconds={5} label="Live: each server's agent reads its balancers every 10 s" /> : undefined}>
+            <BalancerPanel
+              environmentId={env.id}
+              balancers={balancers}
+              now={now}
+              manage={
+                env.manages
+                  ? {
+                      create: createBalancerAction,
+                      update: updateBalancerAction,
+                      remove: deleteBalancerAction,
+                      addMember: addBalancerMemberAction,
+                      removeMember: removeBalancerMemberAction,
+                      servers: env.targets.filter((t) => t.status !== "REVOKED").map((t) => ({ id: t.id, name: t.name })),
+                    }
+                  : undefined
+              }
+            />
+          </Card>
           <Card title="Freezes">
             <FreezeList environmentName={env.name} freezes={freezeRows(freezes[0]?.freezes ?? [])} end={manageFreezes ? endFreezeAction : undefined} />
             {manageFreezes && (
