@@ -3,6 +3,8 @@
 // settings. Loaded by fault-rig.ts with a dynamic import once process.env points at the rig's database: domain
 // modules read the environment (lib/env.ts) the first time they are imported.
 import { randomUUID } from "node:crypto";
+import { listEnvironmentBalancers } from "../../lib/balancers/list-environment-balancers";
+import { requestRevert } from "../../lib/deployments/request-revert";
 import { createReadStream } from "node:fs";
 import path from "node:path";
 import type { UserActor } from "../../lib/auth/actor";
@@ -36,6 +38,17 @@ export async function uploadRelease(dev: UserActor, applicationId: string, versi
 export async function deployRelease(ops: UserActor, environmentId: string, releaseId: string): Promise<string> {
   const { deployment } = await requestDeployment(ops, { environmentId, releaseId });
   return deployment.id;
+}
+
+/** Ops press Revert on the environment, with a reason; returns the revert's deployment id. */
+export async function revertEnvironment(ops: UserActor, environmentId: string, reason: string): Promise<string> {
+  const { deployment } = await requestRevert(ops, { environmentId, reason });
+  return deployment.id;
+}
+
+/** What the environment page's Load balancers card shows. */
+export function environmentBalancers(ops: UserActor, applicationId: string, environmentId: string) {
+  return listEnvironmentBalancers(ops, applicationId, environmentId);
 }
 
 /** Ops press "Stop deployment" on its page. */

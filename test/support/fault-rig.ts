@@ -34,6 +34,11 @@ export interface FaultRigOptions {
   smallDisk?: { node: string; bytes: number };
   /** Builds uploaded once the rig is up, and the one of them production runs before the test begins. */
   releases: { upload: string[]; live: string };
+  /**
+   * A second HAProxy in front of the same nodes (a redundant pair; runtime API on TCP), a balancer of its own in
+   * Releasegate: every node is behind both, and the load goes through both.
+   */
+  secondBalancer?: boolean;
 }
 
 export interface FaultRig {
@@ -46,6 +51,8 @@ export interface FaultRig {
   controlPlaneBalancer: RunningHaproxy;
   /** The site's HAProxy in front of the nodes (its runtime API on a unix socket, as on most hosts). */
   site: RunningHaproxy;
+  /** The second HAProxy in front of the same nodes (options.secondBalancer), or null. */
+  site2: RunningHaproxy | null;
   fleet: Fleet;
   disk: SmallDisk | null;
   postgres: { restart(downMs: number): Promise<void> } | null;
@@ -61,13 +68,16 @@ export interface FaultRig {
   waitForDeployment(deploymentId: string, timeoutMs?: number): Promise<DeploymentPage>;
   /** Resolves once `server`'s step `action` of the deployment reaches one of `statuses` (or, for "phase:x", that phase). */
   waitForStep(deploymentId: string, server: string, action: string, until: (s: { status: string; phase: string | null }) => boolean): Promise<void>;
-  /** Runs `during` under a 100 req/s open-model load through the site's HAProxy, with a margin before and after. */
+  /**
+   * Runs `during` under a 100 req/s open-model load through the site's HAProxy (and as much again through the
+   * second one, if there is one: the summary counts both), with a margin before and after.
+   */
   underLoad<T>(during: () => Promise<T>): Promise<{ result: T; load: OpenLoadSummary }>;
   /** A visitor's request to /slow held open for `ms` on `node` (through the site's HAProxy); resolves with its status. */
   holdRequestOn(node: string, ms: number): Promise<number>;
   /** What each node serves, asked directly. */
   nodeVersions(): Promise<Record<string, string>>;
-  /** Each node's state on the site's HAProxy, read through the observer socket. */
+  /** Each node's state on the site's HAProxy, read through the observer socket ("READY UP"; "READY UP / READY UP" with two). */
   balancerStates(): Promise<Record<string, string>>;
   /** HAProxy's log lines (the site's) since `from` (a length of site.log()). */
   siteLogSince(from: number): string[];
@@ -144,6 +154,8 @@ export async function startFaultRig(options: FaultRigOptions): Promise<FaultRig>
     for (let i = 0; i < ports.length; i++) ports[i] = await freePort();
     const site = await startHaproxy({ nodes: NODES.map((name, i) => ({ name, port: ports[i]! })), adminSocket: "unix", pinHeader: true });
     cleanups.push(() => site.stop());
+    const site2 = options.secondBalancer ? await startHaproxy({ nodes: NODES.map((name, i) => ({ name, port: ports[i]! })), adminSocket: "tcp", pinHeader: true }) : null;
+    if (site2) cleanups.push(() => site2.stop());
 
     const tag = `${options.name}-${Date.now().toString(36)}`;
     const emailDomain = `${tag}.example.test`;
@@ -154,6 +166,7 @@ export async function startFaultRig(options: FaultRigOptions): Promise<FaultRig>
         password: `faults-${randomBytes(8).toString("hex")}`,
         ports: { qa: await freePort(), acceptance: await freePort(), production: ports },
         haproxy: { url: site.url, adminAddress: site.adminAddress, backend: site.backend },
+        ...(site2 ? { moreBalancers: [{ name: "haproxy-2", adminAddress: site2.adminAddress, backend: site2.backend }] } : {}),
         gates: false,
         emailDomain,
       }),
@@ -196,6 +209,7 @@ export async function startFaultRig(options: FaultRigOptions): Promise<FaultRig>
       controlPlanes,
       controlPlaneBalancer,
       site,
+      site2,
       fleet,
       disk,
       postgres,
@@ -237,14 +251,16 @@ export async function startFaultRig(options: FaultRigOptions): Promise<FaultRig>
         }
       },
       async underLoad(during) {
-        const load = startOpenLoad({ url: site.url, ratePerSecond: 100, paths: ["/version", "/version", "/slow?ms=300"], keepAlive: true, maxDurationMs: 180_000 });
+        const loads = [site, ...(site2 ? [site2] : [])].map((h) =>
+          startOpenLoad({ url: h.url, ratePerSecond: 100, paths: ["/version", "/version", "/slow?ms=300"], keepAlive: true, maxDurationMs: 180_000 }),
+        );
         await sleep(500);
         try {
           const result = await during();
           await sleep(1_000);
-          return { result, load: await load.stop() };
+          return { result, load: mergeLoads(await Promise.all(loads.map((l) => l.stop()))) };
         } catch (err) {
-          await load.stop();
+          await Promise.all(loads.map((l) => l.stop()));
           throw err;
         }
       },
@@ -264,8 +280,12 @@ export async function startFaultRig(options: FaultRigOptions): Promise<FaultRig>
       async balancerStates() {
         const out: Record<string, string> = {};
         for (const name of NODES) {
-          const s = await getServerState(site.observerAddress, site.backend, name);
-          out[name] = `${s.adminState} ${s.operationalState}`;
+          const states = [];
+          for (const h of [site, ...(site2 ? [site2] : [])]) {
+            const s = await getServerState(h.observerAddress, h.backend, name);
+            states.push(`${s.adminState} ${s.operationalState}`);
+          }
+          out[name] = states.join(" / ");
         }
         return out;
       },
@@ -282,6 +302,23 @@ export async function startFaultRig(options: FaultRigOptions): Promise<FaultRig>
   }
 }
 
+/** Several loads' summaries as one (the second balancer's load beside the first's). */
+function mergeLoads(loads: OpenLoadSummary[]): OpenLoadSummary {
+  if (loads.length === 1) return loads[0]!;
+  const versionsSeen: Record<string, number> = {};
+  for (const l of loads) for (const [v, n] of Object.entries(l.versionsSeen)) versionsSeen[v] = (versionsSeen[v] ?? 0) + n;
+  return {
+    durationMs: Math.max(...loads.map((l) => l.durationMs)),
+    sent: loads.reduce((n, l) => n + l.sent, 0),
+    ok: loads.reduce((n, l) => n + l.ok, 0),
+    failed: loads.reduce((n, l) => n + l.failed, 0),
+    failures: loads.flatMap((l) => l.failures),
+    versionsSeen,
+    latencyMs: { p50: Math.max(...loads.map((l) => l.latencyMs.p50)), p99: Math.max(...loads.map((l) => l.latencyMs.p99)), max: Math.max(...loads.map((l) => l.latencyMs.max)) },
+    maxSendLagMs: Math.max(...loads.map((l) => l.maxSendLagMs)),
+  };
+}
+
 /** What "every node back in rotation" reads as in HAProxy's runtime API, for a fleet of web-1..3. */
 export const IN_ROTATION = { "web-1": "READY UP", "web-2": "READY UP", "web-3": "READY UP" };
 export const onVersion = (version: string) => ({ "web-1": version, "web-2": version, "web-3": version });
@@ -294,7 +331,8 @@ export async function expectFleetWhole(rig: FaultRig, version: string, load: Ope
   expect(load.failures, `failed requests: ${JSON.stringify(load.failures.slice(0, 5))}`).toEqual([]);
   expect(load.sent).toBeGreaterThan(minSent);
   expect(await rig.nodeVersions()).toEqual(onVersion(version));
-  expect(await rig.balancerStates()).toEqual(IN_ROTATION);
+  const both = (v: string) => (rig.site2 ? `${v} / ${v}` : v);
+  expect(await rig.balancerStates()).toEqual(Object.fromEntries(Object.entries(IN_ROTATION).map(([n, v]) => [n, both(v)])));
 }
 
 /**
