@@ -1,10 +1,10 @@
-// Deployments from the browser. Ops shape how an environment rolls out and put a server behind HAProxy; a
+// Deployments from the browser. Ops shape how an environment rolls out and put a server behind a redundant pair of HAProxy balancers; a
 // deployment started on the application page is followed live on its own page while agents (played by the test
 // over the real agent API) report, without reloading (and, should the event stream be blocked, by refreshing
 // itself); a failed activation says why; ops revert in one click; a developer has no revert button, and replaying
 // the ops' revert request with a developer's session is refused.
 import type { Page } from "@playwright/test";
-import { addServer, clickAndConfirm, completeRollout, createRelease, expect, keepOnline, markDocument, signedInMember, SimulatedAgent, test } from "./fixtures";
+import { addBalancer, addServer, clickAndConfirm, putBehindBalancer, completeRollout, createRelease, expect, keepOnline, markDocument, signedInMember, SimulatedAgent, test } from "./fixtures";
 
 /** On the application page: deploys `version` to `environment` and lands on the deployment's live page. */
 async function deployFromApplicationPage(page: Page, applicationId: string, environment: string, version: string, reason = ""): Promise<void> {
@@ -18,7 +18,7 @@ async function deployFromApplicationPage(page: Page, applicationId: string, envi
   await expect(page.getByRole("heading", { level: 1 })).toHaveText(`Deploy ${version} to ${environment}`);
 }
 
-test("ops set an environment's rollout settings and a server's HAProxy membership", async ({ adminPage: admin, tenant, newBrowserPage }) => {
+test("ops set an environment's rollout settings, its balancers and which servers are behind them", async ({ adminPage: admin, tenant, newBrowserPage }) => {
   const { page } = await signedInMember(admin, tenant.applicationId, newBrowserPage, { first: "Otto", last: "Ops", role: "Ops" });
   await addServer(page, tenant.applicationId, "Production", "web-1");
   await page.getByTestId("environments").getByRole("link", { name: "3. Production" }).click();
@@ -44,23 +44,36 @@ test("ops set an environment's rollout settings and a server's HAProxy membershi
   await settings.getByRole("button", { name: "Save rollout settings" }).click();
   await expect(settings.getByRole("status")).toHaveText("Rollout settings saved.");
 
-  const balancer = page.getByTestId("balancer-web-1");
-  await balancer.locator("summary").click();
-  await balancer.getByLabel("Load balancer of web-1").selectOption("HAPROXY");
-  await balancer.getByLabel("Runtime API address").fill("/run/haproxy/admin.sock");
-  await balancer.getByLabel("Backend").fill("be web");
-  await balancer.getByLabel("Server name in HAProxy").fill("web1");
-  await balancer.getByRole("button", { name: "Save load balancer" }).click();
-  await expect(balancer.getByRole("alert")).toHaveText(
+  // A redundant pair in front of Production: two balancers, web-1 behind both.
+  await addServer(page, tenant.applicationId, "Production", "web-2");
+  await page.getByTestId("environments").getByRole("link", { name: "3. Production" }).click();
+  await addBalancer(page, "haproxy-a", "/run/haproxy/a.sock");
+  await addBalancer(page, "haproxy-b", "10.0.0.6:9999");
+  const refused = await putBehindBalancer(page, "haproxy-a", "web-1", "be web", "web1");
+  await expect(refused.getByRole("alert")).toHaveText(
     "Check the form: Use the backend name exactly as in haproxy.cfg: letters, digits, '-', '_', '.' or ':', no spaces.",
   );
-  await balancer.getByLabel("Backend").fill("be_web");
-  await balancer.getByRole("button", { name: "Save load balancer" }).click();
-  await expect(balancer.getByRole("status")).toHaveText("Load balancer of web-1 saved.");
+  await expect(refused.getByLabel("Server name in HAProxy")).toHaveValue("web1");
+  await refused.getByLabel("Backend").fill("be_web");
+  await refused.getByRole("button", { name: "Put behind haproxy-a" }).click();
+  await expect(refused.getByRole("status")).toHaveText("web-1 is behind haproxy-a.");
+  await expect((await putBehindBalancer(page, "haproxy-b", "web-1", "be_web", "web1")).getByRole("status")).toHaveText("web-1 is behind haproxy-b.");
+  // The same membership twice is explained, not duplicated.
+  await expect((await putBehindBalancer(page, "haproxy-b", "web-1", "be_web", "web1")).getByRole("alert")).toHaveText("web-1 is already behind haproxy-b in backend be_web.");
+  // A balancer's name must be unique in the environment.
+  const card = page.getByRole("region", { name: "Load balancers" });
+  const add = card.locator("details").filter({ has: page.locator("summary", { hasText: "Add a load balancer…" }) });
+  await add.getByLabel("Name").fill("haproxy-a");
+  await add.getByLabel("Runtime API address").fill("/run/haproxy/c.sock");
+  await add.getByRole("button", { name: "Add balancer" }).click();
+  await expect(add.getByRole("alert")).toHaveText("Production already has a balancer named haproxy-a.");
 
   // Both stick.
   await page.reload();
-  await expect(page.getByTestId("server-web-1")).toContainText("HAProxy be_web/web1");
+  await expect(page.getByTestId("server-web-1")).toContainText("behind haproxy-a (be_web/web1), haproxy-b (be_web/web1)");
+  await expect(page.getByTestId("server-web-2")).toContainText("no load balancer");
+  // Each balancer's own view: nothing read yet, since web-1 has no agent.
+  await expect(page.getByTestId("member-haproxy-a-web-1")).toContainText("waiting for web-1's agent");
   await expect(settings.getByLabel("Strategy")).toHaveValue("ROLLING");
   await expect(settings.getByLabel("Servers per batch")).toHaveValue("2");
   await expect(settings.getByLabel("Health check URL")).toHaveValue("http://${NODE_HOST}:8080/health");
@@ -68,8 +81,12 @@ test("ops set an environment's rollout settings and a server's HAProxy membershi
   await expect(settings.getByLabel("Timeout per hook (seconds)")).toHaveValue("300");
   await expect(settings.getByLabel("Fail after this many 5xx answers in a row")).toHaveValue("5");
   await expect(settings.getByLabel("Persistent paths")).toHaveValue("storage/uploads\nvar/cache");
-  await page.getByTestId("balancer-web-1").locator("summary").click();
-  await expect(page.getByTestId("balancer-web-1").getByLabel("Backend")).toHaveValue("be_web");
+
+  // Taking web-1 off haproxy-b is confirmed, then shows at once.
+  await clickAndConfirm(page.getByTestId("member-haproxy-b-web-1").getByRole("button", { name: "Take off" }), "Take web-1 off haproxy-b? Rollouts will no longer drain it there.");
+  await expect(page.getByTestId("member-haproxy-b-web-1")).toHaveCount(0);
+  await expect(page.getByTestId("server-web-1")).toContainText("behind haproxy-a (be_web/web1)");
+  await expect(page.getByTestId("server-web-1")).not.toContainText("haproxy-b");
 });
 
 test("a deployment started in the UI is followed live, a failure says why, ops revert, and a developer cannot", async ({

@@ -226,6 +226,31 @@ export async function addServer(page: Page, applicationId: string, environment: 
   return token;
 }
 
+/** On an environment's page: adds an HAProxy balancer through the Load balancers card. */
+export async function addBalancer(page: Page, name: string, address: string): Promise<void> {
+  const card = page.getByRole("region", { name: "Load balancers" });
+  const form = card.locator("details").filter({ has: page.locator("summary", { hasText: "Add a load balancer…" }) });
+  // It stays open after an earlier balancer was added.
+  if ((await form.getAttribute("open")) === null) await form.locator("summary").click();
+  await form.getByLabel("Name").fill(name);
+  await form.getByLabel("Kind").selectOption("HAPROXY");
+  await form.getByLabel("Runtime API address").fill(address);
+  await form.getByRole("button", { name: "Add balancer" }).click();
+  await expect(form.getByRole("status")).toHaveText(`Balancer ${name} added. Put its servers behind it.`);
+}
+
+/** On an environment's page: puts `server` behind `balancer` as backend/name; resolves with the form's message. */
+export async function putBehindBalancer(page: Page, balancer: string, server: string, backend: string, name: string): Promise<Locator> {
+  const section = page.getByRole("region", { name: `Balancer ${balancer}` });
+  const form = section.locator("details").filter({ has: page.locator("summary", { hasText: `Put a server behind ${balancer}…` }) });
+  if ((await form.getAttribute("open")) === null) await form.locator("summary").click();
+  await form.getByLabel("Server", { exact: true }).selectOption({ label: server });
+  await form.getByLabel("Backend").fill(backend);
+  await form.getByLabel("Server name in HAProxy").fill(name);
+  await form.getByRole("button", { name: `Put behind ${balancer}` }).click();
+  return form;
+}
+
 /**
  * A release candidate uploaded through the domain (lib/releases/create-release.ts) by `uploaderEmail`, who must be a
  * developer of the application, in the database and artifact store of the server under test. For specs that need

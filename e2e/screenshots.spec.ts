@@ -6,6 +6,7 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Page } from "@playwright/test";
 import {
+  addBalancer,
   addServer,
   completeRollout,
   createApplication,
@@ -15,6 +16,7 @@ import {
   expect,
   grantRole,
   keepOnline,
+  putBehindBalancer,
   signInFirstTime,
   SimulatedAgent,
   test,
@@ -85,16 +87,9 @@ test("screenshots of the main pages", async ({ adminPage: page, newBrowserPage, 
     await settings.getByLabel("Persistent paths").fill("storage/uploads");
     await settings.getByRole("button", { name: "Save rollout settings" }).click();
     await expect(settings.getByRole("status")).toHaveText("Rollout settings saved.");
+    await addBalancer(page, "haproxy", "/run/haproxy/admin.sock");
     for (const [i, name] of ["web-1", "web-2", "web-3"].entries()) {
-      const balancer = page.getByTestId(`balancer-${name}`);
-      await balancer.locator("summary").click();
-      await balancer.getByLabel(`Load balancer of ${name}`).selectOption("HAPROXY");
-      await balancer.getByLabel("Runtime API address").fill("/run/haproxy/admin.sock");
-      await balancer.getByLabel("Backend").fill("be_webshop_qa");
-      await balancer.getByLabel("Server name in HAProxy").fill(`web${i + 1}`);
-      await balancer.getByRole("button", { name: "Save load balancer" }).click();
-      await expect(balancer.getByRole("status")).toHaveText(`Load balancer of ${name} saved.`);
-      await balancer.locator("summary").click();
+      await expect((await putBehindBalancer(page, "haproxy", name, "be_webshop_qa", `web${i + 1}`)).getByRole("status")).toHaveText(`${name} is behind haproxy.`);
     }
     for (const version of ["1.3.0", "1.4.0"]) await createRelease(webshop, ana.email, version);
 

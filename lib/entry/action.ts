@@ -58,7 +58,10 @@ export async function runAction<S extends z.ZodType, T = undefined>(
       // Refused because of the state (another tab or person acted first): the page re-reads it, the form keeps
       // what was typed and says why.
       const stale = e.code === "CONFLICT" || e.code === "PRECONDITION_FAILED";
-      return { ok: false, error: e.message, ...(e.fieldErrors ? { fieldErrors: e.fieldErrors } : {}), ...(stale ? { stale: true as const } : {}) };
+      // A field the domain refused (a check that needs the database, like a balancer's kind) reads like one the
+      // form's own schema refused.
+      const field = e.code === "INVALID_INPUT" ? Object.values(e.fieldErrors ?? {})[0]?.[0] : undefined;
+      return { ok: false, error: field ? `Check the form: ${field}` : e.message, ...(e.fieldErrors ? { fieldErrors: e.fieldErrors } : {}), ...(stale ? { stale: true as const } : {}) };
     }
     log.error({ err: e, requestId: actor.ctx.requestId, action: options.name, userId: actor.id }, "action failed");
     return { ok: false, error: `Something went wrong on our side. Reference: ${actor.ctx.requestId}` };
