@@ -128,6 +128,7 @@ const COVERED: Record<string, string> = {
   "lib/balancers/delete-balancer.ts": "deleteBalancer",
   "lib/balancers/add-balancer-member.ts": "addBalancerMember",
   "lib/balancers/remove-balancer-member.ts": "removeBalancerMember",
+  "lib/configuration/apply-configuration.ts": "applyConfiguration (lib/configuration/configuration.int.test.ts: one CONFIGURATION_APPLIED per applied file, none for a dry run or no change)",
   "lib/environments/update-rollout-settings.ts": "updateRolloutSettings",
   // deployments: tested in lib/deployments/deployment-audit.int.test.ts
   "lib/deployments/request-deployment.ts": "requestDeployment",

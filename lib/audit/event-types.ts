@@ -39,6 +39,7 @@ export const AUDIT_EVENT_TYPES = {
   BALANCER_DELETED: "a load balancer was removed, with the servers that were behind it",
   BALANCER_MEMBER_ADDED: "a server was put behind a load balancer (backend and name there)",
   BALANCER_MEMBER_REMOVED: "a server was taken off a load balancer",
+  CONFIGURATION_APPLIED: "an application's configuration file was applied: every change it made, as one event (new servers' tokens are not recorded)",
   // build pipelines
   API_TOKEN_CREATED: "an API token for a build pipeline was created (only its hash is kept)",
   API_TOKEN_REVOKED: "an API token was revoked",

@@ -87,7 +87,7 @@ export const ZUpdateRolloutSettingsRequestSchema = z.object({
 export type TUpdateRolloutSettingsRequest = z.input<typeof ZUpdateRolloutSettingsRequestSchema>;
 
 type Settings = Omit<z.infer<typeof ZUpdateRolloutSettingsRequestSchema>, "environmentId">;
-const FIELDS = [
+export const ROLLOUT_SETTING_FIELDS = [
   "strategy",
   "batchSize",
   "autoRollback",
@@ -125,7 +125,7 @@ export async function updateRolloutSettings(actor: UserActor, raw: TUpdateRollou
     // Read under the row lock, so `before` is what this change really replaced.
     await tx.$queryRaw`SELECT id FROM "Environment" WHERE id = ${environmentId}::uuid FOR UPDATE`;
     const current = await tx.environment.findUniqueOrThrow({ where: { id: environmentId } });
-    const changed = FIELDS.filter((k) => !same(current[k], settings[k]));
+    const changed = ROLLOUT_SETTING_FIELDS.filter((k) => !same(current[k], settings[k]));
     if (changed.length === 0) return { environment: current, changed: [] as string[] };
     const updated = await tx.environment.update({ where: { id: environmentId }, data: settings });
     await recordAuditEvent(tx, actor, {
