@@ -117,7 +117,7 @@ export function BalancerPanel({ environmentId, balancers, now, manage }: { envir
                       const o = m.observed;
                       const stale = o !== null && now.getTime() - o.at.getTime() > STALE_MS;
                       return (
-                        <tr key={m.id} data-testid={`member-${b.name}-${m.targetName}`} className="align-top">
+                        <tr key={m.id} data-testid={`member-${b.name}-${m.targetName}`} className="whitespace-nowrap align-top">
                           <td className="px-3 py-1.5 font-medium">
                             {m.targetName}
                             {m.revoked && <span className="ml-1 text-xs font-normal text-slate-500">(revoked)</span>}
@@ -126,7 +126,7 @@ export function BalancerPanel({ environmentId, balancers, now, manage }: { envir
                           {b.kind === "HAPROXY" && (
                             <>
                               <td className="px-3 py-1.5" data-testid="member-state">
-                                {o?.adminState ? <StateBadge o={o} /> : <span className="text-xs text-slate-500">not read yet</span>}
+                                {o?.adminState ? <StateBadge o={o} /> : "—"}
                               </td>
                               <td className="px-3 py-1.5 text-right tabular-nums">{o?.sessions ?? "—"}</td>
                               <td className="px-3 py-1.5 text-xs">{o?.check ?? "—"}</td>

@@ -95,25 +95,6 @@ export default async function EnvironmentPage({ params }: { params: Promise<{ ap
           </Card>
         </div>
         <div className="space-y-6 lg:col-span-3">
-          <Card title="Load balancers" actions={readsBalancers ? <PeriodicRefresh seconds={5} label="Live: each server's agent reads its balancers every 10 s" /> : undefined}>
-            <BalancerPanel
-              environmentId={env.id}
-              balancers={balancers}
-              now={now}
-              manage={
-                env.manages
-                  ? {
-                      create: createBalancerAction,
-                      update: updateBalancerAction,
-                      remove: deleteBalancerAction,
-                      addMember: addBalancerMemberAction,
-                      removeMember: removeBalancerMemberAction,
-                      servers: env.targets.filter((t) => t.status !== "REVOKED").map((t) => ({ id: t.id, name: t.name })),
-                    }
-                  : undefined
-              }
-            />
-          </Card>
           <Card title="Freezes">
             <FreezeList environmentName={env.name} freezes={freezeRows(freezes[0]?.freezes ?? [])} end={manageFreezes ? endFreezeAction : undefined} />
             {manageFreezes && (
@@ -142,6 +123,28 @@ export default async function EnvironmentPage({ params }: { params: Promise<{ ap
             )}
           </Card>
         </div>
+      </div>
+
+      <div className="mt-6">
+        <Card title="Load balancers" actions={readsBalancers ? <PeriodicRefresh seconds={5} label="Live: each server's agent reads its balancers every 10 s" /> : undefined}>
+          <BalancerPanel
+            environmentId={env.id}
+            balancers={balancers}
+            now={now}
+            manage={
+              env.manages
+                ? {
+                    create: createBalancerAction,
+                    update: updateBalancerAction,
+                    remove: deleteBalancerAction,
+                    addMember: addBalancerMemberAction,
+                    removeMember: removeBalancerMemberAction,
+                    servers: env.targets.filter((t) => t.status !== "REVOKED").map((t) => ({ id: t.id, name: t.name })),
+                  }
+                : undefined
+            }
+          />
+        </Card>
       </div>
 
       <h2 className="mb-3 mt-8 text-sm font-semibold uppercase tracking-wide text-slate-500">Deployment history</h2>
