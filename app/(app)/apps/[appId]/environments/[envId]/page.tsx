@@ -5,16 +5,19 @@ import { DeploymentStatusBadge, formatDuration, formatTime, KIND_LABELS } from "
 import { LoadBalancerForm } from "@/components/load-balancer-form";
 import { RolloutSettingsForm } from "@/components/rollout-settings-form";
 import { ServerList } from "@/components/server-list";
+import { SitePanel } from "@/components/site-panel";
 import { Badge, Card, EmptyState, PageHeader, plural } from "@/components/ui";
 import { freezeRows, listFreezes } from "@/lib/approvals/list-freezes";
 import { can } from "@/lib/auth/permissions";
 import { listDeployments } from "@/lib/deployments/list-deployments";
+import { getEnvironmentSites } from "@/lib/sites/get-environment-sites";
 import { getEnvironment } from "@/lib/environments/get-environment";
 import { loadForPage, pageIds, requirePageActor } from "@/lib/entry/page";
 import { hasDrift, targetHealth, whatRuns } from "@/lib/targets/target-health";
 import { addTargetAction, reissueEnrollmentAction, revokeAgentAction } from "../../actions";
 import { createFreezeAction, endFreezeAction } from "../../freezes/actions";
 import { updateRolloutSettingsAction, updateTargetBalancerAction } from "./actions";
+import { assignTargetSiteAction, createSiteAction, deleteSiteAction, moveSiteAction, renameSiteAction, updateSiteSettingsAction } from "./site-actions";
 import { releaseLabel } from "@/lib/deployments/release-label";
 
 export const metadata: Metadata = { title: "Environment" };
@@ -22,12 +25,13 @@ export const metadata: Metadata = { title: "Environment" };
 export default async function EnvironmentPage({ params }: { params: Promise<{ appId: string; envId: string }> }) {
   const { appId, envId } = await pageIds(params);
   const actor = await requirePageActor();
-  const [env, history, freezes] = await loadForPage(
+  const [env, history, freezes, sites] = await loadForPage(
     () =>
       Promise.all([
         getEnvironment(actor, { applicationId: appId, environmentId: envId }),
         listDeployments(actor, { applicationId: appId, environmentId: envId, limit: 50 }),
         listFreezes(actor, appId, { environmentId: envId }),
+        getEnvironmentSites(actor, { applicationId: appId, environmentId: envId }),
       ]),
     "an environment",
   );
@@ -101,6 +105,12 @@ export default async function EnvironmentPage({ params }: { params: Promise<{ ap
                     )
                   : undefined
               }
+            />
+          </Card>
+          <Card title="Sites">
+            <SitePanel
+              data={sites}
+              actions={{ create: createSiteAction, rename: renameSiteAction, move: moveSiteAction, remove: deleteSiteAction, assign: assignTargetSiteAction, settings: updateSiteSettingsAction }}
             />
           </Card>
         </div>
