@@ -37,7 +37,7 @@ export interface SiteActions {
 /** What the settings mean for a rollout, in a sentence or two (for everyone, not just ops). */
 export function describeSiteSettings(s: SitePanelData["settings"]): string {
   const order = s.siteOrder === "SMALLEST_FIRST" ? "the smallest site first, as a canary" : "in the order below";
-  const floor = s.siteFloor > 0 ? `at least ${plural(s.siteFloor, "server")} of each site keep serving` : "no floor beyond never taking every server out";
+  const floor = s.siteFloor > 0 ? `at least ${plural(s.siteFloor, "server")} of each site ${s.siteFloor === 1 ? "keeps" : "keep"} serving` : "no floor beyond never taking every server out";
   return `Rollouts go site by site, ${order}; ${floor}${s.pauseAfterFirstSite ? "; each deployment pauses after its first site until someone continues it" : ""}.`;
 }
 
@@ -163,7 +163,7 @@ export function SitePanel({ data, actions }: { data: SitePanelData; actions?: Si
                   label="Servers of each site that keep serving"
                   type="number"
                   defaultValue={data.settings.siteFloor}
-                  hint="The floor: a rollout or a rollback never takes more of a site out than this leaves. Each site needs more servers than this. 0 = only never all servers at once."
+                  hint="The floor: rollouts and rollbacks never take a site below it, so each site needs more servers than this. 0 = no floor (but never every server at once)."
                 />
               </div>
               <CheckboxField name="pauseAfterFirstSite" label="Pause after the first site until someone continues (reverts never pause)" defaultChecked={data.settings.pauseAfterFirstSite} />

@@ -8,6 +8,7 @@ import { db } from "../db/client";
 import { conflict, notFound } from "../errors";
 import { CHANNELS, notifyInTransaction } from "../events/wakeups";
 import { advanceRollout } from "../rollouts/advance-rollout";
+import { siteWords } from "../rollouts/planner";
 import { parseInput } from "../validation";
 import { cancelPermissionFor } from "./cancel-deployment";
 import { releaseLabel } from "./release-label";
@@ -53,7 +54,7 @@ export async function continueDeployment(actor: UserActor, raw: TContinueDeploym
       type: "DEPLOYMENT_CONTINUED",
       object: { type: "Deployment", id: d.id },
       scope: { customerId: d.environment.application.customerId, applicationId: d.environment.applicationId, environmentId: d.environmentId, releaseId: d.releaseId },
-      summary: `continued the deployment of ${releaseLabel(d.release)} to ${d.environment.application.name} / ${d.environment.name} after site ${d.pausedAfterSite ?? "?"}`,
+      summary: `continued the deployment of ${releaseLabel(d.release)} to ${d.environment.application.name} / ${d.environment.name} after ${siteWords(d.pausedAfterSite ?? "?")}`,
       before: { paused: true, pausedAfterSite: d.pausedAfterSite, pausedAt: d.pausedAt?.toISOString() ?? null },
       after: { paused: false, continuedAt: now.toISOString(), artifactSha256: d.release?.artifactSha256 ?? null },
     });

@@ -8,7 +8,7 @@ import { runInBackground } from "../notifications/background";
 import { onDeploymentFinished } from "../notifications/on-deployment-finished";
 import { finishStep } from "../agents/finish-step";
 import { recordProductionOutcome } from "../releases/record-production-outcome";
-import { type PlanAction, type PlanInput, planRollout } from "./planner";
+import { type PlanAction, type PlanInput, planRollout, siteWords } from "./planner";
 import { releaseLabel } from "../deployments/release-label";
 
 const ENGINE = "rollout engine";
@@ -140,7 +140,7 @@ async function apply(tx: Tx, { deployment: d, targets }: Loaded, action: PlanAct
         type: "DEPLOYMENT_PAUSED",
         object: { type: "Deployment", id: d.id },
         scope: { customerId: d.environment.application.customerId, applicationId: d.environment.applicationId, environmentId: d.environmentId, releaseId: d.releaseId },
-        summary: `deployment of ${releaseLabel(d.release)} to ${d.environment.application.name} / ${d.environment.name} paused after site ${action.afterSite}: it goes on with ${action.nextSite === "servers without a site" ? "the servers without a site" : `site ${action.nextSite}`} when someone continues it`,
+        summary: `deployment of ${releaseLabel(d.release)} to ${d.environment.application.name} / ${d.environment.name} paused after ${siteWords(action.afterSite)}: it goes on with ${siteWords(action.nextSite)} when someone continues it`,
         before: { paused: false },
         after: { paused: true, afterSite: action.afterSite, nextSite: action.nextSite, artifactSha256: d.release?.artifactSha256 ?? null },
       });

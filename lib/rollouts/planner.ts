@@ -36,8 +36,12 @@ export type StepAction = "STAGE" | "ACTIVATE" | "ROLLBACK";
 export type StepStatus = "PENDING" | "CLAIMED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "SKIPPED" | "CANCELLED" | "INTERRUPTED";
 export type SiteOrder = "CHOSEN" | "SMALLEST_FIRST";
 
-/** The key of the implicit site that servers without one form (site keys are otherwise site ids). */
+/** The key of the implicit site that servers without one form (site keys are otherwise site ids), and its name. */
 export const NO_SITE = "";
+export const NO_SITE_NAME = "servers without a site";
+
+/** "site fra-1", or "the servers without a site": a site's name in a sentence. */
+export const siteWords = (name: string) => (name === NO_SITE_NAME ? `the ${NO_SITE_NAME}` : `site ${name}`);
 
 export interface PlanSite {
   id: string;
@@ -143,7 +147,7 @@ function siteKeyOf(sites: readonly PlanSite[], t: SiteTarget | undefined): strin
 }
 
 function siteNameOf(sites: readonly PlanSite[], key: string): string {
-  return sites.find((s) => s.id === key)?.name ?? "servers without a site";
+  return sites.find((s) => s.id === key)?.name ?? NO_SITE_NAME;
 }
 
 /** The sites that hold some of `targets`, in the order `mode` gives: ops' positions, or the smallest first. */
