@@ -2,32 +2,19 @@ import "server-only";
 import { z } from "zod";
 import { recordAuditEvent } from "../audit/record-audit-event";
 import type { UserActor } from "../auth/actor";
-import { assertCan, can, PERMISSIONS } from "../auth/permissions";
-import { ROLE_LABELS } from "../auth/role-labels";
+import { assertCan, can } from "../auth/permissions";
 import { db } from "../db/client";
 import { conflict, notFound } from "../errors";
 import { CHANNELS, notifyInTransaction } from "../events/wakeups";
 import { advanceRollout } from "../rollouts/advance-rollout";
 import { siteWords } from "../rollouts/planner";
 import { parseInput } from "../validation";
-import { cancelPermissionFor } from "./cancel-deployment";
+import { continuePermissionFor } from "./rollout-control-permissions";
 import { releaseLabel } from "./release-label";
 
 export const ZContinueDeploymentSchema = z.object({ deploymentId: z.uuid() });
 export type TContinueDeploymentRequest = z.input<typeof ZContinueDeploymentSchema>;
 
-/**
- * Whoever may stop a rollout may continue it past its pause: ops in production, where continuing puts the release
- * in front of every remaining site, and whoever may deploy elsewhere.
- */
-export const continuePermissionFor = cancelPermissionFor;
-
-/** "Ops", "Developers and ops": who may continue a paused rollout in this environment, for the page to say. */
-export function whoMayContinue(environment: { isProduction: boolean }): string {
-  const people = PERMISSIONS[continuePermissionFor(environment)].roles.map((r) => (r === "OPS" ? "ops" : `${(ROLE_LABELS[r] ?? r).toLowerCase()}s`));
-  const text = people.join(" and ");
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
 
 /**
  * Continues a rollout that paused after its first site (Environment.pauseAfterFirstSite): the engine goes on with

@@ -6,7 +6,7 @@ import { db } from "../db/client";
 import { notFound } from "../errors";
 import { NO_SITE, NO_SITE_NAME, orderSites } from "../rollouts/planner";
 import { cancelPermissionFor } from "./cancel-deployment";
-import { continuePermissionFor, whoMayContinue } from "./continue-deployment";
+import { continuePermissionFor, whoMayContinue } from "./rollout-control-permissions";
 import { deploymentFingerprint } from "./deployment-fingerprint";
 import { isActiveDeployment, rolloutProgress } from "./rollout-progress";
 import { scheduledDeploymentBlockers } from "./scheduled-deployment-blockers";

@@ -41,7 +41,8 @@ export async function advanceRolloutInTransaction(tx: Tx, deploymentId: string):
     const actions = planRollout(input.plan);
     if (actions.length === 0) return statusChanged;
     for (const action of actions) await apply(tx, input, action);
-    statusChanged ||= actions.some((a) => a.type === "setStatus");
+    // A pause is news too: whoever may continue the rollout is told (onDeploymentFinished).
+    statusChanged ||= actions.some((a) => a.type === "setStatus" || a.type === "pause");
     await notifyInTransaction(tx, CHANNELS.deployment, deploymentId);
   }
   log.error({ deploymentId }, "rollout planner did not settle; the next sweep continues");

@@ -10,6 +10,7 @@ import { cancelDeployment } from "../deployments/cancel-deployment";
 import { continueDeployment } from "../deployments/continue-deployment";
 import { requestDeployment } from "../deployments/request-deployment";
 import { requestRevert } from "../deployments/request-revert";
+import { onDeploymentFinished } from "../notifications/on-deployment-finished";
 import { getDeploymentStatus } from "../releases/get-deployment-status";
 import { assignTargetSite } from "../sites/assign-target-site";
 import { createSite } from "../sites/create-site";
@@ -45,6 +46,10 @@ describe("a rollout across sites", () => {
     expect(api.deployment.pause).toMatchObject({ waiting: true, afterSite: "fra", continuedAt: null, continuedBy: null });
     expect(api.deployment.steps.items.filter((s) => s.action === "ACTIVATE").map((s) => `${s.server}@${s.site}`)).toEqual(["web-1@fra", "web-2@fra"]);
 
+    // Whoever may continue it is told (idempotent: the engine's own call after its commit may have run already).
+    await onDeploymentFinished(deployment.id);
+    const told = await db.notification.findMany({ where: { kind: "deployment.paused", link: `/deployments/${deployment.id}` }, select: { userId: true, title: true } });
+    expect(told).toEqual([{ userId: f.ops.id, title: `Deployment of ${f.tenant.application.name} 1.0.0 to Production is paused after site fra` }]);
     // Nothing moves on its own while paused, however often the engine is asked.
     expect((await drive(f, deployment.id, undefined, undefined, () => true)).ran).toEqual([]);
     // Only ops continue a production rollout; once, and only while it is paused.
