@@ -393,7 +393,7 @@ describe("orderSites and siteFloorBlocker", () => {
       "Site ams-1 has 1 server and the floor is 1 serving server per site: none could be taken out to be updated. Lower the floor, or add servers.",
     );
     expect(siteFloorBlocker(sites, [t("1", "x"), t("2", "x"), t("3", "x"), t("4", null), t("5", null)], 2)).toBe(
-      "The 2 servers without a site form one site, and the floor is 2 serving servers per site: none could be taken out to be updated. " +
+      "The servers without a site form one site of 2 servers, and the floor is 2 serving servers per site: none could be taken out to be updated. " +
         "Lower the floor, or add servers (or assign the servers without a site to a site).",
     );
   });
@@ -504,7 +504,7 @@ describe("a failure across sites", () => {
       type: "setStatus",
       status: "FAILED",
       failureReason:
-        "b1: activating the release failed: boom. Rolled back to the previous release: b1. Left on the new release: a1 (returning it would take site s1 below the floor of 2 serving servers; the agents of its other servers were revoked).",
+        "b1: activating the release failed: boom. Rolled back to the previous release: b1. Left on the new release: a1 (returning it would take site s1 below the floor of 2 serving servers; the agents of other servers there were revoked).",
     });
   });
 });

@@ -171,15 +171,9 @@ export function orderSites<T extends SiteTarget>(sites: readonly PlanSite[], tar
  * `revoked`: the site also had servers whose agents were revoked since (they no longer count).
  */
 function floorProblem(group: { key: string; name: string; targets: readonly unknown[] }, floor: number, revoked = false): string {
-  const count = group.targets.length;
-  const has =
-    group.key === NO_SITE
-      ? `${count === 1 ? "The server" : `The ${count} servers`} without a site ${count === 1 ? "has" : "have"}`
-      : `Site ${group.name} has ${plural(count, "server")}`;
-  const left = revoked ? ` that can still run work (the agents of the others were revoked)` : "";
-  return group.key === NO_SITE && !revoked
-    ? `${count === 1 ? "The server" : `The ${count} servers`} without a site form one site, and the floor is ${plural(floor, "serving server")} per site: none could be taken out to be updated.`
-    : `${has}${left} and the floor is ${plural(floor, "serving server")} per site: none could be taken out to be updated.`;
+  const servers = `${plural(group.targets.length, "server")}${revoked ? " that can still run work (the agents of the others were revoked)" : ""}`;
+  const has = group.key === NO_SITE ? `The servers without a site form one site of ${servers},` : `Site ${group.name} has ${servers}`;
+  return `${has} and the floor is ${plural(floor, "serving server")} per site: none could be taken out to be updated.`;
 }
 
 /**
@@ -248,8 +242,7 @@ function nextActivations(input: PlanInput, targets: readonly PlanTarget[], sites
   const out = outOfService(input.steps);
   const r = room(input, targets, site, out);
   if (r.byFloor || r.room <= 0) {
-    // Only when the site shrank since the request was checked (its other agents were revoked), or the environment
-    // has a single node left.
+    // Only when the site shrank since the request was checked: its other agents were revoked.
     const shrank = input.targets.filter((t) => siteKeyOf(input.sites ?? [], t) === site.key).length > site.targets.length;
     return { kind: "blocked", reason: `The rollout cannot go on: ${floorProblem(site, d.siteFloor ?? 0, shrank)}` };
   }
@@ -291,13 +284,13 @@ function nextRollbacks(input: PlanInput, targets: readonly PlanTarget[], sites: 
   return { targetIds: [], stuck };
 }
 
-/** " Left on the new release: web-4 (returning it would take site ams-1 below its floor of 1 serving server)." */
+/** " Left on the new release: web-4 (returning it would take site ams-1 below the floor of 1 serving server; …)." */
 function leftByFloor(input: PlanInput, stuck: readonly { site: SiteGroup; targetIds: string[] }[]): string {
   if (stuck.length === 0) return "";
   const floor = input.deployment.siteFloor ?? 0;
   const ids = stuck.flatMap((s) => s.targetIds);
   const where = stuck.map((s) => (s.site.key === NO_SITE ? "the servers without a site" : `site ${s.site.name}`)).join(" and ");
-  return ` Left on the new release: ${names(input, ids)} (returning ${ids.length === 1 ? "it" : "them"} would take ${where} below the floor of ${plural(floor, "serving server")}; the agents of its other servers were revoked).`;
+  return ` Left on the new release: ${names(input, ids)} (returning ${ids.length === 1 ? "it" : "them"} would take ${where} below the floor of ${plural(floor, "serving server")}; the agents of other servers there were revoked).`;
 }
 
 // ───────────────────────────── the plan ─────────────────────────────
