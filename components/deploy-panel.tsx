@@ -10,6 +10,7 @@ import { ActionForm, Field } from "./form";
 import { Countdown, LocalTime } from "./local-time";
 import { MarkdownText } from "./markdown";
 import { releaseLabel } from "@/lib/deployments/release-label";
+import { siteWords } from "@/lib/rollouts/planner";
 
 type Action = (fd: FormData) => Promise<ActionResult<{ redirectTo?: string } | undefined>>;
 
@@ -52,7 +53,15 @@ export interface ActiveDeployment {
   /** Null for a revert to the builds from before Releasegate. */
   release: { version: string } | null;
   progress: { done: number; total: number; servers: number; updated: number; rolledBack: number };
+  /** Paused after its first site (Environment.pauseAfterFirstSite) until someone continues it on its page. */
+  pausedAt?: Date | null;
+  pausedAfterSite?: string | null;
+  continuedAt?: Date | null;
+  cancelRequestedAt?: Date | null;
 }
+
+/** A rollout that paused after its first site and waits for someone to continue it. */
+const waitingToContinue = (d: ActiveDeployment): boolean => d.status === "RUNNING" && !!d.pausedAt && !d.continuedAt && !d.cancelRequestedAt;
 
 const SHORT: Record<string, string> = {
   NOT_ALLOWED: "not allowed",
@@ -143,14 +152,15 @@ export function DeployPanel({
             <span>
               {active.kind === "REVERT" ? "Reverting to" : "Deploying"} <span className="font-medium">{releaseLabel(active.release)}</span>
             </span>
-            <DeploymentStatusBadge status={active.status} />
+            <DeploymentStatusBadge status={active.status} paused={waitingToContinue(active)} />
           </span>
           <ProgressBar className="mt-2" value={active.progress.servers ? active.progress.updated / active.progress.servers : 0} tone={deploymentTone(active.status)} label="Servers updated" />
           <span className="mt-1 flex justify-between text-xs text-slate-600">
             <span>
               {active.status === "ROLLING_BACK" ? `${active.progress.rolledBack}/${active.progress.servers} servers rolled back` : `${active.progress.updated}/${active.progress.servers} servers`}
+              {waitingToContinue(active) && active.pausedAfterSite && ` · paused after ${siteWords(active.pausedAfterSite)}`}
             </span>
-            <span className="font-medium text-indigo-700">Watch →</span>
+            <span className="font-medium text-indigo-700">{waitingToContinue(active) ? "Continue or stop →" : "Watch →"}</span>
           </span>
         </Link>
       )}

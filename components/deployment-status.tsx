@@ -38,7 +38,7 @@ const BAR: Record<Tone, string> = {
 
 export const deploymentTone = (status: string): Tone => DEPLOYMENT[status]?.tone ?? "gray";
 
-export function DeploymentStatusBadge({ status, stopping = false }: { status: string; stopping?: boolean }) {
+export function DeploymentStatusBadge({ status, stopping = false, paused = false }: { status: string; stopping?: boolean; paused?: boolean }) {
   const s = DEPLOYMENT[status] ?? { label: status.toLowerCase(), tone: "gray" as const };
   return (
     <span className="inline-flex items-center gap-1" data-testid="deployment-status">
@@ -47,6 +47,7 @@ export function DeploymentStatusBadge({ status, stopping = false }: { status: st
         {s.label}
       </Badge>
       {stopping && <Badge tone="amber">stopping</Badge>}
+      {paused && !stopping && <Badge tone="amber">paused</Badge>}
     </span>
   );
 }

@@ -32,6 +32,7 @@ const TONE: Record<string, "green" | "red" | "amber" | "blue" | "gray"> = {
   "release.approved": "green",
   "deployment.scheduled": "blue",
   "deployment.started": "gray",
+  "deployment.paused": "amber",
   "deployment.succeeded": "green",
   "deployment.failed": "red",
   "deployment.cancelled": "amber",

@@ -20,6 +20,8 @@ import { ZReleaseUploadMetadataSchema } from "./releases/handle-release-upload";
 import { listReleases } from "./releases/list-releases";
 import { ZApiDeployRequestSchema } from "./releases/resolve-deploy-request";
 import { ZCreateBalancerRequestSchema } from "./balancers/create-balancer";
+import { ZCreateSiteRequestSchema } from "./sites/create-site";
+import { ZRenameSiteRequestSchema } from "./sites/rename-site";
 import { ZCreateUserRequestSchema } from "./users/create-user";
 import { parseInput } from "./validation";
 
@@ -66,6 +68,8 @@ describe("text with a NUL character", () => {
       [ZCreateEnvironmentRequestSchema, ["name"]],
       [ZUpdateEnvironmentRequestSchema, ["name"]],
       [ZUpdateRolloutSettingsRequestSchema, ["healthCheckUrl", "stopCommand", "startCommand"]],
+      [ZCreateSiteRequestSchema, ["name"]],
+      [ZRenameSiteRequestSchema, ["name"]],
     ];
     for (const [schema, names] of fields) {
       for (const name of names) {

@@ -48,20 +48,21 @@ export const release = (f: Fleet, version = uniq("1.0")) => createReleaseRow({ a
 /** SILENT: the agent acknowledges the job and then never reports again (it was cut off, or its agent revoked). */
 export type Outcome = "SUCCEEDED" | "FAILED" | "SILENT";
 /**
- * Plays every agent until the deployment ends: each claims (without waiting), acknowledges, and reports the
- * outcome `decide` gives. `afterRound` runs after each round (what happens meanwhile: ops revoke a server...).
- * Returns the jobs in the order they were run.
+ * Plays every agent until the deployment ends (or `until` says to stop, e.g. once it paused between sites): each
+ * claims (without waiting), acknowledges, and reports the outcome `decide` gives. `afterRound` runs after each round
+ * (what happens meanwhile: ops revoke a server...). Returns the jobs in the order they were run.
  */
 export async function drive(
   f: Fleet,
   deploymentId: string,
   decide: (job: TJob, agent: AuthenticatedAgent) => Outcome = () => "SUCCEEDED",
   afterRound?: () => Promise<void>,
+  until: (d: { status: string; pausedAt: Date | null; continuedAt: Date | null }) => boolean = (d) => ["SUCCEEDED", "FAILED", "CANCELLED"].includes(d.status),
 ) {
-  const ran: { target: string; action: string; version: string }[] = [];
+  const ran: { target: string; action: string; version: string; batch: number }[] = [];
   for (let round = 0; round < 50; round++) {
     const d = await db.deployment.findUniqueOrThrow({ where: { id: deploymentId } });
-    if (["SUCCEEDED", "FAILED", "CANCELLED"].includes(d.status)) return { deployment: d, ran };
+    if (until(d)) return { deployment: d, ran };
     // As the agent API authenticates every call: a revoked (or rotated) server's agent is refused.
     const enrolled = new Set((await db.target.findMany({ where: { id: { in: f.agents.map((a) => a.targetId) }, status: "ACTIVE" }, select: { id: true } })).map((t) => t.id));
     for (const agent of f.agents) {
@@ -71,7 +72,8 @@ export async function drive(
       await reportStep(agent, job.stepId, { leaseId: job.leaseId, status: "RUNNING", phase: "working" });
       await appendStepLogs(agent, job.stepId, { leaseId: job.leaseId, chunks: [{ seq: 0, text: `${job.action} ${job.release.version}\n` }] });
       const outcome = decide(job, agent);
-      ran.push({ target: job.target.name, action: job.action, version: job.release.version });
+      const { batch } = await db.deploymentStep.findUniqueOrThrow({ where: { id: job.stepId }, select: { batch: true } });
+      ran.push({ target: job.target.name, action: job.action, version: job.release.version, batch });
       if (outcome === "SILENT") continue;
       await reportStep(agent, job.stepId, { leaseId: job.leaseId, status: outcome, ...(outcome === "FAILED" ? { message: "health check failed: 500" } : {}) });
     }

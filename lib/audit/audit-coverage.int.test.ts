@@ -37,6 +37,12 @@ import { deleteBalancer } from "../balancers/delete-balancer";
 import { removeBalancerMember } from "../balancers/remove-balancer-member";
 import { updateBalancer } from "../balancers/update-balancer";
 import { updateRolloutSettings } from "../environments/update-rollout-settings";
+import { assignTargetSite } from "../sites/assign-target-site";
+import { createSite } from "../sites/create-site";
+import { deleteSite } from "../sites/delete-site";
+import { moveSite } from "../sites/move-site";
+import { renameSite } from "../sites/rename-site";
+import { updateSiteSettings } from "../sites/update-site-settings";
 import { authenticateApiToken } from "../api-tokens/authenticate-api-token";
 import { createApiToken, ZCreateApiTokenRequestSchema } from "../api-tokens/create-api-token";
 import { revokeApiToken } from "../api-tokens/revoke-api-token";
@@ -135,8 +141,16 @@ const COVERED: Record<string, string> = {
   "lib/deployments/request-revert.ts": "requestRevert",
   "lib/deployments/cancel-deployment.ts": "cancelDeployment",
   "lib/rollouts/advance-rollout.ts": "advanceRollout",
+  "lib/deployments/continue-deployment.ts": "continueDeployment (lib/rollouts/sites.int.test.ts)",
   "lib/rollouts/start-scheduled-deployment.ts": "startScheduledDeployment (lib/deployments/scheduled-deployments.int.test.ts)",
   "lib/agents/finish-step.ts": "finishStep (via reportStep, tryClaim and sweepRollouts)",
+  // sites of an environment: tested at the end of this file
+  "lib/sites/create-site.ts": "createSite",
+  "lib/sites/rename-site.ts": "renameSite",
+  "lib/sites/move-site.ts": "moveSite",
+  "lib/sites/delete-site.ts": "deleteSite",
+  "lib/sites/assign-target-site.ts": "assignTargetSite",
+  "lib/sites/update-site-settings.ts": "updateSiteSettings",
   // releases and pipelines' API tokens: tested at the end of this file
   "lib/releases/create-release.ts": "createRelease",
   "lib/api-tokens/create-api-token.ts": "createApiToken",
@@ -596,5 +610,33 @@ describe("rollout settings and load balancers", () => {
     await deleteBalancer(deleted.actor, { balancerId: b.id });
     const d = await expectOneEvent(deleted.ctx, { type: "BALANCER_DELETED", actor: deleted.actor, objectType: "Balancer", objectId: b.id, ...scope });
     expect(d.before).toMatchObject({ name: b.name, kind: "HAPROXY", address: "127.0.0.1:9999", members: [] });
+  });
+});
+
+describe("sites", () => {
+  it("createSite, renameSite, moveSite, assignTargetSite, deleteSite -> one event each about the site or server; updateSiteSettings -> ENVIRONMENT_UPDATED", async () => {
+    const [, , production] = await environmentsOf(tenant.application.id);
+    const scope = { customerId: tenant.customer.id, applicationId: tenant.application.id, environmentId: production!.id };
+    const create = inRequest(admin);
+    const a = await createSite(create.actor, { environmentId: production!.id, name: uniq("site") });
+    await expectOneEvent(create.ctx, { type: "SITE_CREATED", actor: create.actor, objectType: "Site", objectId: a.id, ...scope });
+    const b = await createSite(admin, { environmentId: production!.id, name: uniq("site") });
+    const rename = inRequest(admin);
+    await renameSite(rename.actor, { siteId: a.id, name: uniq("renamed") });
+    await expectOneEvent(rename.ctx, { type: "SITE_RENAMED", actor: rename.actor, objectType: "Site", objectId: a.id, ...scope });
+    const move = inRequest(admin);
+    await moveSite(move.actor, { siteId: b.id, direction: "up" });
+    await expectOneEvent(move.ctx, { type: "SITES_REORDERED", actor: move.actor, objectType: "Environment", objectId: production!.id, ...scope });
+    const { target } = await addTarget(admin, { environmentId: production!.id, name: uniq("web") });
+    const assign = inRequest(admin);
+    await assignTargetSite(assign.actor, { targetId: target.id, siteId: a.id });
+    await expectOneEvent(assign.ctx, { type: "TARGET_SITE_CHANGED", actor: assign.actor, objectType: "Target", objectId: target.id, ...scope });
+    const remove = inRequest(admin);
+    await deleteSite(remove.actor, { siteId: b.id });
+    await expectOneEvent(remove.ctx, { type: "SITE_DELETED", actor: remove.actor, objectType: "Site", objectId: b.id, ...scope });
+    const settings = inRequest(admin);
+    await updateSiteSettings(settings.actor, { environmentId: production!.id, siteOrder: "SMALLEST_FIRST", siteFloor: 0, pauseAfterFirstSite: false });
+    const updated = await expectOneEvent(settings.ctx, { type: "ENVIRONMENT_UPDATED", actor: settings.actor, objectType: "Environment", objectId: production!.id, ...scope });
+    expect([updated.before, updated.after]).toEqual([{ siteOrder: "CHOSEN" }, { siteOrder: "SMALLEST_FIRST" }]);
   });
 });

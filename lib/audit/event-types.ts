@@ -40,6 +40,12 @@ export const AUDIT_EVENT_TYPES = {
   BALANCER_MEMBER_ADDED: "a server was put behind a load balancer (backend and name there)",
   BALANCER_MEMBER_REMOVED: "a server was taken off a load balancer",
   CONFIGURATION_APPLIED: "an application's configuration file was applied: every change it made, as one event (new servers' tokens are not recorded)",
+  // sites (data centres) of an environment
+  SITE_CREATED: "a site (data centre) was added to an environment",
+  SITE_RENAMED: "a site was renamed",
+  SITES_REORDERED: "an environment's sites were put in a new order (the order rollouts walk them in)",
+  SITE_DELETED: "an empty site was removed from an environment",
+  TARGET_SITE_CHANGED: "a server was put in a site, moved to another, or taken out of its site",
   // build pipelines
   API_TOKEN_CREATED: "an API token for a build pipeline was created (only its hash is kept)",
   API_TOKEN_REVOKED: "an API token was revoked",
@@ -60,6 +66,8 @@ export const AUDIT_EVENT_TYPES = {
   DEPLOYMENT_CANCEL_REQUESTED: "someone asked a running deployment to stop",
   DEPLOYMENT_STARTED: "the rollout engine started a deployment",
   DEPLOYMENT_STEP_FINISHED: "an agent reported a step's result on its server (staged, activated, rolled back, failed, interrupted)",
+  DEPLOYMENT_PAUSED: "a rollout finished its first site and waits for someone to continue it to the next site",
+  DEPLOYMENT_CONTINUED: "someone continued a rollout that was paused after its first site",
   DEPLOYMENT_ROLLING_BACK: "a deployment failed on a server; the updated servers are being returned to the previous release",
   DEPLOYMENT_SUCCEEDED: "a deployment finished: every server runs the release",
   DEPLOYMENT_FAILED: "a deployment ended failed, with the reason",

@@ -3,7 +3,8 @@ import { z } from "zod";
 import { parseInput } from "../validation";
 import { recordAuditEvent } from "../audit/record-audit-event";
 import type { ApiTokenActor, UserActor } from "../auth/actor";
-import { assertCan, can, type Permission } from "../auth/permissions";
+import { assertCan, can } from "../auth/permissions";
+import { cancelPermissionFor } from "./rollout-control-permissions";
 import { db } from "../db/client";
 import { conflict, notFound } from "../errors";
 import { CHANNELS, notifyInTransaction } from "../events/wakeups";
@@ -14,9 +15,7 @@ import { releaseLabel } from "./release-label";
 
 export const ZCancelDeploymentSchema = z.object({ deploymentId: z.uuid() });
 
-/** Stopping a production rollout is ops' call (it rolls servers back), like a revert; elsewhere deployers may stop. */
-export const cancelPermissionFor = (environment: { isProduction: boolean }): Permission =>
-  environment.isProduction ? "deployment.revert" : "deployment.cancel";
+export { cancelPermissionFor };
 
 /**
  * Asks a deployment to stop. A scheduled one has touched nothing yet: it ends cancelled at once. A running one: the

@@ -4,7 +4,9 @@ import type { UserActor } from "../auth/actor";
 import { can } from "../auth/permissions";
 import { db } from "../db/client";
 import { notFound } from "../errors";
+import { NO_SITE, NO_SITE_NAME, orderSites } from "../rollouts/planner";
 import { cancelPermissionFor } from "./cancel-deployment";
+import { continuePermissionFor, whoMayContinue } from "./rollout-control-permissions";
 import { deploymentFingerprint } from "./deployment-fingerprint";
 import { isActiveDeployment, rolloutProgress } from "./rollout-progress";
 import { scheduledDeploymentBlockers } from "./scheduled-deployment-blockers";
@@ -27,6 +29,7 @@ export async function getDeployment(actor: UserActor, raw: TGetDeploymentRequest
       release: { select: { id: true, version: true, artifactSha256: true, needsMigration: true } },
       previousRelease: { select: { id: true, version: true, artifactSha256: true } },
       requestedBy: { select: { id: true, name: true, email: true } },
+      continuedBy: { select: { name: true } },
       environment: {
         select: {
           id: true,
@@ -52,7 +55,7 @@ export async function getDeployment(actor: UserActor, raw: TGetDeploymentRequest
           fromPath: true,
           startedAt: true,
           finishedAt: true,
-          target: { select: { name: true } },
+          target: { select: { name: true, siteId: true } },
         },
       },
     },
@@ -62,15 +65,23 @@ export async function getDeployment(actor: UserActor, raw: TGetDeploymentRequest
   const active = isActiveDeployment(d.status);
   // While it runs, the rollout also covers enrolled servers it has not reached yet (the planner's own rule).
   const waiting = active
-    ? await db.target.findMany({ where: { environmentId: d.environment.id, status: "ACTIVE" }, select: { id: true, name: true }, orderBy: [{ name: "asc" }, { id: "asc" }] })
+    ? await db.target.findMany({ where: { environmentId: d.environment.id, status: "ACTIVE" }, select: { id: true, name: true, siteId: true }, orderBy: [{ name: "asc" }, { id: "asc" }] })
     : [];
-  const servers = new Map<string, { id: string; name: string; steps: typeof d.steps }>();
-  for (const t of waiting) servers.set(t.id, { id: t.id, name: t.name, steps: [] });
+  const servers = new Map<string, { id: string; name: string; siteId: string | null; steps: typeof d.steps }>();
+  for (const t of waiting) servers.set(t.id, { id: t.id, name: t.name, siteId: t.siteId, steps: [] });
   for (const s of d.steps) {
-    const server = servers.get(s.targetId) ?? { id: s.targetId, name: s.target.name, steps: [] };
+    const server = servers.get(s.targetId) ?? { id: s.targetId, name: s.target.name, siteId: s.target.siteId, steps: [] };
     server.steps.push(s);
     servers.set(s.targetId, server);
   }
+  const sorted = [...servers.values()].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  // The servers by site, in the order the rollout walks them (fixed when it started; before that, as it would).
+  // Servers do not change sites while a rollout runs (lib/sites/load-managed-site.ts); afterwards, a server moved
+  // since is shown in its site of now.
+  const sites = await db.site.findMany({ where: { environmentId: d.environment.id }, select: { id: true, name: true, position: true } });
+  const groups = orderSites(sites, sorted, d.siteOrder);
+  const rank = (key: string) => (d.siteSequence.includes(key) ? d.siteSequence.indexOf(key) : d.siteSequence.length + groups.findIndex((g) => g.key === key));
+  const siteGroups = [...groups].sort((a, b) => rank(a.key) - rank(b.key)).map((g) => ({ key: g.key, name: g.key === NO_SITE ? null : g.name, servers: g.targets }));
   // A scheduled deployment that would be refused at its time, as the deploy panel shows it.
   const scheduledBlockers = d.status === "SCHEDULED" && d.scheduledFor ? await scheduledDeploymentBlockers(db, d, d.scheduledFor) : [];
   // A revert past Releasegate's first release: each server's build from before it, as the rollout restores them.
@@ -85,12 +96,22 @@ export async function getDeployment(actor: UserActor, raw: TGetDeploymentRequest
     ? await db.user.findUnique({ where: { id: d.cancelRequestedById }, select: { name: true } })
     : null;
   const { steps, ...deployment } = d;
+  // Where a paused rollout goes when continued: the first site (in order) with a server not yet activated.
+  const nextSite = siteGroups.find((g) => g.servers.some((x) => !x.steps.some((s) => s.action === "ACTIVATE")));
+  const waitingToContinue = d.status === "RUNNING" && d.pausedAt !== null && d.continuedAt === null && d.cancelRequestedAt === null;
   return {
     ...deployment,
     cancelRequestedBy,
+    /** Its servers by site in rollout order; one group with a null name when the environment has no sites. */
+    siteGroups,
+    /** Paused after its first site and nobody has continued it yet. */
+    waitingToContinue,
+    nextSite: nextSite ? (nextSite.name ?? NO_SITE_NAME) : null,
+    mayContinue: waitingToContinue && can(actor, continuePermissionFor(d.environment), d.environment.applicationId),
+    whoMayContinue: whoMayContinue(d.environment),
     scheduledBlockers,
     earlierBuilds,
-    servers: [...servers.values()].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id)),
+    servers: sorted,
     progress: rolloutProgress(d.status, waiting.map((t) => t.id), steps),
     active,
     fingerprint,

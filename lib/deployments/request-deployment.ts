@@ -10,6 +10,7 @@ import { db, type Tx } from "../db/client";
 import { AppError, conflict, notFound } from "../errors";
 import { CHANNELS, notifyInTransaction } from "../events/wakeups";
 import { deploymentBlockers } from "../releases/policy";
+import { assertSiteFloorHolds } from "../sites/assert-site-floor";
 import { advanceRolloutInTransaction, announceStatusChange } from "../rollouts/advance-rollout";
 import { liveReleaseOf } from "./live-release";
 import { loadDeploymentFacts } from "./load-deployment-facts";
@@ -85,6 +86,7 @@ export async function requestDeployment(actor: UserActor | ApiTokenActor, raw: T
       throw refused;
     }
     await assertNoActiveDeployment(tx, env.id, env.name);
+    await assertSiteFloorHolds(tx, env);
     const live = await liveReleaseOf(tx, env.id);
     const d = await tx.deployment.create({
       data: {
@@ -93,6 +95,10 @@ export async function requestDeployment(actor: UserActor | ApiTokenActor, raw: T
         kind: "DEPLOY",
         strategy: env.strategy,
         batchSize: env.batchSize,
+        // The site settings travel with the deployment: a change while it runs cannot move its floor.
+        siteOrder: env.siteOrder,
+        siteFloor: env.siteFloor,
+        pauseAfterFirstSite: env.pauseAfterFirstSite,
         status: input.scheduledFor ? "SCHEDULED" : "QUEUED",
         // What the servers run now: what a failure rolls them back to (for a redeploy, the same release).
         previousReleaseId: live?.releaseId ?? null,
@@ -117,6 +123,9 @@ export async function requestDeployment(actor: UserActor | ApiTokenActor, raw: T
         previousReleaseId: d.previousReleaseId,
         strategy: d.strategy,
         batchSize: d.batchSize,
+        siteOrder: d.siteOrder,
+        siteFloor: d.siteFloor,
+        pauseAfterFirstSite: d.pauseAfterFirstSite,
         reason: d.reason,
         freezeOverrideReason: d.freezeOverrideReason,
         scheduledFor: d.scheduledFor?.toISOString() ?? null,

@@ -8,6 +8,7 @@ import { db } from "../db/client";
 import { AppError, notFound } from "../errors";
 import { CHANNELS, notifyInTransaction } from "../events/wakeups";
 import { deploymentBlockers } from "../releases/policy";
+import { assertSiteFloorHolds } from "../sites/assert-site-floor";
 import { advanceRolloutInTransaction, announceStatusChange } from "../rollouts/advance-rollout";
 import { loadDeploymentFacts } from "./load-deployment-facts";
 import { EARLIER_BUILDS } from "./release-label";
@@ -62,6 +63,7 @@ export async function requestRevert(actor: UserActor | ApiTokenActor, raw: TRequ
       throw new AppError("FORBIDDEN", blockers.map((b) => b.message).join(" "), { scope: { applicationId: env.applicationId, environmentId: env.id, releaseId: current.id } });
     }
     await assertNoActiveDeployment(tx, env.id, env.name);
+    await assertSiteFloorHolds(tx, env);
     const d = await tx.deployment.create({
       data: {
         // None: back to the builds another tool had installed, which each server still holds (Target.takenOverFromPath).
@@ -70,6 +72,10 @@ export async function requestRevert(actor: UserActor | ApiTokenActor, raw: TRequ
         kind: "REVERT",
         strategy: env.strategy,
         batchSize: env.batchSize,
+        // The site settings travel with the deployment: a change while it runs cannot move its floor.
+        siteOrder: env.siteOrder,
+        siteFloor: env.siteFloor,
+        pauseAfterFirstSite: env.pauseAfterFirstSite,
         status: "QUEUED",
         // A revert that fails part-way returns its servers to what they ran: the release it reverts from.
         previousReleaseId: current.id,

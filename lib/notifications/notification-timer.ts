@@ -8,7 +8,7 @@ import { onDeploymentFinished } from "./on-deployment-finished";
 const INTERVAL_MS = 5_000;
 /** On start, deployments that started or ended this recently are checked for notifications still owed. */
 const CATCH_UP_WINDOW_MS = 10 * 60_000;
-const DEPLOYMENT_EVENTS = ["DEPLOYMENT_STARTED", "DEPLOYMENT_SUCCEEDED", "DEPLOYMENT_FAILED", "DEPLOYMENT_CANCELLED"];
+const DEPLOYMENT_EVENTS = ["DEPLOYMENT_STARTED", "DEPLOYMENT_PAUSED", "DEPLOYMENT_SUCCEEDED", "DEPLOYMENT_FAILED", "DEPLOYMENT_CANCELLED"];
 
 let cursor: bigint | null = null;
 

@@ -3,6 +3,9 @@ import { acceptanceEnvironment } from "../approvals/stages";
 import { db } from "../db/client";
 import type { NotificationEventType } from "./event-types";
 import { publish } from "./publish";
+import { PERMISSIONS } from "../auth/permissions";
+import { continuePermissionFor, whoMayContinue } from "../deployments/rollout-control-permissions";
+import { siteWords } from "../rollouts/planner";
 import { publicUrl } from "./public-url";
 import { links, membersWithRoles } from "./recipients";
 import { releaseLabel } from "../deployments/release-label";
@@ -57,6 +60,7 @@ export async function onDeploymentFinished(deploymentId: string): Promise<void> 
       scheduledFor: d.scheduledFor?.toISOString() ?? null,
       startedAt: d.startedAt?.toISOString() ?? null,
       finishedAt: ENDED.has(status) ? (d.finishedAt?.toISOString() ?? null) : null,
+      ...(d.pausedAt ? { pause: { afterSite: d.pausedAfterSite, pausedAt: d.pausedAt.toISOString() } } : {}),
     },
     url: publicUrl(link),
   });
@@ -83,6 +87,26 @@ export async function onDeploymentFinished(deploymentId: string): Promise<void> 
       idempotent: true,
       excludeIds: [d.requestedById],
       audiences: [{ recipientIds: [...ops, d.release?.uploadedById], title: `${what} started`, body: `Started${by}${d.reason ? `: ${d.reason}` : "."}`, link }],
+      data: data("RUNNING"),
+    });
+  }
+  if (d.pausedAt) {
+    // Nothing moves until someone continues it: the people who may are told, and whoever asked for it.
+    const mayContinue = await membersWithRoles(app.id, PERMISSIONS[continuePermissionFor(env)].roles);
+    await publish({
+      id: `deployment.paused:${d.id}`,
+      type: "deployment.paused",
+      applicationId: app.id,
+      occurredAt: d.pausedAt,
+      idempotent: true,
+      audiences: [
+        {
+          recipientIds: [d.requestedById, ...mayContinue],
+          title: `${what} is paused after ${siteWords(d.pausedAfterSite ?? "its first site")}`,
+          body: `It waits for someone to continue it with the next site (${whoMayContinue(env).toLowerCase()} may), or to stop it.`,
+          link,
+        },
+      ],
       data: data("RUNNING"),
     });
   }

@@ -56,9 +56,10 @@ export async function getDeploymentStatus(actor: UserActor | ApiTokenActor, depl
     include: {
       environment: { select: { id: true, name: true, slug: true, applicationId: true } },
       release: { select: { id: true, version: true, artifactSha256: true } },
+      continuedBy: { select: { name: true } },
       steps: {
         orderBy: [{ batch: "asc" }, { createdAt: "asc" }, { target: { name: "asc" } }],
-        select: { action: true, status: true, batch: true, phase: true, message: true, progress: true, target: { select: { name: true } } },
+        select: { action: true, status: true, batch: true, phase: true, message: true, progress: true, target: { select: { name: true, site: { select: { name: true } } } } },
       },
     },
   });
@@ -78,6 +79,17 @@ export async function getDeploymentStatus(actor: UserActor | ApiTokenActor, depl
       reason: d.reason,
       failureReason: d.failureReason,
       cancelRequested: d.cancelRequestedAt !== null,
+      // Paused after its first site, waiting for someone to continue it (the status stays RUNNING: the rollout holds
+      // the environment). Null when it never paused.
+      pause: d.pausedAt
+        ? {
+            waiting: d.continuedAt === null && d.status === "RUNNING" && d.cancelRequestedAt === null,
+            afterSite: d.pausedAfterSite,
+            pausedAt: d.pausedAt.toISOString(),
+            continuedAt: d.continuedAt?.toISOString() ?? null,
+            continuedBy: d.continuedBy?.name ?? null,
+          }
+        : null,
       requestedAt: d.createdAt.toISOString(),
       scheduledFor: d.scheduledFor?.toISOString() ?? null,
       startedAt: d.startedAt?.toISOString() ?? null,
@@ -87,6 +99,8 @@ export async function getDeploymentStatus(actor: UserActor | ApiTokenActor, depl
         byStatus: counts,
         items: d.steps.map((s) => ({
           server: s.target.name,
+          // The server's site now (null: none).
+          site: s.target.site?.name ?? null,
           action: s.action,
           batch: s.batch,
           status: s.status,

@@ -8,7 +8,7 @@ import { runInBackground } from "../notifications/background";
 import { onDeploymentFinished } from "../notifications/on-deployment-finished";
 import { finishStep } from "../agents/finish-step";
 import { recordProductionOutcome } from "../releases/record-production-outcome";
-import { type PlanAction, type PlanInput, planRollout } from "./planner";
+import { type PlanAction, type PlanInput, planRollout, siteWords } from "./planner";
 import { releaseLabel } from "../deployments/release-label";
 
 const ENGINE = "rollout engine";
@@ -41,7 +41,8 @@ export async function advanceRolloutInTransaction(tx: Tx, deploymentId: string):
     const actions = planRollout(input.plan);
     if (actions.length === 0) return statusChanged;
     for (const action of actions) await apply(tx, input, action);
-    statusChanged ||= actions.some((a) => a.type === "setStatus");
+    // A pause is news too: whoever may continue the rollout is told (onDeploymentFinished).
+    statusChanged ||= actions.some((a) => a.type === "setStatus" || a.type === "pause");
     await notifyInTransaction(tx, CHANNELS.deployment, deploymentId);
   }
   log.error({ deploymentId }, "rollout planner did not settle; the next sweep continues");
@@ -67,6 +68,7 @@ async function loadPlanInput(tx: Tx, deploymentId: string) {
       steps: { orderBy: [{ createdAt: "asc" }, { id: "asc" }] },
     },
   });
+  const sites = await tx.site.findMany({ where: { environmentId: d.environmentId }, select: { id: true, name: true, position: true } });
   // The rollout covers the environment's enrolled servers, plus any it already touched (even if revoked since).
   const touched = new Set(d.steps.map((s) => s.targetId));
   const targets = (
@@ -81,12 +83,23 @@ async function loadPlanInput(tx: Tx, deploymentId: string) {
       releaseId: d.releaseId,
       previousReleaseId: d.previousReleaseId,
       cancelRequested: d.cancelRequestedAt !== null,
+      kind: d.kind,
+      // The site settings as they were when it was requested: a change since cannot move its floor mid-rollout.
+      siteOrder: d.siteOrder,
+      siteFloor: d.siteFloor,
+      pauseAfterFirstSite: d.pauseAfterFirstSite,
+      siteSequence: d.siteSequence,
+      paused: d.pausedAt !== null,
+      continued: d.continuedAt !== null,
+      failureReason: d.failureReason,
     },
+    sites,
     targets: targets.map((t) => ({
       id: t.id,
       name: t.name,
       stagedReleaseIds: t.stagedReleaseIds,
       revoked: t.status === "REVOKED",
+      siteId: t.siteId,
       // Its activation here recorded what it ran before (a release, or a build outside Releasegate).
       canReturn: d.steps.some((s) => s.targetId === t.id && s.action === "ACTIVATE" && (s.fromReleaseId !== null || s.fromPath !== null)),
     })),
@@ -114,6 +127,24 @@ async function apply(tx: Tx, { deployment: d, targets }: Loaded, action: PlanAct
     }
     case "endSteps": {
       for (const s of action.steps) await finishStep(tx, systemActor(ENGINE), s.id, { status: s.status, message: s.message });
+      return;
+    }
+    case "fixSiteSequence": {
+      await tx.deployment.update({ where: { id: d.id }, data: { siteSequence: action.siteKeys } });
+      return;
+    }
+    case "pause": {
+      // Once per rollout: the planner asks only while pausedAt is unset, and this holds the deployment's row lock.
+      const changed = await tx.deployment.updateMany({ where: { id: d.id, pausedAt: null }, data: { pausedAt: new Date(), pausedAfterSite: action.afterSite } });
+      if (changed.count === 0) return;
+      await recordAuditEvent(tx, systemActor(ENGINE), {
+        type: "DEPLOYMENT_PAUSED",
+        object: { type: "Deployment", id: d.id },
+        scope: { customerId: d.environment.application.customerId, applicationId: d.environment.applicationId, environmentId: d.environmentId, releaseId: d.releaseId },
+        summary: `deployment of ${releaseLabel(d.release)} to ${d.environment.application.name} / ${d.environment.name} paused after ${siteWords(action.afterSite)}: it goes on with ${siteWords(action.nextSite)} when someone continues it`,
+        before: { paused: false },
+        after: { paused: true, afterSite: action.afterSite, nextSite: action.nextSite, artifactSha256: d.release?.artifactSha256 ?? null },
+      });
       return;
     }
     case "cancelSteps": {

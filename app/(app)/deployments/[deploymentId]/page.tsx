@@ -10,7 +10,8 @@ import { Badge, Card, PageHeader, plural } from "@/components/ui";
 import { getDeployment } from "@/lib/deployments/get-deployment";
 import { progressFraction, serverRolloutState } from "@/lib/deployments/rollout-progress";
 import { loadForPage, pageIds, requirePageActor } from "@/lib/entry/page";
-import { cancelDeploymentAction } from "./actions";
+import { cancelDeploymentAction, continueDeploymentAction } from "./actions";
+import { NO_SITE_NAME, siteWords } from "@/lib/rollouts/planner";
 import { releaseLabel } from "@/lib/deployments/release-label";
 
 export const metadata: Metadata = { title: "Deployment" };
@@ -74,7 +75,7 @@ export default async function DeploymentPage({ params }: { params: Promise<{ dep
 
       <section aria-label="Summary" className="mb-6 rounded-lg border border-slate-200 bg-white p-4 shadow-sm" data-testid="deployment-summary">
         <div className="flex flex-wrap items-center gap-3">
-          <DeploymentStatusBadge status={d.status} stopping={stopping} />
+          <DeploymentStatusBadge status={d.status} stopping={stopping} paused={d.waitingToContinue} />
           <span className="text-sm text-slate-700" data-testid="progress-label">
             {progressLabel(d.status, p)}
           </span>
@@ -100,6 +101,26 @@ export default async function DeploymentPage({ params }: { params: Promise<{ dep
           </div>
         )}
         <WillNotStart blockers={d.scheduledBlockers} className="mt-4 px-3 py-2 text-sm" />
+        {d.waitingToContinue && d.pausedAfterSite && (
+          <div className="mt-4 flex flex-wrap items-center gap-3 rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-sm text-amber-900" data-testid="paused">
+            <p>
+              <span className="font-medium">Paused after {siteWords(d.pausedAfterSite)}: continue when ready.</span> {d.whoMayContinue} of {app.name} may continue it
+              {d.nextSite ? <>; the rollout then goes on with {siteWords(d.nextSite)}</> : null}. Stopping it instead returns the updated servers to{" "}
+              {d.previousRelease?.version ?? "what they ran before"}.
+            </p>
+            {d.mayContinue && (
+              <ActionForm
+                action={continueDeploymentAction}
+                inline
+                submitLabel="Continue to the next site"
+                pendingLabel="Continuing…"
+                confirm={`Continue the deployment of ${version} to ${env.name}${d.nextSite ? ` with ${siteWords(d.nextSite)}` : ""}?`}
+              >
+                <input type="hidden" name="deploymentId" value={d.id} />
+              </ActionForm>
+            )}
+          </div>
+        )}
         {stopping && (
           <p className="mt-4 rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-sm text-amber-900">
             {d.cancelRequestedBy?.name ?? "Someone"} asked to stop at {formatTime(d.cancelRequestedAt, true)}: running steps finish, then updated servers are rolled back.
@@ -143,6 +164,24 @@ export default async function DeploymentPage({ params }: { params: Promise<{ dep
           <Fact label="Requested">
             {d.requestedBy?.name ?? "a build pipeline"} · {formatTime(d.createdAt)}
           </Fact>
+          {d.siteGroups.some((g) => g.name !== null) && (
+            <Fact label="Sites" wide>
+              <span data-testid="site-plan">
+                {d.siteGroups.map((g) => g.name ?? "servers without a site").join(" → ")}
+                {d.siteOrder === "SMALLEST_FIRST" ? " (smallest first)" : ""}
+                {d.siteFloor > 0 ? ` · at least ${plural(d.siteFloor, "server")} of each site serving throughout` : ""}
+                {d.pauseAfterFirstSite && d.kind === "DEPLOY" ? " · pauses after the first site" : ""}
+              </span>
+            </Fact>
+          )}
+          {d.pausedAt && d.pausedAfterSite && (
+            <Fact label="Paused" wide>
+              <span data-testid="pause-record">
+                after {siteWords(d.pausedAfterSite)}, {formatTime(d.pausedAt, true)}
+                {d.continuedAt ? `; continued by ${d.continuedBy?.name ?? "someone"} at ${formatTime(d.continuedAt, true)}` : d.waitingToContinue ? "; waiting for someone to continue" : "; never continued"}
+              </span>
+            </Fact>
+          )}
           {d.scheduledFor && (
             <Fact label="Scheduled for">
               <LocalTime iso={d.scheduledFor.toISOString()} testId="scheduled-time" />
@@ -165,65 +204,93 @@ export default async function DeploymentPage({ params }: { params: Promise<{ dep
       {d.servers.length === 0 ? (
         <p className="text-sm text-slate-500">No servers take part in this deployment.</p>
       ) : (
-        <ol className="space-y-4">
-          {d.servers.map((server) => {
-            const state = serverRolloutState(server.steps);
-            const activated = server.steps.some((s) => s.action === "ACTIVATE");
-            return (
-              <li key={server.id}>
-                <Card title={server.name} actions={<Badge tone={state.tone}>{state.label}</Badge>}>
-                  <div data-testid={`rollout-server-${server.name}`}>
-                    {server.steps.length > 0 && (
-                      <ul className="divide-y divide-slate-100">
-                        {server.steps.map((s) => (
-                          <li key={s.id} className="py-2 first:pt-0 last:pb-0" data-testid={`step-${s.action}`}>
-                            <div className="flex flex-wrap items-center gap-x-3 gap-y-1 text-sm">
-                              <span className="w-20 font-medium text-slate-800">{STEP_ACTION_LABELS[s.action]}</span>
-                              <StepStatusBadge status={s.status} />
-                              {/* The phase is news while the step runs, and says where it broke; after success it is noise. */}
-                              {s.phase && (s.status === "RUNNING" || s.status === "CLAIMED") && <span className="font-mono text-xs text-slate-600">{s.phase}</span>}
-                              {s.phase && broken(s.status) && <span className="text-xs text-rose-700">during {s.phase}</span>}
-                              {s.attempt > 1 && <span className="text-xs text-amber-700">attempt {s.attempt}</span>}
-                              <span className="ml-auto text-xs text-slate-500">
-                                {s.startedAt ? <Elapsed since={s.startedAt.toISOString()} until={s.finishedAt?.toISOString() ?? null} now={now} /> : "—"}
-                              </span>
-                            </div>
-                            {s.message && (
-                              <p className={`mt-1 text-sm ${broken(s.status) ? "text-rose-800" : "text-slate-600"}`} data-testid="step-message">
-                                {s.message}
-                              </p>
-                            )}
-                            {s.action === "STAGE" && (s.status === "RUNNING" || s.status === "CLAIMED") && s.progress !== null && (
-                              <div className="mt-1 flex items-center gap-2">
-                                <ProgressBar value={s.progress} label={`Staging ${server.name}`} className="max-w-xs" />
-                                <span className="text-xs tabular-nums text-slate-500">{Math.round(s.progress * 100)}%</span>
-                              </div>
-                            )}
-                            <StepLog url={`/api/deployments/${d.id}/steps/${s.id}/logs`} nextSeq={s.logSeq} label="Log" defaultOpen={broken(s.status)} />
-                          </li>
-                        ))}
-                      </ul>
-                    )}
-                    {!activated && advancing && (
-                      <p className={`text-sm text-slate-500 ${server.steps.length > 0 ? "mt-2 border-t border-slate-100 pt-2" : ""}`}>
-                        <span className="inline-block w-20 font-medium text-slate-600">Activate</span> waiting for its turn
-                      </p>
-                    )}
-                    {!activated && !d.active && d.kind === "DEPLOY" && d.status !== "SUCCEEDED" && (
-                      <p className={`text-sm text-slate-500 ${server.steps.length > 0 ? "mt-2 border-t border-slate-100 pt-2" : ""}`}>
-                        Not updated: the rollout stopped before this server&apos;s turn.
-                      </p>
-                    )}
-                    {server.steps.length === 0 && !advancing && d.active && <p className="text-sm text-slate-500">Waiting.</p>}
-                  </div>
-                </Card>
-              </li>
-            );
-          })}
-        </ol>
+        <div className="space-y-6">
+          {d.siteGroups.map((group, i) => (
+            <section key={group.key} aria-label={group.name ? `Site ${group.name}` : d.siteGroups.length > 1 ? "Servers without a site" : "Servers"} data-testid={group.name ? `rollout-site-${group.name}` : "rollout-site-none"}>
+              {/* One heading per site, in the order the rollout walks them; none when the environment has no sites. */}
+              {(group.name || d.siteGroups.length > 1) && (
+                <h3 className="mb-2 flex flex-wrap items-center gap-2 text-sm font-semibold text-slate-700">
+                  <span className="tabular-nums text-slate-400">{i + 1}.</span> {group.name ? `Site ${group.name}` : "Servers without a site"}{" "}
+                  <span className="font-normal text-slate-500">{siteProgress(group.servers)}</span>
+                  {d.waitingToContinue && d.nextSite === (group.name ?? NO_SITE_NAME) && (
+                    <>
+                      {" "}
+                      <Badge tone="amber">next, once continued</Badge>
+                    </>
+                  )}
+                </h3>
+              )}
+              <ol className="space-y-4">
+                {group.servers.map((server) => {
+                  const state = serverRolloutState(server.steps);
+                  const activated = server.steps.some((s) => s.action === "ACTIVATE");
+                  return (
+                    <li key={server.id}>
+                      <Card title={server.name} actions={<Badge tone={state.tone}>{state.label}</Badge>}>
+                        <div data-testid={`rollout-server-${server.name}`}>
+                          {server.steps.length > 0 && (
+                            <ul className="divide-y divide-slate-100">
+                              {server.steps.map((s) => (
+                                <li key={s.id} className="py-2 first:pt-0 last:pb-0" data-testid={`step-${s.action}`}>
+                                  <div className="flex flex-wrap items-center gap-x-3 gap-y-1 text-sm">
+                                    <span className="w-20 font-medium text-slate-800">{STEP_ACTION_LABELS[s.action]}</span>
+                                    <StepStatusBadge status={s.status} />
+                                    {/* The phase is news while the step runs, and says where it broke; after success it is noise. */}
+                                    {s.phase && (s.status === "RUNNING" || s.status === "CLAIMED") && <span className="font-mono text-xs text-slate-600">{s.phase}</span>}
+                                    {s.phase && broken(s.status) && <span className="text-xs text-rose-700">during {s.phase}</span>}
+                                    {s.attempt > 1 && <span className="text-xs text-amber-700">attempt {s.attempt}</span>}
+                                    <span className="ml-auto text-xs text-slate-500">
+                                      {s.startedAt ? <Elapsed since={s.startedAt.toISOString()} until={s.finishedAt?.toISOString() ?? null} now={now} /> : "—"}
+                                    </span>
+                                  </div>
+                                  {s.message && (
+                                    <p className={`mt-1 text-sm ${broken(s.status) ? "text-rose-800" : "text-slate-600"}`} data-testid="step-message">
+                                      {s.message}
+                                    </p>
+                                  )}
+                                  {s.action === "STAGE" && (s.status === "RUNNING" || s.status === "CLAIMED") && s.progress !== null && (
+                                    <div className="mt-1 flex items-center gap-2">
+                                      <ProgressBar value={s.progress} label={`Staging ${server.name}`} className="max-w-xs" />
+                                      <span className="text-xs tabular-nums text-slate-500">{Math.round(s.progress * 100)}%</span>
+                                    </div>
+                                  )}
+                                  <StepLog url={`/api/deployments/${d.id}/steps/${s.id}/logs`} nextSeq={s.logSeq} label="Log" defaultOpen={broken(s.status)} />
+                                </li>
+                              ))}
+                            </ul>
+                          )}
+                          {!activated && advancing && (
+                            <p className={`text-sm text-slate-500 ${server.steps.length > 0 ? "mt-2 border-t border-slate-100 pt-2" : ""}`}>
+                              <span className="inline-block w-20 font-medium text-slate-600">Activate</span>{" "}
+                              {d.waitingToContinue ? "waiting until someone continues the rollout" : "waiting for its turn"}
+                            </p>
+                          )}
+                          {!activated && !d.active && d.kind === "DEPLOY" && d.status !== "SUCCEEDED" && (
+                            <p className={`text-sm text-slate-500 ${server.steps.length > 0 ? "mt-2 border-t border-slate-100 pt-2" : ""}`}>
+                              Not updated: the rollout stopped before this server&apos;s turn.
+                            </p>
+                          )}
+                          {server.steps.length === 0 && !advancing && d.active && <p className="text-sm text-slate-500">Waiting.</p>}
+                        </div>
+                      </Card>
+                    </li>
+                  );
+                })}
+              </ol>
+            </section>
+          ))}
+        </div>
       )}
     </>
   );
+}
+
+/** "2/3 updated", "1/2 rolled back": where a site's servers stand. */
+function siteProgress(servers: { steps: { action: string; status: string }[] }[]): string {
+  const last = (x: { steps: { action: string; status: string }[] }) => x.steps.filter((s) => s.action !== "STAGE").at(-1);
+  const rolledBack = servers.filter((x) => last(x)?.action === "ROLLBACK" && last(x)?.status === "SUCCEEDED").length;
+  const updated = servers.filter((x) => last(x)?.action === "ACTIVATE" && last(x)?.status === "SUCCEEDED").length;
+  return rolledBack > 0 ? `${rolledBack}/${servers.length} rolled back` : `${updated}/${servers.length} updated`;
 }
 
 function Fact({ label, children, wide = false }: { label: string; children: React.ReactNode; wide?: boolean }) {

@@ -6,10 +6,12 @@ import { BalancerPanel } from "@/components/balancer-panel";
 import { PeriodicRefresh } from "@/components/periodic-refresh";
 import { RolloutSettingsForm } from "@/components/rollout-settings-form";
 import { ServerList } from "@/components/server-list";
+import { SitePanel } from "@/components/site-panel";
 import { Badge, Card, EmptyState, PageHeader, plural } from "@/components/ui";
 import { freezeRows, listFreezes } from "@/lib/approvals/list-freezes";
 import { can } from "@/lib/auth/permissions";
 import { listDeployments } from "@/lib/deployments/list-deployments";
+import { getEnvironmentSites } from "@/lib/sites/get-environment-sites";
 import { getEnvironment } from "@/lib/environments/get-environment";
 import { loadForPage, pageIds, requirePageActor } from "@/lib/entry/page";
 import { hasDrift, targetHealth, whatRuns } from "@/lib/targets/target-health";
@@ -17,6 +19,7 @@ import { addTargetAction, reissueEnrollmentAction, revokeAgentAction } from "../
 import { createFreezeAction, endFreezeAction } from "../../freezes/actions";
 import { addBalancerMemberAction, createBalancerAction, deleteBalancerAction, removeBalancerMemberAction, updateBalancerAction, updateRolloutSettingsAction } from "./actions";
 import { listEnvironmentBalancers } from "@/lib/balancers/list-environment-balancers";
+import { assignTargetSiteAction, createSiteAction, deleteSiteAction, moveSiteAction, renameSiteAction, updateSiteSettingsAction } from "./site-actions";
 import { releaseLabel } from "@/lib/deployments/release-label";
 
 export const metadata: Metadata = { title: "Environment" };
@@ -24,12 +27,13 @@ export const metadata: Metadata = { title: "Environment" };
 export default async function EnvironmentPage({ params }: { params: Promise<{ appId: string; envId: string }> }) {
   const { appId, envId } = await pageIds(params);
   const actor = await requirePageActor();
-  const [env, history, freezes] = await loadForPage(
+  const [env, history, freezes, sites] = await loadForPage(
     () =>
       Promise.all([
         getEnvironment(actor, { applicationId: appId, environmentId: envId }),
         listDeployments(actor, { applicationId: appId, environmentId: envId, limit: 50 }),
         listFreezes(actor, appId, { environmentId: envId }),
+        getEnvironmentSites(actor, { applicationId: appId, environmentId: envId }),
       ]),
     "an environment",
   );
@@ -91,6 +95,12 @@ export default async function EnvironmentPage({ params }: { params: Promise<{ ap
                 lastSeen: t.lastSeenAt ? `${t.lastSeenAt.toISOString().slice(11, 19)} UTC` : null,
                 balancer: balancer(t),
               }))}
+            />
+          </Card>
+          <Card title="Sites">
+            <SitePanel
+              data={sites}
+              actions={{ create: createSiteAction, rename: renameSiteAction, move: moveSiteAction, remove: deleteSiteAction, assign: assignTargetSiteAction, settings: updateSiteSettingsAction }}
             />
           </Card>
         </div>

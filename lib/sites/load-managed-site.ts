@@ -1,0 +1,53 @@
+import "server-only";
+import { z } from "zod";
+import type { UserActor } from "../auth/actor";
+import { assertCan, can } from "../auth/permissions";
+import { db, type Tx } from "../db/client";
+import { conflict, notFound } from "../errors";
+import { ZText } from "../validation";
+
+/** A site's name as people write data centres: "fra-1", "Frankfurt 2", "ams.eq3". */
+export const ZSiteName = ZText({ missing: "Enter the site's name." })
+  .trim()
+  .min(1, "Enter the site's name, like fra-1.")
+  .max(63, "Use at most 63 characters.")
+  .regex(/^[\p{L}\p{N}][\p{L}\p{N} ._-]*$/u, "Use letters, digits, spaces, dots, dashes and underscores, starting with a letter or digit, like fra-1.");
+
+/**
+ * An environment, once the actor is known to manage its servers (sites are part of the fleet: target.manage, as
+ * for servers and the rollout settings). Outside the actor's tenant it does not exist for them.
+ */
+export async function loadManagedEnvironment(actor: UserActor, environmentId: string) {
+  const env = await db.environment.findUnique({ where: { id: environmentId }, include: { application: true } });
+  if (!env || !can(actor, "application.view", env.applicationId)) throw notFound("Environment");
+  assertCan(actor, "target.manage", env.applicationId, { environmentId: env.id });
+  return env;
+}
+
+/** A site with its environment and application, once the actor is known to manage them. */
+export async function loadManagedSite(actor: UserActor, siteId: string) {
+  const site = await db.site.findUnique({ where: { id: siteId }, include: { environment: { include: { application: true } } } });
+  if (!site || !can(actor, "application.view", site.environment.applicationId)) throw notFound("Site");
+  assertCan(actor, "target.manage", site.environment.applicationId, { environmentId: site.environmentId });
+  return site;
+}
+
+/**
+ * Serialises changes to an environment's sites with each other and with deployment requests (which lock the same
+ * row: lib/deployments/request-deployment.ts), so "no rollout is running" stays true until the change commits.
+ */
+export async function lockEnvironmentSites(tx: Tx, environmentId: string): Promise<void> {
+  await tx.$queryRaw`SELECT id FROM "Environment" WHERE id = ${environmentId}::uuid FOR UPDATE`;
+}
+
+/**
+ * Servers do not change sites while a rollout runs in their environment: its floor and its order count the servers
+ * of each site as they were when it started, and a server moved out of a site mid-rollout could take that site
+ * below its floor.
+ */
+export async function assertNoRolloutRunning(tx: Tx, environmentId: string, environmentName: string): Promise<void> {
+  const active = await tx.deployment.findFirst({ where: { environmentId, status: { in: ["QUEUED", "RUNNING", "ROLLING_BACK"] } }, select: { id: true } });
+  if (active) throw conflict(`A rollout is running in ${environmentName}: servers cannot change sites until it has finished (its floor counts the servers of each site).`);
+}
+
+export const ZSiteId = z.uuid("Choose a site.");
