@@ -53,7 +53,8 @@ export async function applyConfiguration(actor: UserActor | ApiTokenActor, appli
     if (plan.changes.some((c) => c.type !== "policy")) assertCan(actor, "target.manage", applicationId);
 
     const envOf = (name: string) => app.environments.find((e) => e.name === name)!;
-    const touchesBalancers = new Set(plan.changes.filter((c) => c.type.startsWith("balancer.") || c.type.startsWith("member.")).map((c) => c.environment));
+    // What a running rollout depends on: the balancers it drains and the sites it walks.
+    const touchesBalancers = new Set(plan.changes.filter((c) => /^(balancer|member|site|sites|server\.site|siteRollout)/.test(c.type)).map((c) => c.environment));
     for (const name of touchesBalancers) {
       await lockEnvironment(tx, envOf(name).id);
       await assertNoRolloutRunning(tx, envOf(name).id, name);
@@ -63,12 +64,13 @@ export async function applyConfiguration(actor: UserActor | ApiTokenActor, appli
 
     for (const env of app.environments) {
       const mine = plan.changes.filter((c) => c.environment === env.name);
-      const fields = Object.fromEntries(mine.flatMap((c) => (c.type === "policy" || c.type === "rollout" ? [[c.field, c.to]] : [])));
+      const fields = Object.fromEntries(mine.flatMap((c) => (c.type === "policy" || c.type === "rollout" || c.type === "siteRollout" ? [[c.field, c.to]] : [])));
       if (Object.keys(fields).length) await tx.environment.update({ where: { id: env.id }, data: fields });
       await applyBalancers(tx, env, mine);
       const added = await applyServers(tx, env, mine);
       result.enrollmentTokens.push(...added);
       await applyMembers(tx, env.id, mine);
+      await applySites(tx, env, mine, desired.environments.find((e) => e.name === env.name)?.sites ?? []);
     }
     await recordAuditEvent(tx, actor, {
       type: "CONFIGURATION_APPLIED",
@@ -121,4 +123,24 @@ async function applyMembers(tx: Tx, environmentId: string, changes: Configuratio
       await tx.balancerMembership.create({ data: { targetId: target.id, balancerId: balancer.id, backend: c.backend, server: c.name } });
     }
   }
+}
+
+/** Sites added, servers moved between them, the order rewritten (through negative positions), emptied ones removed. */
+async function applySites(tx: Tx, env: Env, changes: ConfigurationChange[], order: string[]) {
+  const siteChanges = changes.filter((c) => c.type === "site.add" || c.type === "site.remove" || c.type === "sites.order" || c.type === "server.site");
+  if (siteChanges.length === 0) return;
+  const existing = await tx.site.findMany({ where: { environmentId: env.id } });
+  // Positions are unique per environment and checked row by row: every site first goes negative (0 far below the
+  // rest), new ones below them, then each takes its place in the file's order.
+  await tx.site.updateMany({ where: { environmentId: env.id }, data: { position: { multiply: -1 } } });
+  await tx.site.updateMany({ where: { environmentId: env.id, position: 0 }, data: { position: -1_000_000 } });
+  let next = Math.max(0, ...existing.map((x) => x.position + 1)) + 1;
+  for (const c of changes) if (c.type === "site.add") await tx.site.create({ data: { environmentId: env.id, name: c.name, position: -1_000_000 - next++ } });
+  for (const c of changes) {
+    if (c.type !== "server.site") continue;
+    const site = c.to === null ? null : await tx.site.findUniqueOrThrow({ where: { environmentId_name: { environmentId: env.id, name: c.to } }, select: { id: true } });
+    await tx.target.update({ where: { environmentId_name: { environmentId: env.id, name: c.server } }, data: { siteId: site?.id ?? null } });
+  }
+  for (const c of changes) if (c.type === "site.remove") await tx.site.delete({ where: { environmentId_name: { environmentId: env.id, name: c.name } } });
+  for (const [position, name] of order.entries()) await tx.site.update({ where: { environmentId_name: { environmentId: env.id, name } }, data: { position } });
 }

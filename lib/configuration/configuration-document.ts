@@ -3,6 +3,8 @@ import { z } from "zod";
 import { ZBalancerSettings, ZHaproxyName } from "../balancers/balancer-input";
 import { ZEnvironmentName } from "../environments/create-environment";
 import { ZUpdateRolloutSettingsRequestSchema } from "../environments/update-rollout-settings";
+import { ZSiteName } from "../sites/load-managed-site";
+import { ZUpdateSiteSettingsRequestSchema } from "../sites/update-site-settings";
 import { ZAddTargetRequestSchema } from "../targets/add-target";
 
 // An application's configuration as one versionable file: every environment's policy, rollout settings and hooks,
@@ -36,8 +38,14 @@ const ZMembership = z.strictObject({
   server: ZHaproxyName("server").optional(),
 });
 
+/** How rollouts cross the environment's sites (the Sites card's settings). */
+export const ZSiteRollout = ZUpdateSiteSettingsRequestSchema.omit({ environmentId: true }).strict();
+export type TSiteRollout = z.infer<typeof ZSiteRollout>;
+
 const ZServer = z.strictObject({
   name: ZAddTargetRequestSchema.shape.name,
+  /** The site (data centre) it is in; absent: none. */
+  site: ZSiteName.optional(),
   behind: z.array(ZMembership).max(16).default([]),
 });
 
@@ -45,6 +53,9 @@ const ZEnvironmentConfig = z.strictObject({
   name: ZEnvironmentName,
   policy: ZPolicy,
   rollout: ZRollout,
+  /** The environment's sites, in the order rollouts walk them when the order is ops' own. */
+  sites: z.array(ZSiteName).max(32).default([]),
+  siteRollout: ZSiteRollout,
   balancers: z.array(ZBalancerSettings).max(32).default([]),
   servers: z.array(ZServer).max(500).default([]),
 });

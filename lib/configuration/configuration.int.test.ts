@@ -126,6 +126,37 @@ describe("the configuration file", () => {
     expect(after.servers.find((s) => s.name === "web-1")!.behind).toEqual([{ balancer: "haproxy-a", backend: "be_web", server: "w1" }]);
   });
 
+  it("sites: adds them in the file's order, puts servers in them, sets how rollouts cross them; reorders and removes an emptied one", async () => {
+    const t = await createTenant();
+    const tOps = await createMember(t, "OPS");
+    const file = withPair(await readConfiguration(tOps, t.application.id));
+    const p = production(file);
+    p.sites = ["fra-1", "ams-1"];
+    p.siteRollout = { siteOrder: "CHOSEN", siteFloor: 1, pauseAfterFirstSite: true };
+    p.servers = p.servers.map((s, i) => ({ ...s, site: i === 0 ? "fra-1" : "ams-1" }));
+    const r = await applyConfiguration(tOps, t.application.id, file, { dryRun: false });
+    expect(r.changes.filter((c) => /site|pause/i.test(c))).toEqual([
+      "Production: siteFloor 0 → 1",
+      "Production: pauseAfterFirstSite false → true",
+      "Production: add site fra-1",
+      "Production: add site ams-1",
+      "Production: put web-1 in site fra-1",
+      "Production: put web-2 in site ams-1",
+      "Production: put web-3 in site ams-1",
+    ]);
+    expect(await readConfiguration(tOps, t.application.id)).toEqual(file);
+
+    const next = structuredClone(file);
+    production(next).sites = ["ams-1"];
+    production(next).servers = production(next).servers.map((s) => ({ ...s, site: "ams-1" }));
+    const r2 = await applyConfiguration(tOps, t.application.id, next, { dryRun: false });
+    expect(r2.changes).toEqual(["Production: put web-1 in site ams-1", "Production: remove site fra-1"]);
+    expect(await readConfiguration(tOps, t.application.id)).toEqual(next);
+    production(next).sites = ["lon-1", "ams-1"];
+    await applyConfiguration(tOps, t.application.id, next, { dryRun: false });
+    expect(production(await readConfiguration(tOps, t.application.id)).sites).toEqual(["lon-1", "ams-1"]);
+  });
+
   it("refuses a file it cannot apply, saying where, and changes nothing", async () => {
     const file = withPair(await readConfiguration(ops, tenant.application.id));
     const bad = structuredClone(file);

@@ -10,6 +10,8 @@ const env = (over: Partial<TConfigurationDocument["environments"][number]> = {})
     stopCommand: null, startCommand: null, backupCommand: null, migrateCommand: null, validateCommand: null, maintenanceOnCommand: null, maintenanceOffCommand: null,
     hookTimeoutSeconds: 120, keepReleases: 5, persistentPaths: [],
   },
+  sites: [],
+  siteRollout: { siteOrder: "CHOSEN", siteFloor: 0, pauseAfterFirstSite: false },
   balancers: [],
   servers: [],
   ...over,

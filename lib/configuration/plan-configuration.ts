@@ -2,11 +2,16 @@
 // dry run and the apply are the same plan, and it is tested without a database. apply-configuration.ts authorizes
 // and writes it.
 import type { TBalancerSettings } from "../balancers/balancer-input";
-import type { TConfigurationDocument, TEnvironmentConfig, TPolicy, TRollout } from "./configuration-document";
+import type { TConfigurationDocument, TEnvironmentConfig, TPolicy, TRollout, TSiteRollout } from "./configuration-document";
 
 export type ConfigurationChange =
   | { type: "policy"; environment: string; field: keyof TPolicy; from: unknown; to: unknown }
   | { type: "rollout"; environment: string; field: keyof TRollout; from: unknown; to: unknown }
+  | { type: "siteRollout"; environment: string; field: keyof TSiteRollout; from: unknown; to: unknown }
+  | { type: "site.add"; environment: string; name: string }
+  | { type: "sites.order"; environment: string; from: string[]; to: string[] }
+  | { type: "site.remove"; environment: string; name: string }
+  | { type: "server.site"; environment: string; server: string; from: string | null; to: string | null }
   | { type: "balancer.add"; environment: string; balancer: TBalancerSettings }
   | { type: "balancer.change"; environment: string; name: string; from: TBalancerSettings; to: TBalancerSettings }
   | { type: "balancer.remove"; environment: string; name: string }
@@ -55,6 +60,15 @@ export function planConfiguration(current: TConfigurationDocument, desired: TCon
       if (!same(have.rollout[field], want.rollout[field])) changes.push({ type: "rollout", environment: env, field, from: have.rollout[field], to: want.rollout[field] });
     }
 
+    for (const field of Object.keys(want.siteRollout) as (keyof TSiteRollout)[]) {
+      if (!same(have.siteRollout[field], want.siteRollout[field])) changes.push({ type: "siteRollout", environment: env, field, from: have.siteRollout[field], to: want.siteRollout[field] });
+    }
+    if (new Set(want.sites).size !== want.sites.length) errors.push(`${where}: a site is listed twice.`);
+    for (const site of want.sites) if (!have.sites.includes(site)) changes.push({ type: "site.add", environment: env, name: site });
+    const kept = have.sites.filter((x) => want.sites.includes(x));
+    if (!same(kept, want.sites.filter((x) => have.sites.includes(x)))) changes.push({ type: "sites.order", environment: env, from: have.sites, to: want.sites });
+    const removedSites = have.sites.filter((x) => !want.sites.includes(x));
+
     const names = new Set<string>();
     for (const b of want.balancers) {
       if (names.has(b.name)) errors.push(`${where}: balancer ${b.name} is listed twice.`);
@@ -71,6 +85,8 @@ export function planConfiguration(current: TConfigurationDocument, desired: TCon
       servers.add(s.name);
       const before = have.servers.find((x) => x.name === s.name);
       if (!before) changes.push({ type: "server.add", environment: env, name: s.name });
+      if (s.site !== undefined && !want.sites.includes(s.site)) errors.push(`${where}, server ${s.name}: the file lists no site ${s.site} in ${want.name}.`);
+      if ((before?.site ?? null) !== (s.site ?? null)) changes.push({ type: "server.site", environment: env, server: s.name, from: before?.site ?? null, to: s.site ?? null });
       const wanted = members(want, s);
       for (const m of wanted) {
         const at = `${where}, server ${s.name}, behind ${m.balancer}`;
@@ -90,6 +106,11 @@ export function planConfiguration(current: TConfigurationDocument, desired: TCon
         if (!existed) changes.push({ type: "member.add", environment: env, server: s.name, balancer: m.balancer, backend: m.backend, name: m.name });
       }
     }
+    for (const site of removedSites) {
+      const left = have.servers.filter((x) => x.site === site && !servers.has(x.name)).map((x) => x.name);
+      if (left.length) errors.push(`${where}: site ${site} is left out of the file but servers the file does not name are in it (${left.join(", ")}); move them or name them.`);
+      else changes.push({ type: "site.remove", environment: env, name: site });
+    }
     for (const old of have.servers) {
       if (!servers.has(old.name)) notes.push(`Server ${old.name} of ${env} is not in the file and is left as it is (a server leaves by revoking its agent on the environment's page).`);
     }
@@ -104,7 +125,16 @@ export function describeChange(c: ConfigurationChange): string {
   switch (c.type) {
     case "policy":
     case "rollout":
+    case "siteRollout":
       return `${c.environment}: ${c.field} ${v(c.from)} → ${v(c.to)}`;
+    case "site.add":
+      return `${c.environment}: add site ${c.name}`;
+    case "sites.order":
+      return `${c.environment}: sites in the order ${v(c.to)}`;
+    case "site.remove":
+      return `${c.environment}: remove site ${c.name}`;
+    case "server.site":
+      return c.to === null ? `${c.environment}: take ${c.server} out of site ${c.from}` : `${c.environment}: put ${c.server} in site ${c.to}`;
     case "balancer.add":
       return `${c.environment}: add balancer ${c.balancer.name} (${c.balancer.kind === "HAPROXY" ? `HAProxy at ${c.balancer.address}` : "commands"})`;
     case "balancer.change":

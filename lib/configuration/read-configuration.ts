@@ -16,7 +16,8 @@ export async function loadConfiguration(tx: Tx | typeof db, applicationId: strin
         orderBy: { position: "asc" },
         include: {
           balancers: { orderBy: { name: "asc" } },
-          targets: { where: { status: { not: "REVOKED" } }, orderBy: { name: "asc" }, include: { balancers: { include: { balancer: true }, orderBy: [{ balancer: { name: "asc" } }, { backend: "asc" }] } } },
+          sites: { orderBy: { position: "asc" } },
+          targets: { where: { status: { not: "REVOKED" } }, orderBy: { name: "asc" }, include: { site: true, balancers: { include: { balancer: true }, orderBy: [{ balancer: { name: "asc" } }, { backend: "asc" }] } } },
         },
       },
     },
@@ -28,11 +29,14 @@ export async function loadConfiguration(tx: Tx | typeof db, applicationId: strin
       name: e.name,
       policy: Object.fromEntries(POLICY_FIELDS.map((f) => [f, e[f]])) as TConfigurationDocument["environments"][number]["policy"],
       rollout: Object.fromEntries(ROLLOUT_SETTING_FIELDS.map((f) => [f, e[f]])) as TConfigurationDocument["environments"][number]["rollout"],
+      sites: e.sites.map((x) => x.name),
+      siteRollout: { siteOrder: e.siteOrder, siteFloor: e.siteFloor, pauseAfterFirstSite: e.pauseAfterFirstSite },
       balancers: e.balancers.map((b) =>
         b.kind === "HAPROXY" ? { name: b.name, kind: "HAPROXY" as const, address: b.address ?? "" } : { name: b.name, kind: "HOOK" as const, drainCommand: b.drainCommand ?? "", undrainCommand: b.undrainCommand ?? "" },
       ),
       servers: e.targets.map((t) => ({
         name: t.name,
+        ...(t.site ? { site: t.site.name } : {}),
         behind: t.balancers.map((m) => ({ balancer: m.balancer.name, ...(m.backend ? { backend: m.backend } : {}), ...(m.server ? { server: m.server } : {}) })),
       })),
     })),
