@@ -64,9 +64,12 @@ export async function closeDatabase(): Promise<void> {
   // pool.end() resolves once it has asked each connection to close, before PostgreSQL has ended their sessions. An
   // embedded PostgreSQL stopped right then still finds some and terminates them ("terminating connection due to
   // administrator command" in its log, an error on ours): wait until each socket has closed (bounded, so a server
-  // that does not answer cannot hold the process).
+  // that does not answer cannot hold the process). The timer must keep the process alive: with allowExitOnIdle the
+  // closing sockets do not, and Node would exit in the middle of the shutdown, leaving PostgreSQL running.
   const closing = [...open.connections].map((client) => new Promise<void>((resolve) => client.once("end", () => resolve())));
-  await Promise.race([Promise.all(closing), new Promise<void>((resolve) => setTimeout(resolve, CLOSE_WAIT_MS).unref())]);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(closing), new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)))]);
+  clearTimeout(timer);
 }
 
 export const db: PrismaClient = new Proxy({} as PrismaClient, {
