@@ -10,11 +10,19 @@ const browser = { ...devices["Desktop Chrome"], viewport: { width: 1280, height:
 export default defineConfig({
   testDir: "e2e",
   outputDir: "test-results",
+  // Two spec files run at once, each in a worker of its own; a file's tests run in order in one worker. Most of an
+  // e2e run is waiting (agents polling, HAProxy health checks, rollouts, the demo and `npm start` booting), so a
+  // second worker shortens it even on 2 cores. That holds because specs share nothing: each creates its own tenant
+  // and people (e2e/fixtures.ts), takes ports the OS hands out, and asserts only on what it created, also on pages
+  // that list every tenant (users, audit, the administrator's home). Keep new specs that way.
+  // E2E_WORKERS=1 runs one file at a time (to tell whether a failure comes from another spec running beside it).
   fullyParallel: false,
-  workers: 1,
+  workers: Number(process.env.E2E_WORKERS || 2),
   forbidOnly: !!process.env.CI,
   retries: 0,
-  timeout: 60_000,
+  // A budget for a test that hangs, not a speed check. Two specs share the cores: a test that signs in four people and
+  // deploys (e2e/audit.spec.ts's refusal) took 45-66 s that way on a 2-core machine other work also used.
+  timeout: 90_000,
   expect: { timeout: 10_000 },
   reporter: [["list"], ["json"]],
   use: {

@@ -40,6 +40,18 @@ export async function callAction<T>(action: () => Promise<T>, lost = REQUEST_LOS
 }
 
 /**
+ * Whether the page's script has taken over (false in the server's HTML and until hydration). The forms here submit
+ * through their script: before it runs, a click would make the browser send the form itself, as a GET with every
+ * field, passwords included, in the address (history, logs), and nothing would be done. So their submit buttons stay
+ * disabled until then, which also makes a person's (or a test's) click wait for a form that can act on it.
+ */
+export function useHydrated(): boolean {
+  const [hydrated, setHydrated] = useState(false);
+  useEffect(() => setHydrated(true), []);
+  return hydrated;
+}
+
+/**
  * A form bound to a server action. Unlike a plain <form action>, it keeps what the person typed when the server
  * refuses the input (React resets forms after an action), shows the server's message and per-field errors, and
  * disables itself while the request runs so a double click cannot submit twice. A request that fails on the way
@@ -71,6 +83,7 @@ export function ActionForm({
 }) {
   const [result, setResult] = useState<Result | null>(null);
   const [pending, startTransition] = useTransition();
+  const hydrated = useHydrated();
   const formRef = useRef<HTMLFormElement>(null);
   const router = useRouter();
 
@@ -93,10 +106,11 @@ export function ActionForm({
   const shownOnce = result?.ok ? result.data?.shownOnce : undefined;
   return (
     <FieldErrors.Provider value={fieldErrors}>
-      <form ref={formRef} onSubmit={onSubmit} className={className ?? (inline ? "inline-flex items-center gap-2" : "space-y-4")} noValidate>
+      {/* method="post": should the browser ever send it itself, nothing typed goes into the address (useHydrated). */}
+      <form ref={formRef} method="post" onSubmit={onSubmit} className={className ?? (inline ? "inline-flex items-center gap-2" : "space-y-4")} noValidate>
         {children}
         <div className={inline ? "contents" : "flex items-center gap-3"}>
-          <Button type="submit" variant={variant} disabled={pending}>
+          <Button type="submit" variant={variant} disabled={pending || !hydrated}>
             {pending ? (pendingLabel ?? "Working…") : submitLabel}
           </Button>
           {!inline && result?.ok && result.message && (

@@ -3,11 +3,12 @@
 import { signIn } from "next-auth/react";
 import { useState, useTransition } from "react";
 import { signInErrorMessage } from "@/lib/auth/sign-in-error";
-import { Button } from "./form";
+import { Button, useHydrated } from "./form";
 
 export function SignInForm({ initialError }: { initialError?: string }) {
   const [error, setError] = useState(initialError);
   const [pending, startTransition] = useTransition();
+  const hydrated = useHydrated();
 
   function onSubmit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -35,7 +36,8 @@ export function SignInForm({ initialError }: { initialError?: string }) {
   }
 
   return (
-    <form onSubmit={onSubmit} className="space-y-4">
+    // method="post" and the button disabled until hydrated: never a password in the address (useHydrated).
+    <form method="post" onSubmit={onSubmit} className="space-y-4">
       <div>
         <label htmlFor="email" className="block text-sm font-medium text-slate-700">
           Email
@@ -53,7 +55,7 @@ export function SignInForm({ initialError }: { initialError?: string }) {
           {error}
         </p>
       )}
-      <Button type="submit" disabled={pending} className="w-full py-2">
+      <Button type="submit" disabled={pending || !hydrated} className="w-full py-2">
         {pending ? "Signing in…" : "Sign in"}
       </Button>
     </form>

@@ -3,14 +3,16 @@
 // The navigation's sign-out. A client form, so that a request that fails on the way (network, a restarting server)
 // says so next to the button instead of replacing the page with the error page; on success the action redirects.
 import { useState, useTransition } from "react";
-import { Button, callAction } from "./form";
+import { Button, callAction, useHydrated } from "./form";
 
 export function SignOutButton({ action }: { action: () => Promise<void> }) {
   const [error, setError] = useState<string | null>(null);
   const [pending, startTransition] = useTransition();
+  const hydrated = useHydrated();
   return (
     <form
       data-testid="sign-out"
+      method="post"
       className="relative"
       onSubmit={(event) => {
         event.preventDefault();
@@ -20,7 +22,7 @@ export function SignOutButton({ action }: { action: () => Promise<void> }) {
         });
       }}
     >
-      <Button type="submit" variant="secondary" disabled={pending}>
+      <Button type="submit" variant="secondary" disabled={pending || !hydrated}>
         {pending ? "Signing out…" : "Sign out"}
       </Button>
       {error && (

@@ -95,7 +95,7 @@ test("a deployment started in the UI is followed live, a failure says why, ops r
   newBrowserPage,
   request,
 }) => {
-  test.setTimeout(180_000);
+  test.setTimeout(240_000);
   const ops = await signedInMember(admin, tenant.applicationId, newBrowserPage, { first: "Olga", last: "Ops", role: "Ops" });
   const dev = await signedInMember(admin, tenant.applicationId, newBrowserPage, { first: "Dirk", last: "Developer", role: "Developer" });
   const agents: SimulatedAgent[] = [];

@@ -1,8 +1,8 @@
 // Fixtures and UI steps shared by the e2e specs. Tests click through the app as a person would: every customer,
 // application and person a test needs is created through the admin UI under a unique name, so tests do not depend on
-// each other and need no database reset. The one exception is first-run.spec.ts: it meets the empty database,
-// turns the generated first administrator into one with a known password and stores it here for everyone else
-// (playwright.config.ts makes every other spec depend on it).
+// each other, need no database reset, and two spec files run at a time (playwright.config.ts). The one exception is
+// first-run.spec.ts: it meets the empty database, turns the generated first administrator into one with a known
+// password and stores it here for everyone else (playwright.config.ts makes every other spec depend on it).
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";

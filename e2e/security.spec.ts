@@ -1,10 +1,12 @@
 // What a browser is told to defend against, checked in real Chromium: every page carries a Content-Security-Policy
 // whose nonce changes per response, may not be framed, and still works under it (the fixtures fail any test whose
 // pages report a violation, so every spec's pages count; here the main pages are toured on purpose). Markdown
-// never makes a reader's browser fetch an image from elsewhere. And two small things a careful client meets: the
-// upload endpoint's tus discovery and /favicon.ico.
+// never makes a reader's browser fetch an image from elsewhere. A form used before its page's script has run sends
+// nothing (it used to send itself as a GET, the password in the address). And two small things a careful client
+// meets: the upload endpoint's tus discovery and /favicon.ico.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Page, Route } from "@playwright/test";
 import { createRelease, expect, markDocument, signedInMember, test, watchContentSecurityPolicy } from "./fixtures";
 import { screenshot } from "./support/releases";
 
@@ -96,6 +98,53 @@ test("the main pages work under the policy: they hydrate, navigate in place, and
   await expect(admin).toHaveURL(/\/admin\/users$/);
   await expect(admin.getByRole("heading", { level: 1 })).toHaveText("Users");
   expect(await sameDocument()).toBe(true);
+});
+
+/** Holds back the page's scripts, as a slow connection does, until the returned function lets them through. */
+async function holdScripts(page: Page): Promise<() => Promise<void>> {
+  const held: Route[] = [];
+  let holding = true;
+  const hold = (route: Route) => (holding ? void held.push(route) : route.continue());
+  await page.route("**/_next/static/chunks/**", hold);
+  return async () => {
+    holding = false;
+    await Promise.all(held.splice(0).map((route) => route.continue()));
+    await page.unroute("**/_next/static/chunks/**", hold);
+  };
+}
+
+test("a form used before its page's script has run sends nothing and keeps what was typed; a password never goes into the address", async ({ admin, newBrowserPage, baseURL }) => {
+  const page = await newBrowserPage();
+  // The sign-in form, on a page whose script has not arrived yet: Enter in the password field does nothing.
+  let release = await holdScripts(page);
+  await page.goto("/signin", { waitUntil: "domcontentloaded" });
+  const signInButton = page.getByRole("button", { name: "Sign in" });
+  await expect(signInButton).toBeDisabled();
+  await page.getByLabel("Email", { exact: true }).fill(admin.email);
+  await page.getByLabel("Password", { exact: true }).fill(admin.password);
+  await page.getByLabel("Password", { exact: true }).press("Enter");
+  // Once the script has run, the page is the same one (a form the browser had sent would have loaded another, the
+  // fields empty and the password in its address), and signing in works with what was typed.
+  await release();
+  await expect(signInButton).toBeEnabled();
+  await expect(page).toHaveURL(`${baseURL}/signin`);
+  await expect(page.getByLabel("Password", { exact: true })).toHaveValue(admin.password);
+  await signInButton.click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Hello, Administrator");
+
+  // A form bound to a server action (components/form.tsx), the same way: here the password change.
+  release = await holdScripts(page);
+  await page.goto("/account/password", { waitUntil: "domcontentloaded" });
+  const save = page.getByRole("button", { name: "Save password" });
+  await expect(save).toBeDisabled();
+  await page.getByLabel("Current password").fill(admin.password);
+  await page.getByLabel("New password", { exact: true }).fill("never-in-an-address");
+  await page.getByLabel("New password again").fill("never-in-an-address");
+  await page.getByLabel("New password again").press("Enter");
+  await release();
+  await expect(save).toBeEnabled();
+  await expect(page).toHaveURL(`${baseURL}/account/password`);
+  await expect(page.getByLabel("New password again")).toHaveValue("never-in-an-address");
 });
 
 test("an id in a URL that is not one shows the 404 page, even to an administrator (it was a 500 error page)", async ({ adminPage: admin, tenant }) => {

@@ -10,6 +10,8 @@ import { PrismaClient } from "./generated/client";
 interface Database {
   pool: pg.Pool;
   prisma: PrismaClient;
+  /** The pool's connections whose socket is still open (see closeDatabase). */
+  connections: Set<pg.Client>;
 }
 
 function createDatabase(): Database {
@@ -22,13 +24,21 @@ function createDatabase(): Database {
   // An idle connection can die (database restart, failover, an administrator's terminate): the pool drops it and
   // opens another on the next query. Without a listener the 'error' event would end the process.
   pool.on("error", (err) => log.warn({ err }, "an idle database connection was closed by the server; the pool replaces it"));
+  const connections = new Set<pg.Client>();
+  pool.on("connect", (client) => {
+    connections.add(client);
+    client.once("end", () => connections.delete(client));
+  });
   // disposeExternalPool: db.$disconnect() ends the pool too, as it did when Prisma owned it.
   // Known upstream: inside a transaction Prisma 7.10's query interpreter fetches included relations concurrently on
   // the transaction's one connection, so pg 8 prints a DeprecationWarning ("already executing a query") once per
   // process. pg 8 queues those queries in order, so results are right; pg 9 will refuse them, which is why package.json
   // keeps pg at ^8 until prisma/orm#29979 (serialize queries on single-connection clients) lands.
-  return { pool, prisma: new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) }) };
+  return { pool, prisma: new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) }), connections };
 }
+
+/** How long closeDatabase waits for the server to close the pool's connections. */
+const CLOSE_WAIT_MS = 5_000;
 
 const globalForDb = globalThis as unknown as { releasegateDatabase?: Database; releasegateDatabaseClosed?: boolean };
 
@@ -51,6 +61,15 @@ export async function closeDatabase(): Promise<void> {
   // Prisma ends the pool it was given (disposeExternalPool) only if it ever used it itself; the pool may have served
   // only the plain-SQL paths (sqlQuery, the audit export's COPY), so end it here in any case.
   if (!open.pool.ending) await open.pool.end();
+  // pool.end() resolves once it has asked each connection to close, before PostgreSQL has ended their sessions. An
+  // embedded PostgreSQL stopped right then still finds some and terminates them ("terminating connection due to
+  // administrator command" in its log, an error on ours): wait until each socket has closed (bounded, so a server
+  // that does not answer cannot hold the process). The timer must keep the process alive: with allowExitOnIdle the
+  // closing sockets do not, and Node would exit in the middle of the shutdown, leaving PostgreSQL running.
+  const closing = [...open.connections].map((client) => new Promise<void>((resolve) => client.once("end", () => resolve())));
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(closing), new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)))]);
+  clearTimeout(timer);
 }
 
 export const db: PrismaClient = new Proxy({} as PrismaClient, {
