@@ -29,7 +29,7 @@ export function AnalysisFigures({ server, version, analysis: a }: { server: stri
     `5xx at most ${a.limits.max5xxPercent}%${a.previous ? " above the previous build" : ""}`,
     ...(a.limits.maxResponseMs !== null ? [`response time at most ${a.limits.maxResponseMs} ms`] : []),
     ...(a.limits.maxResponseRatio !== null ? [`at most ${a.limits.maxResponseRatio} times the previous build's response time`] : []),
-    `judged from ${a.limits.minResponses} responses`,
+    `at least ${a.limits.minResponses} responses to judge`,
   ];
   const rows = [
     ...a.node.balancers.map((b) => ({
