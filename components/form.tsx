@@ -192,10 +192,13 @@ export function Field({
   autoComplete,
   maxLength,
   monospace = false,
+  step,
 }: {
   name: string;
   label: string;
   type?: string;
+  /** For type="number": "any" lets a number have decimals (a percentage, a ratio). */
+  step?: string;
   defaultValue?: string | number;
   placeholder?: string;
   hint?: string;
@@ -223,6 +226,7 @@ export function Field({
         required={required}
         autoComplete={autoComplete}
         maxLength={maxLength}
+        step={step}
         aria-invalid={errors ? true : undefined}
         aria-describedby={errors ? `${id}-error` : undefined}
         className={`${INPUT_CLASS} ${monospace ? "font-mono" : ""}`}

@@ -18,6 +18,10 @@ export interface RolloutSettings {
   hookTimeoutSeconds: number;
   keepReleases: number;
   persistentPaths: string[];
+  bakeSeconds: number;
+  bakeMax5xxPercent: number;
+  bakeMaxResponseMs: number | null;
+  bakeMaxResponseRatio: number | null;
 }
 
 const HOOKS: { name: keyof RolloutSettings; label: string; placeholder: string }[] = [
@@ -77,6 +81,39 @@ export function RolloutSettingsForm({ action, environmentId, settings }: { actio
           {HOOKS.map((h) => (
             <Field key={h.name} name={h.name} label={h.label} defaultValue={(settings[h.name] as string | null) ?? ""} placeholder={`e.g. ${h.placeholder}`} monospace />
           ))}
+        </div>
+      </fieldset>
+      <fieldset>
+        <legend className="text-sm font-medium text-slate-700">Post-deploy analysis</legend>
+        <p className="mt-1 text-xs text-slate-500">
+          Once a server serves again, watch its HAProxy counters beside the servers still on the previous build; a figure over its limit halts the rollout and rolls back. Needs
+          HAProxy balancers and agent 0.4.0 or newer.
+        </p>
+        <div className="mt-2 grid gap-3 sm:grid-cols-2">
+          <Field
+            name="bakeSeconds"
+            label="Watch each server for (seconds)"
+            type="number"
+            defaultValue={settings.bakeSeconds}
+            hint="0 = off. Each batch waits this long before the next one starts; a figure clearly over its limit fails it sooner."
+          />
+          <Field
+            name="bakeMax5xxPercent"
+            label="Most 5xx responses (%)"
+            type="number"
+            step="any"
+            defaultValue={settings.bakeMax5xxPercent}
+            hint="Of the server's responses, above what the servers still on the previous build answer. Fewer than 20 responses are too few to judge."
+          />
+          <Field name="bakeMaxResponseMs" label="Slowest average response time (ms)" type="number" defaultValue={settings.bakeMaxResponseMs ?? ""} hint="HAProxy's rtime; empty = no limit." />
+          <Field
+            name="bakeMaxResponseRatio"
+            label="Most times the previous build's response time"
+            type="number"
+            step="any"
+            defaultValue={settings.bakeMaxResponseRatio ?? ""}
+            hint="e.g. 2 = twice as slow fails; empty = no limit."
+          />
         </div>
       </fieldset>
       <TextAreaField

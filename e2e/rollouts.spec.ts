@@ -92,6 +92,43 @@ test("a build whose health check answers 500 halts after the first node and roll
   await page.screenshot({ path: test.info().outputPath("failed-health-check.png"), fullPage: true });
 });
 
+test("with a bake set in the rollout settings, a build that fails one page request in five is halted after the first node; its page shows the figures that decided it", async ({ request, page }) => {
+  await uploadSampleRelease(request, f, "2.2.1-flaky", { failOneIn: 5 });
+  const ops = f.seeded.people.find((p) => p.role === "OPS")!;
+  await signIn(page, { email: ops.email, password: ops.password });
+  const environment = `/apps/${f.seeded.applicationId}/environments/${f.seeded.environments.production}`;
+  const setBake = async (seconds: string) => {
+    await page.goto(environment);
+    const settings = page.getByRole("region", { name: "Rollout settings" });
+    await settings.getByLabel("Watch each server for (seconds)").fill(seconds);
+    await settings.getByLabel("Most 5xx responses (%)").fill("5");
+    await settings.getByRole("button", { name: "Save rollout settings" }).click();
+    await expect(settings.getByRole("status")).toHaveText("Rollout settings saved.");
+  };
+  await setBake("10");
+  try {
+    const { result: d, load } = await underLoad(async () => waitForDeployment(request, f, await deployViaApi(request, f, "production", "2.2.1-flaky")));
+    expect(d.status).toBe("FAILED");
+    expect(d.failureReason).toMatch(/^web-1: activating the release failed: Post-deploy analysis: \d+\.\d% of the responses of web-1 were 5xx \(\d+ of \d+ in \d+ s on haproxy app\/web-1\)/);
+    expect(d.steps.items.filter((s) => s.action !== "STAGE").map((s) => `${s.action} ${s.server} ${s.status}`)).toEqual(["ACTIVATE web-1 FAILED", "ROLLBACK web-1 SUCCEEDED"]);
+    // The visitors who met the flaky build got its 500s, and nothing else failed.
+    expect(load.failures.filter((x) => x.status !== 500)).toEqual([]);
+    expect(await nodeVersions(f)).toEqual({ "web-1": "2.0.0", "web-2": "2.0.0", "web-3": "2.0.0" });
+
+    await page.goto(`/deployments/${d.id}`);
+    await expect(page.getByTestId("failure-reason")).toContainText("Post-deploy analysis:");
+    const analysis = page.getByTestId("rollout-server-web-1").getByTestId("step-ACTIVATE").getByTestId("analysis");
+    await expect(analysis).toContainText("failed on 5xx responses");
+    const figures = analysis.getByTestId("analysis-figures");
+    await expect(figures.getByRole("row", { name: /web-1 \(2\.2\.1-flaky\) on haproxy app\/web-1/ })).toContainText(/\d+\.\d%/);
+    await expect(figures.getByRole("row", { name: /Servers still on 2\.0\.0 \(2\)/ })).toBeVisible();
+    await expect(analysis).toContainText("Limits: 5xx at most 5% above the previous build");
+    await page.screenshot({ path: test.info().outputPath("post-deploy-analysis.png"), fullPage: true });
+  } finally {
+    await setBake("0");
+  }
+});
+
 test("a revert returns production to the previous release from the staged builds, with zero failed requests", async ({ request }) => {
   expect((await waitForDeployment(request, f, await deployViaApi(request, f, "production", "2.1.0"))).status).toBe("SUCCEEDED");
   const { result: d, load } = await underLoad(async () => {

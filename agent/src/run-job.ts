@@ -7,9 +7,10 @@
 import { statfs } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
-import { leftBehindSentence, type TJob, type TStepReport } from "../../lib/contracts/agent-api";
+import { leftBehindSentence, type TAnalysisResult, type TJob, type TStepReport } from "../../lib/contracts/agent-api";
 import { plural } from "../../lib/util/text";
 import { type AgentApi, AgentApiError } from "./api-client";
+import { bake } from "./bake";
 import { expandVars } from "./config";
 import { checkHealth, hookEnvironment, runHook } from "./install/hooks";
 import type { ReleaseStore } from "./install/release-store";
@@ -36,6 +37,15 @@ const DEFAULT_FAIL_AFTER_5XX = 3;
 
 class Cancelled extends Error {}
 class LeaseLost extends Error {}
+/** The post-deploy analysis failed the node: the step fails with its figures. */
+class AnalysisFailed extends Error {
+  constructor(
+    readonly analysis: TAnalysisResult,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 export async function runJob(ctx: RunJobContext): Promise<void> {
   const { api, job, journal, log } = ctx;
@@ -49,13 +59,22 @@ export async function runJob(ctx: RunJobContext): Promise<void> {
    */
   let cancellable = job.action !== "ROLLBACK";
   let cancelRequested = false;
+  /** Ops' stop, whatever the phase: ends a bake at once (the node is back in rotation; the rollback returns it). */
+  const stopAsked = new AbortController();
 
   const report = async (r: Omit<TStepReport, "leaseId">) => {
     try {
       const res = await api.report(job.stepId, { leaseId: job.leaseId, ...r });
       if (res.cancelRequested && !cancelRequested) {
         cancelRequested = true;
-        logs.line(cancellable ? "Ops asked the deployment to stop: stopping here." : "Ops asked the deployment to stop: finishing this node's switch first so it is not left half-done.");
+        logs.line(
+          cancellable
+            ? "Ops asked the deployment to stop: stopping here."
+            : phase === "baking"
+              ? `Ops asked the deployment to stop: the post-deploy analysis ends here (${job.target.name} is back in rotation; the rollback returns it).`
+              : "Ops asked the deployment to stop: finishing this node's switch first so it is not left half-done.",
+        );
+        if (job.action !== "ROLLBACK") stopAsked.abort();
         if (cancellable) abort.abort(new Cancelled());
       }
     } catch (err) {
@@ -96,10 +115,11 @@ export async function runJob(ctx: RunJobContext): Promise<void> {
 
   let result: Omit<TStepReport, "leaseId">;
   try {
+    let analysis: TAnalysisResult | null = null;
     if (job.action === "STAGE") await stage(ctx, logs, abort.signal, (p) => report({ status: "RUNNING", phase: "downloading", progress: p }));
-    else await activate(ctx, logs, abort.signal, enter);
+    else analysis = await activate(ctx, logs, abort.signal, enter, { stop: stopAsked.signal, progress: (p, note) => void report({ status: "RUNNING", phase: "baking", progress: p, message: note }).catch(() => undefined) });
     const serves = job.restore ? `${job.restore.path} again` : job.release.version;
-    result = { status: "SUCCEEDED", phase: "done", message: job.action === "STAGE" ? `${job.release.version} staged` : `${job.target.name} serves ${serves}` };
+    result = { status: "SUCCEEDED", phase: "done", message: job.action === "STAGE" ? `${job.release.version} staged` : `${job.target.name} serves ${serves}`, ...(analysis ? { analysis } : {}) };
   } catch (err) {
     const reason = abort.signal.reason;
     if (reason instanceof LeaseLost || err instanceof LeaseLost) {
@@ -111,7 +131,7 @@ export async function runJob(ctx: RunJobContext): Promise<void> {
     }
     const message = reason instanceof Cancelled ? "Stopped at ops' request." : (err as Error).message;
     logs.line(`${reason instanceof Cancelled ? "Cancelled" : "Failed"} during ${phase}: ${message}`);
-    result = { status: reason instanceof Cancelled ? "CANCELLED" : "FAILED", phase, message: message.slice(0, 2000) };
+    result = { status: reason instanceof Cancelled ? "CANCELLED" : "FAILED", phase, message: message.slice(0, 2000), ...(err instanceof AnalysisFailed ? { analysis: err.analysis } : {}) };
   } finally {
     clearInterval(renew);
   }
@@ -193,12 +213,17 @@ async function prune(ctx: RunJobContext, logs: StepLogStream, protect: string[] 
   if (pruned.length) logs.line(`Removed old releases: ${pruned.join(", ")}`);
 }
 
+/**
+ * Installs the job's build on the node between taking it out of rotation and putting it back; then, for an
+ * activation whose environment asks for it, bakes it (post-deploy analysis) and returns the verdict.
+ */
 async function activate(
   ctx: RunJobContext,
   logs: StepLogStream,
   signal: AbortSignal,
   enter: (phase: string, extra?: { outOfRotation?: boolean; cancellable?: boolean }) => Promise<void>,
-): Promise<void> {
+  baking: { stop: AbortSignal; progress: (fraction: number, note: string) => void },
+): Promise<TAnalysisResult | null> {
   const { job, store, dir, vars } = ctx;
   // A node without the build (a new server, a pruned old release) stages it first; normally this is instant. A
   // restore goes back to a directory Releasegate did not install: nothing to stage, nothing to prune.
@@ -311,8 +336,20 @@ async function activate(
   }
   // The build this node ran before stays: it is what a revert or rollback switches back to without a download.
   if (!restore) await prune(ctx, logs, previous ? [previous.name] : []);
+  // Back in rotation, the node serves visitors: watch it before the rollout goes on. Only activations bake (the
+  // control plane sends no analysis with a rollback, which returns to the build that served before).
+  let analysis: TAnalysisResult | null = null;
+  if (job.action === "ACTIVATE" && job.analysis) {
+    const settings = job.analysis;
+    await enter("baking");
+    analysis = await timed("bake", () =>
+      bake({ analysis: settings, target: job.target.name, balancers: balancersOfJob(job), signal, stop: baking.stop, onLog: (l) => logs.line(l), onProgress: baking.progress }),
+    );
+    if (analysis.verdict === "FAILED") throw new AnalysisFailed(analysis, `${analysis.summary}${leftBehindSentence(job.target.name, `it serves ${to}, in rotation`)}`);
+  }
   const waited = describeWaits(waits, Math.round(waitedMs));
   if (waited) logs.line(waited);
+  return analysis;
 }
 
 function formatBytes(n: number): string {

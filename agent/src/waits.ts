@@ -5,6 +5,7 @@ const LABELS: Record<string, string> = {
   "balancer:take-out": "out of the load balancer",
   "balancer:put-back": "back into the load balancer",
   "health-check": "health check",
+  bake: "post-deploy analysis",
 };
 
 const label = (name: string) => LABELS[name] ?? (name.startsWith("hook:") ? `${name.slice(5)} hook` : name);

@@ -5,6 +5,9 @@
 //   GET /health    200 "ok <version>"; 500 "broken <version>" when a BROKEN file sits next to this one
 //   GET /slow?ms=N answers after N ms (max 60000), for in-flight-request tests
 //
+// A FLAKY file holding N (2..1000) makes every Nth request to its pages (anything but /health) answer 500: a build
+// that passes its health check but fails visitors, for the post-deploy analysis.
+//
 // Every response carries X-App-Version. VERSION comes from the VERSION file next to this one (a release artifact
 // has one), else $VERSION, else "dev". PORT (default 8080) and HOST (default 127.0.0.1) from the environment.
 //
@@ -28,6 +31,8 @@ function readMarker(name) {
 
 const version = readMarker("VERSION") || process.env.VERSION || "dev";
 const broken = readMarker("BROKEN") !== null;
+const flakyEvery = Number(readMarker("FLAKY") ?? 0);
+let pageRequests = 0;
 const port = Number(process.env.PORT ?? 8080);
 const host = process.env.HOST || "127.0.0.1";
 const shutdownTimeoutMs = Number(process.env.SHUTDOWN_TIMEOUT_MS ?? 10_000);
@@ -59,6 +64,9 @@ const server = http.createServer((req, res) => {
   if (req.method !== "GET" && req.method !== "HEAD") {
     res.setHeader("Allow", "GET, HEAD");
     return send(res, 405, "text/plain; charset=utf-8", "method not allowed\n");
+  }
+  if (url.pathname !== "/health" && flakyEvery >= 2 && ++pageRequests % flakyEvery === 0) {
+    return send(res, 500, "text/plain; charset=utf-8", `flaky ${version}: request ${pageRequests} fails\n`);
   }
   switch (url.pathname) {
     case "/":

@@ -83,9 +83,9 @@ export async function buildLargeSampleArtifact(f: E2EFleet, version: string, siz
 }
 
 /** Builds the sample app as `version` and uploads it through the pipeline API; returns the release. */
-export async function uploadSampleRelease(request: APIRequestContext, f: E2EFleet, version: string, options: { brokenHealth?: boolean } = {}) {
+export async function uploadSampleRelease(request: APIRequestContext, f: E2EFleet, version: string, options: { brokenHealth?: boolean; failOneIn?: number } = {}) {
   const file = path.join(f.workDir, "artifacts", `sample-${version}.tar.gz`);
-  const artifact = await buildSampleArtifact(version, file, { brokenHealth: options.brokenHealth ?? false });
+  const artifact = await buildSampleArtifact(version, file, { brokenHealth: options.brokenHealth ?? false, ...(options.failOneIn ? { failOneIn: options.failOneIn } : {}) });
   const res = await request.post(`/api/v1/applications/${f.seeded.applicationId}/releases`, {
     headers: { authorization: `Bearer ${f.seeded.apiToken}` },
     multipart: {

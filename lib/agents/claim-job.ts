@@ -1,6 +1,6 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
-import { AGENT_API_PATHS, MULTI_BALANCER_AGENT_VERSION, type TClaimResponse, type TJob, type TJobBalancer } from "../contracts/agent-api";
+import { AGENT_API_PATHS, ANALYSIS_AGENT_VERSION, MULTI_BALANCER_AGENT_VERSION, type TClaimResponse, type TJob, type TJobAnalysis, type TJobBalancer } from "../contracts/agent-api";
 import { db, sqlQuery, sqlTransaction } from "../db/client";
 import { armWakeup, CHANNELS, recheckAfterMs } from "../events/wakeups";
 import type { AuthenticatedAgent } from "./authenticate-agent";
@@ -61,23 +61,41 @@ export async function tryClaim(agent: AuthenticatedAgent): Promise<TJob | null> 
     if (!claimed) return null;
     const [row] = await query<JobRow>(JOB_QUERY, [claimed.id]);
     if (!row) throw new Error(`step ${claimed.id}: claimed, but its job could not be read`);
-    return row;
+    const bakes = row.action === "ACTIVATE" && row.deploymentKind === "DEPLOY" && row.bakeSeconds > 0;
+    const compareWith = bakes ? await query<ComparisonRow>(COMPARISON_QUERY, [row.environmentId, row.targetId, row.deploymentReleaseId, row.deploymentId]) : [];
+    return { row, analysis: bakes ? jobAnalysis(row, compareWith) : null };
   });
   if (!claimed) return null;
+  const { row, analysis } = claimed;
   // An agent from before balancers were objects drains on one balancer only: behind several, the node would keep
   // serving on the others while it is replaced. The step fails instead, saying what to do.
-  if (claimed.action !== "STAGE" && claimed.balancers.length > 1 && !readsEveryBalancer(claimed.agentVersion)) {
-    await refuseOutdatedAgent(agent, claimed);
+  if (row.action !== "STAGE" && row.balancers.length > 1 && !readsEveryBalancer(row.agentVersion)) {
+    await refuseOutdatedAgent(
+      agent,
+      row,
+      `takes a server out of one load balancer only, and ${row.targetName} is behind ${row.balancers.length} (${row.balancers.map((b) => b.name).join(", ")})`,
+      MULTI_BALANCER_AGENT_VERSION,
+    );
     return null;
   }
-  return toJob(claimed);
+  // An agent from before the post-deploy analysis ignores it: the bake would pass with nobody watching. Only where
+  // there is something to watch (an HAProxy balancer); elsewhere the analysis has nothing to judge in any case.
+  if (analysis && row.balancers.some((b) => b.kind === "HAPROXY") && !agentAtLeast(row.agentVersion, ANALYSIS_AGENT_VERSION)) {
+    await refuseOutdatedAgent(
+      agent,
+      row,
+      `cannot watch a server once it serves again, and ${row.environmentName} asks for a post-deploy analysis of ${row.bakeSeconds} s (rollout settings)`,
+      ANALYSIS_AGENT_VERSION,
+    );
+    return null;
+  }
+  return toJob(row, analysis);
 }
 
-async function refuseOutdatedAgent(agent: AuthenticatedAgent, row: JobRow): Promise<void> {
+async function refuseOutdatedAgent(agent: AuthenticatedAgent, row: JobRow, why: string, needed: string): Promise<void> {
   const message =
-    `The agent of ${row.targetName} is version ${row.agentVersion ?? "unknown"}, which takes a server out of one load balancer only, ` +
-    `and ${row.targetName} is behind ${row.balancers.length} (${row.balancers.map((b) => b.name).join(", ")}). ` +
-    `Install agent ${MULTI_BALANCER_AGENT_VERSION} or newer (/downloads/releasegate-agent.mjs) on it and deploy again.`;
+    `The agent of ${row.targetName} is version ${row.agentVersion ?? "unknown"}, which ${why}. ` +
+    `Install agent ${needed} or newer (/downloads/releasegate-agent.mjs) on it and deploy again.`;
   const deploymentId = await db.$transaction((tx) => finishStep(tx, agent, row.stepId, { status: "FAILED", message }));
   if (deploymentId) await advanceRollout(deploymentId);
 }
@@ -108,6 +126,8 @@ const JOB_QUERY = `
     e."stopCommand", e."startCommand", e."backupCommand", e."migrateCommand", e."validateCommand",
     e."maintenanceOnCommand", e."maintenanceOffCommand", e."healthCheckUrl", e."healthCheckExpectsVersion", e."healthCheckFailAfter5xx",
     e."hookTimeoutSeconds", e."keepReleases", e."persistentPaths",
+    e."bakeSeconds", e."bakeMax5xxPercent", e."bakeMaxResponseMs", e."bakeMaxResponseRatio",
+    d."releaseId" AS "deploymentReleaseId", (SELECT p.version FROM "Release" p WHERE p.id = d."previousReleaseId") AS "previousVersion",
     t.id AS "targetId", t.name AS "targetName", t."agentVersion",
     -- Every balancer the server is behind, as the job carries them (by name, then backend: a stable order).
     COALESCE((SELECT json_agg(json_build_object('kind', b.kind, 'name', b.name, 'address', b.address, 'drainCommand', b."drainCommand",
@@ -139,6 +159,39 @@ const JOB_QUERY = `
     ELSE d."releaseId" END
   WHERE s.id = $1::uuid`;
 
+/**
+ * What a baking node is compared with: the environment's other enrolled servers that still run the previous build
+ * now (not the deployment's release, and not yet activated by it: a server of the same batch is out of rotation),
+ * by their HAProxy memberships, whose counters the agent reads over the same window.
+ */
+const COMPARISON_QUERY = `
+  SELECT t.name AS target, b.name AS balancer, b.address, m.backend, m.server
+  FROM "Target" t
+  JOIN "BalancerMembership" m ON m."targetId" = t.id
+  JOIN "Balancer" b ON b.id = m."balancerId" AND b.kind = 'HAPROXY' AND b.address IS NOT NULL
+  WHERE t."environmentId" = $1::uuid AND t.id <> $2::uuid AND t.status = 'ACTIVE'
+    AND t."liveReleaseId" IS DISTINCT FROM $3::uuid
+    AND NOT EXISTS (SELECT 1 FROM "DeploymentStep" a WHERE a."deploymentId" = $4::uuid AND a."targetId" = t.id AND a.action = 'ACTIVATE')
+  ORDER BY t.name, b.name, m.backend`;
+type ComparisonRow = { target: string; balancer: string; address: string; backend: string; server: string };
+
+/**
+ * The fewest responses in a bake's window that say anything: with 20, one 5xx is already 5%. Below it the analysis
+ * passes saying there was too little traffic to judge.
+ */
+const MIN_RESPONSES_TO_JUDGE = 20;
+
+function jobAnalysis(r: JobRow, compareWith: ComparisonRow[]): TJobAnalysis {
+  return {
+    bakeSeconds: r.bakeSeconds,
+    max5xxPercent: r.bakeMax5xxPercent,
+    maxResponseMs: r.bakeMaxResponseMs,
+    maxResponseRatio: r.bakeMaxResponseRatio,
+    minResponses: MIN_RESPONSES_TO_JUDGE,
+    previous: { version: r.previousVersion, servers: compareWith },
+  };
+}
+
 type Nullable = string | null;
 type JobRow = {
   stepId: string; leaseId: string; action: TJob["action"]; attempt: number;
@@ -148,6 +201,8 @@ type JobRow = {
   stopCommand: Nullable; startCommand: Nullable; backupCommand: Nullable; migrateCommand: Nullable; validateCommand: Nullable;
   maintenanceOnCommand: Nullable; maintenanceOffCommand: Nullable; healthCheckUrl: Nullable; healthCheckExpectsVersion: boolean; healthCheckFailAfter5xx: number;
   hookTimeoutSeconds: number; keepReleases: number; persistentPaths: string[];
+  bakeSeconds: number; bakeMax5xxPercent: number; bakeMaxResponseMs: number | null; bakeMaxResponseRatio: number | null;
+  deploymentReleaseId: Nullable; previousVersion: Nullable;
   targetId: string; targetName: string; agentVersion: Nullable;
   balancers: { kind: "HAPROXY" | "HOOK"; name: string; address: Nullable; drainCommand: Nullable; undrainCommand: Nullable; backend: string; server: string }[];
   releaseId: Nullable; version: string; artifactSha256: string; artifactSize: string; artifactFileName: string; needsMigration: boolean;
@@ -155,7 +210,7 @@ type JobRow = {
   restorePath: Nullable;
 };
 
-function toJob(r: JobRow): TJob {
+function toJob(r: JobRow, analysis: TJobAnalysis | null): TJob {
   if (!r.releaseId) throw new Error(`step ${r.stepId}: a rollback needs a release or a directory to return to`);
   const loadBalancers = jobBalancers(r.balancers);
   return {
@@ -197,6 +252,7 @@ function toJob(r: JobRow): TJob {
     loadBalancers,
     // What an agent before 0.3.0 reads: it knows one balancer (jobs behind more never reach one, see tryClaim).
     loadBalancer: legacyBalancer(loadBalancers[0]),
+    analysis,
   };
 }
 
@@ -215,9 +271,14 @@ function legacyBalancer(b: TJobBalancer | undefined): TJob["loadBalancer"] {
 
 /** Whether the agent reads every balancer of a job (`loadBalancers`): from MULTI_BALANCER_AGENT_VERSION on. */
 export function readsEveryBalancer(agentVersion: string | null): boolean {
+  return agentAtLeast(agentVersion, MULTI_BALANCER_AGENT_VERSION);
+}
+
+/** Whether an agent's version is `min` or newer, compared numerically (0.10.0 is newer than 0.9.0). */
+export function agentAtLeast(agentVersion: string | null, min: string): boolean {
   const parts = (v: string) => v.split(/[.-]/).slice(0, 3).map((p) => Number.parseInt(p, 10) || 0);
   if (!agentVersion) return false;
-  const [a, b] = [parts(agentVersion), parts(MULTI_BALANCER_AGENT_VERSION)];
+  const [a, b] = [parts(agentVersion), parts(min)];
   for (let i = 0; i < 3; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
   return true;
 }

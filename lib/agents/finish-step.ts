@@ -1,5 +1,6 @@
 import "server-only";
 import { recordAuditEvent } from "../audit/record-audit-event";
+import type { TAnalysisResult } from "../contracts/agent-api";
 import type { Actor } from "../auth/actor";
 import type { Tx } from "../db/client";
 import { CHANNELS, notifyInTransaction } from "../events/wakeups";
@@ -17,10 +18,16 @@ const VERB: Record<FinalStepStatus, Record<"STAGE" | "ACTIVATE" | "ROLLBACK", st
 /**
  * Ends a step that has not ended yet: its final status, what the node now holds (a successful stage adds the build to
  * the node's staged list; a successful activation or rollback makes it the node's live release), and the audit
- * event, all in the caller's transaction. Returns the deployment id to advance, or null when the step had already
- * ended (nothing changed). The caller checks the lease; this function only refuses to end a step twice.
+ * event, all in the caller's transaction; an activation's post-deploy analysis is kept on the step and is an audit
+ * event of its own. Returns the deployment id to advance, or null when the step had already ended (nothing changed).
+ * The caller checks the lease; this function only refuses to end a step twice.
  */
-export async function finishStep(tx: Tx, actor: Actor, stepId: string, result: { status: FinalStepStatus; message?: string | null }): Promise<string | null> {
+export async function finishStep(
+  tx: Tx,
+  actor: Actor,
+  stepId: string,
+  result: { status: FinalStepStatus; message?: string | null; analysis?: TAnalysisResult | null },
+): Promise<string | null> {
   const step = await tx.deploymentStep.findUnique({
     where: { id: stepId },
     include: {
@@ -32,7 +39,14 @@ export async function finishStep(tx: Tx, actor: Actor, stepId: string, result: {
   // Conditional on the status so two reports (or a report racing the sweep) cannot both end the step.
   const ended = await tx.deploymentStep.updateMany({
     where: { id: stepId, status: { in: ["PENDING", "CLAIMED", "RUNNING"] } },
-    data: { status: result.status, finishedAt: new Date(), leaseExpiresAt: null, message: result.message ?? null, ...(result.status === "SUCCEEDED" ? { progress: 1 } : {}) },
+    data: {
+      status: result.status,
+      finishedAt: new Date(),
+      leaseExpiresAt: null,
+      message: result.message ?? null,
+      ...(result.status === "SUCCEEDED" ? { progress: 1 } : {}),
+      ...(result.analysis ? { analysis: result.analysis } : {}),
+    },
   });
   if (ended.count === 0) return null;
   const d = step.deployment;
@@ -75,11 +89,37 @@ export async function finishStep(tx: Tx, actor: Actor, stepId: string, result: {
     },
     data: { deploymentId: d.id },
   });
+  const a = result.analysis;
+  if (a) {
+    // The verdict on its own, with the figures that decided it, so the release's evidence lists each one.
+    await recordAuditEvent(tx, actor, {
+      type: ANALYSIS_EVENT[a.verdict],
+      object: { type: "DeploymentStep", id: step.id },
+      scope: { customerId: env.application.customerId, applicationId: env.applicationId, environmentId: env.id, releaseId: d.releaseId },
+      summary: `${step.target.name}: ${a.summary}`,
+      after: {
+        verdict: a.verdict,
+        judged: a.judged,
+        tripped: a.tripped,
+        target: step.target.name,
+        version: release?.version ?? null,
+        artifactSha256: release?.artifactSha256 ?? null,
+        bakeSeconds: a.bakeSeconds,
+        watchedSeconds: a.watchedSeconds,
+        limits: a.limits,
+        node: a.node,
+        previous: a.previous,
+      },
+      data: { deploymentId: d.id },
+    });
+  }
   await notifyInTransaction(tx, CHANNELS.deployment, d.id);
   return d.id;
 }
 
 type Release = { id: string; version: string; artifactSha256: string };
+
+const ANALYSIS_EVENT = { PASSED: "DEPLOYMENT_ANALYSIS_PASSED", FAILED: "DEPLOYMENT_ANALYSIS_FAILED", STOPPED: "DEPLOYMENT_ANALYSIS_STOPPED" } as const;
 
 /**
  * What a step puts on its node (claim-job.ts hands out the same): a stage or an activation installs the deployment's

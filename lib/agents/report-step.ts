@@ -58,7 +58,7 @@ export async function reportStep(agent: AuthenticatedAgent, stepId: string, repo
       SELECT "leaseId", status::text FROM "DeploymentStep" WHERE id = ${stepId}::uuid FOR UPDATE`;
     if (current?.leaseId !== report.leaseId) throw leaseLost("This job was handed to another claim; stop working on it.");
     if (current.status === final) return null;
-    const id = await finishStep(tx, agent, stepId, { status: final, message: report.message ?? null });
+    const id = await finishStep(tx, agent, stepId, { status: final, message: report.message ?? null, analysis: step.action === "ACTIVATE" ? (report.analysis ?? null) : null });
     if (!id) throw leaseLost(`This step already ended as ${current.status.toLowerCase()}.`);
     return id;
   });

@@ -179,6 +179,37 @@ export const ZJobBalancerSchema = z.discriminatedUnion("kind", [
 ]);
 export type TJobBalancer = z.infer<typeof ZJobBalancerSchema>;
 
+/**
+ * Post-deploy analysis: once the node is back in rotation, the agent watches it for `bakeSeconds` through its
+ * HAProxy balancers' own counters (`show stat`: hrsp_5xx and the other hrsp_*, rtime) and fails the step when a
+ * figure is over its limit, so the rollout halts and rolls back. Sent for the activations of a deployment (never for
+ * a rollback, nor a revert: see lib/agents/claim-job.ts); null or absent: no bake.
+ */
+export const ZJobAnalysisSchema = z.object({
+  bakeSeconds: z.number().int().positive(),
+  /** Most 5xx responses, in percent of the node's responses in the window (above what the previous build answers). */
+  max5xxPercent: z.number().min(0).max(100),
+  /** Slowest average response time (HAProxy's rtime), ms; null = no limit. */
+  maxResponseMs: z.number().int().positive().nullable(),
+  /** Most times the previous build's average response time; null = no limit. */
+  maxResponseRatio: z.number().positive().nullable(),
+  /** Fewer responses than this in the window are too few to judge: the analysis passes, saying so. */
+  minResponses: z.number().int().positive(),
+  /**
+   * What the node is compared with: the environment's other servers that still ran the previous build when the job
+   * was claimed, by their HAProxy memberships (the agent reads their counters over the same window).
+   */
+  previous: z.object({
+    /** The release they run, for messages; null when it is not one Releasegate knows (a first deployment). */
+    version: z.string().nullable(),
+    servers: z.array(z.object({ target: z.string(), balancer: z.string(), address: z.string(), backend: z.string(), server: z.string() })).max(1000),
+  }),
+});
+export type TJobAnalysis = z.infer<typeof ZJobAnalysisSchema>;
+
+/** The first agent version that runs the post-deploy analysis; an older one would let the bake pass unwatched. */
+export const ANALYSIS_AGENT_VERSION = "0.4.0";
+
 /** The first agent version that reads `loadBalancers`; an older one would drain the node on one balancer only. */
 export const MULTI_BALANCER_AGENT_VERSION = "0.3.0";
 
@@ -211,11 +242,49 @@ export const ZJobSchema = z.object({
   loadBalancer: ZJobLoadBalancerSchema,
   /** Absent from control planes before balancers were objects: the agent then uses `loadBalancer`. */
   loadBalancers: z.array(ZJobBalancerSchema).optional(),
+  /** Watch the node after it is back in rotation (ACTIVATE only); null or absent (older control planes): no bake. */
+  analysis: ZJobAnalysisSchema.nullable().optional(),
 });
 export type TJob = z.infer<typeof ZJobSchema>;
 
 export const ZClaimResponseSchema = z.object({ job: ZJobSchema.nullable() });
 export type TClaimResponse = z.infer<typeof ZClaimResponseSchema>;
+
+const ZWindowCounts = z.object({
+  /** HTTP responses in the window and, of them, 5xx (differences of HAProxy's cumulative counters). */
+  responses: count,
+  http5xx: count,
+  /** HAProxy's rtime at the end of the window (its average over the last 1024 responses), ms; null without responses. */
+  rtimeMs: count.nullable(),
+});
+
+/**
+ * The verdict of a post-deploy analysis and the figures that decided it, as the agent reports it with the step's
+ * final status: FAILED only with a FAILED step; PASSED (judged or, with too little to go on, not) and STOPPED (ops
+ * stopped the deployment during the bake) with a SUCCEEDED one, whose switch did succeed.
+ */
+export const ZAnalysisResultSchema = z.object({
+  verdict: z.enum(["PASSED", "FAILED", "STOPPED"]),
+  /** False when there was too little to judge on (too little traffic, no HAProxy counters): said in `summary`. */
+  judged: z.boolean(),
+  /** The figure over its limit, for a failure. */
+  tripped: z.enum(["5xx", "responseTime", "responseRatio"]).nullable(),
+  /** The verdict in one or two sentences, as the step, the deployment page and the audit record say it. */
+  summary: reported(z.string().max(2000)),
+  bakeSeconds: z.number().int().positive(),
+  /** How long the node was watched: less than bakeSeconds when a figure was clearly over early, or ops stopped. */
+  watchedSeconds: z.number().nonnegative(),
+  limits: ZJobAnalysisSchema.pick({ max5xxPercent: true, maxResponseMs: true, maxResponseRatio: true, minResponses: true }),
+  /** The node, all its HAProxy balancers together, and each of them. */
+  node: ZWindowCounts.extend({
+    balancers: z
+      .array(ZWindowCounts.extend({ balancer: reported(z.string().max(200)), backend: reported(z.string().max(200)), server: reported(z.string().max(200)), error: reported(z.string().max(500)).nullable() }))
+      .max(64),
+  }),
+  /** The servers still on the previous build over the same window; null when none was left to compare with. */
+  previous: ZWindowCounts.extend({ version: z.string().max(200).nullable(), servers: z.number().int().nonnegative() }).nullable(),
+});
+export type TAnalysisResult = z.infer<typeof ZAnalysisResultSchema>;
 
 /** A step's progress. RUNNING renews the lease; the three final states end it. Repeating a final report is harmless. */
 export const ZStepReportSchema = z.object({
@@ -224,9 +293,14 @@ export const ZStepReportSchema = z.object({
   /** e.g. "downloading", "draining", "health-check". */
   phase: reported(z.string().trim().max(64)).optional(),
   message: reported(z.string().max(2000)).optional(),
-  /** Download/extract progress, 0..1, for the progress bar. */
+  /** Download/extract progress, 0..1, for the progress bar (and how far a bake is). */
   progress: z.number().min(0).max(1).optional(),
-});
+  /** An activation's post-deploy analysis, with its final report. */
+  analysis: ZAnalysisResultSchema.optional(),
+}).refine(
+  (r) => !r.analysis || (r.analysis.verdict === "FAILED" ? r.status === "FAILED" : r.status === "SUCCEEDED"),
+  { message: "an analysis comes with the step's final report: a failed one with FAILED, a passed or stopped one with SUCCEEDED", path: ["analysis"] },
+);
 export type TStepReport = z.infer<typeof ZStepReportSchema>;
 
 /**

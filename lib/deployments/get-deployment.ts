@@ -1,6 +1,7 @@
 import "server-only";
 import { z } from "zod";
 import type { UserActor } from "../auth/actor";
+import { type TAnalysisResult, ZAnalysisResultSchema } from "../contracts/agent-api";
 import { can } from "../auth/permissions";
 import { db } from "../db/client";
 import { notFound } from "../errors";
@@ -53,6 +54,7 @@ export async function getDeployment(actor: UserActor, raw: TGetDeploymentRequest
           attempt: true,
           logSeq: true,
           fromPath: true,
+          analysis: true,
           startedAt: true,
           finishedAt: true,
           target: { select: { name: true, siteId: true } },
@@ -67,9 +69,10 @@ export async function getDeployment(actor: UserActor, raw: TGetDeploymentRequest
   const waiting = active
     ? await db.target.findMany({ where: { environmentId: d.environment.id, status: "ACTIVE" }, select: { id: true, name: true, siteId: true }, orderBy: [{ name: "asc" }, { id: "asc" }] })
     : [];
-  const servers = new Map<string, { id: string; name: string; siteId: string | null; steps: typeof d.steps }>();
+  const servers = new Map<string, { id: string; name: string; siteId: string | null; steps: (Omit<(typeof d.steps)[number], "analysis"> & { analysis: TAnalysisResult | null })[] }>();
   for (const t of waiting) servers.set(t.id, { id: t.id, name: t.name, siteId: t.siteId, steps: [] });
-  for (const s of d.steps) {
+  for (const raw of d.steps) {
+    const s = { ...raw, analysis: analysisOf(raw.analysis) };
     const server = servers.get(s.targetId) ?? { id: s.targetId, name: s.target.name, siteId: s.target.siteId, steps: [] };
     server.steps.push(s);
     servers.set(s.targetId, server);
@@ -121,6 +124,13 @@ export async function getDeployment(actor: UserActor, raw: TGetDeploymentRequest
 }
 
 export type DeploymentDetail = Awaited<ReturnType<typeof getDeployment>>;
+
+/** A step's post-deploy analysis as the agent reported it (validated then); null when there is none. */
+function analysisOf(json: unknown): TAnalysisResult | null {
+  if (json === null) return null;
+  const parsed = ZAnalysisResultSchema.safeParse(json);
+  return parsed.success ? parsed.data : null;
+}
 
 /** An id that is not a UUID cannot name a deployment: answered as not found, like one in another tenant. */
 function parseInputOrNotFound(raw: TGetDeploymentRequest) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_ENVIRONMENTS, defaultsForNewEnvironment } from "./default-environments";
+import { DEFAULT_ENVIRONMENTS, defaultsForNewEnvironment, PRODUCTION_BAKE_SECONDS } from "./default-environments";
 
 // The lifecycle Releasegate is built around: QA -> Acceptance -> Production. These invariants are what the
 // release policy relies on for every new application.
@@ -61,6 +61,12 @@ describe("DEFAULT_ENVIRONMENTS", () => {
   it("rolls production out in batches rather than all at once", () => {
     expect(DEFAULT_ENVIRONMENTS.at(-1)?.strategy).toBe("ROLLING");
   });
+
+  it("watches each production node after it returns to rotation, and test environments not at all", () => {
+    expect(DEFAULT_ENVIRONMENTS.at(-1)?.bakeSeconds).toBe(PRODUCTION_BAKE_SECONDS);
+    expect(PRODUCTION_BAKE_SECONDS).toBeGreaterThan(0);
+    for (const e of DEFAULT_ENVIRONMENTS.filter((x) => !x.isProduction)) expect(e.bakeSeconds, e.name).toBe(0);
+  });
 });
 
 describe("defaultsForNewEnvironment", () => {
@@ -75,6 +81,7 @@ describe("defaultsForNewEnvironment", () => {
       requiresAcceptance: false,
       requiredApprovals: 0,
       approverRoles: [],
+      bakeSeconds: 0,
     });
     expect(e.deployerRoles.length).toBeGreaterThan(0);
     expect(e.deployerRoles).not.toContain("CUSTOMER");

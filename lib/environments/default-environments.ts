@@ -14,7 +14,16 @@ export interface EnvironmentDefaults {
   deployerRoles: Role[];
   strategy: DeploymentStrategy;
   batchSize: number;
+  /** Post-deploy analysis: how long each node is watched after it returns to rotation (0 = off). */
+  bakeSeconds: number;
 }
+
+/**
+ * Production watches each node for a minute once it serves again: long enough for a build that passes its health
+ * check but fails visitors to show it under ordinary traffic, short enough that a 3-node rollout takes minutes, not
+ * an hour. Test environments deploy all at once and want the result now: no bake.
+ */
+export const PRODUCTION_BAKE_SECONDS = 60;
 
 export const DEFAULT_ENVIRONMENTS: readonly EnvironmentDefaults[] = [
   {
@@ -29,6 +38,7 @@ export const DEFAULT_ENVIRONMENTS: readonly EnvironmentDefaults[] = [
     deployerRoles: ["DEVELOPER", "OPS"],
     strategy: "ALL_AT_ONCE",
     batchSize: 1,
+    bakeSeconds: 0,
   },
   {
     name: "Acceptance",
@@ -42,6 +52,7 @@ export const DEFAULT_ENVIRONMENTS: readonly EnvironmentDefaults[] = [
     deployerRoles: ["DEVELOPER", "OPS"],
     strategy: "ALL_AT_ONCE",
     batchSize: 1,
+    bakeSeconds: 0,
   },
   {
     name: "Production",
@@ -55,6 +66,7 @@ export const DEFAULT_ENVIRONMENTS: readonly EnvironmentDefaults[] = [
     deployerRoles: ["OPS"], // only ops promote to production
     strategy: "ROLLING",
     batchSize: 1,
+    bakeSeconds: PRODUCTION_BAKE_SECONDS,
   },
 ];
 
@@ -72,5 +84,6 @@ export function defaultsForNewEnvironment(name: string, slug: string, position: 
     deployerRoles: ["DEVELOPER", "OPS"],
     strategy: "ROLLING",
     batchSize: 1,
+    bakeSeconds: 0,
   };
 }

@@ -64,6 +64,13 @@ const ZPersistentPaths = z.preprocess(
     ),
 );
 
+/** A number with decimals ("2.5"), for percentages and ratios. */
+const ZDecimal = (min: number, max: number, what: string) =>
+  z.coerce.number(`Enter ${what}.`).refine(Number.isFinite, `Enter ${what}.`).pipe(z.number().min(min, `At least ${min}.`).max(max, `At most ${max}.`));
+
+/** An optional limit: empty means none; absent keeps what is saved. */
+const ZOptional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === "" ? null : v), schema.nullable().optional());
+
 export const ZUpdateRolloutSettingsRequestSchema = z.object({
   environmentId: z.uuid(),
   strategy: z.enum(["ROLLING", "ALL_AT_ONCE"], "Choose rolling or all at once."),
@@ -83,6 +90,14 @@ export const ZUpdateRolloutSettingsRequestSchema = z.object({
   hookTimeoutSeconds: ZWhole(5, 3600, "a timeout in seconds"),
   keepReleases: ZWhole(1, 50, "how many releases to keep"),
   persistentPaths: ZPersistentPaths,
+  /**
+   * Post-deploy analysis. Absent (a caller from before it) keeps what is saved: a client that does not know about the
+   * bake never turns it off.
+   */
+  bakeSeconds: z.preprocess((v) => (v === "" ? undefined : v), ZWhole(0, 3600, "how long to watch each server, in seconds").optional()),
+  bakeMax5xxPercent: z.preprocess((v) => (v === "" ? undefined : v), ZDecimal(0, 100, "the largest share of 5xx responses, in percent").optional()),
+  bakeMaxResponseMs: ZOptional(ZWhole(1, 600_000, "the slowest average response time, in ms")),
+  bakeMaxResponseRatio: ZOptional(ZDecimal(1, 1000, "how many times the previous build's response time")),
 });
 export type TUpdateRolloutSettingsRequest = z.input<typeof ZUpdateRolloutSettingsRequestSchema>;
 
@@ -104,14 +119,22 @@ export const ROLLOUT_SETTING_FIELDS = [
   "hookTimeoutSeconds",
   "keepReleases",
   "persistentPaths",
+  "bakeSeconds",
+  "bakeMax5xxPercent",
+  "bakeMaxResponseMs",
+  "bakeMaxResponseRatio",
 ] as const satisfies readonly (keyof Settings)[];
+
+/** Fields an older caller may leave out: what is saved stays. */
+const KEPT_WHEN_ABSENT = ["bakeSeconds", "bakeMax5xxPercent", "bakeMaxResponseMs", "bakeMaxResponseRatio"] as const satisfies readonly (keyof Settings)[];
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /**
  * Sets how an environment's releases are rolled out and installed on each server: strategy and batch size,
  * automatic rollback, the health check (and after how many 5xx answers in a row it fails), the hooks the agent runs, how long each may take, how many releases a node
- * keeps (for instant reverts) and the paths shared between releases. A running deployment keeps its strategy and
+ * keeps (for instant reverts), the paths shared between releases, and the post-deploy analysis (how long each node is
+ * watched once it serves again, and the limits that fail it). A running deployment keeps its strategy and
  * batch size; hooks apply to jobs claimed from now on. Ops run this (target.manage). The audit event records only
  * the fields that changed; saving without changes records nothing.
  */
@@ -125,16 +148,17 @@ export async function updateRolloutSettings(actor: UserActor, raw: TUpdateRollou
     // Read under the row lock, so `before` is what this change really replaced.
     await tx.$queryRaw`SELECT id FROM "Environment" WHERE id = ${environmentId}::uuid FOR UPDATE`;
     const current = await tx.environment.findUniqueOrThrow({ where: { id: environmentId } });
-    const changed = ROLLOUT_SETTING_FIELDS.filter((k) => !same(current[k], settings[k]));
+    const wanted = { ...settings, ...Object.fromEntries(KEPT_WHEN_ABSENT.filter((k) => settings[k] === undefined).map((k) => [k, current[k]])) };
+    const changed = ROLLOUT_SETTING_FIELDS.filter((k) => !same(current[k], wanted[k]));
     if (changed.length === 0) return { environment: current, changed: [] as string[] };
-    const updated = await tx.environment.update({ where: { id: environmentId }, data: settings });
+    const updated = await tx.environment.update({ where: { id: environmentId }, data: wanted });
     await recordAuditEvent(tx, actor, {
       type: "ENVIRONMENT_UPDATED",
       object: { type: "Environment", id: environmentId },
       scope: { customerId: env.application.customerId, applicationId: env.applicationId, environmentId },
       summary: `changed the rollout settings of ${env.application.name} / ${env.name}: ${changed.join(", ")}`,
       before: Object.fromEntries(changed.map((k) => [k, current[k]])),
-      after: Object.fromEntries(changed.map((k) => [k, settings[k]])),
+      after: Object.fromEntries(changed.map((k) => [k, wanted[k]])),
     });
     return { environment: updated, changed: changed as string[] };
   });

@@ -41,6 +41,12 @@ export interface SeedFleetOptions {
   gates: boolean;
   /** The email domain, unique per run in tests. */
   emailDomain?: string;
+  /**
+   * Production's post-deploy analysis: seconds each node is watched once it serves again (default 0, off). A new
+   * Production watches each node for a minute; the demo, the fault tests and the benchmarks keep their rollouts as
+   * fast as they were unless they ask for a bake.
+   */
+  bakeSeconds?: number;
 }
 
 export interface SeededNode {
@@ -151,6 +157,7 @@ export async function seedFleet(o: SeedFleetOptions): Promise<SeededFleet> {
       hookTimeoutSeconds: 10,
       keepReleases: 5,
       persistentPaths: "",
+      bakeSeconds: slug === "production" ? (o.bakeSeconds ?? 0) : 0,
     });
   }
 

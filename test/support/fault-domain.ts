@@ -84,6 +84,10 @@ export async function changeRolloutSettings(ops: UserActor, environmentId: strin
     hookTimeoutSeconds: e.hookTimeoutSeconds,
     keepReleases: e.keepReleases,
     persistentPaths: e.persistentPaths,
+    bakeSeconds: e.bakeSeconds,
+    bakeMax5xxPercent: e.bakeMax5xxPercent,
+    bakeMaxResponseMs: e.bakeMaxResponseMs,
+    bakeMaxResponseRatio: e.bakeMaxResponseRatio,
     ...changes,
   });
 }

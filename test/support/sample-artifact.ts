@@ -14,6 +14,8 @@ export interface SampleArtifactOptions {
   format?: "tar.gz" | "zip";
   /** Adds a BROKEN marker: the app starts but its /health answers 500 (a build that must not go live). */
   brokenHealth?: boolean;
+  /** Adds a FLAKY marker: every Nth request to the app's pages answers 500 while /health stays 200 (fails visitors later). */
+  failOneIn?: number;
   /** Changes the release's files before they are packed (a build whose start hangs, a build padded to a size...). */
   customize?: (dir: string) => Promise<void>;
 }
@@ -29,6 +31,7 @@ export async function buildSampleArtifact(version: string, outFile: string, opti
   const staging = await fs.mkdtemp(path.join(os.tmpdir(), "rg-sample-artifact-"));
   try {
     await writeSampleRelease(staging, version, options.brokenHealth ?? false);
+    if (options.failOneIn !== undefined) await fs.writeFile(path.join(staging, "FLAKY"), `${options.failOneIn}\n`);
     await options.customize?.(staging);
     const entries = (await fs.readdir(staging)).sort();
     await fs.mkdir(path.dirname(outFile), { recursive: true });
@@ -48,7 +51,7 @@ export async function buildSampleArtifact(version: string, outFile: string, opti
 export async function writeSampleRelease(dir: string, version: string, brokenHealth = false): Promise<void> {
   await fs.mkdir(dir, { recursive: true });
   for (const name of await fs.readdir(SAMPLE_APP_DIR)) {
-    if (name === "VERSION" || name === "BROKEN") continue;
+    if (name === "VERSION" || name === "BROKEN" || name === "FLAKY") continue;
     await fs.cp(path.join(SAMPLE_APP_DIR, name), path.join(dir, name), { recursive: true });
   }
   await fs.writeFile(path.join(dir, "VERSION"), `${version}\n`);

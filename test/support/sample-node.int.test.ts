@@ -170,6 +170,25 @@ describe("buildSampleArtifact", () => {
     expect((entries.get("ctl.sh")?.mode ?? 0) & 0o111).not.toBe(0);
   });
 
+  it("packs a FLAKY build that fails one page request in five and keeps /health at 200", async () => {
+    const file = path.join(root, "artifacts", "sample-4.0.0-flaky.tar.gz");
+    await buildSampleArtifact("4.0.0-flaky", file, { failOneIn: 5 });
+    const dir = path.join(root, "flaky");
+    const node = await startSampleNode({ dir, port: await freePort() });
+    started.push(node);
+    await fs.mkdir(path.join(dir, "releases", "4.0.0-flaky"), { recursive: true });
+    await tar.extract({ file, cwd: path.join(dir, "releases", "4.0.0-flaky") });
+    await fs.symlink("releases/4.0.0-flaky", path.join(dir, "current"));
+    await node.start();
+    const pages: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      pages.push((await fetch(`${node.url}/version`)).status);
+      expect((await fetch(`${node.url}/health`)).status).toBe(200);
+    }
+    // ctl.sh's start waited for /health, which does not count: the 5th and 10th page requests fail.
+    expect(pages).toEqual([200, 200, 200, 200, 500, 200, 200, 200, 200, 500]);
+  });
+
   it("refuses a version that is not a plain name", async () => {
     await expect(buildSampleArtifact("1.0\nEVIL", path.join(root, "x.tar.gz"))).rejects.toThrow(/invalid sample version/);
   });

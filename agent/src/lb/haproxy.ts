@@ -265,10 +265,28 @@ export function toServerState(backend: string, server: string, stat: Record<stri
     checkHealth: healthChecked && /^\d+$/.test(state.srv_check_health ?? "") ? Number(state.srv_check_health) : null,
     checkRise: healthChecked && /^\d+$/.test(stat.check_rise ?? "") ? Number(stat.check_rise) : null,
     checkFall: healthChecked && /^\d+$/.test(stat.check_fall ?? "") ? Number(stat.check_fall) : null,
+    ...responseCounters(stat),
+  };
+}
+
+/** A `show stat` server row's HTTP counters: responses (every hrsp_* class), of them 5xx, and rtime. */
+export function responseCounters(stat: Record<string, string>): { responses: number; http5xx: number; rtimeMs: number } {
+  return {
     responses: ["hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other"].reduce((sum, k) => sum + toCount(stat[k]), 0),
     http5xx: toCount(stat.hrsp_5xx),
     rtimeMs: toCount(stat.rtime),
   };
+}
+
+/**
+ * Every server's HTTP counters on one HAProxy, by "backend/server", in one exchange (`show stat -1 4 -1`: all
+ * proxies, servers only): what the post-deploy analysis reads every second, for the node and its comparison servers.
+ */
+export async function readResponseCounters(address: string, options: HaproxyCommandOptions = {}): Promise<Map<string, { responses: number; http5xx: number; rtimeMs: number }>> {
+  const cmd = "show stat -1 4 -1";
+  const text = await haproxyCommand(address, cmd, options);
+  if (!text.startsWith("# ")) throw new HaproxyCommandError(cmd, text.trim());
+  return new Map(parseShowStat(text).map((row) => [`${row.pxname}/${row.svname}`, responseCounters(row)]));
 }
 
 function toCount(value: string | undefined): number {

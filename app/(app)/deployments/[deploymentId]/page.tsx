@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { DeploymentStatusBadge, deploymentTone, formatTime, KIND_LABELS, ProgressBar, STEP_ACTION_LABELS, StepStatusBadge, WillNotStart } from "@/components/deployment-status";
+import { AnalysisFigures } from "@/components/analysis-figures";
 import { Elapsed } from "@/components/elapsed";
 import { Countdown, LocalTime } from "@/components/local-time";
 import { ActionForm } from "@/components/form";
@@ -248,12 +249,13 @@ export default async function DeploymentPage({ params }: { params: Promise<{ dep
                                       {s.message}
                                     </p>
                                   )}
-                                  {s.action === "STAGE" && (s.status === "RUNNING" || s.status === "CLAIMED") && s.progress !== null && (
+                                  {(s.action === "STAGE" || s.phase === "baking") && (s.status === "RUNNING" || s.status === "CLAIMED") && s.progress !== null && (
                                     <div className="mt-1 flex items-center gap-2">
-                                      <ProgressBar value={s.progress} label={`Staging ${server.name}`} className="max-w-xs" />
+                                      <ProgressBar value={s.progress} label={s.action === "STAGE" ? `Staging ${server.name}` : `Watching ${server.name}`} className="max-w-xs" />
                                       <span className="text-xs tabular-nums text-slate-500">{Math.round(s.progress * 100)}%</span>
                                     </div>
                                   )}
+                                  {s.analysis && <AnalysisFigures server={server.name} version={d.release?.version ?? null} analysis={s.analysis} />}
                                   <StepLog url={`/api/deployments/${d.id}/steps/${s.id}/logs`} nextSeq={s.logSeq} label="Log" defaultOpen={broken(s.status)} />
                                 </li>
                               ))}

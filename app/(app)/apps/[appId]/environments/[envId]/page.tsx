@@ -129,6 +129,13 @@ export default async function EnvironmentPage({ params }: { params: Promise<{ ap
                 <SettingRow label="Hooks">{env.configuredHooks.length ? env.configuredHooks.join(", ") : "none"}</SettingRow>
                 <SettingRow label="Releases kept per server">{env.keepReleases}</SettingRow>
                 <SettingRow label="Persistent paths">{env.persistentPaths.length ? env.persistentPaths.join(", ") : "none"}</SettingRow>
+                <SettingRow label="Post-deploy analysis">
+                  {env.bakeSeconds > 0
+                    ? `watches each server ${env.bakeSeconds} s once it serves again; fails above ${env.bakeMax5xxPercent}% 5xx` +
+                      (env.bakeMaxResponseMs !== null ? `, ${env.bakeMaxResponseMs} ms average response time` : "") +
+                      (env.bakeMaxResponseRatio !== null ? `, ${env.bakeMaxResponseRatio} times the previous build's response time` : "")
+                    : "off"}
+                </SettingRow>
               </dl>
             )}
           </Card>
