@@ -10,11 +10,13 @@ const browser = { ...devices["Desktop Chrome"], viewport: { width: 1280, height:
 export default defineConfig({
   testDir: "e2e",
   outputDir: "test-results",
-  // Two spec files run at once, each in a worker of its own; a file's tests run in order in one worker. Most of an
-  // e2e run is waiting (agents polling, HAProxy health checks, rollouts, the demo and `npm start` booting), so a
-  // second worker shortens it even on 2 cores. That holds because specs share nothing: each creates its own tenant
-  // and people (e2e/fixtures.ts), takes ports the OS hands out, and asserts only on what it created, also on pages
-  // that list every tenant (users, audit, the administrator's home). Keep new specs that way.
+  // Two spec files run at once, each in a worker of its own; a file's tests run in order in one worker. They can,
+  // because specs share nothing: each creates its own tenant and people (e2e/fixtures.ts), takes ports the OS hands
+  // out, and asserts only on what it created, also on pages that list every tenant (users, audit, the
+  // administrator's home). Keep new specs that way. Two workers overlap one spec's waiting (agents polling, HAProxy
+  // checks, the demo and `npm start` booting) with another's work, which pays only where CPU is spare: Chromium
+  // rendering is most of a run's CPU, and on a 2-core machine already saturated by other work two workers took as
+  // long as one (19.4 and 19.2 min), each test twice as long.
   // E2E_WORKERS=1 runs one file at a time (to tell whether a failure comes from another spec running beside it).
   fullyParallel: false,
   workers: Number(process.env.E2E_WORKERS || 2),
