@@ -8,7 +8,7 @@ import { conflict, invalid, isUniqueViolation, notFound } from "../errors";
 import { emptyAsUndefined, parseInput } from "../validation";
 import { assertNoRolloutRunning } from "./assert-no-rollout";
 import { ZHaproxyName } from "./balancer-input";
-import { loadManagedBalancer } from "./load-managed-environment";
+import { loadManagedBalancer } from "./load-managed-balancer";
 
 export const ZAddBalancerMemberRequestSchema = z.object({
   balancerId: z.uuid("Choose a balancer."),

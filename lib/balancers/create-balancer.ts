@@ -7,7 +7,7 @@ import { lockEnvironment } from "../deployments/request-deployment";
 import { conflict, isUniqueViolation } from "../errors";
 import { parseInput } from "../validation";
 import { balancerColumns, describeBalancer, ZBalancerSettings } from "./balancer-input";
-import { loadManagedEnvironment } from "./load-managed-environment";
+import { loadManagedEnvironment } from "../environments/load-managed-environment";
 
 export const ZCreateBalancerRequestSchema = z.intersection(z.object({ environmentId: z.uuid("Choose an environment.") }), ZBalancerSettings);
 export type TCreateBalancerRequest = z.input<typeof ZCreateBalancerRequestSchema>;

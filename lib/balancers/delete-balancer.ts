@@ -7,7 +7,7 @@ import { lockEnvironment } from "../deployments/request-deployment";
 import { parseInput } from "../validation";
 import { assertNoRolloutRunning } from "./assert-no-rollout";
 import { describeBalancer } from "./balancer-input";
-import { loadManagedBalancer } from "./load-managed-environment";
+import { loadManagedBalancer } from "./load-managed-balancer";
 
 export const ZDeleteBalancerRequestSchema = z.object({ balancerId: z.uuid("Choose a balancer.") });
 

@@ -8,7 +8,7 @@ import { lockEnvironment } from "../deployments/request-deployment";
 import { notFound } from "../errors";
 import { parseInput } from "../validation";
 import { assertNoRolloutRunning } from "./assert-no-rollout";
-import { loadManagedBalancer } from "./load-managed-environment";
+import { loadManagedBalancer } from "./load-managed-balancer";
 
 export const ZRemoveBalancerMemberRequestSchema = z.object({ membershipId: z.uuid("Choose a membership.") });
 

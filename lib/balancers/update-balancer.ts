@@ -8,7 +8,7 @@ import { conflict, isUniqueViolation } from "../errors";
 import { parseInput } from "../validation";
 import { assertNoRolloutRunning } from "./assert-no-rollout";
 import { balancerColumns, describeBalancer, ZBalancerSettings } from "./balancer-input";
-import { loadManagedBalancer } from "./load-managed-environment";
+import { loadManagedBalancer } from "./load-managed-balancer";
 
 export const ZUpdateBalancerRequestSchema = z.intersection(z.object({ balancerId: z.uuid("Choose a balancer.") }), ZBalancerSettings);
 export type TUpdateBalancerRequest = z.input<typeof ZUpdateBalancerRequestSchema>;

@@ -6,7 +6,8 @@ import { db } from "../db/client";
 import { notFound } from "../errors";
 import { loadManagedTarget } from "../targets/load-managed-target";
 import { emptyAsUndefined, parseInput } from "../validation";
-import { assertNoRolloutRunning, lockEnvironmentSites } from "./load-managed-site";
+import { assertNoRolloutRunning } from "./load-managed-site";
+import { lockEnvironment } from "../deployments/request-deployment";
 
 export const ZAssignTargetSiteRequestSchema = z.object({
   targetId: z.uuid("Choose a server."),
@@ -24,7 +25,7 @@ export async function assignTargetSite(actor: UserActor, raw: TAssignTargetSiteR
   const target = await loadManagedTarget(actor, input.targetId);
   const env = target.environment;
   return db.$transaction(async (tx) => {
-    await lockEnvironmentSites(tx, env.id);
+    await lockEnvironment(tx, env.id);
     // Only a site of the server's own environment: any other id names nothing here.
     const site = input.siteId ? await tx.site.findFirst({ where: { id: input.siteId, environmentId: env.id } }) : null;
     if (input.siteId && !site) throw notFound("Site");

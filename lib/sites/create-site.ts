@@ -5,7 +5,9 @@ import type { UserActor } from "../auth/actor";
 import { db } from "../db/client";
 import { conflict, isUniqueViolation } from "../errors";
 import { parseInput } from "../validation";
-import { loadManagedEnvironment, lockEnvironmentSites, ZSiteName } from "./load-managed-site";
+import { ZSiteName } from "./load-managed-site";
+import { loadManagedEnvironment } from "../environments/load-managed-environment";
+import { lockEnvironment } from "../deployments/request-deployment";
 
 export const ZCreateSiteRequestSchema = z.object({ environmentId: z.uuid(), name: ZSiteName });
 export type TCreateSiteRequest = z.input<typeof ZCreateSiteRequestSchema>;
@@ -16,7 +18,7 @@ export async function createSite(actor: UserActor, raw: TCreateSiteRequest) {
   const env = await loadManagedEnvironment(actor, input.environmentId);
   try {
     return await db.$transaction(async (tx) => {
-      await lockEnvironmentSites(tx, env.id);
+      await lockEnvironment(tx, env.id);
       const last = await tx.site.aggregate({ where: { environmentId: env.id }, _max: { position: true } });
       const site = await tx.site.create({ data: { environmentId: env.id, name: input.name, position: (last._max.position ?? -1) + 1 } });
       await recordAuditEvent(tx, actor, {

@@ -5,7 +5,8 @@ import type { UserActor } from "../auth/actor";
 import { db } from "../db/client";
 import { conflict } from "../errors";
 import { parseInput } from "../validation";
-import { loadManagedSite, lockEnvironmentSites, ZSiteId } from "./load-managed-site";
+import { loadManagedSite, ZSiteId } from "./load-managed-site";
+import { lockEnvironment } from "../deployments/request-deployment";
 
 export const ZDeleteSiteRequestSchema = z.object({ siteId: ZSiteId });
 export type TDeleteSiteRequest = z.input<typeof ZDeleteSiteRequestSchema>;
@@ -19,7 +20,7 @@ export async function deleteSite(actor: UserActor, raw: TDeleteSiteRequest) {
   const site = await loadManagedSite(actor, input.siteId);
   const env = site.environment;
   await db.$transaction(async (tx) => {
-    await lockEnvironmentSites(tx, env.id);
+    await lockEnvironment(tx, env.id);
     const servers = await tx.target.findMany({ where: { siteId: site.id }, select: { name: true }, orderBy: { name: "asc" } });
     if (servers.length > 0) {
       throw conflict(`Site ${site.name} still holds ${servers.map((s) => s.name).join(", ")}: move ${servers.length === 1 ? "it" : "them"} to another site (or to none) first.`);

@@ -13,31 +13,12 @@ export const ZSiteName = ZText({ missing: "Enter the site's name." })
   .max(63, "Use at most 63 characters.")
   .regex(/^[\p{L}\p{N}][\p{L}\p{N} ._-]*$/u, "Use letters, digits, spaces, dots, dashes and underscores, starting with a letter or digit, like fra-1.");
 
-/**
- * An environment, once the actor is known to manage its servers (sites are part of the fleet: target.manage, as
- * for servers and the rollout settings). Outside the actor's tenant it does not exist for them.
- */
-export async function loadManagedEnvironment(actor: UserActor, environmentId: string) {
-  const env = await db.environment.findUnique({ where: { id: environmentId }, include: { application: true } });
-  if (!env || !can(actor, "application.view", env.applicationId)) throw notFound("Environment");
-  assertCan(actor, "target.manage", env.applicationId, { environmentId: env.id });
-  return env;
-}
-
 /** A site with its environment and application, once the actor is known to manage them. */
 export async function loadManagedSite(actor: UserActor, siteId: string) {
   const site = await db.site.findUnique({ where: { id: siteId }, include: { environment: { include: { application: true } } } });
   if (!site || !can(actor, "application.view", site.environment.applicationId)) throw notFound("Site");
   assertCan(actor, "target.manage", site.environment.applicationId, { environmentId: site.environmentId });
   return site;
-}
-
-/**
- * Serialises changes to an environment's sites with each other and with deployment requests (which lock the same
- * row: lib/deployments/request-deployment.ts), so "no rollout is running" stays true until the change commits.
- */
-export async function lockEnvironmentSites(tx: Tx, environmentId: string): Promise<void> {
-  await tx.$queryRaw`SELECT id FROM "Environment" WHERE id = ${environmentId}::uuid FOR UPDATE`;
 }
 
 /**

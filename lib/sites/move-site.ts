@@ -5,7 +5,8 @@ import type { UserActor } from "../auth/actor";
 import { db } from "../db/client";
 import { invalid } from "../errors";
 import { parseInput } from "../validation";
-import { loadManagedSite, lockEnvironmentSites, ZSiteId } from "./load-managed-site";
+import { loadManagedSite, ZSiteId } from "./load-managed-site";
+import { lockEnvironment } from "../deployments/request-deployment";
 
 export const ZMoveSiteRequestSchema = z.object({ siteId: ZSiteId, direction: z.enum(["up", "down"], "Move the site up or down.") });
 export type TMoveSiteRequest = z.input<typeof ZMoveSiteRequestSchema>;
@@ -19,7 +20,7 @@ export async function moveSite(actor: UserActor, raw: TMoveSiteRequest) {
   const site = await loadManagedSite(actor, input.siteId);
   const env = site.environment;
   return db.$transaction(async (tx) => {
-    await lockEnvironmentSites(tx, env.id);
+    await lockEnvironment(tx, env.id);
     const sites = await tx.site.findMany({ where: { environmentId: env.id }, orderBy: { position: "asc" } });
     const order = sites.map((s) => s.id);
     const from = order.indexOf(site.id);

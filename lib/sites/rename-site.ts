@@ -5,7 +5,8 @@ import type { UserActor } from "../auth/actor";
 import { db } from "../db/client";
 import { conflict, isUniqueViolation } from "../errors";
 import { parseInput } from "../validation";
-import { loadManagedSite, lockEnvironmentSites, ZSiteId, ZSiteName } from "./load-managed-site";
+import { loadManagedSite, ZSiteId, ZSiteName } from "./load-managed-site";
+import { lockEnvironment } from "../deployments/request-deployment";
 
 export const ZRenameSiteRequestSchema = z.object({ siteId: ZSiteId, name: ZSiteName });
 export type TRenameSiteRequest = z.input<typeof ZRenameSiteRequestSchema>;
@@ -17,7 +18,7 @@ export async function renameSite(actor: UserActor, raw: TRenameSiteRequest) {
   const env = site.environment;
   try {
     return await db.$transaction(async (tx) => {
-      await lockEnvironmentSites(tx, env.id);
+      await lockEnvironment(tx, env.id);
       const current = await tx.site.findUniqueOrThrow({ where: { id: site.id } });
       if (current.name === input.name) return { site: current, changed: false };
       const renamed = await tx.site.update({ where: { id: site.id }, data: { name: input.name } });

@@ -5,7 +5,8 @@ import type { UserActor } from "../auth/actor";
 import { db } from "../db/client";
 import { siteFloorBlocker } from "../rollouts/planner";
 import { parseInput } from "../validation";
-import { loadManagedEnvironment, lockEnvironmentSites } from "./load-managed-site";
+import { loadManagedEnvironment } from "../environments/load-managed-environment";
+import { lockEnvironment } from "../deployments/request-deployment";
 
 export const ZUpdateSiteSettingsRequestSchema = z.object({
   environmentId: z.uuid(),
@@ -33,7 +34,7 @@ export async function updateSiteSettings(actor: UserActor, raw: TUpdateSiteSetti
   const { environmentId, ...settings } = parseInput(ZUpdateSiteSettingsRequestSchema, raw);
   const env = await loadManagedEnvironment(actor, environmentId);
   return db.$transaction(async (tx) => {
-    await lockEnvironmentSites(tx, env.id);
+    await lockEnvironment(tx, env.id);
     const current = await tx.environment.findUniqueOrThrow({ where: { id: env.id } });
     // One query at a time: a transaction is one connection.
     const sites = await tx.site.findMany({ where: { environmentId: env.id }, select: { id: true, name: true, position: true } });
