@@ -1,6 +1,7 @@
 import "server-only";
 import type { Tx } from "../db/client";
 import { conflict } from "../errors";
+import { findRunningRollout } from "../deployments/find-running-rollout";
 import { releaseLabel } from "../deployments/release-label";
 
 /**
@@ -9,10 +10,7 @@ import { releaseLabel } from "../deployments/release-label";
  * (lockEnvironment), as deployment requests do, so a rollout cannot start in between.
  */
 export async function assertNoRolloutRunning(tx: Tx, environmentId: string, environmentName: string): Promise<void> {
-  const running = await tx.deployment.findFirst({
-    where: { environmentId, status: { in: ["QUEUED", "RUNNING", "ROLLING_BACK"] } },
-    include: { release: { select: { version: true } } },
-  });
+  const running = await findRunningRollout(tx, environmentId);
   if (running) {
     throw conflict(
       `A deployment of ${releaseLabel(running.release)} to ${environmentName} is in progress and may have servers out of their balancers. Change the balancers once it has ended.`,

@@ -4,6 +4,7 @@ import type { UserActor } from "../auth/actor";
 import { assertCan, can } from "../auth/permissions";
 import { db, type Tx } from "../db/client";
 import { conflict, notFound } from "../errors";
+import { findRunningRollout } from "../deployments/find-running-rollout";
 import { ZText } from "../validation";
 
 /** A site's name as people write data centres: "fra-1", "Frankfurt 2", "ams.eq3". */
@@ -27,8 +28,7 @@ export async function loadManagedSite(actor: UserActor, siteId: string) {
  * below its floor.
  */
 export async function assertNoRolloutRunning(tx: Tx, environmentId: string, environmentName: string): Promise<void> {
-  const active = await tx.deployment.findFirst({ where: { environmentId, status: { in: ["QUEUED", "RUNNING", "ROLLING_BACK"] } }, select: { id: true } });
-  if (active) throw conflict(`A rollout is running in ${environmentName}: servers cannot change sites until it has finished (its floor counts the servers of each site).`);
+  if (await findRunningRollout(tx, environmentId)) throw conflict(`A rollout is running in ${environmentName}: servers cannot change sites until it has finished (its floor counts the servers of each site).`);
 }
 
 export const ZSiteId = z.uuid("Choose a site.");
